@@ -1,0 +1,10 @@
+pub mod check;
+pub mod error;
+pub mod ops;
+pub mod scalar;
+pub mod tensor;
+
+pub use error::{Counterexample, Error, Result};
+pub use ops::{Compose, OpSpec};
+pub use scalar::{parse_q, Dual, Field, Lift, Ordered, Ring, Scalar, Q};
+pub use tensor::Tensor;

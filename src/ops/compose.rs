@@ -1,0 +1,70 @@
+//! Sequential composition by the chain rule — Lean's `>>>`.
+
+use super::{Guard, OpSpec};
+use crate::error::Result;
+use crate::scalar::Ring;
+use crate::tensor::Tensor;
+
+/// `first` then `second`: `f = second ∘ first`, with
+/// `jvp = second.jvp(first(x), first.jvp(x, dx))` and
+/// `vjp = first.vjp(x, second.vjp(first(x), δ))`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Then<A, B> {
+    /// The op applied first.
+    pub first: A,
+    /// The op applied to the first op's output.
+    pub second: B,
+}
+
+impl<A, B> Then<A, B> {
+    /// `first >>> second`.
+    pub fn new(first: A, second: B) -> Self {
+        Then { first, second }
+    }
+}
+
+/// `a.then(b)` for any two ops (a separate trait because `OpSpec` is generic over the scalar).
+pub trait Compose: Sized {
+    /// `self >>> next`.
+    fn then<B>(self, next: B) -> Then<Self, B> {
+        Then::new(self, next)
+    }
+}
+
+impl<T> Compose for T {}
+
+impl<S: Ring, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
+    fn name(&self) -> String {
+        format!("{} >>> {}", self.first.name(), self.second.name())
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        self.second.output_shape(&self.first.output_shape(input)?)
+    }
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        self.second.forward(&self.first.forward(x)?)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        let y = self.first.forward(x)?;
+        self.second.jvp(&y, &self.first.jvp(x, dx)?)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let y = self.first.forward(x)?;
+        self.first.vjp(x, &self.second.vjp(&y, dy)?)
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        let mut guards = self.first.guards(x)?;
+        let shift = self.first.depth();
+        let later = self.second.guards(&self.first.forward(x)?)?;
+        guards.extend(later.into_iter().map(|g| Guard {
+            layer: g.layer + shift,
+            ..g
+        }));
+        Ok(guards)
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        self.first.is_piecewise_linear() && self.second.is_piecewise_linear()
+    }
+    fn depth(&self) -> usize {
+        self.first.depth() + self.second.depth()
+    }
+}

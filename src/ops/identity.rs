@@ -1,0 +1,33 @@
+//! The identity op: the unit of composition.
+
+use super::OpSpec;
+use crate::error::Result;
+use crate::scalar::Ring;
+use crate::tensor::Tensor;
+
+/// `f(x) = x`; both rules are the identity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Identity;
+
+impl<S: Ring> OpSpec<S> for Identity {
+    fn name(&self) -> String {
+        "Identity".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(x.clone())
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        dx.expect_shape(x.shape(), "Identity jvp: dx")?;
+        Ok(dx.clone())
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        dy.expect_shape(x.shape(), "Identity vjp: δ")?;
+        Ok(dy.clone())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}

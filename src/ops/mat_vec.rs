@@ -1,0 +1,79 @@
+//! Multiplication by a constant matrix — Lean's `mat_vec_mul_spec` as an op.
+
+use super::{expect_input, OpSpec, Parametrized};
+use crate::error::{Error, Result};
+use crate::scalar::{Lift, Ring};
+use crate::tensor::Tensor;
+
+/// `f(x) = A·x` for a constant matrix `A` of shape `[m, n]`: `jvp = A·dx`, `vjp = Aᵀ·δ`, and
+/// with respect to `A` (row-major) the gradient `δ·xᵀ`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatVec<P> {
+    a: Tensor<P>,
+}
+
+impl<P> MatVec<P> {
+    /// `x ↦ A·x`; [`Error::ShapeMismatch`] unless `A` is a matrix.
+    pub fn new(a: Tensor<P>) -> Result<Self> {
+        if a.shape().len() != 2 {
+            return Err(Error::ShapeMismatch {
+                context: "MatVec::new: expected a matrix".into(),
+                left: a.shape().to_vec(),
+                right: vec![],
+            });
+        }
+        Ok(MatVec { a })
+    }
+
+    fn dims(&self) -> (usize, usize) {
+        (self.a.shape()[0], self.a.shape()[1])
+    }
+
+    fn out_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let (m, n) = self.dims();
+        expect_input(input, &[n], "MatVec")?;
+        Ok(vec![m])
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for MatVec<P> {
+    fn name(&self) -> String {
+        let (m, n) = self.dims();
+        format!("MatVec({n}→{m})")
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        self.out_shape(input)
+    }
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        S::lift_tensor(&self.a).mat_vec_mul(x)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        self.out_shape(x.shape())?;
+        self.forward(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        self.out_shape(x.shape())?;
+        S::lift_tensor(&self.a).transpose_mat_vec_mul(dy)
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for MatVec<P> {
+    fn params(&self) -> Tensor<S> {
+        self.a.lift::<S>().flatten()
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        params.clone().reshape(self.a.shape().to_vec())?.mat_vec_mul(x)
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        self.forward_with_params(dparams, x)
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let (m, n) = self.dims();
+        expect_input(x.shape(), &[n], "MatVec vjp_params")?;
+        dy.expect_shape(&[m], "MatVec vjp_params: δ")?;
+        Ok(dy.outer(x).flatten())
+    }
+}

@@ -1,0 +1,129 @@
+//! The `OpSpec` abstraction (forward / JVP / VJP), its composition by the chain rule, and the
+//! primitive ops, one file each.
+//!
+//! An op is a value (its parameters stored once as `Tensor<P>`) that implements
+//! [`OpSpec<S>`] for every scalar `S` able to [`Lift`](crate::scalar::Lift) its parameters, so the
+//! same op is evaluated over `Q` for verdicts, over `Dual<Q>` for reference derivatives and over
+//! `f64` for comparisons.
+
+mod add;
+mod compose;
+mod elementwise;
+mod identity;
+mod linear;
+mod mat_vec;
+mod mlp;
+mod params;
+mod relu;
+
+pub use add::Add;
+pub use compose::{Compose, Then};
+pub use elementwise::{Elementwise, ScalarFn};
+pub use identity::Identity;
+pub use linear::Linear;
+pub use mat_vec::MatVec;
+pub use mlp::Mlp;
+pub use params::{Parametrized, WrtParams};
+pub use relu::{relu_deriv_spec, Relu};
+
+use crate::error::Result;
+use crate::scalar::Ring;
+use crate::tensor::Tensor;
+
+/// A differentiable op with its derivative rules — Lean's `Spec.OpSpec`.
+///
+/// * `forward(x)` is the function `f`;
+/// * `jvp(x, dx)` must equal `Df(x)·dx` (forward mode);
+/// * `vjp(x, δ)` must equal `Df(x)ᵀ·δ` (reverse mode, "backward").
+///
+/// The checks in [`crate::check`] verify the last two exactly, computing `Df(x)` without calling
+/// either rule. Every method returns a typed error on bad shapes instead of panicking.
+pub trait OpSpec<S: Ring> {
+    /// A short name for reports, e.g. `"Linear(3→4)"`.
+    fn name(&self) -> String;
+
+    /// The output shape for an input of shape `input`, or [`crate::Error::ShapeMismatch`].
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>>;
+
+    /// `f(x)`.
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>>;
+
+    /// `Df(x)·dx`, the rule under test in forward mode.
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>>;
+
+    /// `Df(x)ᵀ·δ`, the rule under test in reverse mode.
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>>;
+
+    /// The pre-activations whose signs select the smooth piece that contains `x` (for ReLU, its
+    /// input coordinates). A zero among them is a kink: the derivative does not exist there.
+    /// Smooth ops have none.
+    fn guards(&self, _x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        Ok(Vec::new())
+    }
+
+    /// Whether `f` is affine on each piece (Linear, ReLU and their compositions), so that exact
+    /// difference quotients inside a kink-free box equal the derivative.
+    fn is_piecewise_linear(&self) -> bool {
+        false
+    }
+
+    /// How many primitive ops this op chains (1 for a primitive); used to number layers.
+    fn depth(&self) -> usize {
+        1
+    }
+}
+
+/// A pre-activation of a piecewise op at the current point: its sign must not change for the op
+/// to stay on one smooth piece.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guard<S> {
+    /// 1-based position of the op in the composed network.
+    pub layer: usize,
+    /// The op's name.
+    pub op: String,
+    /// The multi-index within that op's input.
+    pub coordinate: Vec<usize>,
+    /// The pre-activation's value.
+    pub value: S,
+}
+
+/// Ops by reference are ops, so compositions can borrow their parts.
+impl<S: Ring, O: OpSpec<S> + ?Sized> OpSpec<S> for &O {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        (**self).output_shape(input)
+    }
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        (**self).forward(x)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        (**self).jvp(x, dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        (**self).vjp(x, dy)
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        (**self).guards(x)
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        (**self).is_piecewise_linear()
+    }
+    fn depth(&self) -> usize {
+        (**self).depth()
+    }
+}
+
+/// [`crate::Error::ShapeMismatch`] unless `x` has the shape `expected`; `context` names the op.
+pub(crate) fn expect_input(x: &[usize], expected: &[usize], context: &str) -> Result<()> {
+    if x == expected {
+        Ok(())
+    } else {
+        Err(crate::Error::ShapeMismatch {
+            context: format!("{context}: input"),
+            left: x.to_vec(),
+            right: expected.to_vec(),
+        })
+    }
+}

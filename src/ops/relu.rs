@@ -1,0 +1,55 @@
+//! ReLU and its derivative mask — Lean's `Spec.relu_op`, `relu_deriv_spec`.
+
+use super::{Guard, OpSpec};
+use crate::error::Result;
+use crate::scalar::Ordered;
+use crate::tensor::Tensor;
+use std::cmp::Ordering;
+
+/// `relu(x) = max(x, 0)` elementwise. Not differentiable where a coordinate is 0: those points
+/// are reported as kinks by [`OpSpec::guards`], and every derivative check refuses them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Relu;
+
+/// The derivative mask `relu′(x)`: 1 where `x > 0`, 0 where `x < 0` (and 0 at the kink, a
+/// convention the checks never rely on) — Lean's `relu_deriv_spec`.
+pub fn relu_deriv_spec<S: Ordered>(x: &Tensor<S>) -> Tensor<S> {
+    x.map(|v| {
+        if v.sign() == Ordering::Greater {
+            S::one()
+        } else {
+            S::zero()
+        }
+    })
+}
+
+impl<S: Ordered> OpSpec<S> for Relu {
+    fn name(&self) -> String {
+        "ReLU".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(x.map(|v| if v.sign() == Ordering::Greater { v.clone() } else { S::zero() }))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        relu_deriv_spec(x).hadamard(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        relu_deriv_spec(x).hadamard(dy)
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        Ok((0..x.len())
+            .map(|k| Guard {
+                layer: 1,
+                op: "ReLU".into(),
+                coordinate: x.multi_index(k),
+                value: x.data()[k].clone(),
+            })
+            .collect())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,123 @@
+//! Number traits, layered so that each op asks only for what it needs.
+//!
+//! * [`Ring`]: `+ − ×` — enough for linear maps and their JVP/VJP.
+//! * [`Field`]: adds exact division — difference quotients, means, radii.
+//! * [`Ordered`]: a sign — enough for piecewise ops such as ReLU.
+//! * [`Lift`]: how a parameter of type `P` becomes a constant of type `Self`, so that one op
+//!   value can be evaluated over `Q`, `f64` and `Dual<Q>`.
+//!
+//! Instances: [`Q`] (`BigRational`, the exact default), `f64`, and [`Dual<S>`].
+
+mod dual;
+mod float;
+mod rational;
+
+pub use dual::Dual;
+pub use rational::{exact_string, parse_q, Q};
+
+use num_traits::{One, Zero};
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::fmt::{Debug, Display};
+use std::ops::{Add, Mul, Neg, Sub};
+
+use crate::tensor::Tensor;
+
+/// A commutative ring with arithmetic by reference.
+///
+/// The `*_ref` methods exist because a `for<'a> &'a Self: Add<…>` bound is not carried by a
+/// trait to its users; they let big numbers be combined without cloning the operands.
+pub trait Ring:
+    Clone
+    + PartialEq
+    + Debug
+    + Display
+    + Zero
+    + One
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Neg<Output = Self>
+    + 'static
+{
+    /// `self + rhs` without consuming either side.
+    fn add_ref(&self, rhs: &Self) -> Self;
+    /// `self − rhs` without consuming either side.
+    fn sub_ref(&self, rhs: &Self) -> Self;
+    /// `self × rhs` without consuming either side.
+    fn mul_ref(&self, rhs: &Self) -> Self;
+    /// `−self` without consuming it.
+    fn neg_ref(&self) -> Self;
+    /// The integer `n` as a ring element.
+    fn from_i64(n: i64) -> Self;
+
+    /// Σᵢ aᵢ·bᵢ. Instances may override this with a faster exact kernel; the result must be the
+    /// same value the plain loop gives.
+    fn dot(a: &[Self], b: &[Self]) -> Self {
+        assert_eq!(a.len(), b.len(), "dot of lengths {} and {}", a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .fold(Self::zero(), |acc, (x, y)| acc + x.mul_ref(y))
+    }
+}
+
+/// A field: a ring with division by every non-zero element.
+pub trait Field: Ring {
+    /// `self / rhs`, or `None` when `rhs` is zero (never a panic).
+    fn checked_div(&self, rhs: &Self) -> Option<Self>;
+}
+
+/// A sign, for piecewise ops. On dual numbers only the real part is looked at, so that branching
+/// follows the point while tangents ride along.
+pub trait Ordered: Ring {
+    /// The sign of `self` (of its real part for dual numbers) compared with zero.
+    fn sign(&self) -> Ordering;
+
+    /// `|self|`, branching on [`Ordered::sign`].
+    fn abs_val(&self) -> Self {
+        if self.sign() == Ordering::Less {
+            self.neg_ref()
+        } else {
+            self.clone()
+        }
+    }
+
+    /// The larger of two values (by `sign(self − other)`).
+    fn max_val(&self, other: &Self) -> Self {
+        if self.sub_ref(other).sign() == Ordering::Less {
+            other.clone()
+        } else {
+            self.clone()
+        }
+    }
+}
+
+/// Everything the checks need: exact field operations and a sign.
+pub trait Scalar: Field + Ordered {}
+impl<T: Field + Ordered> Scalar for T {}
+
+/// Turns a parameter of type `P` into a constant of type `Self`.
+///
+/// Ops store their parameters once (as `Tensor<P>`) and are evaluated over any scalar that can
+/// lift them: `Q` over `Q`, `Q` over `f64` (nearest float), `P` over `Dual<S>` (tangent zero).
+pub trait Lift<P>: Sized + Clone + 'static {
+    /// The constant `p` in `Self`.
+    fn lift(p: &P) -> Self;
+
+    /// Lifts a whole tensor, borrowing it when `Self` and `P` are the same type.
+    fn lift_tensor(t: &Tensor<P>) -> Cow<'_, Tensor<Self>>
+    where
+        P: 'static,
+    {
+        match (t as &dyn std::any::Any).downcast_ref::<Tensor<Self>>() {
+            Some(same) => Cow::Borrowed(same),
+            None => Cow::Owned(t.map(Self::lift)),
+        }
+    }
+}
+
+impl<P, S: Lift<P> + Ring> Lift<P> for Dual<S> {
+    fn lift(p: &P) -> Self {
+        Dual::constant(S::lift(p))
+    }
+}

@@ -1,0 +1,238 @@
+//! `Tensor<S>`: a shape and row-major data, with the spec operations of the Lean file.
+
+mod linalg;
+
+use crate::error::{Error, Result};
+use crate::scalar::{Lift, Ring, Q};
+use std::fmt;
+
+/// A dense tensor: `shape` and its values in row-major order (Lean's `Tensor ℝ s`).
+///
+/// A scalar is shape `[]` with one value; a vector `[n]`; a matrix `[m, n]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tensor<S> {
+    shape: Vec<usize>,
+    data: Vec<S>,
+}
+
+impl<S> Tensor<S> {
+    /// A tensor of `shape` holding `data` (row-major); [`Error::DataLength`] when the lengths
+    /// disagree.
+    pub fn new(shape: Vec<usize>, data: Vec<S>) -> Result<Self> {
+        let expected = shape.iter().product::<usize>();
+        if expected != data.len() {
+            return Err(Error::DataLength {
+                shape,
+                expected,
+                got: data.len(),
+            });
+        }
+        Ok(Tensor { shape, data })
+    }
+
+    /// A vector (shape `[n]`) holding `data` — Lean's `fromVec`.
+    pub fn from_vec(data: Vec<S>) -> Self {
+        Tensor {
+            shape: vec![data.len()],
+            data,
+        }
+    }
+
+    /// A matrix from its rows; [`Error::DataLength`] when the rows have different lengths.
+    pub fn from_rows(rows: Vec<Vec<S>>) -> Result<Self> {
+        let m = rows.len();
+        let n = rows.first().map_or(0, Vec::len);
+        let data: Vec<S> = rows.into_iter().flatten().collect();
+        Tensor::new(vec![m, n], data)
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The values in row-major order.
+    pub fn data(&self) -> &[S] {
+        &self.data
+    }
+
+    /// The values, consuming the tensor.
+    pub fn into_data(self) -> Vec<S> {
+        self.data
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the tensor holds no values.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The same values under another shape of the same size.
+    pub fn reshape(self, shape: Vec<usize>) -> Result<Self> {
+        Tensor::new(shape, self.data)
+    }
+
+    /// The row-major offset of a multi-index, or [`Error::Index`].
+    pub fn offset(&self, index: &[usize]) -> Result<usize> {
+        let bad = || Error::Index {
+            index: index.to_vec(),
+            shape: self.shape.clone(),
+        };
+        if index.len() != self.shape.len() {
+            return Err(bad());
+        }
+        index.iter().zip(&self.shape).try_fold(0, |acc, (&i, &n)| {
+            if i < n {
+                Ok(acc * n + i)
+            } else {
+                Err(bad())
+            }
+        })
+    }
+
+    /// The multi-index of a row-major offset (inverse of [`Tensor::offset`]).
+    pub fn multi_index(&self, mut offset: usize) -> Vec<usize> {
+        let mut index = vec![0; self.shape.len()];
+        for (slot, &n) in index.iter_mut().zip(&self.shape).rev() {
+            *slot = offset % n.max(1);
+            offset /= n.max(1);
+        }
+        index
+    }
+
+    /// The value at a multi-index — Lean's `Spec.get`.
+    pub fn get(&self, index: &[usize]) -> Result<&S> {
+        Ok(&self.data[self.offset(index)?])
+    }
+
+    /// The entry `(i, j)` of a matrix — Lean's `Spec.get2`.
+    pub fn get2(&self, i: usize, j: usize) -> Result<&S> {
+        self.get(&[i, j])
+    }
+
+    /// `f` applied to every value — Lean's `map_spec`.
+    pub fn map<T>(&self, f: impl FnMut(&S) -> T) -> Tensor<T> {
+        Tensor {
+            shape: self.shape.clone(),
+            data: self.data.iter().map(f).collect(),
+        }
+    }
+
+    /// `f` applied to matching values of two tensors of the same shape.
+    pub fn zip_with<T, U>(&self, other: &Tensor<T>, mut f: impl FnMut(&S, &T) -> U) -> Result<Tensor<U>> {
+        self.expect_shape(other.shape(), "zip_with")?;
+        Ok(Tensor {
+            shape: self.shape.clone(),
+            data: self.data.iter().zip(&other.data).map(|(a, b)| f(a, b)).collect(),
+        })
+    }
+
+    /// [`Error::ShapeMismatch`] unless `self` has `shape`.
+    pub fn expect_shape(&self, shape: &[usize], context: &str) -> Result<()> {
+        if self.shape == shape {
+            Ok(())
+        } else {
+            Err(Error::ShapeMismatch {
+                context: context.to_string(),
+                left: self.shape.clone(),
+                right: shape.to_vec(),
+            })
+        }
+    }
+}
+
+impl<S: Clone> Tensor<S> {
+    /// The values as a flat vector — Lean's `Spec.toVec`.
+    pub fn to_vec(&self) -> Vec<S> {
+        self.data.clone()
+    }
+
+    /// The same values as a vector of shape `[len]` (flatten).
+    pub fn flatten(&self) -> Tensor<S> {
+        Tensor::from_vec(self.data.clone())
+    }
+
+    /// Every value lifted into another scalar (e.g. `Q` into `Dual<Q>` as constants).
+    pub fn lift<T: Lift<S>>(&self) -> Tensor<T> {
+        self.map(T::lift)
+    }
+}
+
+impl Tensor<Q> {
+    /// The exact values of finite `f64`s; [`Error::Malformed`] names the first non-finite one.
+    pub fn from_f64_exact(shape: Vec<usize>, values: &[f64]) -> Result<Self> {
+        let data = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                Q::from_float(*v).ok_or_else(|| Error::Malformed(format!("value {i} is {v}, not a finite number")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::new(shape, data)
+    }
+
+    /// Parses exact literals (see [`crate::parse_q`]) into a tensor of `shape`.
+    pub fn parse(shape: Vec<usize>, literals: &[&str]) -> Result<Self> {
+        let data = literals
+            .iter()
+            .map(|s| crate::scalar::parse_q(s))
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::new(shape, data)
+    }
+}
+
+impl<S: Ring> Tensor<S> {
+    /// All zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        let n = shape.iter().product();
+        Tensor {
+            shape: shape.to_vec(),
+            data: vec![S::zero(); n],
+        }
+    }
+
+    /// The `k`-th standard basis tensor of `shape` (one at row-major offset `k`).
+    pub fn basis(shape: &[usize], k: usize) -> Self {
+        let mut t = Tensor::zeros(shape);
+        t.data[k] = S::one();
+        t
+    }
+}
+
+impl<S: fmt::Display> fmt::Display for Tensor<S> {
+    /// Vectors as `[a, b]`, matrices one row a line, other shapes flat with their shape.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let row = |f: &mut fmt::Formatter<'_>, vals: &[S]| {
+            write!(f, "[")?;
+            for (i, v) in vals.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ", ")?;
+                }
+                write!(f, "{v}")?;
+            }
+            write!(f, "]")
+        };
+        match self.shape.as_slice() {
+            [] => write!(f, "{}", self.data[0]),
+            [_] => row(f, &self.data),
+            [m, n] => {
+                write!(f, "[")?;
+                for i in 0..*m {
+                    if i > 0 {
+                        write!(f, ",\n ")?;
+                    }
+                    row(f, &self.data[i * n..(i + 1) * n])?;
+                }
+                write!(f, "]")
+            }
+            shape => {
+                write!(f, "shape {shape:?} ")?;
+                row(f, &self.data)
+            }
+        }
+    }
+}
