@@ -5,6 +5,6 @@ pub mod scalar;
 pub mod tensor;
 
 pub use error::{Counterexample, Error, Result};
-pub use ops::{Compose, OpSpec};
+pub use ops::{Compose, Op, OpSpec};
 pub use scalar::{parse_q, Dual, Field, Lift, Ordered, Ring, Scalar, Q};
 pub use tensor::Tensor;

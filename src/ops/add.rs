@@ -1,6 +1,6 @@
 //! Adding a constant tensor (a bias), elementwise.
 
-use super::{OpSpec, Parametrized};
+use super::{Op, OpSpec, Parametrized};
 use crate::error::Result;
 use crate::scalar::{Lift, Ring};
 use crate::tensor::Tensor;
@@ -24,13 +24,19 @@ impl<P> Add<P> {
     }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Add<P> {
+impl<P> Op for Add<P> {
     fn name(&self) -> String {
         format!("Add{:?}", self.c.shape())
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         self.out_shape(input)
     }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Add<P> {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         x.add(&S::lift_tensor(&self.c))
     }
@@ -43,9 +49,6 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Add<P> {
         self.out_shape(x.shape())?;
         dy.expect_shape(x.shape(), "Add vjp: δ")?;
         Ok(dy.clone())
-    }
-    fn is_piecewise_linear(&self) -> bool {
-        true
     }
 }
 

@@ -1,6 +1,6 @@
 //! Sequential composition by the chain rule — Lean's `>>>`.
 
-use super::{Guard, OpSpec};
+use super::{Guard, Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::Ring;
 use crate::tensor::Tensor;
@@ -33,13 +33,22 @@ pub trait Compose: Sized {
 
 impl<T> Compose for T {}
 
-impl<S: Ring, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
+impl<A: Op, B: Op> Op for Then<A, B> {
     fn name(&self) -> String {
         format!("{} >>> {}", self.first.name(), self.second.name())
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         self.second.output_shape(&self.first.output_shape(input)?)
     }
+    fn is_piecewise_linear(&self) -> bool {
+        self.first.is_piecewise_linear() && self.second.is_piecewise_linear()
+    }
+    fn depth(&self) -> usize {
+        self.first.depth() + self.second.depth()
+    }
+}
+
+impl<S: Ring, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         self.second.forward(&self.first.forward(x)?)
     }
@@ -60,11 +69,5 @@ impl<S: Ring, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
             ..g
         }));
         Ok(guards)
-    }
-    fn is_piecewise_linear(&self) -> bool {
-        self.first.is_piecewise_linear() && self.second.is_piecewise_linear()
-    }
-    fn depth(&self) -> usize {
-        self.first.depth() + self.second.depth()
     }
 }

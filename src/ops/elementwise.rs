@@ -1,6 +1,6 @@
 //! An elementwise op built from a user-given scalar function and its derivative.
 
-use super::OpSpec;
+use super::{Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
@@ -37,20 +37,31 @@ pub struct Elementwise<F>(pub F);
 
 impl<F: ScalarFn> Elementwise<F> {
     fn derivs<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let data = x.data().iter().map(|v| self.0.deriv(v)).collect::<Result<Vec<_>>>()?;
+        let data = x
+            .data()
+            .iter()
+            .map(|v| self.0.deriv(v))
+            .collect::<Result<Vec<_>>>()?;
         Tensor::new(x.shape().to_vec(), data)
     }
 }
 
-impl<S: Scalar, F: ScalarFn> OpSpec<S> for Elementwise<F> {
+impl<F: ScalarFn> Op for Elementwise<F> {
     fn name(&self) -> String {
         self.0.name()
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
     }
+}
+
+impl<S: Scalar, F: ScalarFn> OpSpec<S> for Elementwise<F> {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let data = x.data().iter().map(|v| self.0.value(v)).collect::<Result<Vec<_>>>()?;
+        let data = x
+            .data()
+            .iter()
+            .map(|v| self.0.value(v))
+            .collect::<Result<Vec<_>>>()?;
         Tensor::new(x.shape().to_vec(), data)
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {

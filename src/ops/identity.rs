@@ -1,6 +1,6 @@
 //! The identity op: the unit of composition.
 
-use super::OpSpec;
+use super::{Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::Ring;
 use crate::tensor::Tensor;
@@ -9,13 +9,19 @@ use crate::tensor::Tensor;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Identity;
 
-impl<S: Ring> OpSpec<S> for Identity {
+impl Op for Identity {
     fn name(&self) -> String {
         "Identity".into()
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
     }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<S: Ring> OpSpec<S> for Identity {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         Ok(x.clone())
     }
@@ -26,8 +32,5 @@ impl<S: Ring> OpSpec<S> for Identity {
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         dy.expect_shape(x.shape(), "Identity vjp: δ")?;
         Ok(dy.clone())
-    }
-    fn is_piecewise_linear(&self) -> bool {
-        true
     }
 }

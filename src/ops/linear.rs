@@ -1,7 +1,7 @@
 //! The affine layer `W·x + b` — Lean's `Spec.linear_spec`.
 
 use super::params::{join_params, split_params};
-use super::{expect_input, OpSpec, Parametrized};
+use super::{expect_input, Op, OpSpec, Parametrized};
 use crate::error::{Error, Result};
 use crate::scalar::{Lift, Ring};
 use crate::tensor::Tensor;
@@ -53,7 +53,11 @@ impl<P: Clone> Linear<P> {
 
 impl<P: Clone + 'static> Linear<P> {
     /// The gradient with respect to `W`: `δ·xᵀ`, shape `[m, n]`.
-    pub fn vjp_weight<S: Ring + Lift<P>>(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    pub fn vjp_weight<S: Ring + Lift<P>>(
+        &self,
+        x: &Tensor<S>,
+        dy: &Tensor<S>,
+    ) -> Result<Tensor<S>> {
         let (m, n) = self.dims();
         expect_input(x.shape(), &[n], "Linear vjp_weight")?;
         dy.expect_shape(&[m], "Linear vjp_weight: δ")?;
@@ -67,7 +71,7 @@ impl<P: Clone + 'static> Linear<P> {
     }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Linear<P> {
+impl<P: Clone> Op for Linear<P> {
     fn name(&self) -> String {
         let (m, n) = self.dims();
         format!("Linear({n}→{m})")
@@ -75,6 +79,12 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Linear<P> {
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         self.out_shape(input)
     }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Linear<P> {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         S::lift_tensor(&self.w).linear(&S::lift_tensor(&self.b), x)
     }
@@ -85,9 +95,6 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Linear<P> {
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         self.out_shape(x.shape())?;
         S::lift_tensor(&self.w).transpose_mat_vec_mul(dy)
-    }
-    fn is_piecewise_linear(&self) -> bool {
-        true
     }
 }
 
@@ -104,6 +111,9 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for Linear<P> {
         self.forward_with_params(dparams, x)
     }
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(join_params(&[&self.vjp_weight(x, dy)?, &self.vjp_bias(dy)?]))
+        Ok(join_params(&[
+            &self.vjp_weight(x, dy)?,
+            &self.vjp_bias(dy)?,
+        ]))
     }
 }

@@ -1,6 +1,6 @@
 //! Multiplication by a constant matrix — Lean's `mat_vec_mul_spec` as an op.
 
-use super::{expect_input, OpSpec, Parametrized};
+use super::{expect_input, Op, OpSpec, Parametrized};
 use crate::error::{Error, Result};
 use crate::scalar::{Lift, Ring};
 use crate::tensor::Tensor;
@@ -36,7 +36,7 @@ impl<P> MatVec<P> {
     }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for MatVec<P> {
+impl<P> Op for MatVec<P> {
     fn name(&self) -> String {
         let (m, n) = self.dims();
         format!("MatVec({n}→{m})")
@@ -44,6 +44,12 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for MatVec<P> {
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         self.out_shape(input)
     }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for MatVec<P> {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         S::lift_tensor(&self.a).mat_vec_mul(x)
     }
@@ -55,9 +61,6 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for MatVec<P> {
         self.out_shape(x.shape())?;
         S::lift_tensor(&self.a).transpose_mat_vec_mul(dy)
     }
-    fn is_piecewise_linear(&self) -> bool {
-        true
-    }
 }
 
 impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for MatVec<P> {
@@ -65,7 +68,10 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for MatVec<P> {
         self.a.lift::<S>().flatten()
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
-        params.clone().reshape(self.a.shape().to_vec())?.mat_vec_mul(x)
+        params
+            .clone()
+            .reshape(self.a.shape().to_vec())?
+            .mat_vec_mul(x)
     }
     fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
         self.forward_with_params(dparams, x)

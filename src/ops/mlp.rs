@@ -2,7 +2,7 @@
 //! derivative (`mlpDeriv`) and its parameter gradients.
 
 use super::params::{join_params, split_params};
-use super::{Compose, Guard, Linear, OpSpec, Parametrized, Relu, Then};
+use super::{Compose, Guard, Linear, Op, OpSpec, Parametrized, Relu, Then};
 use crate::error::{Error, Result};
 use crate::scalar::{Lift, Ordered};
 use crate::tensor::Tensor;
@@ -95,14 +95,23 @@ impl<P: Clone + 'static> Mlp<P> {
     }
 }
 
-impl<P: Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for Mlp<P> {
+impl<P: Clone + 'static> Op for Mlp<P> {
     fn name(&self) -> String {
         let (n, h, m) = self.dims();
         format!("MLP({n}→{h}→{m})")
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-        OpSpec::<S>::output_shape(&self.as_op(), input)
+        self.as_op().output_shape(input)
     }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+    fn depth(&self) -> usize {
+        3
+    }
+}
+
+impl<P: Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for Mlp<P> {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         self.as_op().forward(x)
     }
@@ -114,12 +123,6 @@ impl<P: Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for Mlp<P> {
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
         self.as_op().guards(x)
-    }
-    fn is_piecewise_linear(&self) -> bool {
-        true
-    }
-    fn depth(&self) -> usize {
-        3
     }
 }
 
@@ -140,14 +143,16 @@ impl<P: Clone + 'static, S: Ordered + Lift<P>> Parametrized<S> for Mlp<P> {
             self.l2.weight().shape(),
             self.l2.bias().shape(),
         ];
-        let [w1, b1, w2, b2] = <[_; 4]>::try_from(split_params(params, &shapes)?).expect("four shapes give four parts");
+        let [w1, b1, w2, b2] = <[_; 4]>::try_from(split_params(params, &shapes)?)
+            .expect("four shapes give four parts");
         let h = Relu.forward(&w1.linear(&b1, x)?)?;
         w2.linear(&b2, &h)
     }
     fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
         let (n, h, m) = self.dims();
         let [dw1, db1, dw2, db2] =
-            <[_; 4]>::try_from(split_params(dparams, &[&[h, n], &[h], &[m, h], &[m]])?).expect("four parts");
+            <[_; 4]>::try_from(split_params(dparams, &[&[h, n], &[h], &[m, h], &[m]])?)
+                .expect("four parts");
         let z1 = self.z1(x)?;
         let dz1 = dw1.linear(&db1, x)?;
         let dh = Relu.jvp(&z1, &dz1)?;

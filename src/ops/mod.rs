@@ -38,13 +38,7 @@ use crate::tensor::Tensor;
 ///
 /// The checks in [`crate::check`] verify the last two exactly, computing `Df(x)` without calling
 /// either rule. Every method returns a typed error on bad shapes instead of panicking.
-pub trait OpSpec<S: Ring> {
-    /// A short name for reports, e.g. `"Linear(3→4)"`.
-    fn name(&self) -> String;
-
-    /// The output shape for an input of shape `input`, or [`crate::Error::ShapeMismatch`].
-    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>>;
-
+pub trait OpSpec<S: Ring>: Op {
     /// `f(x)`.
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>>;
 
@@ -60,6 +54,15 @@ pub trait OpSpec<S: Ring> {
     fn guards(&self, _x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
         Ok(Vec::new())
     }
+}
+
+/// What an op is independently of the scalar it is evaluated over: its name, shapes and kind.
+pub trait Op {
+    /// A short name for reports, e.g. `"Linear(3→4)"`.
+    fn name(&self) -> String;
+
+    /// The output shape for an input of shape `input`, or [`crate::Error::ShapeMismatch`].
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>>;
 
     /// Whether `f` is affine on each piece (Linear, ReLU and their compositions), so that exact
     /// difference quotients inside a kink-free box equal the derivative.
@@ -88,13 +91,22 @@ pub struct Guard<S> {
 }
 
 /// Ops by reference are ops, so compositions can borrow their parts.
-impl<S: Ring, O: OpSpec<S> + ?Sized> OpSpec<S> for &O {
+impl<O: Op + ?Sized> Op for &O {
     fn name(&self) -> String {
         (**self).name()
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         (**self).output_shape(input)
     }
+    fn is_piecewise_linear(&self) -> bool {
+        (**self).is_piecewise_linear()
+    }
+    fn depth(&self) -> usize {
+        (**self).depth()
+    }
+}
+
+impl<S: Ring, O: OpSpec<S> + ?Sized> OpSpec<S> for &O {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         (**self).forward(x)
     }
@@ -106,12 +118,6 @@ impl<S: Ring, O: OpSpec<S> + ?Sized> OpSpec<S> for &O {
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
         (**self).guards(x)
-    }
-    fn is_piecewise_linear(&self) -> bool {
-        (**self).is_piecewise_linear()
-    }
-    fn depth(&self) -> usize {
-        (**self).depth()
     }
 }
 

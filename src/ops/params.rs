@@ -1,7 +1,7 @@
 //! Ops with parameters: their derivative rules with respect to the parameters, and an adapter
 //! that makes "the op as a function of its parameters" an op, so every check applies to it.
 
-use super::OpSpec;
+use super::{Op, OpSpec};
 use crate::error::{Error, Result};
 use crate::scalar::{Lift, Ring};
 use crate::tensor::Tensor;
@@ -33,12 +33,27 @@ pub trait Parametrized<S: Ring>: OpSpec<S> {
 pub struct WrtParams<'a, O, P> {
     op: &'a O,
     x: Tensor<P>,
+    param_count: usize,
 }
 
-impl<'a, O, P> WrtParams<'a, O, P> {
+impl<'a, O, P: Ring + Lift<P>> WrtParams<'a, O, P> {
     /// The op `op` as a function of its parameters at input `x`.
-    pub fn new(op: &'a O, x: Tensor<P>) -> Self {
-        WrtParams { op, x }
+    pub fn new(op: &'a O, x: Tensor<P>) -> Self
+    where
+        O: Parametrized<P>,
+    {
+        let param_count = op.params().len();
+        WrtParams { op, x, param_count }
+    }
+}
+
+impl<'a, O: Op, P> Op for WrtParams<'a, O, P> {
+    fn name(&self) -> String {
+        format!("{} w.r.t. parameters", self.op.name())
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        super::expect_input(input, &[self.param_count], "parameters")?;
+        self.op.output_shape(self.x.shape())
     }
 }
 
@@ -62,13 +77,6 @@ where
     S: Ring + Lift<P>,
     O: Parametrized<S>,
 {
-    fn name(&self) -> String {
-        format!("{} w.r.t. parameters", self.op.name())
-    }
-    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-        super::expect_input(input, self.op.params().shape(), "parameters")?;
-        self.op.output_shape(self.x.shape())
-    }
     fn forward(&self, params: &Tensor<S>) -> Result<Tensor<S>> {
         self.op.forward_with_params(params, &self.x.lift())
     }
@@ -81,7 +89,10 @@ where
 }
 
 /// Splits a flattened parameter vector into consecutive tensors of the given shapes.
-pub(crate) fn split_params<S: Clone>(params: &Tensor<S>, shapes: &[&[usize]]) -> Result<Vec<Tensor<S>>> {
+pub(crate) fn split_params<S: Clone>(
+    params: &Tensor<S>,
+    shapes: &[&[usize]],
+) -> Result<Vec<Tensor<S>>> {
     let total: usize = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
     params.expect_shape(&[total], "parameter vector")?;
     let mut rest = params.data();
@@ -97,5 +108,10 @@ pub(crate) fn split_params<S: Clone>(params: &Tensor<S>, shapes: &[&[usize]]) ->
 
 /// Concatenates tensors into one flattened parameter vector.
 pub(crate) fn join_params<S: Clone>(parts: &[&Tensor<S>]) -> Tensor<S> {
-    Tensor::from_vec(parts.iter().flat_map(|t| t.data().iter().cloned()).collect())
+    Tensor::from_vec(
+        parts
+            .iter()
+            .flat_map(|t| t.data().iter().cloned())
+            .collect(),
+    )
 }

@@ -1,6 +1,6 @@
 //! ReLU and its derivative mask — Lean's `Spec.relu_op`, `relu_deriv_spec`.
 
-use super::{Guard, OpSpec};
+use super::{Guard, Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::Ordered;
 use crate::tensor::Tensor;
@@ -23,15 +23,27 @@ pub fn relu_deriv_spec<S: Ordered>(x: &Tensor<S>) -> Tensor<S> {
     })
 }
 
-impl<S: Ordered> OpSpec<S> for Relu {
+impl Op for Relu {
     fn name(&self) -> String {
         "ReLU".into()
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
     }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<S: Ordered> OpSpec<S> for Relu {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(x.map(|v| if v.sign() == Ordering::Greater { v.clone() } else { S::zero() }))
+        Ok(x.map(|v| {
+            if v.sign() == Ordering::Greater {
+                v.clone()
+            } else {
+                S::zero()
+            }
+        }))
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         relu_deriv_spec(x).hadamard(dx)
@@ -48,8 +60,5 @@ impl<S: Ordered> OpSpec<S> for Relu {
                 value: x.data()[k].clone(),
             })
             .collect())
-    }
-    fn is_piecewise_linear(&self) -> bool {
-        true
     }
 }

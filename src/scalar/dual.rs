@@ -134,8 +134,13 @@ mod tests {
         let y = x.mul_ref(&x).mul_ref(&x); // x³ → 27 + 27ε
         assert_eq!(y, Dual::new(q(27), q(27)));
         let r = Dual::constant(q(1)).checked_div(&x).unwrap(); // 1/x → 1/3 − 1/9 ε
-        assert_eq!(r, Dual::new(Q::new(1.into(), 3.into()), Q::new((-1).into(), 9.into())));
-        assert!(Dual::constant(q(1)).checked_div(&Dual::new(q(0), q(1))).is_none());
+        assert_eq!(
+            r,
+            Dual::new(Q::new(1.into(), 3.into()), Q::new((-1).into(), 9.into()))
+        );
+        assert!(Dual::constant(q(1))
+            .checked_div(&Dual::new(q(0), q(1)))
+            .is_none());
     }
 
     #[test]

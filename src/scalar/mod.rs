@@ -54,7 +54,13 @@ pub trait Ring:
     /// Σᵢ aᵢ·bᵢ. Instances may override this with a faster exact kernel; the result must be the
     /// same value the plain loop gives.
     fn dot(a: &[Self], b: &[Self]) -> Self {
-        assert_eq!(a.len(), b.len(), "dot of lengths {} and {}", a.len(), b.len());
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "dot of lengths {} and {}",
+            a.len(),
+            b.len()
+        );
         a.iter()
             .zip(b)
             .fold(Self::zero(), |acc, (x, y)| acc + x.mul_ref(y))

@@ -161,7 +161,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_literals_with_typed_errors() {
-        for bad in ["1/0", "", "abc", "1/", "/2", "1e", "1e99999999", "--1", "1.2.3", "."] {
+        for bad in [
+            "1/0",
+            "",
+            "abc",
+            "1/",
+            "/2",
+            "1e",
+            "1e99999999",
+            "--1",
+            "1.2.3",
+            ".",
+        ] {
             assert!(
                 matches!(parse_q(bad), Err(Error::Parse { .. })),
                 "{bad:?} should not parse"

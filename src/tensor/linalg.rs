@@ -48,7 +48,10 @@ impl<S: Ring> Tensor<S> {
     /// `mat_vec_mul_spec`.
     pub fn mat_vec_mul(&self, v: &Tensor<S>) -> Result<Tensor<S>> {
         let (m, n) = self.matrix_dims("mat_vec_mul")?;
-        v.expect_shape(&[n], "mat_vec_mul: vector length must equal the matrix's column count")?;
+        v.expect_shape(
+            &[n],
+            "mat_vec_mul: vector length must equal the matrix's column count",
+        )?;
         let data = (0..m)
             .map(|i| S::dot(&self.data()[i * n..(i + 1) * n], v.data()))
             .collect();
@@ -59,7 +62,10 @@ impl<S: Ring> Tensor<S> {
     /// the transpose.
     pub fn transpose_mat_vec_mul(&self, v: &Tensor<S>) -> Result<Tensor<S>> {
         let (m, n) = self.matrix_dims("transpose_mat_vec_mul")?;
-        v.expect_shape(&[m], "transpose_mat_vec_mul: vector length must equal the matrix's row count")?;
+        v.expect_shape(
+            &[m],
+            "transpose_mat_vec_mul: vector length must equal the matrix's row count",
+        )?;
         let mut out = vec![S::zero(); n];
         for (row, vi) in self.data().chunks(n.max(1)).zip(v.data()) {
             for (o, a) in out.iter_mut().zip(row) {
@@ -98,7 +104,12 @@ impl<S: Ring> Tensor<S> {
         let cols = other.transpose()?;
         let data = (0..m)
             .flat_map(|i| (0..n).map(move |j| (i, j)))
-            .map(|(i, j)| S::dot(&self.data()[i * k..(i + 1) * k], &cols.data()[j * k..(j + 1) * k]))
+            .map(|(i, j)| {
+                S::dot(
+                    &self.data()[i * k..(i + 1) * k],
+                    &cols.data()[j * k..(j + 1) * k],
+                )
+            })
             .collect();
         Tensor::new(vec![m, n], data)
     }
@@ -138,7 +149,11 @@ mod tests {
     use crate::scalar::Q;
 
     fn t(shape: &[usize], vals: &[i64]) -> Tensor<Q> {
-        Tensor::new(shape.to_vec(), vals.iter().map(|&v| Q::from_integer(v.into())).collect()).unwrap()
+        Tensor::new(
+            shape.to_vec(),
+            vals.iter().map(|&v| Q::from_integer(v.into())).collect(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -151,17 +166,29 @@ mod tests {
         assert_eq!(ata, t(&[3, 3], &[17, 22, 27, 22, 29, 36, 27, 36, 45]));
         assert_eq!(Tensor::<Q>::identity(2).matmul(&a).unwrap(), a);
         assert_eq!(v.dot(&v).unwrap(), Q::from_integer(2.into()));
-        assert_eq!(v.outer(&t(&[2], &[1, 2])), t(&[3, 2], &[1, 2, 0, 0, -1, -2]));
+        assert_eq!(
+            v.outer(&t(&[2], &[1, 2])),
+            t(&[3, 2], &[1, 2, 0, 0, -1, -2])
+        );
     }
 
     #[test]
     fn shape_errors_name_both_shapes() {
         let a = t(&[2, 3], &[1, 2, 3, 4, 5, 6]);
         let err = a.mat_vec_mul(&t(&[2], &[1, 1])).unwrap_err();
-        assert!(matches!(err, Error::ShapeMismatch { ref left, ref right, .. } if left == &[2] && right == &[3]));
+        assert!(
+            matches!(err, Error::ShapeMismatch { ref left, ref right, .. } if left == &[2] && right == &[3])
+        );
         assert!(a.matmul(&a).is_err());
         assert!(a.dot(&t(&[3], &[1, 1, 1])).is_err());
-        assert!(matches!(Tensor::new(vec![2, 2], vec![Q::from_integer(1.into())]), Err(Error::DataLength { expected: 4, got: 1, .. })));
+        assert!(matches!(
+            Tensor::new(vec![2, 2], vec![Q::from_integer(1.into())]),
+            Err(Error::DataLength {
+                expected: 4,
+                got: 1,
+                ..
+            })
+        ));
         assert!(matches!(a.get2(2, 0), Err(Error::Index { .. })));
     }
 }

@@ -85,13 +85,16 @@ impl<S> Tensor<S> {
         if index.len() != self.shape.len() {
             return Err(bad());
         }
-        index.iter().zip(&self.shape).try_fold(0, |acc, (&i, &n)| {
-            if i < n {
-                Ok(acc * n + i)
-            } else {
-                Err(bad())
-            }
-        })
+        index.iter().zip(&self.shape).try_fold(
+            0,
+            |acc, (&i, &n)| {
+                if i < n {
+                    Ok(acc * n + i)
+                } else {
+                    Err(bad())
+                }
+            },
+        )
     }
 
     /// The multi-index of a row-major offset (inverse of [`Tensor::offset`]).
@@ -123,11 +126,20 @@ impl<S> Tensor<S> {
     }
 
     /// `f` applied to matching values of two tensors of the same shape.
-    pub fn zip_with<T, U>(&self, other: &Tensor<T>, mut f: impl FnMut(&S, &T) -> U) -> Result<Tensor<U>> {
+    pub fn zip_with<T, U>(
+        &self,
+        other: &Tensor<T>,
+        mut f: impl FnMut(&S, &T) -> U,
+    ) -> Result<Tensor<U>> {
         self.expect_shape(other.shape(), "zip_with")?;
         Ok(Tensor {
             shape: self.shape.clone(),
-            data: self.data.iter().zip(&other.data).map(|(a, b)| f(a, b)).collect(),
+            data: self
+                .data
+                .iter()
+                .zip(&other.data)
+                .map(|(a, b)| f(a, b))
+                .collect(),
         })
     }
 
@@ -169,7 +181,9 @@ impl Tensor<Q> {
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                Q::from_float(*v).ok_or_else(|| Error::Malformed(format!("value {i} is {v}, not a finite number")))
+                Q::from_float(*v).ok_or_else(|| {
+                    Error::Malformed(format!("value {i} is {v}, not a finite number"))
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Tensor::new(shape, data)

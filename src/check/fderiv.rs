@@ -1,0 +1,235 @@
+//! The `HasFDerivAt` analogue for piecewise-linear nets: an exact kink-free box around `x`, the
+//! exact identity `f(x+h) − f(x) = J·h` inside it, and the VJP against difference quotients.
+
+use super::{agree, expect_rule_shape, no_kinks, prepare, reference_jacobian};
+use crate::error::{Error, Result};
+use crate::ops::{Guard, OpSpec};
+use crate::scalar::{Dual, Ordered, Scalar};
+use crate::tensor::Tensor;
+use std::cmp::Ordering;
+
+/// The exact ℓ∞ radius `ρ` of the largest box around `x` on which no pre-activation changes
+/// sign, so the op is affine there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KinkRadius<S> {
+    /// `ρ = min_k |g_k(x)| / ‖∇g_k‖₁` over the guards `g_k`; `None` when no guard can change
+    /// sign (an affine op): the box is unbounded.
+    pub radius: Option<S>,
+    /// The guard attaining the minimum: the nearest kink.
+    pub binding: Option<Guard<S>>,
+}
+
+impl<S: Ordered> KinkRadius<S> {
+    /// Whether `‖h‖∞ ≤ ρ` (on the closed box the identity still holds, by continuity).
+    pub fn contains(&self, h: &Tensor<S>) -> bool {
+        self.radius
+            .as_ref()
+            .is_none_or(|r| inf_norm(h).sub_ref(r).sign() != Ordering::Greater)
+    }
+}
+
+/// `‖h‖∞`.
+fn inf_norm<S: Ordered>(h: &Tensor<S>) -> S {
+    h.data()
+        .iter()
+        .fold(S::zero(), |m, v| m.max_val(&v.abs_val()))
+}
+
+/// Computes the kink radius of `op` at `x`.
+///
+/// Every guard is a pre-activation; on the current piece it is an affine function of the input,
+/// and its gradient comes from evaluating the guards over dual numbers (no rule involved). Its
+/// sign cannot change within ℓ∞ distance `|g| / ‖∇g‖₁`, and a point at that distance reaches
+/// zero, so the minimum over guards is the exact radius. Layer by layer this carries the radius
+/// through the composition: later guards are affine on the box the earlier ones certify.
+pub fn kink_radius<S, O>(op: &O, x: &Tensor<S>) -> Result<KinkRadius<S>>
+where
+    S: Scalar,
+    O: OpSpec<S> + OpSpec<Dual<S>>,
+{
+    let guards = no_kinks(op, x)?;
+    let mut norms = vec![S::zero(); guards.len()];
+    for j in 0..x.len() {
+        let seeded = x.data().iter().enumerate().map(|(k, v)| {
+            let tangent = if k == j { S::one() } else { S::zero() };
+            Dual::new(v.clone(), tangent)
+        });
+        let dual_guards = op.guards(&Tensor::new(x.shape().to_vec(), seeded.collect())?)?;
+        if dual_guards.len() != guards.len() {
+            return Err(Error::Malformed(format!(
+                "{} reports {} guards over dual numbers but {} over the base scalar",
+                op.name(),
+                dual_guards.len(),
+                guards.len()
+            )));
+        }
+        for (norm, g) in norms.iter_mut().zip(&dual_guards) {
+            *norm = norm.add_ref(&g.value.eps.abs_val());
+        }
+    }
+    let mut best: Option<(S, usize)> = None;
+    for (k, (g, norm)) in guards.iter().zip(&norms).enumerate() {
+        if let Some(r) = g.value.abs_val().checked_div(norm) {
+            if best
+                .as_ref()
+                .is_none_or(|(b, _)| r.sub_ref(b).sign() == Ordering::Less)
+            {
+                best = Some((r, k));
+            }
+        }
+    }
+    Ok(match best {
+        Some((r, k)) => KinkRadius {
+            radius: Some(r),
+            binding: Some(guards[k].clone()),
+        },
+        None => KinkRadius {
+            radius: None,
+            binding: None,
+        },
+    })
+}
+
+/// The values of `f(x+h) − f(x) = J·h` at one increment `h`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncrementProof<S> {
+    /// The kink-free box around `x`.
+    pub radius: KinkRadius<S>,
+    /// The increment `h`.
+    pub h: Tensor<S>,
+    /// Whether `h` lies in the box.
+    pub inside: bool,
+    /// `f(x+h) − f(x)`, equal to `J·h`.
+    pub increment: Tensor<S>,
+}
+
+/// Checks `f(x+h) − f(x) = J·h` exactly, `J` the dual-number Jacobian. Inside the kink-free box
+/// this always holds for a correct piecewise-linear forward; for an `h` that crosses a kink it
+/// fails, and the counterexample says `h` left the box.
+pub fn increment<S, O>(op: &O, x: &Tensor<S>, h: &Tensor<S>) -> Result<IncrementProof<S>>
+where
+    S: Scalar,
+    O: OpSpec<S> + OpSpec<Dual<S>>,
+{
+    let jac = reference_jacobian(op, x)?;
+    let radius = kink_radius(op, x)?;
+    increment_with(op, x, h, &jac, radius)
+}
+
+fn increment_with<S, O>(
+    op: &O,
+    x: &Tensor<S>,
+    h: &Tensor<S>,
+    jac: &Tensor<S>,
+    radius: KinkRadius<S>,
+) -> Result<IncrementProof<S>>
+where
+    S: Scalar,
+    O: OpSpec<S>,
+{
+    if !op.is_piecewise_linear() {
+        return Err(Error::NotPiecewiseLinear(op.name()));
+    }
+    let out = prepare(op, x, Some(h), None)?;
+    let diff = op.forward(&x.add(h)?)?.sub(&op.forward(x)?)?;
+    let j_h = jac.mat_vec_mul(&h.flatten())?.reshape(out)?;
+    let inside = radius.contains(h);
+    let rho = radius
+        .radius
+        .as_ref()
+        .map_or("∞ (no kinks can be reached)".into(), S::to_string);
+    let inputs = [
+        ("x", x.to_string()),
+        ("h", h.to_string()),
+        ("‖h‖∞", inf_norm(h).to_string()),
+        ("kink radius ρ", rho),
+        ("h inside the kink-free box", inside.to_string()),
+    ];
+    agree("fderiv: f(x+h) − f(x) = J·h", &diff, &j_h, &inputs)?;
+    Ok(IncrementProof {
+        radius,
+        h: h.clone(),
+        inside,
+        increment: diff,
+    })
+}
+
+/// The values that prove the VJP is the adjoint of the derivative computed from `forward` alone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FDerivProof<S> {
+    /// The kink-free box.
+    pub radius: KinkRadius<S>,
+    /// The step `t` of the difference quotients: `ρ/2`, or 1 when the box is unbounded.
+    pub step: S,
+    /// `Df(x)` by exact difference quotients `(f(x + t·e_j) − f(x))/t`, `[out.len, in.len]`;
+    /// equal to the dual-number Jacobian.
+    pub derivative: Tensor<S>,
+    /// The increment identity at a probe `h` inside the box.
+    pub increment: IncrementProof<S>,
+    /// `vjp(x, δ)`, equal to `Df(x)ᵀ·δ`.
+    pub vjp: Tensor<S>,
+}
+
+/// The end-to-end check for a piecewise-linear op: certify the kink-free box, compute `Df(x)`
+/// by exact difference quotients inside it, confirm it equals the dual-number Jacobian and
+/// satisfies `f(x+h) − f(x) = Df(x)·h` for an `h` in the box, then check
+/// `vjp(x, δ) = Df(x)ᵀ·δ` entry by entry.
+pub fn fderiv<S, O>(op: &O, x: &Tensor<S>, dy: &Tensor<S>) -> Result<FDerivProof<S>>
+where
+    S: Scalar,
+    O: OpSpec<S> + OpSpec<Dual<S>>,
+{
+    if !op.is_piecewise_linear() {
+        return Err(Error::NotPiecewiseLinear(op.name()));
+    }
+    prepare(op, x, None, Some(dy))?;
+    let radius = kink_radius(op, x)?;
+    let two = S::from_i64(2);
+    let step = match &radius.radius {
+        Some(r) => r.checked_div(&two).expect("2 ≠ 0"),
+        None => S::one(),
+    };
+    let fx = op.forward(x)?;
+    let n = x.len();
+    let mut columns = Vec::with_capacity(n);
+    for j in 0..n {
+        let moved = x.add(&Tensor::basis(x.shape(), j).scale(&step))?;
+        let quotient = op
+            .forward(&moved)?
+            .sub(&fx)?
+            .map(|v| v.checked_div(&step).expect("step > 0"));
+        columns.push(quotient.into_data());
+    }
+    let m = fx.len();
+    let data = (0..m)
+        .flat_map(|i| columns.iter().map(move |c| c[i].clone()))
+        .collect();
+    let derivative = Tensor::new(vec![m, n], data)?;
+
+    let dual = reference_jacobian(op, x)?;
+    let inputs = [("x", x.to_string()), ("step t", step.to_string())];
+    agree(
+        "fderiv: dual-number Jacobian = difference quotients",
+        &dual,
+        &derivative,
+        &inputs,
+    )?;
+
+    let h = super::probe::<S>(x.shape(), 0).scale(&step);
+    let increment = increment_with(op, x, &h, &derivative, radius.clone())?;
+
+    let vjp = op.vjp(x, dy)?;
+    expect_rule_shape(&vjp, x.shape(), "vjp")?;
+    let reference = derivative
+        .transpose_mat_vec_mul(&dy.flatten())?
+        .reshape(x.shape().to_vec())?;
+    let inputs = [("x", x.to_string()), ("δ", dy.to_string())];
+    agree("fderiv: vjp(x, δ) = Df(x)ᵀ·δ", &vjp, &reference, &inputs)?;
+    Ok(FDerivProof {
+        radius,
+        step,
+        derivative,
+        increment,
+        vjp,
+    })
+}
