@@ -1,7 +1,9 @@
 pub mod check;
 pub mod error;
 pub mod ops;
+pub mod report;
 pub mod scalar;
+pub mod strategy;
 pub mod tensor;
 
 pub use error::{Counterexample, Error, Result};
