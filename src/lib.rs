@@ -1,3 +1,66 @@
+//! # exactgrad — exact checks of autodiff rules
+//!
+//! Finite-difference checkers (PyTorch `gradcheck`, JAX `check_grads`) compare floats under a
+//! tolerance: a small bug hides under `atol`, and a ReLU kink near the point gives a spurious
+//! failure. exactgrad evaluates ops over arbitrary-precision rationals ([`Q`]), so that
+//!
+//! * adjointness `⟪J·dx, δ⟫ = ⟪dx, Jᵀ·δ⟫` is an *equality*, not "close";
+//! * the true derivative is computed independently of the rule under test — by evaluating
+//!   `forward` over dual numbers ([`Dual`]), or by exact difference quotients inside a certified
+//!   kink-free box;
+//! * a point on a kink is detected and named ([`Error::Kink`]), never a silent pass or a
+//!   spurious fail; and a wrong rule is reported with an exact [`Counterexample`].
+//!
+//! It is the executable side of a Lean 4 formalization in which reverse-mode `backward` of a
+//! 2-layer MLP is proved equal to the adjoint of the Fréchet derivative; here that theorem is
+//! [`check::mlp_theorem`].
+//!
+//! Data flows one way: [`scalar`] → [`tensor`] → [`ops`] → [`check`] → [`report`].
+//!
+//! ```
+//! use exactgrad::check::{adjoint, jacobian, mlp_theorem};
+//! use exactgrad::ops::{Linear, Mlp, Relu};
+//! use exactgrad::{Compose, Tensor};
+//!
+//! # fn main() -> exactgrad::Result<()> {
+//! let w1 = Tensor::parse(vec![2, 2], &["1/2", "-1", "3", "1/4"])?;
+//! let b1 = Tensor::parse(vec![2], &["1/3", "0"])?;
+//! let w2 = Tensor::parse(vec![1, 2], &["2", "-5/7"])?;
+//! let b2 = Tensor::parse(vec![1], &["0"])?;
+//! let x = Tensor::parse(vec![2], &["1", "-1/2"])?;
+//! let dy = Tensor::parse(vec![1], &["1"])?;
+//!
+//! // A network is an op composed from primitives (Lean's `>>>`).
+//! let net = Linear::new(w1.clone(), b1.clone())?.then(Relu).then(Linear::new(w2.clone(), b2.clone())?);
+//! let dx = Tensor::parse(vec![2], &["1", "1"])?;
+//! let proof = adjoint(&net, &x, &dx, &dy)?;
+//! assert_eq!(proof.lhs, proof.rhs); // exactly
+//! jacobian(&net, &x, &dx, &dy)?; // both rules against the dual-number Jacobian
+//!
+//! // The reference page's theorem, with every value that proves it.
+//! let mlp = Mlp::new(w1, b1, w2, b2)?;
+//! let report = mlp_theorem(&mlp, &x, &dy)?;
+//! assert_eq!(report.vjp, report.deriv.transpose()?.mat_vec_mul(&dy)?);
+//! println!("{report}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Lean → Rust
+//!
+//! | Lean (`fderiv-core`) | Rust |
+//! |---|---|
+//! | `Tensor ℝ s`, `Spec.get2`, `Spec.toVec`, `toVecE` | [`Tensor<S>`](Tensor), [`Tensor::get2`], [`Tensor::to_vec`] |
+//! | `Spec.dot`, `inner` (`dot_eq_inner_vec`) | [`Tensor::dot`] |
+//! | `map_spec`, `mat_vec_mul_spec`, `Spec.linear_spec` | [`Tensor::map`], [`Tensor::mat_vec_mul`], [`Tensor::linear`] |
+//! | `Spec.OpSpec` (forward / jvp / backward) | trait [`OpSpec`] |
+//! | `>>>` | [`Compose::then`], [`ops::Then`] |
+//! | `OpSpecCorrect` (⟪JVP,δ⟫ = ⟪dx,VJP⟫) | [`check::adjoint`] |
+//! | `Spec.relu_op`, `relu_deriv_spec`, `reluFunDeriv` | [`ops::Relu`], [`ops::relu_deriv_spec`] |
+//! | `mlpVec`, `mlpDeriv` (W2 ∘ diag(relu′ z1) ∘ W1) | [`ops::Mlp`] (`forward`), [`ops::Mlp::deriv`] |
+//! | "no kinks" hypothesis | [`Error::Kink`] naming layer and coordinate |
+//! | `HasFDerivAt` / end-to-end soundness | [`check::fderiv`], [`check::mlp_theorem`] |
+
 pub mod check;
 pub mod error;
 pub mod ops;

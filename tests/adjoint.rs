@@ -57,26 +57,51 @@ proptest! {
 fn linear_vjp_without_transpose_is_caught() {
     let w = t(&[2, 2], &["1", "2", "3", "4"]);
     let bad = LinearNoTranspose(Linear::new(w, t(&[2], &["0", "0"])).unwrap());
-    let err = adjoint(&bad, &t(&[2], &["1", "1"]), &t(&[2], &["1", "0"]), &t(&[2], &["0", "1"])).unwrap_err();
-    let Error::Violated(c) = err else { panic!("{err}") };
+    let err = adjoint(
+        &bad,
+        &t(&[2], &["1", "1"]),
+        &t(&[2], &["1", "0"]),
+        &t(&[2], &["0", "1"]),
+    )
+    .unwrap_err();
+    let Error::Violated(c) = err else {
+        panic!("{err}")
+    };
     // Jacobian entry (output 0, input 1): jvp(e_1)_0 = W[0][1] = 2, vjp(e_0)_1 = W[1][0] = 3.
     assert_eq!(c.coordinate, vec![0, 1]);
-    assert_eq!((c.rule.as_str(), c.reference.as_str(), c.difference.as_str()), ("3", "2", "1"));
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("3", "2", "1")
+    );
 }
 
 #[test]
 fn linear_vjp_without_transpose_on_non_square_weights_is_a_shape_error() {
     let w = t(&[2, 3], &["1", "2", "3", "4", "5", "6"]);
     let bad = LinearNoTranspose(Linear::new(w, t(&[2], &["0", "0"])).unwrap());
-    let err = adjoint(&bad, &t(&[3], &["1", "1", "1"]), &t(&[3], &["1", "0", "0"]), &t(&[2], &["0", "1"])).unwrap_err();
+    let err = adjoint(
+        &bad,
+        &t(&[3], &["1", "1", "1"]),
+        &t(&[3], &["1", "0", "0"]),
+        &t(&[2], &["0", "1"]),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
 }
 
 #[test]
 fn relu_mask_from_the_output_side_is_caught() {
     let x = t(&[3], &["1/2", "-1/3", "2"]);
-    let err = adjoint(&ReluMaskFromOutput, &x, &t(&[3], &["1", "1", "1"]), &t(&[3], &["1", "1", "1"])).unwrap_err();
-    let Error::Violated(c) = err else { panic!("{err}") };
+    let err = adjoint(
+        &ReluMaskFromOutput,
+        &x,
+        &t(&[3], &["1", "1", "1"]),
+        &t(&[3], &["1", "1", "1"]),
+    )
+    .unwrap_err();
+    let Error::Violated(c) = err else {
+        panic!("{err}")
+    };
     assert_eq!(c.coordinate, vec![1, 1]);
     assert_eq!((c.rule.as_str(), c.reference.as_str()), ("1", "0"));
 }
@@ -84,18 +109,33 @@ fn relu_mask_from_the_output_side_is_caught() {
 #[test]
 fn a_vjp_off_by_two_to_the_minus_100_is_caught_exactly() {
     let (mlp, x, dy) = exactgrad::report::builtin_example();
-    let bad = VjpOffBy { inner: mlp.clone(), coordinate: 2, offset: two_pow_neg(100) };
+    let bad = VjpOffBy {
+        inner: mlp.clone(),
+        coordinate: 2,
+        offset: two_pow_neg(100),
+    };
     let dx = t(&[3], &["1", "1", "1"]);
     let err = adjoint(&bad, &x, &dx, &dy).unwrap_err();
-    let Error::Violated(c) = err else { panic!("{err}") };
+    let Error::Violated(c) = err else {
+        panic!("{err}")
+    };
     assert_eq!(c.coordinate, vec![0, 2]);
     assert_eq!(c.difference, two_pow_neg(100).to_string());
-    assert!(c.to_string().contains("1267650600228229401496703205376"), "{c}");
+    assert!(
+        c.to_string().contains("1267650600228229401496703205376"),
+        "{c}"
+    );
 }
 
 #[test]
 fn shapes_are_checked_before_any_rule_runs() {
     let dx_wrong: Tensor<_> = t(&[2], &["1", "1"]);
-    let err = adjoint(&Relu, &t(&[3], &["1", "2", "3"]), &dx_wrong, &t(&[3], &["1", "1", "1"])).unwrap_err();
+    let err = adjoint(
+        &Relu,
+        &t(&[3], &["1", "2", "3"]),
+        &dx_wrong,
+        &t(&[3], &["1", "1", "1"]),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
 }

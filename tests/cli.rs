@@ -6,11 +6,18 @@ use serde_json::Value;
 use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_exactgrad")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_exactgrad"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn vec_of(v: &Value) -> Vec<Q> {
-    v.as_array().unwrap().iter().map(|s| parse_q(s.as_str().unwrap()).unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| parse_q(s.as_str().unwrap()).unwrap())
+        .collect()
 }
 
 fn mat_of(v: &Value) -> Vec<Vec<Q>> {
@@ -22,7 +29,12 @@ fn the_default_run_prints_the_derivation_and_exits_zero() {
     let out = run(&[]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for needle in ["z1 = W1·x + b1 = [1/3, -13/10, 7/6, -29/40]", "relu′(z1) = [1, 0, 1, 0]", "kink radius ρ = 4/13", "holds exactly"] {
+    for needle in [
+        "z1 = W1·x + b1 = [1/3, -13/10, 7/6, -29/40]",
+        "relu′(z1) = [1, 0, 1, 0]",
+        "kink radius ρ = 4/13",
+        "holds exactly",
+    ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
@@ -30,17 +42,43 @@ fn the_default_run_prints_the_derivation_and_exits_zero() {
 /// Recomputes z1, the mask, J = W2·diag(mask)·W1 and Jᵀδ from the printed values with plain
 /// loops, and compares with what the binary printed.
 fn recompute(json: &Value) {
-    let (w1, b1, w2) = (mat_of(&json["W1"]), vec_of(&json["b1"]), mat_of(&json["W2"]));
+    let (w1, b1, w2) = (
+        mat_of(&json["W1"]),
+        vec_of(&json["b1"]),
+        mat_of(&json["W2"]),
+    );
     let (x, delta) = (vec_of(&json["x"]), vec_of(&json["delta"]));
     let zero = Q::from_integer(0.into());
-    let z1: Vec<Q> = w1.iter().zip(&b1).map(|(row, b)| row.iter().zip(&x).map(|(w, v)| w * v).sum::<Q>() + b).collect();
-    assert!(z1.iter().all(|z| *z != zero), "the generated point must be off the kinks");
-    let mask: Vec<Q> = z1.iter().map(|z| if *z > zero { Q::from_integer(1.into()) } else { zero.clone() }).collect();
+    let z1: Vec<Q> = w1
+        .iter()
+        .zip(&b1)
+        .map(|(row, b)| row.iter().zip(&x).map(|(w, v)| w * v).sum::<Q>() + b)
+        .collect();
+    assert!(
+        z1.iter().all(|z| *z != zero),
+        "the generated point must be off the kinks"
+    );
+    let mask: Vec<Q> = z1
+        .iter()
+        .map(|z| {
+            if *z > zero {
+                Q::from_integer(1.into())
+            } else {
+                zero.clone()
+            }
+        })
+        .collect();
     let jac: Vec<Vec<Q>> = w2
         .iter()
-        .map(|row2| (0..x.len()).map(|j| (0..b1.len()).map(|i| &row2[i] * &mask[i] * &w1[i][j]).sum()).collect())
+        .map(|row2| {
+            (0..x.len())
+                .map(|j| (0..b1.len()).map(|i| &row2[i] * &mask[i] * &w1[i][j]).sum())
+                .collect()
+        })
         .collect();
-    let vjp: Vec<Q> = (0..x.len()).map(|j| jac.iter().zip(&delta).map(|(row, d)| &row[j] * d).sum()).collect();
+    let vjp: Vec<Q> = (0..x.len())
+        .map(|j| jac.iter().zip(&delta).map(|(row, d)| &row[j] * d).sum())
+        .collect();
     assert_eq!(vec_of(&json["z1"]), z1);
     assert_eq!(vec_of(&json["mask"]), mask);
     assert_eq!(mat_of(&json["jacobian"]), jac);
@@ -56,7 +94,11 @@ fn json_output_is_exact_and_complete() {
         let json: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(json["dims"], serde_json::json!([5, 7, 3]));
         // Every value is written "p/q", integers included.
-        assert!(json["W1"][0].as_array().unwrap().iter().all(|s| s.as_str().unwrap().contains('/')));
+        assert!(json["W1"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s.as_str().unwrap().contains('/')));
         recompute(&json);
     }
 }
@@ -72,11 +114,20 @@ fn the_same_seed_gives_the_same_network() {
 
 #[test]
 fn bad_options_are_clear_errors_not_panics() {
-    for args in [&["--dims", "5,0,3"][..], &["--dims", "abc"], &["--dims", "1,2"], &["--seed", "-1"], &["--dims", "9999999,1,1"]] {
+    for args in [
+        &["--dims", "5,0,3"][..],
+        &["--dims", "abc"],
+        &["--dims", "1,2"],
+        &["--seed", "-1"],
+        &["--dims", "9999999,1,1"],
+    ] {
         let out = run(args);
         assert!(!out.status.success(), "{args:?} should fail");
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains("error") && !err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            err.contains("error") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
     }
 }
 

@@ -20,7 +20,9 @@ fn first_layer_radius(l: &Linear<Q>, x: &Tensor<Q>) -> Q {
         .iter()
         .enumerate()
         .filter_map(|(i, zi)| {
-            let norm = l.weight().data()[i * n..(i + 1) * n].iter().fold(Q::from_i64(0), |a, w| a + w.abs_val());
+            let norm = l.weight().data()[i * n..(i + 1) * n]
+                .iter()
+                .fold(Q::from_i64(0), |a, w| a + w.abs_val());
             (norm.sign() != Ordering::Equal).then(|| zi.abs_val() / norm)
         })
         .min()
@@ -121,33 +123,61 @@ fn an_affine_op_has_an_unbounded_box() {
     let l = Linear::new(t(&[1, 2], &["1", "-1"]), t(&[1], &["3"])).unwrap();
     let r = kink_radius(&l, &t(&[2], &["1", "2"])).unwrap();
     assert_eq!((r.radius, r.binding), (None, None));
-    assert!(increment(&l, &t(&[2], &["1", "2"]), &t(&[2], &["1000", "-1000"])).unwrap().inside);
+    assert!(
+        increment(&l, &t(&[2], &["1", "2"]), &t(&[2], &["1000", "-1000"]))
+            .unwrap()
+            .inside
+    );
 }
 
 #[test]
 fn fderiv_catches_a_vjp_off_by_two_to_the_minus_100() {
     let (mlp, x, dy) = exactgrad::report::builtin_example();
-    let bad = VjpOffBy { inner: mlp, coordinate: 0, offset: two_pow_neg(100) };
-    let Error::Violated(c) = fderiv(&bad, &x, &dy).unwrap_err() else { panic!() };
+    let bad = VjpOffBy {
+        inner: mlp,
+        coordinate: 0,
+        offset: two_pow_neg(100),
+    };
+    let Error::Violated(c) = fderiv(&bad, &x, &dy).unwrap_err() else {
+        panic!()
+    };
     assert!(c.check.contains("Df(x)ᵀ"), "{c}");
-    assert_eq!((c.coordinate.clone(), c.difference.clone()), (vec![0], two_pow_neg(100).to_string()));
+    assert_eq!(
+        (c.coordinate.clone(), c.difference.clone()),
+        (vec![0], two_pow_neg(100).to_string())
+    );
 }
 
 #[test]
 fn fderiv_catches_a_missing_transpose() {
     let w = t(&[2, 2], &["1", "2", "3", "4"]);
     let bad = LinearNoTranspose(Linear::new(w, t(&[2], &["0", "0"])).unwrap());
-    let Error::Violated(c) = fderiv(&bad, &t(&[2], &["1", "1"]), &t(&[2], &["0", "1"])).unwrap_err() else { panic!() };
+    let Error::Violated(c) =
+        fderiv(&bad, &t(&[2], &["1", "1"]), &t(&[2], &["0", "1"])).unwrap_err()
+    else {
+        panic!()
+    };
     // Wᵀ·e_1 = (3, 4) but W·e_1 = (2, 4).
-    assert_eq!((c.coordinate.clone(), c.rule.as_str(), c.reference.as_str()), (vec![0], "2", "3"));
+    assert_eq!(
+        (c.coordinate.clone(), c.rule.as_str(), c.reference.as_str()),
+        (vec![0], "2", "3")
+    );
 }
 
 #[test]
 fn fderiv_catches_the_relu_mask_from_the_output_side() {
-    let Error::Violated(c) = fderiv(&ReluMaskFromOutput, &t(&[2], &["-1/2", "1"]), &t(&[2], &["5", "1"])).unwrap_err() else {
+    let Error::Violated(c) = fderiv(
+        &ReluMaskFromOutput,
+        &t(&[2], &["-1/2", "1"]),
+        &t(&[2], &["5", "1"]),
+    )
+    .unwrap_err() else {
         panic!()
     };
-    assert_eq!((c.coordinate.clone(), c.rule.as_str(), c.reference.as_str()), (vec![0], "5", "0"));
+    assert_eq!(
+        (c.coordinate.clone(), c.rule.as_str(), c.reference.as_str()),
+        (vec![0], "5", "0")
+    );
 }
 
 struct Square;
@@ -166,5 +196,8 @@ impl ScalarFn for Square {
 #[test]
 fn a_smooth_nonlinear_op_is_refused_not_misjudged() {
     let err = fderiv(&Elementwise(Square), &t(&[1], &["3"]), &t(&[1], &["1"])).unwrap_err();
-    assert!(matches!(err, Error::NotPiecewiseLinear(ref name) if name == "x²"), "{err}");
+    assert!(
+        matches!(err, Error::NotPiecewiseLinear(ref name) if name == "x²"),
+        "{err}"
+    );
 }

@@ -24,7 +24,11 @@ impl ScalarFn for Cubic {
     }
     fn deriv<S: Scalar>(&self, x: &S) -> Result<S> {
         let d = x.mul_ref(x) - S::from_i64(2);
-        Ok(if self.wrong { d + x.mul_ref(x).mul_ref(x) } else { d })
+        Ok(if self.wrong {
+            d + x.mul_ref(x).mul_ref(x)
+        } else {
+            d
+        })
     }
 }
 
@@ -79,30 +83,58 @@ fn reference_jacobian_never_calls_the_rules() {
 fn linear_vjp_without_transpose_is_caught() {
     let w = t(&[2, 2], &["1", "2", "3", "4"]);
     let bad = LinearNoTranspose(Linear::new(w, t(&[2], &["0", "0"])).unwrap());
-    let err = jacobian(&bad, &t(&[2], &["1", "1"]), &t(&[2], &["1", "0"]), &t(&[2], &["1", "0"])).unwrap_err();
-    let Error::Violated(c) = err else { panic!("{err}") };
+    let err = jacobian(
+        &bad,
+        &t(&[2], &["1", "1"]),
+        &t(&[2], &["1", "0"]),
+        &t(&[2], &["1", "0"]),
+    )
+    .unwrap_err();
+    let Error::Violated(c) = err else {
+        panic!("{err}")
+    };
     assert!(c.check.contains("vjp"), "{c}");
     // vjp(x, e_0) = Wᵀ·e_0 is W's first row, (1, 2); without the transpose it is the first
     // column, (1, 3).
     assert_eq!(c.coordinate, vec![1]);
-    assert_eq!((c.rule.as_str(), c.reference.as_str(), c.difference.as_str()), ("3", "2", "1"));
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("3", "2", "1")
+    );
 }
 
 #[test]
 fn relu_mask_from_the_output_side_is_caught() {
     let x = t(&[2], &["3", "-5/7"]);
-    let err = jacobian(&ReluMaskFromOutput, &x, &t(&[2], &["1", "1"]), &t(&[2], &["2", "9/4"])).unwrap_err();
-    let Error::Violated(c) = err else { panic!("{err}") };
+    let err = jacobian(
+        &ReluMaskFromOutput,
+        &x,
+        &t(&[2], &["1", "1"]),
+        &t(&[2], &["2", "9/4"]),
+    )
+    .unwrap_err();
+    let Error::Violated(c) = err else {
+        panic!("{err}")
+    };
     assert_eq!(c.coordinate, vec![1]);
-    assert_eq!((c.rule.as_str(), c.reference.as_str(), c.difference.as_str()), ("9/4", "0", "9/4"));
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("9/4", "0", "9/4")
+    );
 }
 
 #[test]
 fn a_vjp_off_by_two_to_the_minus_100_is_caught_exactly() {
     let (mlp, x, dy) = exactgrad::report::builtin_example();
-    let bad = VjpOffBy { inner: mlp, coordinate: 1, offset: two_pow_neg(100) };
+    let bad = VjpOffBy {
+        inner: mlp,
+        coordinate: 1,
+        offset: two_pow_neg(100),
+    };
     let err = jacobian(&bad, &x, &t(&[3], &["0", "0", "0"]), &dy).unwrap_err();
-    let Error::Violated(c) = err else { panic!("{err}") };
+    let Error::Violated(c) = err else {
+        panic!("{err}")
+    };
     assert_eq!(c.coordinate, vec![1]);
     assert_eq!(c.difference, two_pow_neg(100).to_string());
 }
@@ -112,8 +144,13 @@ fn a_wrong_scalar_derivative_is_caught_in_forward_mode_too() {
     let op = Elementwise(Cubic { wrong: true });
     let x = t(&[2], &["0", "1/2"]);
     let err = jacobian(&op, &x, &t(&[2], &["1", "1"]), &t(&[2], &["1", "1"])).unwrap_err();
-    let Error::Violated(c) = err else { panic!("{err}") };
+    let Error::Violated(c) = err else {
+        panic!("{err}")
+    };
     assert!(c.check.contains("jvp"), "{c}");
     // At x = 1/2 the claimed derivative adds x³ = 1/8.
-    assert_eq!((c.coordinate.clone(), c.difference.as_str()), (vec![1], "1/8"));
+    assert_eq!(
+        (c.coordinate.clone(), c.difference.as_str()),
+        (vec![1], "1/8")
+    );
 }

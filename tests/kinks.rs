@@ -5,10 +5,12 @@
 mod common;
 
 use common::*;
-use exactgrad::check::{adjoint, fderiv, gradient, increment, jacobian, kink_radius, mlp_theorem, reference_jacobian};
+use exactgrad::check::{
+    adjoint, fderiv, gradient, increment, jacobian, kink_radius, mlp_theorem, reference_jacobian,
+};
 use exactgrad::ops::{Linear, Mlp, Relu};
 use exactgrad::strategy::{any_q, mlp_case};
-use exactgrad::{Compose, Error, Q, Tensor};
+use exactgrad::{Compose, Error, Tensor, Q};
 use proptest::prelude::*;
 
 fn is_kink_at(result: Result<impl std::fmt::Debug, Error>, layer: usize, i: usize) -> bool {
@@ -21,7 +23,11 @@ fn on_kink(mlp: &Mlp<Q>, x: &Tensor<Q>, i: usize) -> Mlp<Q> {
     let wx = l1.weight().mat_vec_mul(x).unwrap();
     let mut b1 = l1.bias().to_vec();
     b1[i] = -wx.data()[i].clone();
-    Mlp::from_layers(Linear::new(l1.weight().clone(), Tensor::from_vec(b1)).unwrap(), mlp.layer2().clone()).unwrap()
+    Mlp::from_layers(
+        Linear::new(l1.weight().clone(), Tensor::from_vec(b1)).unwrap(),
+        mlp.layer2().clone(),
+    )
+    .unwrap()
 }
 
 proptest! {
@@ -71,7 +77,13 @@ fn a_kink_in_a_deeper_layer_names_that_layer() {
 
 #[test]
 fn a_scalar_loss_on_a_kink_is_refused() {
-    let mlp = Mlp::new(t(&[1, 1], &["1"]), t(&[1], &["-1"]), t(&[1, 1], &["1"]), t(&[1], &["0"])).unwrap();
+    let mlp = Mlp::new(
+        t(&[1, 1], &["1"]),
+        t(&[1], &["-1"]),
+        t(&[1, 1], &["1"]),
+        t(&[1], &["0"]),
+    )
+    .unwrap();
     assert!(is_kink_at(gradient(&mlp, &t(&[1], &["1"])), 2, 0));
     assert!(gradient(&mlp, &t(&[1], &["1/1000000"])).is_ok());
 }

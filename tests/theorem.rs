@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use exactgrad::check::{gradient, mlp_theorem, mlp_theorem_with};
 use exactgrad::ops::{Linear, Mlp, Relu};
-use exactgrad::strategy::{any_mlp_case, mlp_case, any_q};
+use exactgrad::strategy::{any_mlp_case, any_q, mlp_case};
 use exactgrad::{Compose, Error, OpSpec, Tensor};
 use proptest::prelude::*;
 
@@ -36,7 +36,10 @@ fn the_builtin_example_holds_with_both_relu_branches() {
     let r = mlp_theorem(&mlp, &x, &dy).unwrap();
     assert_eq!(r.z1, t(&[4], &["1/3", "-13/10", "7/6", "-29/40"]));
     assert_eq!(r.mask, t(&[4], &["1", "0", "1", "0"]));
-    assert_eq!(r.deriv, t(&[2, 3], &["13/18", "0", "-1/12", "0", "13/36", "-1/3"]));
+    assert_eq!(
+        r.deriv,
+        t(&[2, 3], &["13/18", "0", "-1/12", "0", "13/36", "-1/3"])
+    );
     assert_eq!(r.vjp, t(&[3], &["13/18", "-13/72", "1/12"]));
     let text = r.to_string();
     assert!(text.contains("holds exactly"), "{text}");
@@ -52,12 +55,17 @@ fn a_relu_mask_from_the_output_side_is_rejected() {
     let (mlp, x, dy) = exactgrad::report::builtin_example();
     let (l1, l2) = layers(&mlp);
     let bad = l1.then(ReluMaskFromOutput).then(l2);
-    let Error::Violated(c) = mlp_theorem_with(&mlp, &bad, &x, &dy).unwrap_err() else { panic!() };
+    let Error::Violated(c) = mlp_theorem_with(&mlp, &bad, &x, &dy).unwrap_err() else {
+        panic!()
+    };
     assert!(c.check.starts_with("MLP theorem: backward"), "{c}");
     // Units 1 and 3 are inactive, yet the bad mask lets W2ᵀδ = (7/6, −1, 5/12, 5/4) through
     // them: W1ᵀ·(7/6, −1, 5/12, 5/4) has first entry 20/9 instead of 13/18.
     assert_eq!(c.coordinate, vec![0]);
-    assert_eq!((c.rule.as_str(), c.reference.as_str(), c.difference.as_str()), ("20/9", "13/18", "3/2"));
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("20/9", "13/18", "3/2")
+    );
 }
 
 #[test]
@@ -66,9 +74,13 @@ fn a_linear_vjp_without_transpose_is_rejected() {
     let w1 = t(&[2, 2], &["1", "2", "-3", "1/2"]);
     let w2 = t(&[2, 2], &["1/3", "-1", "2", "1"]);
     let mlp = Mlp::new(w1.clone(), t(&[2], &["1", "1"]), w2, t(&[2], &["0", "0"])).unwrap();
-    let bad = LinearNoTranspose(mlp.layer1().clone()).then(Relu).then(mlp.layer2().clone());
+    let bad = LinearNoTranspose(mlp.layer1().clone())
+        .then(Relu)
+        .then(mlp.layer2().clone());
     let (x, dy) = (t(&[2], &["1", "1"]), t(&[2], &["1", "1"]));
-    let Error::Violated(c) = mlp_theorem_with(&mlp, &bad, &x, &dy).unwrap_err() else { panic!() };
+    let Error::Violated(c) = mlp_theorem_with(&mlp, &bad, &x, &dy).unwrap_err() else {
+        panic!()
+    };
     assert!(c.check.starts_with("MLP theorem: backward"), "{c}");
     // z1 = (4, −3/2), so the masked W2ᵀδ is (7/3, 0); W1ᵀ·(7/3, 0) = (7/3, 14/3) but
     // W1·(7/3, 0) = (7/3, −7).
@@ -79,8 +91,14 @@ fn a_linear_vjp_without_transpose_is_rejected() {
 #[test]
 fn a_vjp_off_by_two_to_the_minus_100_is_rejected() {
     let (mlp, x, dy) = exactgrad::report::builtin_example();
-    let bad = VjpOffBy { inner: mlp.as_op(), coordinate: 2, offset: two_pow_neg(100) };
-    let Error::Violated(c) = mlp_theorem_with(&mlp, &bad, &x, &dy).unwrap_err() else { panic!() };
+    let bad = VjpOffBy {
+        inner: mlp.as_op(),
+        coordinate: 2,
+        offset: two_pow_neg(100),
+    };
+    let Error::Violated(c) = mlp_theorem_with(&mlp, &bad, &x, &dy).unwrap_err() else {
+        panic!()
+    };
     assert_eq!(c.coordinate, vec![2]);
     assert_eq!(c.difference, two_pow_neg(100).to_string());
     assert_eq!(c.reference, "1/12");
@@ -89,9 +107,23 @@ fn a_vjp_off_by_two_to_the_minus_100_is_rejected() {
 #[test]
 fn mismatched_shapes_are_typed_errors() {
     let (mlp, x, _) = exactgrad::report::builtin_example();
-    assert!(matches!(mlp_theorem(&mlp, &x, &t(&[3], &["1", "1", "1"])), Err(Error::ShapeMismatch { .. })));
-    assert!(matches!(mlp_theorem(&mlp, &t(&[2], &["1", "1"]), &t(&[2], &["1", "1"])), Err(Error::ShapeMismatch { .. })));
-    assert!(matches!(gradient(&mlp, &x), Err(Error::ShapeMismatch { .. })));
-    let bad_shapes = Mlp::new(t(&[2, 2], &["1", "1", "1", "1"]), t(&[2], &["1", "1"]), t(&[1, 3], &["1", "1", "1"]), t(&[1], &["1"]));
+    assert!(matches!(
+        mlp_theorem(&mlp, &x, &t(&[3], &["1", "1", "1"])),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        mlp_theorem(&mlp, &t(&[2], &["1", "1"]), &t(&[2], &["1", "1"])),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        gradient(&mlp, &x),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    let bad_shapes = Mlp::new(
+        t(&[2, 2], &["1", "1", "1", "1"]),
+        t(&[2], &["1", "1"]),
+        t(&[1, 3], &["1", "1", "1"]),
+        t(&[1], &["1"]),
+    );
     assert!(matches!(bad_shapes, Err(Error::ShapeMismatch { .. })));
 }

@@ -84,7 +84,13 @@ impl<S: Ordered> OpSpec<S> for ReluMaskFromOutput {
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let y = Relu.forward(x)?;
-        let mask = y.map(|v| if v.sign() == std::cmp::Ordering::Less { S::zero() } else { S::one() });
+        let mask = y.map(|v| {
+            if v.sign() == std::cmp::Ordering::Less {
+                S::zero()
+            } else {
+                S::one()
+            }
+        });
         mask.hadamard(dy)
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
@@ -102,7 +108,12 @@ pub struct VjpOffBy<O> {
 
 impl<O: Op> Op for VjpOffBy<O> {
     fn name(&self) -> String {
-        format!("{} with vjp off by {} at {}", self.inner.name(), self.offset, self.coordinate)
+        format!(
+            "{} with vjp off by {} at {}",
+            self.inner.name(),
+            self.offset,
+            self.coordinate
+        )
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         self.inner.output_shape(input)
