@@ -201,3 +201,23 @@ fn a_smooth_nonlinear_op_is_refused_not_misjudged() {
         "{err}"
     );
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn every_piecewise_linear_primitive_passes_fderiv(
+        (l, a, c, x, dy_m, dy_n) in (1usize..5, 1usize..5).prop_flat_map(|(n, m)| (
+            linear(n, m, any_q()), tensor(vec![m, n], any_q()), tensor(vec![m], any_q()),
+            tensor(vec![n], any_q()), tensor(vec![m], any_q()), tensor(vec![n], any_q())))
+    ) {
+        use exactgrad::ops::{Add, Identity, MatVec};
+        fderiv(&l, &x, &dy_m).unwrap();
+        fderiv(&MatVec::new(a).unwrap().then(Add::new(c)), &x, &dy_m).unwrap();
+        fderiv(&Identity, &x, &dy_n).unwrap();
+        match fderiv(&Relu, &x, &dy_n) {
+            Ok(p) => prop_assert_eq!(p.derivative, exactgrad::ops::relu_deriv_spec(&x).diag()),
+            Err(e) => prop_assert!(matches!(e, Error::Kink { .. }), "{e}"),
+        }
+    }
+}
