@@ -34,6 +34,11 @@ impl<P: Ordered> HuberLoss<P> {
         Ok(HuberLoss { target, beta })
     }
 
+    /// The target.
+    pub fn target(&self) -> &Tensor<P> {
+        &self.target
+    }
+
     /// The threshold `β`.
     pub fn threshold(&self) -> &P {
         &self.beta
