@@ -70,10 +70,16 @@ fn losses_are_scalars_and_exact() {
     assert_eq!((mse.value, mse.gradient), (q("5/2"), t(&[2], &["2", "-1"])));
     // (|2| + |−1|)/2 = 3/2; gradient sign/2.
     let l1 = gradient(&L1Loss::new(target.clone()), &x).unwrap();
-    assert_eq!((l1.value, l1.gradient), (q("3/2"), t(&[2], &["1/2", "-1/2"])));
+    assert_eq!(
+        (l1.value, l1.gradient),
+        (q("3/2"), t(&[2], &["1/2", "-1/2"]))
+    );
     // β = 1/2: h(2) = (1/2)(2 − 1/4) = 7/8, h(−1) = (1/2)(1 − 1/4) = 3/8; mean 5/8.
     let huber = gradient(&HuberLoss::new(target, q("1/2")).unwrap(), &x).unwrap();
-    assert_eq!((huber.value, huber.gradient), (q("5/8"), t(&[2], &["1/4", "-1/4"])));
+    assert_eq!(
+        (huber.value, huber.gradient),
+        (q("5/8"), t(&[2], &["1/4", "-1/4"]))
+    );
 }
 
 #[test]
@@ -81,19 +87,39 @@ fn kinks_and_bad_input_are_typed_errors() {
     let target = t(&[3], &["0", "0", "0"]);
     let x = t(&[3], &["1", "0", "2"]);
     let e = jacobian(&L1Loss::new(target.clone()), &x, &x, &one()).unwrap_err();
-    assert_eq!(e, Error::Kink { layer: 1, op: "L1Loss".into(), coordinate: vec![1] });
+    assert_eq!(
+        e,
+        Error::Kink {
+            layer: 1,
+            op: "L1Loss".into(),
+            coordinate: vec![1]
+        }
+    );
     // Residual −1/2 sits on the boundary r + β = 0 of the quadratic piece.
     let huber = HuberLoss::new(target.clone(), q("1/2")).unwrap();
     let x = t(&[3], &["0", "-1/2", "1"]);
     let e = jacobian(&huber, &x, &x, &one()).unwrap_err();
-    assert_eq!(e, Error::Kink { layer: 1, op: "HuberLoss(β=1/2)".into(), coordinate: vec![1] });
-    assert!(matches!(HuberLoss::new(target.clone(), q("0")), Err(Error::Malformed(_))));
+    assert_eq!(
+        e,
+        Error::Kink {
+            layer: 1,
+            op: "HuberLoss(β=1/2)".into(),
+            coordinate: vec![1]
+        }
+    );
+    assert!(matches!(
+        HuberLoss::new(target.clone(), q("0")),
+        Err(Error::Malformed(_))
+    ));
     assert!(matches!(
         OpSpec::<Q>::forward(&MseLoss::new(target), &t(&[2], &["1", "2"])),
         Err(Error::ShapeMismatch { .. })
     ));
     let empty = Tensor::<Q>::new(vec![0], vec![]).unwrap();
-    assert!(matches!(OpSpec::<Q>::forward(&Mean, &empty), Err(Error::DivisionByZero { .. })));
+    assert!(matches!(
+        OpSpec::<Q>::forward(&Mean, &empty),
+        Err(Error::DivisionByZero { .. })
+    ));
 }
 
 // ---- planted wrong rules ---------------------------------------------------------------------
@@ -107,7 +133,10 @@ planted!(SumFirstOnly(Sum), fn vjp(&_op, x, dy) {
 
 #[test]
 fn planted_sum_not_broadcast() {
-    let (x, dy) = (t(&[3], &["1", "2", "3"]), Tensor::new(vec![], vec![q("2")]).unwrap());
+    let (x, dy) = (
+        t(&[3], &["1", "2", "3"]),
+        Tensor::new(vec![], vec![q("2")]).unwrap(),
+    );
     let c = counterexample(jacobian(&SumFirstOnly(Sum), &x, &x, &dy));
     assert_counterexample(&c, VJP, &[1], "0", "2", "-2");
 }
