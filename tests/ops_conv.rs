@@ -338,3 +338,21 @@ fn planted_max_pool_gradient_to_the_wrong_entry() {
     let c = counterexample(jacobian(&op, &x, &x, &dy));
     assert_counterexample(&c, VJP, &[0, 0, 0], "1", "0", "1");
 }
+
+#[test]
+fn the_same_op_values_run_over_f64() {
+    // Dyadic inputs and weights are exact in binary, so the float forward equals the rational one.
+    let conv = Conv2d::new(
+        t(&[1, 1, 2, 2], &["1/2", "-1", "1/4", "2"]),
+        t(&[1], &["1/8"]),
+        (1, 1),
+        (1, 0),
+    )
+    .unwrap();
+    let x = t(&[1, 2, 3], &["1", "-1/2", "3/4", "2", "1/16", "-3"]);
+    let exact = OpSpec::<Q>::forward(&conv, &x).unwrap();
+    let xf = x.map(|v| num_traits::ToPrimitive::to_f64(v).unwrap());
+    let float = OpSpec::<f64>::forward(&conv, &xf).unwrap();
+    let back = Tensor::<Q>::from_f64_exact(float.shape().to_vec(), float.data()).unwrap();
+    assert_eq!(back, exact);
+}

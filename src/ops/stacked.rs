@@ -16,10 +16,8 @@ pub(crate) fn unstack<S: Clone>(x: &Tensor<S>, k: usize, context: &str) -> Resul
     match x.shape().split_first() {
         Some((&lead, rest)) if lead == k => {
             let size: usize = rest.iter().product();
-            x.data()
-                .chunks(size.max(1))
-                .take(k)
-                .map(|chunk| Tensor::new(rest.to_vec(), chunk[..size].to_vec()))
+            (0..k)
+                .map(|i| Tensor::new(rest.to_vec(), x.data()[i * size..(i + 1) * size].to_vec()))
                 .collect()
         }
         _ => Err(Error::ShapeMismatch {
