@@ -300,3 +300,28 @@ fn planted_div_quotient_rule_sign() {
     let c = counterexample(jacobian(&op, &x, &x, &dy));
     assert_counterexample(&c, VJP, &[1, 0], "3/4", "-3/4", "3/2");
 }
+
+#[test]
+fn planted_leaky_relu_caught_by_adjointness_alone() {
+    // Without any reference derivative, ⟪jvp(x, dx), δ⟫ = 6/5 but ⟪dx, vjp(x, δ)⟫ = 21/10; the
+    // disagreement is localised to the Jacobian entry (output 0, input 0).
+    let op = LeakySwapped(LeakyRelu::new(q("1/10")));
+    let (x, dx, dy) = (
+        t(&[2], &["2", "-3"]),
+        t(&[2], &["1", "2"]),
+        t(&[2], &["1", "1"]),
+    );
+    let c = counterexample(adjoint(&op, &x, &dx, &dy));
+    assert_counterexample(
+        &c,
+        "adjoint: vjp(x, e_i)_j = jvp(x, e_j)_i",
+        &[0, 0],
+        "1/10",
+        "1",
+        "-9/10",
+    );
+    assert!(c.inputs.contains(&("⟪jvp(x, dx), δ⟫".into(), "6/5".into())));
+    assert!(c
+        .inputs
+        .contains(&("⟪dx, vjp(x, δ)⟫".into(), "21/10".into())));
+}

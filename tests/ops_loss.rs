@@ -198,3 +198,18 @@ fn planted_huber_threshold_ignored() {
     let c = counterexample(jacobian(&op, &x, &x, &one()));
     assert_counterexample(&c, VJP, &[1], "2/3", "1/6", "1/2");
 }
+
+planted!(MeanJvpNotDivided(Mean), fn jvp(&_op, _x, dx) {
+    // The forward-mode rule of the mean without its 1/n: the tangent summed.
+    let total = dx.data().iter().fold(S::zero(), |a, v| a.add_ref(v));
+    Tensor::new(vec![], vec![total])
+});
+
+#[test]
+fn planted_mean_jvp_without_one_over_n() {
+    let x = t(&[4], &["1", "2", "3", "4"]);
+    // J·dx = (1 + 2 + 3 + 4)/4 = 5/2; the planted forward-mode rule gives 10. The output is a
+    // scalar, so the coordinate is the empty multi-index.
+    let c = counterexample(jacobian(&MeanJvpNotDivided(Mean), &x, &x, &one()));
+    assert_counterexample(&c, JVP, &[], "10", "5/2", "15/2");
+}
