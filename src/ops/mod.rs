@@ -73,6 +73,7 @@ pub use reshape::Reshape;
 pub use residual::Residual;
 pub use slice::Slice;
 pub use softsign::Softsign;
+pub use stacked::stack;
 pub use sum::Sum;
 pub use transpose::Transpose;
 

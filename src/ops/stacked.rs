@@ -28,8 +28,18 @@ pub(crate) fn unstack<S: Clone>(x: &Tensor<S>, k: usize, context: &str) -> Resul
     }
 }
 
-/// Stacks operands of one shape along a new leading axis (inverse of [`unstack`]).
-pub(crate) fn stack<S: Clone>(parts: &[Tensor<S>]) -> Result<Tensor<S>> {
+/// Stacks operands of one shape along a new leading axis: the input of a multi-operand op
+/// ([`super::Mul`], [`super::Div`], [`super::Concat`]) from its operands, e.g.
+/// `stack(&[a, b])` of shape `[2, ...s]`. [`Error::ShapeMismatch`] if the shapes differ.
+///
+/// ```
+/// use exactgrad::{ops::{stack, Mul}, OpSpec, Tensor, Q};
+/// let a = Tensor::parse(vec![2], &["1/2", "3"]).unwrap();
+/// let b = Tensor::parse(vec![2], &["4", "-1/3"]).unwrap();
+/// let ab = OpSpec::<Q>::forward(&Mul, &stack(&[a, b]).unwrap()).unwrap();
+/// assert_eq!(ab, Tensor::parse(vec![2], &["2", "-1"]).unwrap());
+/// ```
+pub fn stack<S: Clone>(parts: &[Tensor<S>]) -> Result<Tensor<S>> {
     let inner = parts.first().map_or(vec![], |p| p.shape().to_vec());
     let mut data = Vec::new();
     for p in parts {
