@@ -1,0 +1,48 @@
+//! The absolute value, elementwise.
+
+use super::leaky_relu::coordinate_guards;
+use super::{Guard, Op, OpSpec};
+use crate::error::Result;
+use crate::scalar::Ordered;
+use crate::tensor::Tensor;
+use std::cmp::Ordering;
+
+/// `f(x)ᵢ = |xᵢ|`, with derivative `sign(xᵢ)`; every coordinate where `xᵢ = 0` is a kink.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Abs;
+
+/// `sign(x)` as ±1 (0 only at the kink, which the checks refuse).
+fn signs<S: Ordered>(x: &Tensor<S>) -> Tensor<S> {
+    x.map(|v| match v.sign() {
+        Ordering::Greater => S::one(),
+        Ordering::Less => S::one().neg_ref(),
+        Ordering::Equal => S::zero(),
+    })
+}
+
+impl Op for Abs {
+    fn name(&self) -> String {
+        "Abs".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<S: Ordered> OpSpec<S> for Abs {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(x.map(Ordered::abs_val))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        signs(x).hadamard(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        signs(x).hadamard(dy)
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        Ok(coordinate_guards(x, "Abs"))
+    }
+}

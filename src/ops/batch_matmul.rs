@@ -1,0 +1,172 @@
+//! Matrix product with a batch dimension, the right factor stored as a parameter.
+
+use super::{Op, OpSpec, Parametrized};
+use crate::error::{Error, Result};
+use crate::scalar::{Lift, Ring};
+use crate::tensor::Tensor;
+
+/// `f(A)[t] = A[t]·B[t]` for an input `A` of shape `[batch, m, k]` and a stored right factor `B`
+/// of shape `[batch, k, n]` (one matrix per batch entry) or `[k, n]` (shared by the whole batch,
+/// as a weight is); output `[batch, m, n]`.
+///
+/// The two factors have different shapes, so `B` is a parameter rather than a stacked operand:
+/// its gradient is checked through [`super::WrtParams`] like any parameter. Rules:
+/// `jvp = dA[t]·B[t]`, `vjp = δ[t]·B[t]ᵀ`; w.r.t. `B`: `A[t]ᵀ·δ[t]` (summed over `t` when `B`
+/// is shared).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchMatMul<P> {
+    b: Tensor<P>,
+}
+
+/// The sizes of one product: `batch, m, k, n`, and whether `B` is shared.
+#[derive(Clone, Copy)]
+struct Dims {
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    shared: bool,
+}
+
+impl<P> BatchMatMul<P> {
+    /// The product with right factor `b` (`[k, n]` or `[batch, k, n]`); [`Error::ShapeMismatch`]
+    /// for any other rank.
+    pub fn new(b: Tensor<P>) -> Result<Self> {
+        match b.shape().len() {
+            2 | 3 => Ok(BatchMatMul { b }),
+            _ => Err(Error::ShapeMismatch {
+                context: "BatchMatMul::new: B must be [k, n] or [batch, k, n]".into(),
+                left: b.shape().to_vec(),
+                right: vec![],
+            }),
+        }
+    }
+
+    /// The right factor `B`.
+    pub fn right(&self) -> &Tensor<P> {
+        &self.b
+    }
+
+    fn dims(&self, input: &[usize]) -> Result<Dims> {
+        let bs = self.b.shape();
+        let (bb, k, n, shared) = match *bs {
+            [k, n] => (None, k, n, true),
+            [t, k, n] => (Some(t), k, n, false),
+            _ => unreachable!("checked by new"),
+        };
+        match *input {
+            [batch, m, kk] if kk == k && bb.is_none_or(|t| t == batch) => Ok(Dims {
+                batch,
+                m,
+                k,
+                n,
+                shared,
+            }),
+            _ => Err(Error::ShapeMismatch {
+                context:
+                    "BatchMatMul: A must be [batch, m, k] for B of shape [(batch,) k, n] (A, B)"
+                        .into(),
+                left: input.to_vec(),
+                right: bs.to_vec(),
+            }),
+        }
+    }
+}
+
+/// `out[t] = a[t]·b[t]` on raw row-major data.
+fn product<S: Ring>(d: Dims, a: &[S], b: &[S]) -> Vec<S> {
+    let mut out = Vec::with_capacity(d.batch * d.m * d.n);
+    for t in 0..d.batch {
+        let bt = if d.shared { 0 } else { t * d.k * d.n };
+        for i in 0..d.m {
+            for j in 0..d.n {
+                let acc = (0..d.k).fold(S::zero(), |acc, l| {
+                    acc.add_ref(&a[(t * d.m + i) * d.k + l].mul_ref(&b[bt + l * d.n + j]))
+                });
+                out.push(acc);
+            }
+        }
+    }
+    out
+}
+
+impl<P> Op for BatchMatMul<P> {
+    fn name(&self) -> String {
+        format!("BatchMatMul(B{:?})", self.b.shape())
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let d = self.dims(input)?;
+        Ok(vec![d.batch, d.m, d.n])
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for BatchMatMul<P> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = self.dims(x.shape())?;
+        let b = S::lift_tensor(&self.b);
+        Tensor::new(vec![d.batch, d.m, d.n], product(d, x.data(), b.data()))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = self.dims(x.shape())?;
+        dx.expect_shape(x.shape(), "BatchMatMul jvp: dA")?;
+        let b = S::lift_tensor(&self.b);
+        Tensor::new(vec![d.batch, d.m, d.n], product(d, dx.data(), b.data()))
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = self.dims(x.shape())?;
+        dy.expect_shape(&[d.batch, d.m, d.n], "BatchMatMul vjp: δ")?;
+        let b = S::lift_tensor(&self.b);
+        let (b, dy) = (b.data(), dy.data());
+        let mut out = Vec::with_capacity(x.len());
+        for t in 0..d.batch {
+            let bt = if d.shared { 0 } else { t * d.k * d.n };
+            for i in 0..d.m {
+                for l in 0..d.k {
+                    let acc = (0..d.n).fold(S::zero(), |acc, j| {
+                        acc.add_ref(&dy[(t * d.m + i) * d.n + j].mul_ref(&b[bt + l * d.n + j]))
+                    });
+                    out.push(acc);
+                }
+            }
+        }
+        Tensor::new(x.shape().to_vec(), out)
+    }
+}
+
+/// Parameters: `B`, flattened row-major.
+impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for BatchMatMul<P> {
+    fn params(&self) -> Tensor<S> {
+        S::lift_tensor(&self.b).flatten()
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = self.dims(x.shape())?;
+        params.expect_shape(&[self.b.len()], "BatchMatMul parameters")?;
+        Tensor::new(vec![d.batch, d.m, d.n], product(d, x.data(), params.data()))
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        self.forward_with_params(dparams, x)
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = self.dims(x.shape())?;
+        dy.expect_shape(&[d.batch, d.m, d.n], "BatchMatMul vjp_params: δ")?;
+        let (a, dy) = (x.data(), dy.data());
+        let mut grad = vec![S::zero(); self.b.len()];
+        for t in 0..d.batch {
+            let bt = if d.shared { 0 } else { t * d.k * d.n };
+            for l in 0..d.k {
+                for j in 0..d.n {
+                    let g = &mut grad[bt + l * d.n + j];
+                    for i in 0..d.m {
+                        *g = g.add_ref(
+                            &a[(t * d.m + i) * d.k + l].mul_ref(&dy[(t * d.m + i) * d.n + j]),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(Tensor::from_vec(grad))
+    }
+}

@@ -1,0 +1,103 @@
+//! Adding a bias that is broadcast to the input's shape (NumPy rules).
+
+use super::gather::{gather, indices, offset_of, scatter_add, strides};
+use super::{Op, OpSpec, Parametrized};
+use crate::error::{Error, Result};
+use crate::scalar::{Lift, Ring};
+use crate::tensor::Tensor;
+
+/// `f(x) = x + broadcast(b)`: `b`'s shape is aligned with the input's trailing axes, and each of
+/// its axes either matches or has size 1 (repeated). Rules on `x`: the identity. With respect to
+/// `b` (the parameters, flattened row-major): `jvp = broadcast(db)`, `vjp` sums `δ` over the
+/// broadcast axes — the accumulation a framework must not replace by an overwrite.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BroadcastAdd<P> {
+    b: Tensor<P>,
+}
+
+impl<P> BroadcastAdd<P> {
+    /// `x ↦ x + broadcast(b)`.
+    pub fn new(b: Tensor<P>) -> Self {
+        BroadcastAdd { b }
+    }
+
+    /// The bias.
+    pub fn bias(&self) -> &Tensor<P> {
+        &self.b
+    }
+
+    /// For every input entry, the offset of the bias entry added to it.
+    fn source(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let bs = self.b.shape();
+        let bad = || Error::ShapeMismatch {
+            context: "BroadcastAdd: the bias must broadcast to the input (input, bias)".into(),
+            left: input.to_vec(),
+            right: bs.to_vec(),
+        };
+        if bs.len() > input.len() {
+            return Err(bad());
+        }
+        let lead = input.len() - bs.len();
+        let st = strides(bs);
+        // A size-1 axis repeats: its stride is 0.
+        let mut eff = vec![0; input.len()];
+        for (a, (&d, &s)) in bs.iter().zip(&st).enumerate() {
+            match d {
+                1 => {}
+                d if d == input[lead + a] => eff[lead + a] = s,
+                _ => return Err(bad()),
+            }
+        }
+        Ok(indices(input).map(|i| offset_of(&i, &eff)).collect())
+    }
+}
+
+impl<P> Op for BroadcastAdd<P> {
+    fn name(&self) -> String {
+        format!("BroadcastAdd{:?}", self.b.shape())
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        self.source(input)?;
+        Ok(input.to_vec())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for BroadcastAdd<P> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        self.forward_with_params(&self.params(), x)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        self.source(x.shape())?;
+        dx.expect_shape(x.shape(), "BroadcastAdd jvp: dx")?;
+        Ok(dx.clone())
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        self.source(x.shape())?;
+        dy.expect_shape(x.shape(), "BroadcastAdd vjp: δ")?;
+        Ok(dy.clone())
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for BroadcastAdd<P> {
+    fn params(&self) -> Tensor<S> {
+        S::lift_tensor(&self.b).flatten()
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let src = self.source(x.shape())?;
+        params.expect_shape(&[self.b.len()], "BroadcastAdd parameters")?;
+        x.add(&gather(params, &src, x.shape().to_vec())?)
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        let src = self.source(x.shape())?;
+        dparams.expect_shape(&[self.b.len()], "BroadcastAdd parameter tangent")?;
+        gather(dparams, &src, x.shape().to_vec())
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let src = self.source(x.shape())?;
+        dy.expect_shape(x.shape(), "BroadcastAdd vjp_params: δ")?;
+        scatter_add(dy, &src, &[self.b.len()])
+    }
+}

@@ -1,0 +1,122 @@
+//! 1-D convolution with stride and zero padding: a 2-D convolution of height 1.
+
+use super::{Conv2d, Op, OpSpec, Parametrized};
+use crate::error::{Error, Result};
+use crate::scalar::{Lift, Ring};
+use crate::tensor::Tensor;
+
+/// `y[o, t] = b[o] + Σ_{i,p} W[o, i, p] · x̃[i, t·s + p − pad]` for an input `[c_in, L]`, weights
+/// `[c_out, c_in, k]` and bias `[c_out]`; output `[c_out, (L + 2·pad − k)/s + 1]`.
+///
+/// Implemented as [`Conv2d`] on inputs of height 1 (kernel height 1, no vertical padding), so
+/// both share one convolution kernel; the rules and parameter order (`W` row-major, then `b`) are
+/// those of [`Conv2d`] with the height axis dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conv1d<P> {
+    inner: Conv2d<P>,
+    stride: usize,
+    padding: usize,
+}
+
+impl<P: Clone> Conv1d<P> {
+    /// A convolution from weights `[c_out, c_in, k]`, bias `[c_out]`, stride `≥ 1` and padding.
+    pub fn new(w: Tensor<P>, b: Tensor<P>, stride: usize, padding: usize) -> Result<Self> {
+        let shape = match *w.shape() {
+            [cout, cin, k] => vec![cout, cin, 1, k],
+            _ => {
+                return Err(Error::ShapeMismatch {
+                    context: "Conv1d::new: W must be [c_out, c_in, k] and b [c_out]".into(),
+                    left: w.shape().to_vec(),
+                    right: b.shape().to_vec(),
+                })
+            }
+        };
+        let inner = Conv2d::new(w.reshape(shape)?, b, (1, stride), (0, padding))?;
+        Ok(Conv1d {
+            inner,
+            stride,
+            padding,
+        })
+    }
+
+    /// The same convolution as a [`Conv2d`] on inputs `[c_in, 1, L]`.
+    pub fn as_conv2d(&self) -> &Conv2d<P> {
+        &self.inner
+    }
+
+    /// `[c_in, L]` as `[c_in, 1, L]`.
+    fn lifted_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        match *input {
+            [c, l] => Ok(vec![c, 1, l]),
+            _ => Err(Error::ShapeMismatch {
+                context: format!("{}: input must be [c_in, L]", self.name()),
+                left: input.to_vec(),
+                right: self.inner.weight().shape().to_vec(),
+            }),
+        }
+    }
+
+    fn up<S: Clone>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        x.clone().reshape(self.lifted_shape(x.shape())?)
+    }
+
+    /// `[c_out, 1, L_out]` back to `[c_out, L_out]`.
+    fn down<S: Clone>(y: Tensor<S>) -> Result<Tensor<S>> {
+        let s = y.shape().to_vec();
+        y.reshape(vec![s[0], s[2]])
+    }
+}
+
+impl<P: Clone> Op for Conv1d<P> {
+    fn name(&self) -> String {
+        let ws = self.inner.weight().shape();
+        format!(
+            "Conv1d({}→{}, kernel {}, stride {}, padding {})",
+            ws[1], ws[0], ws[3], self.stride, self.padding
+        )
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let out = self.inner.output_shape(&self.lifted_shape(input)?)?;
+        Ok(vec![out[0], out[2]])
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Conv1d<P> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Self::down(self.inner.forward(&self.up(x)?)?)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        dx.expect_shape(x.shape(), "Conv1d jvp: dx")?;
+        Self::down(self.inner.jvp(&self.up(x)?, &self.up(dx)?)?)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let out = self.output_shape(x.shape())?;
+        dy.expect_shape(&out, "Conv1d vjp: δ")?;
+        let dy = dy.clone().reshape(vec![out[0], 1, out[1]])?;
+        self.inner
+            .vjp(&self.up(x)?, &dy)?
+            .reshape(x.shape().to_vec())
+    }
+}
+
+/// Parameters: `W` row-major, then `b` (the same order as [`Conv2d`]).
+impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for Conv1d<P> {
+    fn params(&self) -> Tensor<S> {
+        self.inner.params()
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Self::down(self.inner.forward_with_params(params, &self.up(x)?)?)
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        Self::down(self.inner.jvp_params(&self.up(x)?, dparams)?)
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let out = self.output_shape(x.shape())?;
+        dy.expect_shape(&out, "Conv1d vjp_params: δ")?;
+        let dy = dy.clone().reshape(vec![out[0], 1, out[1]])?;
+        self.inner.vjp_params(&self.up(x)?, &dy)
+    }
+}

@@ -1,0 +1,259 @@
+//! 2-D convolution (cross-correlation, as in every framework) with stride and zero padding.
+
+use super::params::{join_params, split_params};
+use super::{Op, OpSpec, Parametrized};
+use crate::error::{Error, Result};
+use crate::scalar::{Lift, Ring};
+use crate::tensor::Tensor;
+
+/// `y[o, r, c] = b[o] + Σ_{i,p,q} W[o, i, p, q] · x̃[i, r·s_h + p − p_h, c·s_w + q − p_w]` for an
+/// input `x` of shape `[c_in, H, W]` (one sample, no batch axis),
+/// weights `W` `[c_out, c_in, k_h, k_w]`, bias `b` `[c_out]`, where
+/// `x̃` is `x` padded with zeros. Output `[c_out, (H + 2p_h − k_h)/s_h + 1, …]`.
+///
+/// Rules: `jvp = conv(W, dx)` (no bias: the op is affine), `vjp` = the transposed convolution
+/// scattering `δ` back through the same windows (entries in the padding are dropped). With
+/// respect to the parameters (flattened as `W` row-major, then `b`):
+/// `∂W[o,i,p,q] = Σ_{r,c} δ[o,r,c]·x̃[i, r·s_h + p − p_h, c·s_w + q − p_w]`, `∂b[o] = Σ δ[o]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conv2d<P> {
+    w: Tensor<P>,
+    b: Tensor<P>,
+    stride: (usize, usize),
+    padding: (usize, usize),
+}
+
+/// Every size of one convolution.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Geometry {
+    cin: usize,
+    cout: usize,
+    kh: usize,
+    kw: usize,
+    h: usize,
+    w: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+    ho: usize,
+    wo: usize,
+}
+
+impl Geometry {
+    /// Calls `f(out_offset, in_offset, weight_offset)` for every product in the convolution sum
+    /// that does not fall in the padding.
+    fn for_each(&self, mut f: impl FnMut(usize, usize, usize)) {
+        for o in 0..self.cout {
+            for r in 0..self.ho {
+                for c in 0..self.wo {
+                    let out = (o * self.ho + r) * self.wo + c;
+                    for i in 0..self.cin {
+                        for p in 0..self.kh {
+                            let Some(row) = (r * self.sh + p).checked_sub(self.ph) else {
+                                continue;
+                            };
+                            if row >= self.h {
+                                continue;
+                            }
+                            for q in 0..self.kw {
+                                let Some(col) = (c * self.sw + q).checked_sub(self.pw) else {
+                                    continue;
+                                };
+                                if col >= self.w {
+                                    continue;
+                                }
+                                let input = (i * self.h + row) * self.w + col;
+                                let weight = ((o * self.cin + i) * self.kh + p) * self.kw + q;
+                                f(out, input, weight);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn out_shape(&self) -> Vec<usize> {
+        vec![self.cout, self.ho, self.wo]
+    }
+
+    fn in_shape(&self) -> Vec<usize> {
+        vec![self.cin, self.h, self.w]
+    }
+
+    fn out_len(&self) -> usize {
+        self.cout * self.ho * self.wo
+    }
+}
+
+/// The convolution sum of weights `w` and input `x` (no bias), raw row-major data.
+fn correlate<S: Ring>(g: &Geometry, w: &[S], x: &[S]) -> Vec<S> {
+    let mut out = vec![S::zero(); g.out_len()];
+    g.for_each(|o, i, k| out[o] = out[o].add_ref(&w[k].mul_ref(&x[i])));
+    out
+}
+
+impl<P: Clone> Conv2d<P> {
+    /// A convolution from weights `[c_out, c_in, k_h, k_w]`, bias `[c_out]`, stride
+    /// `(s_h, s_w)` (each ≥ 1) and zero padding `(p_h, p_w)`; a typed error otherwise.
+    pub fn new(
+        w: Tensor<P>,
+        b: Tensor<P>,
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Self> {
+        match *w.shape() {
+            [cout, _, kh, kw] if b.shape() == [cout] && kh > 0 && kw > 0 => {}
+            _ => {
+                return Err(Error::ShapeMismatch {
+                    context: "Conv2d::new: W must be [c_out, c_in, k_h, k_w] (k ≥ 1) and b [c_out]"
+                        .into(),
+                    left: w.shape().to_vec(),
+                    right: b.shape().to_vec(),
+                })
+            }
+        }
+        if stride.0 == 0 || stride.1 == 0 {
+            return Err(Error::Malformed(format!(
+                "Conv2d stride must be at least 1, got {stride:?}"
+            )));
+        }
+        Ok(Conv2d {
+            w,
+            b,
+            stride,
+            padding,
+        })
+    }
+
+    /// The weights `[c_out, c_in, k_h, k_w]`.
+    pub fn weight(&self) -> &Tensor<P> {
+        &self.w
+    }
+
+    /// The bias `[c_out]`.
+    pub fn bias(&self) -> &Tensor<P> {
+        &self.b
+    }
+
+    pub(crate) fn geometry(&self, input: &[usize]) -> Result<Geometry> {
+        let ws = self.w.shape();
+        let (cout, cin, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
+        let ((sh, sw), (ph, pw)) = (self.stride, self.padding);
+        match *input {
+            [c, h, w] if c == cin && h + 2 * ph >= kh && w + 2 * pw >= kw => Ok(Geometry {
+                cin,
+                cout,
+                kh,
+                kw,
+                h,
+                w,
+                sh,
+                sw,
+                ph,
+                pw,
+                ho: (h + 2 * ph - kh) / sh + 1,
+                wo: (w + 2 * pw - kw) / sw + 1,
+            }),
+            _ => Err(Error::ShapeMismatch {
+                context: format!(
+                    "{}: input must be [c_in, H, W] with the padded input at least the kernel (input, W)",
+                    self.name()
+                ),
+                left: input.to_vec(),
+                right: ws.to_vec(),
+            }),
+        }
+    }
+
+    /// The parameters split back into `(W, b)`.
+    fn split<S: Clone>(&self, params: &Tensor<S>) -> Result<(Tensor<S>, Tensor<S>)> {
+        let mut parts = split_params(params, &[self.w.shape(), self.b.shape()])?.into_iter();
+        match (parts.next(), parts.next()) {
+            (Some(w), Some(b)) => Ok((w, b)),
+            _ => unreachable!("two shapes give two parts"),
+        }
+    }
+
+    fn with_bias<S: Ring>(g: &Geometry, mut y: Vec<S>, b: &[S]) -> Result<Tensor<S>> {
+        let per = g.ho * g.wo;
+        for (k, v) in y.iter_mut().enumerate() {
+            *v = v.add_ref(&b[k / per]);
+        }
+        Tensor::new(g.out_shape(), y)
+    }
+}
+
+impl<P: Clone> Op for Conv2d<P> {
+    fn name(&self) -> String {
+        let ws = self.w.shape();
+        format!(
+            "Conv2d({}→{}, kernel {}×{}, stride {:?}, padding {:?})",
+            ws[1], ws[0], ws[2], ws[3], self.stride, self.padding
+        )
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(self.geometry(input)?.out_shape())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Conv2d<P> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let g = self.geometry(x.shape())?;
+        let (w, b) = (S::lift_tensor(&self.w), S::lift_tensor(&self.b));
+        Self::with_bias(&g, correlate(&g, w.data(), x.data()), b.data())
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        let g = self.geometry(x.shape())?;
+        dx.expect_shape(x.shape(), "Conv2d jvp: dx")?;
+        let w = S::lift_tensor(&self.w);
+        Tensor::new(g.out_shape(), correlate(&g, w.data(), dx.data()))
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let g = self.geometry(x.shape())?;
+        dy.expect_shape(&g.out_shape(), "Conv2d vjp: δ")?;
+        let w = S::lift_tensor(&self.w);
+        let (w, d) = (w.data(), dy.data());
+        let mut dx = vec![S::zero(); x.len()];
+        g.for_each(|o, i, k| dx[i] = dx[i].add_ref(&w[k].mul_ref(&d[o])));
+        Tensor::new(g.in_shape(), dx)
+    }
+}
+
+/// Parameters: `W` row-major, then `b`.
+impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for Conv2d<P> {
+    fn params(&self) -> Tensor<S> {
+        join_params(&[&S::lift_tensor(&self.w), &S::lift_tensor(&self.b)])
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let g = self.geometry(x.shape())?;
+        let (w, b) = self.split(params)?;
+        Self::with_bias(&g, correlate(&g, w.data(), x.data()), b.data())
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        self.forward_with_params(dparams, x)
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let g = self.geometry(x.shape())?;
+        dy.expect_shape(&g.out_shape(), "Conv2d vjp_params: δ")?;
+        let (xs, d) = (x.data(), dy.data());
+        let mut dw = vec![S::zero(); self.w.len()];
+        g.for_each(|o, i, k| dw[k] = dw[k].add_ref(&xs[i].mul_ref(&d[o])));
+        let per = g.ho * g.wo;
+        let db = (0..g.cout)
+            .map(|o| {
+                d[o * per..(o + 1) * per]
+                    .iter()
+                    .fold(S::zero(), |a, v| a.add_ref(v))
+            })
+            .collect();
+        Ok(join_params(&[
+            &Tensor::new(self.w.shape().to_vec(), dw)?,
+            &Tensor::from_vec(db),
+        ]))
+    }
+}

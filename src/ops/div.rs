@@ -1,0 +1,65 @@
+//! Elementwise quotient of two operands; division by zero is a typed error.
+
+use super::mul::pair;
+use super::stacked::{operand_shape, stack};
+use super::{Op, OpSpec};
+use crate::error::{Error, Result};
+use crate::scalar::Field;
+use crate::tensor::Tensor;
+
+/// `f([a, b]) = a ⊘ b` on two operands stacked as `[2, ...s]`. Rules (quotient rule):
+/// `jvp = da ⊘ b − a ⊙ db ⊘ b²`, `vjp = [δ ⊘ b, −δ ⊙ a ⊘ b²]`.
+///
+/// A zero divisor is not a kink but a pole: every method returns [`Error::DivisionByZero`] naming
+/// the divisor's coordinate in the stacked input, `[1, ...i]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Div;
+
+impl Op for Div {
+    fn name(&self) -> String {
+        "Div".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        operand_shape(input, 2, "Div")
+    }
+}
+
+/// `num ⊘ den`, or the coordinate `[1, ...i]` of the first zero in `den`.
+fn quotient<S: Field>(num: &Tensor<S>, den: &Tensor<S>) -> Result<Tensor<S>> {
+    num.expect_shape(den.shape(), "Div: operands")?;
+    let data = num
+        .data()
+        .iter()
+        .zip(den.data())
+        .enumerate()
+        .map(|(k, (n, d))| {
+            n.checked_div(d).ok_or_else(|| {
+                let mut coordinate = vec![1];
+                coordinate.extend(den.multi_index(k));
+                Error::DivisionByZero {
+                    context: "Div".into(),
+                    coordinate,
+                }
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Tensor::new(den.shape().to_vec(), data)
+}
+
+impl<S: Field> OpSpec<S> for Div {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let [a, b] = pair(x)?;
+        quotient(&a, &b)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        let ([a, b], [da, db]) = (pair(x)?, pair(dx)?);
+        let b2 = b.hadamard(&b)?;
+        quotient(&da, &b)?.sub(&quotient(&a.hadamard(&db)?, &b2)?)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let [a, b] = pair(x)?;
+        let b2 = b.hadamard(&b)?;
+        let db = quotient(&dy.hadamard(&a)?, &b2)?.map(|v| v.neg_ref());
+        stack(&[quotient(dy, &b)?, db])
+    }
+}

@@ -1,0 +1,37 @@
+//! Flattening to a vector.
+
+use super::{Op, OpSpec};
+use crate::error::Result;
+use crate::scalar::Ring;
+use crate::tensor::Tensor;
+
+/// `f(x)` = the entries of `x` as a vector `[n]` (Lean's `toVec`); `vjp` restores the input's
+/// shape.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flatten;
+
+impl Op for Flatten {
+    fn name(&self) -> String {
+        "Flatten".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(vec![input.iter().product()])
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<S: Ring> OpSpec<S> for Flatten {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(x.flatten())
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        dx.expect_shape(x.shape(), "Flatten jvp: dx")?;
+        Ok(dx.flatten())
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        dy.expect_shape(&[x.len()], "Flatten vjp: δ")?;
+        dy.clone().reshape(x.shape().to_vec())
+    }
+}

@@ -1,0 +1,132 @@
+//! Huber loss with a rational threshold, against a stored target.
+
+use super::mean::per_entry;
+use super::sum::{scalar, scalar_cotangent, total};
+use super::{expect_input, Guard, Op, OpSpec};
+use crate::error::{Error, Result};
+use crate::scalar::{Field, Lift, Ordered};
+use crate::tensor::Tensor;
+use std::cmp::Ordering;
+use std::fmt::Display;
+
+/// `f(x) = (1/n) Σᵢ h(xᵢ − tᵢ)` with threshold `β > 0`:
+/// `h(r) = r²/2` for `|r| ≤ β`, `β(|r| − β/2)` otherwise; a scalar (shape `[]`).
+/// Rule: `h′(r) = r` inside, `β·sign(r)` outside, so `vjp = (δ/n)·h′(x − t)`.
+///
+/// `h` is C¹ but its pieces are quadratic and linear, so it is **not** piecewise linear (no
+/// fderiv check). At `|r| = β` the two pieces meet with equal slope but different curvature: the
+/// guards `rᵢ − β` and `rᵢ + β` (in that order, for every coordinate) refuse those points, so
+/// every check, second-order ones included, evaluates one polynomial piece.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HuberLoss<P> {
+    target: Tensor<P>,
+    beta: P,
+}
+
+impl<P: Ordered> HuberLoss<P> {
+    /// The loss against `target` with threshold `beta`; [`Error::Malformed`] unless `beta > 0`.
+    pub fn new(target: Tensor<P>, beta: P) -> Result<Self> {
+        if beta.sign() != Ordering::Greater {
+            return Err(Error::Malformed(format!(
+                "HuberLoss needs a positive threshold, got {beta}"
+            )));
+        }
+        Ok(HuberLoss { target, beta })
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Tensor<P> {
+        &self.target
+    }
+
+    /// The threshold `β`.
+    pub fn threshold(&self) -> &P {
+        &self.beta
+    }
+}
+
+impl<P: Clone + 'static> HuberLoss<P> {
+    fn residual<S: Field + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        expect_input(x.shape(), self.target.shape(), "HuberLoss")?;
+        x.sub(&S::lift_tensor(&self.target))
+    }
+}
+
+/// Whether `|r| ≤ β` (the quadratic piece).
+fn inside<S: Ordered>(r: &S, beta: &S) -> bool {
+    r.abs_val().sub_ref(beta).sign() != Ordering::Greater
+}
+
+fn half<S: Field>(v: &S) -> S {
+    v.checked_div(&S::from_i64(2)).expect("2 ≠ 0")
+}
+
+fn value<S: Field + Ordered>(r: &S, beta: &S) -> S {
+    if inside(r, beta) {
+        half(&r.mul_ref(r))
+    } else {
+        beta.mul_ref(&r.abs_val().sub_ref(&half(beta)))
+    }
+}
+
+fn slope<S: Field + Ordered>(r: &S, beta: &S) -> S {
+    if inside(r, beta) {
+        r.clone()
+    } else if r.sign() == Ordering::Less {
+        beta.neg_ref()
+    } else {
+        beta.clone()
+    }
+}
+
+impl<P: Display> Op for HuberLoss<P> {
+    fn name(&self) -> String {
+        format!("HuberLoss(β={})", self.beta)
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        expect_input(input, self.target.shape(), "HuberLoss")?;
+        Ok(vec![])
+    }
+}
+
+impl<P: Display + Clone + 'static> HuberLoss<P> {
+    fn slopes<S: Field + Ordered + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let beta = S::lift(&self.beta);
+        Ok(self.residual(x)?.map(|r| slope(r, &beta)))
+    }
+}
+
+impl<P: Display + Clone + 'static, S: Field + Ordered + Lift<P>> OpSpec<S> for HuberLoss<P> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let beta = S::lift(&self.beta);
+        let terms = self.residual(x)?.map(|r| value(r, &beta));
+        Ok(scalar(per_entry(&total(&terms), x, "HuberLoss")?))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(scalar(per_entry(
+            &self.slopes(x)?.dot(dx)?,
+            x,
+            "HuberLoss",
+        )?))
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = per_entry(scalar_cotangent(dy, "HuberLoss vjp: δ")?, x, "HuberLoss")?;
+        Ok(self.slopes(x)?.scale(&d))
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        let beta = S::lift(&self.beta);
+        let r = self.residual(x)?;
+        let name = self.name();
+        Ok((0..r.len())
+            .flat_map(|k| {
+                let v = &r.data()[k];
+                [v.sub_ref(&beta), v.add_ref(&beta)].map(|value| Guard {
+                    layer: 1,
+                    op: name.clone(),
+                    coordinate: r.multi_index(k),
+                    value,
+                })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,75 @@
+//! Mean absolute error against a stored target.
+
+use super::mean::per_entry;
+use super::sum::{scalar, scalar_cotangent, total};
+use super::{expect_input, Guard, Op, OpSpec};
+use crate::error::Result;
+use crate::scalar::{Field, Lift, Ordered};
+use crate::tensor::Tensor;
+use std::cmp::Ordering;
+
+/// `f(x) = (1/n) Σᵢ |xᵢ − tᵢ|` for a stored target `t`; a scalar (shape `[]`). Rules:
+/// `jvp = (1/n) Σ sign(x − t) ⊙ dx`, `vjp = (δ/n)·sign(x − t)`. Kinks where `xᵢ = tᵢ`: the guards
+/// are the residuals `xᵢ − tᵢ`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct L1Loss<P> {
+    target: Tensor<P>,
+}
+
+impl<P> L1Loss<P> {
+    /// The loss against `target`.
+    pub fn new(target: Tensor<P>) -> Self {
+        L1Loss { target }
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Tensor<P> {
+        &self.target
+    }
+}
+
+impl<P: Clone + 'static> L1Loss<P> {
+    fn residual<S: Field + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        expect_input(x.shape(), self.target.shape(), "L1Loss")?;
+        x.sub(&S::lift_tensor(&self.target))
+    }
+
+    fn signs<S: Field + Ordered + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(self.residual(x)?.map(|r| match r.sign() {
+            Ordering::Greater => S::one(),
+            Ordering::Less => S::one().neg_ref(),
+            Ordering::Equal => S::zero(),
+        }))
+    }
+}
+
+impl<P> Op for L1Loss<P> {
+    fn name(&self) -> String {
+        "L1Loss".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        expect_input(input, self.target.shape(), "L1Loss")?;
+        Ok(vec![])
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: Clone + 'static, S: Field + Ordered + Lift<P>> OpSpec<S> for L1Loss<P> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let abs = self.residual(x)?.map(Ordered::abs_val);
+        Ok(scalar(per_entry(&total(&abs), x, "L1Loss")?))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(scalar(per_entry(&self.signs(x)?.dot(dx)?, x, "L1Loss")?))
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = per_entry(scalar_cotangent(dy, "L1Loss vjp: δ")?, x, "L1Loss")?;
+        Ok(self.signs(x)?.scale(&d))
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        let r = self.residual(x)?;
+        Ok(super::leaky_relu::coordinate_guards(&r, "L1Loss"))
+    }
+}

@@ -1,0 +1,121 @@
+//! Leaky ReLU with a rational slope (PReLU when the slope is trained).
+
+use super::{Guard, Op, OpSpec, Parametrized};
+use crate::error::Result;
+use crate::scalar::{Lift, Ordered};
+use crate::tensor::Tensor;
+use std::cmp::Ordering;
+
+/// `f(x)ᵢ = xᵢ` where `xᵢ > 0`, `α·xᵢ` where `xᵢ < 0`, for a rational slope `α`.
+///
+/// Kinks: every coordinate where `xᵢ = 0` (unless `α = 1`, which the guards still report: the
+/// rule is checked on each piece, never across one). The slope is the op's one parameter, so
+/// `∂f/∂α = min(x, 0)` is checked like an input gradient through [`super::WrtParams`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeakyRelu<P> {
+    slope: P,
+}
+
+impl<P> LeakyRelu<P> {
+    /// Leaky ReLU with negative-side slope `slope`.
+    pub fn new(slope: P) -> Self {
+        LeakyRelu { slope }
+    }
+
+    /// The negative-side slope `α`.
+    pub fn slope(&self) -> &P {
+        &self.slope
+    }
+}
+
+/// The derivative mask at `x` for slope `alpha`: 1 on the positive side, `α` on the negative.
+fn mask<S: Ordered>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
+    x.map(|v| {
+        if v.sign() == Ordering::Greater {
+            S::one()
+        } else {
+            alpha.clone()
+        }
+    })
+}
+
+fn apply<S: Ordered>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
+    x.map(|v| {
+        if v.sign() == Ordering::Greater {
+            v.clone()
+        } else {
+            alpha.mul_ref(v)
+        }
+    })
+}
+
+impl<P: std::fmt::Display> Op for LeakyRelu<P> {
+    fn name(&self) -> String {
+        format!("LeakyReLU(α={})", self.slope)
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<P: std::fmt::Display + Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for LeakyRelu<P> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(apply(x, &S::lift(&self.slope)))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        mask(x, &S::lift(&self.slope)).hadamard(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        mask(x, &S::lift(&self.slope)).hadamard(dy)
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        Ok(coordinate_guards(x, &self.name()))
+    }
+}
+
+/// Parameters: `[α]`.
+impl<P: std::fmt::Display + Clone + 'static, S: Ordered + Lift<P>> Parametrized<S>
+    for LeakyRelu<P>
+{
+    fn params(&self) -> Tensor<S> {
+        Tensor::from_vec(vec![S::lift(&self.slope)])
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        params.expect_shape(&[1], "LeakyReLU parameters [α]")?;
+        Ok(apply(x, &params.data()[0]))
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        dparams.expect_shape(&[1], "LeakyReLU parameter tangent [dα]")?;
+        Ok(negative_part(x).scale(&dparams.data()[0]))
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(Tensor::from_vec(vec![negative_part(x).dot(dy)?]))
+    }
+}
+
+/// `min(x, 0)`, the derivative of `α·min(x, 0)` in `α`.
+fn negative_part<S: Ordered>(x: &Tensor<S>) -> Tensor<S> {
+    x.map(|v| {
+        if v.sign() == Ordering::Greater {
+            S::zero()
+        } else {
+            v.clone()
+        }
+    })
+}
+
+/// One guard per input coordinate, valued at the coordinate: the kinks of ops that switch piece
+/// where an input crosses 0 (ReLU-like, abs).
+pub(crate) fn coordinate_guards<S: Clone>(x: &Tensor<S>, op: &str) -> Vec<Guard<S>> {
+    (0..x.len())
+        .map(|k| Guard {
+            layer: 1,
+            op: op.to_string(),
+            coordinate: x.multi_index(k),
+            value: x.data()[k].clone(),
+        })
+        .collect()
+}

@@ -1,0 +1,152 @@
+//! 2-D max pooling; ties are kinks.
+
+use super::{Guard, Op, OpSpec};
+use crate::error::{Error, Result};
+use crate::scalar::Ordered;
+use crate::tensor::Tensor;
+use std::cmp::Ordering;
+
+/// `y[c, r, s] = max` of the window `x[c, r·s_h .. r·s_h + k_h, s·s_w .. s·s_w + k_w]` for an
+/// input `[c, H, W]` (no padding); output `[c, (H − k_h)/s_h + 1, (W − k_w)/s_w + 1]`.
+///
+/// On a piece the op copies one entry per window (the argmax), so `jvp` reads `dx` at the argmax
+/// and `vjp` adds `δ` there (overlapping windows accumulate). The piece changes where the maximum
+/// is shared: the guards are, window by window in output order, `max − x[j]` for every other
+/// candidate `j` of the window, at `j`'s input coordinate. A zero guard is a tie — a kink, where
+/// no derivative exists — and the kink error names the tied candidate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxPool2d {
+    kernel: (usize, usize),
+    stride: (usize, usize),
+}
+
+impl MaxPool2d {
+    /// Pooling with window `kernel` and `stride` (all ≥ 1); [`Error::Malformed`] otherwise.
+    pub fn new(kernel: (usize, usize), stride: (usize, usize)) -> Result<Self> {
+        if kernel.0 == 0 || kernel.1 == 0 || stride.0 == 0 || stride.1 == 0 {
+            return Err(Error::Malformed(format!(
+                "MaxPool2d needs kernel and stride ≥ 1, got {kernel:?} and {stride:?}"
+            )));
+        }
+        Ok(MaxPool2d { kernel, stride })
+    }
+
+    /// For every output entry (row-major), the input offsets of its window.
+    fn windows(&self, input: &[usize]) -> Result<(Vec<usize>, Vec<Vec<usize>>)> {
+        let out = self.output_shape(input)?;
+        let (h, w) = (input[1], input[2]);
+        let ((kh, kw), (sh, sw)) = (self.kernel, self.stride);
+        let mut windows = Vec::with_capacity(out.iter().product());
+        for c in 0..out[0] {
+            for r in 0..out[1] {
+                for s in 0..out[2] {
+                    let mut win = Vec::with_capacity(kh * kw);
+                    for p in 0..kh {
+                        for q in 0..kw {
+                            win.push((c * h + r * sh + p) * w + s * sw + q);
+                        }
+                    }
+                    windows.push(win);
+                }
+            }
+        }
+        Ok((out, windows))
+    }
+
+    /// Every window and the input offset of its maximum (the first one, should several tie).
+    fn argmax<S: Ordered>(&self, x: &Tensor<S>) -> Result<Pooling> {
+        let (out, windows) = self.windows(x.shape())?;
+        let d = x.data();
+        let picks = windows
+            .iter()
+            .map(|win| {
+                win.iter().copied().fold(win[0], |best, j| {
+                    if d[j].sub_ref(&d[best]).sign() == Ordering::Greater {
+                        j
+                    } else {
+                        best
+                    }
+                })
+            })
+            .collect();
+        Ok(Pooling {
+            out,
+            windows,
+            picks,
+        })
+    }
+}
+
+/// The piece of the pooling that contains a point: output shape, windows, argmaxes.
+struct Pooling {
+    out: Vec<usize>,
+    windows: Vec<Vec<usize>>,
+    picks: Vec<usize>,
+}
+
+impl Op for MaxPool2d {
+    fn name(&self) -> String {
+        format!(
+            "MaxPool2d(kernel {:?}, stride {:?})",
+            self.kernel, self.stride
+        )
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let ((kh, kw), (sh, sw)) = (self.kernel, self.stride);
+        match *input {
+            [c, h, w] if h >= kh && w >= kw => Ok(vec![c, (h - kh) / sh + 1, (w - kw) / sw + 1]),
+            _ => Err(Error::ShapeMismatch {
+                context: format!(
+                    "{}: input must be [c, H, W] with H, W ≥ the kernel",
+                    self.name()
+                ),
+                left: input.to_vec(),
+                right: vec![kh, kw],
+            }),
+        }
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<S: Ordered> OpSpec<S> for MaxPool2d {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let Pooling { out, picks, .. } = self.argmax(x)?;
+        Tensor::new(out, picks.iter().map(|&j| x.data()[j].clone()).collect())
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        dx.expect_shape(x.shape(), "MaxPool2d jvp: dx")?;
+        let Pooling { out, picks, .. } = self.argmax(x)?;
+        Tensor::new(out, picks.iter().map(|&j| dx.data()[j].clone()).collect())
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let Pooling { out, picks, .. } = self.argmax(x)?;
+        dy.expect_shape(&out, "MaxPool2d vjp: δ")?;
+        let mut dx = vec![S::zero(); x.len()];
+        for (&j, d) in picks.iter().zip(dy.data()) {
+            dx[j] = dx[j].add_ref(d);
+        }
+        Tensor::new(x.shape().to_vec(), dx)
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        let Pooling { windows, picks, .. } = self.argmax(x)?;
+        let d = x.data();
+        let name = self.name();
+        Ok(windows
+            .iter()
+            .zip(&picks)
+            .flat_map(|(win, &best)| {
+                win.iter()
+                    .filter(move |&&j| j != best)
+                    .map(move |&j| (best, j))
+            })
+            .map(|(best, j)| Guard {
+                layer: 1,
+                op: name.clone(),
+                coordinate: x.multi_index(j),
+                value: d[best].sub_ref(&d[j]),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,61 @@
+//! Mean squared error against a stored target.
+
+use super::mean::per_entry;
+use super::sum::{scalar, scalar_cotangent};
+use super::{expect_input, Op, OpSpec};
+use crate::error::Result;
+use crate::scalar::{Field, Lift};
+use crate::tensor::Tensor;
+
+/// `f(x) = (1/n) Σᵢ (xᵢ − tᵢ)²` for a stored target `t` of the input's shape; a scalar
+/// (shape `[]`). Rules: `jvp = (2/n) Σ (x − t) ⊙ dx`, `vjp = (2δ/n)(x − t)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MseLoss<P> {
+    target: Tensor<P>,
+}
+
+impl<P> MseLoss<P> {
+    /// The loss against `target`.
+    pub fn new(target: Tensor<P>) -> Self {
+        MseLoss { target }
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Tensor<P> {
+        &self.target
+    }
+}
+
+impl<P: Clone + 'static> MseLoss<P> {
+    /// `x − t`, shape-checked.
+    fn residual<S: Field + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        expect_input(x.shape(), self.target.shape(), "MseLoss")?;
+        x.sub(&S::lift_tensor(&self.target))
+    }
+}
+
+impl<P> Op for MseLoss<P> {
+    fn name(&self) -> String {
+        "MseLoss".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        expect_input(input, self.target.shape(), "MseLoss")?;
+        Ok(vec![])
+    }
+}
+
+impl<P: Clone + 'static, S: Field + Lift<P>> OpSpec<S> for MseLoss<P> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let r = self.residual(x)?;
+        Ok(scalar(per_entry(&r.dot(&r)?, x, "MseLoss")?))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        let two_r = self.residual(x)?.scale(&S::from_i64(2));
+        Ok(scalar(per_entry(&two_r.dot(dx)?, x, "MseLoss")?))
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = scalar_cotangent(dy, "MseLoss vjp: δ")?;
+        let coeff = per_entry(&S::from_i64(2).mul_ref(d), x, "MseLoss")?;
+        Ok(self.residual(x)?.scale(&coeff))
+    }
+}

@@ -1,0 +1,111 @@
+//! A polynomial with rational coefficients, applied elementwise.
+
+use super::{Op, OpSpec, Parametrized};
+use crate::error::Result;
+use crate::scalar::{Lift, Ring};
+use crate::tensor::Tensor;
+
+/// `f(x)ᵢ = c₀ + c₁xᵢ + … + c_d xᵢᵈ`, evaluated by Horner's scheme; the rule is the derivative
+/// polynomial `c₁ + 2c₂xᵢ + … + d·c_d xᵢᵈ⁻¹`. The coefficients are the parameters
+/// (`∂f/∂c_k = xᵏ`), flattened as `[c₀, …, c_d]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Polynomial<P> {
+    coeffs: Vec<P>,
+}
+
+impl<P> Polynomial<P> {
+    /// The polynomial with coefficients `[c₀, c₁, …]` (lowest degree first).
+    pub fn new(coeffs: Vec<P>) -> Self {
+        Polynomial { coeffs }
+    }
+
+    /// The coefficients, lowest degree first.
+    pub fn coefficients(&self) -> &[P] {
+        &self.coeffs
+    }
+}
+
+/// `Σ cₖ vᵏ` by Horner's scheme.
+fn horner<S: Ring>(coeffs: &[S], v: &S) -> S {
+    coeffs
+        .iter()
+        .rev()
+        .fold(S::zero(), |acc, c| acc.mul_ref(v).add_ref(c))
+}
+
+/// The coefficients of the derivative: `[1·c₁, 2·c₂, …]`.
+fn derivative<S: Ring>(coeffs: &[S]) -> Vec<S> {
+    coeffs
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(k, c)| S::from_i64(k as i64).mul_ref(c))
+        .collect()
+}
+
+/// `[v⁰, v¹, …, vᵈ]`.
+fn powers<S: Ring>(v: &S, count: usize) -> Vec<S> {
+    let mut out = Vec::with_capacity(count);
+    let mut p = S::one();
+    for _ in 0..count {
+        out.push(p.clone());
+        p = p.mul_ref(v);
+    }
+    out
+}
+
+impl<P: Clone + 'static> Polynomial<P> {
+    fn lifted<S: Ring + Lift<P>>(&self) -> Vec<S> {
+        self.coeffs.iter().map(S::lift).collect()
+    }
+}
+
+impl<P> Op for Polynomial<P> {
+    fn name(&self) -> String {
+        format!("Polynomial(degree {})", self.coeffs.len().saturating_sub(1))
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        self.coeffs.len() <= 2
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Polynomial<P> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let c = self.lifted::<S>();
+        Ok(x.map(|v| horner(&c, v)))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = derivative(&self.lifted::<S>());
+        x.map(|v| horner(&d, v)).hadamard(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let d = derivative(&self.lifted::<S>());
+        x.map(|v| horner(&d, v)).hadamard(dy)
+    }
+}
+
+impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for Polynomial<P> {
+    fn params(&self) -> Tensor<S> {
+        Tensor::from_vec(self.lifted())
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        params.expect_shape(&[self.coeffs.len()], "Polynomial coefficients")?;
+        Ok(x.map(|v| horner(params.data(), v)))
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        self.forward_with_params(dparams, x)
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        dy.expect_shape(x.shape(), "Polynomial vjp_params: δ")?;
+        let mut grad = vec![S::zero(); self.coeffs.len()];
+        for (v, d) in x.data().iter().zip(dy.data()) {
+            for (g, p) in grad.iter_mut().zip(powers(v, self.coeffs.len())) {
+                *g = g.add_ref(&p.mul_ref(d));
+            }
+        }
+        Ok(Tensor::from_vec(grad))
+    }
+}

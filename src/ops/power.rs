@@ -1,0 +1,109 @@
+//! Integer powers `xⁿ` elementwise (`n` may be negative); the square is `n = 2`.
+
+use super::{Op, OpSpec};
+use crate::error::{Error, Result};
+use crate::scalar::{Field, Ring};
+use crate::tensor::Tensor;
+
+/// `f(x)ᵢ = xᵢⁿ` with rule `n·xᵢⁿ⁻¹` (and derivative 0 for `n = 0`).
+///
+/// For `n < 0` a zero input is a pole: [`Error::DivisionByZero`] names its coordinate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Power {
+    n: i32,
+}
+
+impl Power {
+    /// `x ↦ xⁿ`.
+    pub fn new(n: i32) -> Self {
+        Power { n }
+    }
+
+    /// `x ↦ x²`.
+    pub fn square() -> Self {
+        Power { n: 2 }
+    }
+
+    /// The exponent.
+    pub fn exponent(&self) -> i32 {
+        self.n
+    }
+
+    /// `vᵏ` for `k ≥ 0`, by repeated squaring.
+    fn pow_nat<S: Ring>(v: &S, mut k: u32) -> S {
+        let (mut base, mut acc) = (v.clone(), S::one());
+        while k > 0 {
+            if k & 1 == 1 {
+                acc = acc.mul_ref(&base);
+            }
+            base = base.mul_ref(&base);
+            k >>= 1;
+        }
+        acc
+    }
+
+    /// `vᵏ` for any integer `k`; `None` for a negative power of zero.
+    fn pow<S: Field>(v: &S, k: i64) -> Option<S> {
+        let p = Self::pow_nat(v, k.unsigned_abs() as u32);
+        if k >= 0 {
+            Some(p)
+        } else {
+            S::one().checked_div(&p)
+        }
+    }
+
+    fn map_checked<S: Field>(
+        &self,
+        x: &Tensor<S>,
+        f: impl Fn(&S) -> Option<S>,
+    ) -> Result<Tensor<S>> {
+        let data = x
+            .data()
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                f(v).ok_or_else(|| Error::DivisionByZero {
+                    context: Op::name(self),
+                    coordinate: x.multi_index(k),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::new(x.shape().to_vec(), data)
+    }
+
+    /// `n·xⁿ⁻¹` elementwise.
+    fn derivs<S: Field>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let n = i64::from(self.n);
+        self.map_checked(x, |v| {
+            if n == 0 {
+                Some(S::zero())
+            } else {
+                Self::pow(v, n - 1).map(|p| S::from_i64(n).mul_ref(&p))
+            }
+        })
+    }
+}
+
+impl Op for Power {
+    fn name(&self) -> String {
+        format!("Power(x^{})", self.n)
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        self.n == 0 || self.n == 1
+    }
+}
+
+impl<S: Field> OpSpec<S> for Power {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        self.map_checked(x, |v| Self::pow(v, i64::from(self.n)))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        self.derivs(x)?.hadamard(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        self.derivs(x)?.hadamard(dy)
+    }
+}

@@ -1,0 +1,79 @@
+//! Slicing a range along one axis.
+
+use super::gather::{gather, indices, offset_of, scatter_add, strides};
+use super::{Op, OpSpec};
+use crate::error::{Error, Result};
+use crate::scalar::Ring;
+use crate::tensor::Tensor;
+
+/// `f(x)` = the entries with index `start..end` along `axis`; `vjp` puts `δ` back in place and
+/// zeros elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slice {
+    axis: usize,
+    start: usize,
+    end: usize,
+}
+
+impl Slice {
+    /// The range `start..end` of axis `axis`; [`Error::Malformed`] unless `start < end`.
+    pub fn new(axis: usize, start: usize, end: usize) -> Result<Self> {
+        if start >= end {
+            return Err(Error::Malformed(format!(
+                "Slice needs start < end, got {start}..{end}"
+            )));
+        }
+        Ok(Slice { axis, start, end })
+    }
+
+    fn source(&self, input: &[usize]) -> Result<(Vec<usize>, Vec<usize>)> {
+        let out = self.output_shape(input)?;
+        let st = strides(input);
+        let src = indices(&out)
+            .map(|mut i| {
+                i[self.axis] += self.start;
+                offset_of(&i, &st)
+            })
+            .collect();
+        Ok((src, out))
+    }
+}
+
+impl Op for Slice {
+    fn name(&self) -> String {
+        format!("Slice(axis {}, {}..{})", self.axis, self.start, self.end)
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        match input.get(self.axis) {
+            Some(&n) if self.end <= n => {
+                let mut out = input.to_vec();
+                out[self.axis] = self.end - self.start;
+                Ok(out)
+            }
+            _ => Err(Error::ShapeMismatch {
+                context: format!("{}: the axis must exist and hold the range", self.name()),
+                left: input.to_vec(),
+                right: vec![self.axis, self.end],
+            }),
+        }
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<S: Ring> OpSpec<S> for Slice {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let (src, out) = self.source(x.shape())?;
+        gather(x, &src, out)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        dx.expect_shape(x.shape(), "Slice jvp: dx")?;
+        self.forward(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let (src, out) = self.source(x.shape())?;
+        dy.expect_shape(&out, "Slice vjp: δ")?;
+        scatter_add(dy, &src, x.shape())
+    }
+}
