@@ -8,6 +8,7 @@
 
 mod add;
 mod compose;
+mod deep_mlp;
 mod elementwise;
 mod identity;
 mod linear;
@@ -18,6 +19,7 @@ mod relu;
 
 pub use add::Add;
 pub use compose::{Compose, Then};
+pub use deep_mlp::{DeepKinkRadius, DeepMlp};
 pub use elementwise::{Elementwise, ScalarFn};
 pub use identity::Identity;
 pub use linear::Linear;
