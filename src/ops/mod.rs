@@ -14,6 +14,7 @@ mod identity;
 mod linear;
 mod mat_vec;
 mod mlp;
+mod mlp_mse;
 mod params;
 mod relu;
 
@@ -25,6 +26,7 @@ pub use identity::Identity;
 pub use linear::Linear;
 pub use mat_vec::MatVec;
 pub use mlp::Mlp;
+pub use mlp_mse::{MlpMse, MseGradients};
 pub use params::{Parametrized, WrtParams};
 pub use relu::{relu_deriv_spec, Relu};
 
