@@ -3,7 +3,7 @@
 //! stage and unit.
 
 use exactgrad::check::{self, deep_mlp_theorem, deep_mlp_theorem_with};
-use exactgrad::ops::{DeepMlp, Guard, Linear, Mlp, Op, OpSpec, Relu};
+use exactgrad::ops::{DeepMlp, Guard, Linear, Mlp, Op, OpSpec, Parametrized, Relu, WrtParams};
 use exactgrad::strategy::{any_q, small_q, tensor};
 use exactgrad::{Compose, Counterexample, Error, Lift, Ordered, Tensor, Q};
 use proptest::prelude::*;
@@ -100,6 +100,16 @@ proptest! {
         (net, x, dy) in any_deep_case(3, 3, any_q())
     ) {
         deep_mlp_theorem(&net, &x, &dy).unwrap();
+    }
+
+    #[test]
+    fn deep_parameter_gradients_are_the_dual_number_jacobian(
+        (net, x, dy) in any_deep_case(4, 3, small_q())
+    ) {
+        let theta: Tensor<Q> = net.params();
+        let wrt = WrtParams::new(&net, x);
+        check::jacobian(&wrt, &theta, &check::probe(theta.shape(), 1), &dy).unwrap();
+        check::adjoint(&wrt, &theta, &check::probe(theta.shape(), 2), &dy).unwrap();
     }
 
     #[test]

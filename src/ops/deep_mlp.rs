@@ -285,17 +285,18 @@ impl<P: Clone + 'static, S: Ordered + Lift<P>> Parametrized<S> for DeepMlp<P> {
     fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
         let dparts = split_params(dparams, &self.param_shapes())?;
         let (mut h, mut dh) = (x.clone(), Tensor::zeros(x.shape()));
+        let mut dz = dh.clone();
         for (k, (layer, dwb)) in self.layers.iter().zip(dparts.chunks(2)).enumerate() {
-            // d(W·h + b) = W·dh + dW·h + db.
-            let dz = layer.jvp(&h, &dh)?.add(&dwb[0].linear(&dwb[1], &h)?)?;
-            let z = layer.forward(&h)?;
-            if k + 1 == self.layers.len() {
-                return Ok(dz);
+            if k > 0 {
+                // The ReLU between layer k and layer k + 1 (1-based).
+                let z = self.layers[k - 1].forward(&h)?;
+                dh = Relu.jvp(&z, &dz)?;
+                h = Relu.forward(&z)?;
             }
-            dh = Relu.jvp(&z, &dz)?;
-            h = Relu.forward(&z)?;
+            // d(W·h + b) = W·dh + dW·h + db.
+            dz = layer.jvp(&h, &dh)?.add(&dwb[0].linear(&dwb[1], &h)?)?;
         }
-        unreachable!("the last layer returns")
+        Ok(dz)
     }
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let mut inputs = Vec::with_capacity(self.layers.len());
