@@ -67,6 +67,7 @@ pub mod ops;
 pub mod report;
 pub mod scalar;
 pub mod strategy;
+pub mod tape;
 pub mod tensor;
 
 pub use error::{Counterexample, Error, Result};

@@ -10,18 +10,28 @@
 //! | [`jacobian`] | `jvp(x, dx) = J·dx`, `vjp(x, δ) = Jᵀ·δ` | `J` from `forward` over `Dual<S>` |
 //! | [`fderiv`] | `f(x+h) − f(x) = J·h` in a certified kink-free box; `vjp = Jᵀδ` | exact difference quotients |
 //! | [`mlp_theorem`] | `backward(x, δ) = mlpDeriv(x)ᵀ·δ` for Linear → ReLU → Linear | all of the above |
+//! | [`deep_mlp_theorem`] | `backward(x, δ) = (W_L·D_{L−1}···D_1·W_1)ᵀ·δ` for MLPs of any depth | all of the above, and the closed-form kink radius |
+//! | [`gradgrad`] | `∂ⱼ vjp(x, δ)ᵢ = ∂ᵢ∂ⱼ⟪δ, f⟫`, `∂ⱼ jvp(x, dx) = ∂ⱼ∂_dx f` | `Dual<Dual<S>>` over `forward` |
+//! | [`hessian_symmetry`] | `∂ⱼ vjp(x, 1)ᵢ = ∂ᵢ vjp(x, 1)ⱼ` for a scalar loss | none (and nested duals) |
 //! | [`gradient`] | scalar loss: `vjp(x, 1) = ∇f(x)` | `J` from dual numbers |
 
 mod adjoint;
+mod deep_theorem;
 mod fderiv;
 mod gradient;
 mod jacobian;
+mod second_order;
 mod theorem;
 
 pub use adjoint::{adjoint, AdjointProof};
+pub use deep_theorem::{deep_mlp_theorem, deep_mlp_theorem_with, DeepTheoremReport};
 pub use fderiv::{fderiv, increment, kink_radius, FDerivProof, IncrementProof, KinkRadius};
 pub use gradient::{gradient, GradientProof};
 pub use jacobian::{jacobian, reference_jacobian, JacobianProof};
+pub use second_order::{
+    gradgrad, hessian_symmetry, hvp, reference_hessian, rule_hvp, vjp_jacobian, GradGradProof,
+    SymmetryProof,
+};
 pub use theorem::{mlp_theorem, mlp_theorem_with, TheoremReport};
 
 use crate::error::{Counterexample, Error, Result};

@@ -1,0 +1,198 @@
+//! The passes over the tape: values forwards, tangents forwards, cotangents backwards with
+//! accumulation at fan-out, and parameter gradients accumulated over shared uses.
+
+use super::graph::{Graph, Node};
+use crate::error::Result;
+use crate::ops::{OpSpec, Parametrized};
+use crate::scalar::Ring;
+use crate::tensor::Tensor;
+
+/// How a cotangent contribution is combined with what a slot (a node's cotangent, or a shared
+/// op's parameter gradient) already holds.
+///
+/// The chain rule for a value used `k` times says the contributions add up; [`FanInSum`] does
+/// that. The trait exists so that a test can plant the classic bug (the last contribution
+/// overwrites the earlier ones) and check that the exact checks reject it.
+pub trait Accumulate<S: Ring> {
+    /// Combines `contribution` into `slot` (`None` when nothing arrived yet).
+    fn accumulate(&self, slot: &mut Option<Tensor<S>>, contribution: Tensor<S>) -> Result<()>;
+}
+
+/// The correct policy: contributions are summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FanInSum;
+
+impl<S: Ring> Accumulate<S> for FanInSum {
+    fn accumulate(&self, slot: &mut Option<Tensor<S>>, contribution: Tensor<S>) -> Result<()> {
+        *slot = Some(match slot.take() {
+            None => contribution,
+            Some(sum) => sum.add(&contribution)?,
+        });
+        Ok(())
+    }
+}
+
+impl<O, A> Graph<O, A> {
+    /// The value of every node up to the output, each op evaluated by `apply(op, argument)`.
+    fn run_forward<S: Ring>(
+        &self,
+        x: &Tensor<S>,
+        apply: impl Fn(usize, &Tensor<S>) -> Result<Tensor<S>>,
+    ) -> Result<Vec<Tensor<S>>> {
+        x.expect_shape(&self.shapes[0], "Graph: input")?;
+        let mut values: Vec<Tensor<S>> = Vec::with_capacity(self.output.0 + 1);
+        values.push(x.clone());
+        for node in &self.nodes[1..=self.output.0] {
+            let value = match *node {
+                Node::Input => unreachable!("only node 0 is the input"),
+                Node::Apply { op, arg } => apply(op.0, &values[arg.0])?,
+                Node::Add(a, b) => values[a.0].add(&values[b.0])?,
+                Node::Mul(a, b) => values[a.0].hadamard(&values[b.0])?,
+            };
+            values.push(value);
+        }
+        Ok(values)
+    }
+
+    /// The forward pass: every node's value (the tape).
+    pub(super) fn values<S: Ring>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>>
+    where
+        O: OpSpec<S>,
+    {
+        self.run_forward(x, |k, v| self.ops[k].forward(v))
+    }
+
+    /// The forward pass with the ops' parameters replaced by `params` (one part per op).
+    pub(super) fn values_with_params<S: Ring>(
+        &self,
+        x: &Tensor<S>,
+        params: &[Tensor<S>],
+    ) -> Result<Vec<Tensor<S>>>
+    where
+        O: Parametrized<S>,
+    {
+        self.run_forward(x, |k, v| self.ops[k].forward_with_params(&params[k], v))
+    }
+
+    /// Forward mode: the output's tangent for an input tangent `dx` and, when given, a tangent
+    /// of the parameters (one part per op). Each node's tangent is computed once from its
+    /// arguments' tangents, so fan-out needs no accumulation here.
+    pub(super) fn tangents<S: Ring>(
+        &self,
+        values: &[Tensor<S>],
+        dx: Tensor<S>,
+        dparams: Option<&[Tensor<S>]>,
+    ) -> Result<Tensor<S>>
+    where
+        O: OpSpec<S> + Parametrized<S>,
+    {
+        self.push_tangents(values, dx, |k, v, t| {
+            let through = self.ops[k].jvp(v, t)?;
+            match dparams {
+                Some(dp) => through.add(&self.ops[k].jvp_params(v, &dp[k])?),
+                None => Ok(through),
+            }
+        })
+    }
+
+    /// Forward mode with respect to the input only (no parameter rules needed).
+    pub(super) fn input_tangents<S: Ring>(
+        &self,
+        values: &[Tensor<S>],
+        dx: Tensor<S>,
+    ) -> Result<Tensor<S>>
+    where
+        O: OpSpec<S>,
+    {
+        self.push_tangents(values, dx, |k, v, t| self.ops[k].jvp(v, t))
+    }
+
+    fn push_tangents<S: Ring>(
+        &self,
+        values: &[Tensor<S>],
+        dx: Tensor<S>,
+        apply: impl Fn(usize, &Tensor<S>, &Tensor<S>) -> Result<Tensor<S>>,
+    ) -> Result<Tensor<S>> {
+        let mut tangents: Vec<Tensor<S>> = Vec::with_capacity(values.len());
+        tangents.push(dx);
+        for node in &self.nodes[1..values.len()] {
+            let tangent = match *node {
+                Node::Input => unreachable!("only node 0 is the input"),
+                Node::Apply { op, arg } => apply(op.0, &values[arg.0], &tangents[arg.0])?,
+                Node::Add(a, b) => tangents[a.0].add(&tangents[b.0])?,
+                // d(a ⊙ b) = da ⊙ b + a ⊙ db.
+                Node::Mul(a, b) => tangents[a.0]
+                    .hadamard(&values[b.0])?
+                    .add(&values[a.0].hadamard(&tangents[b.0])?)?,
+            };
+            tangents.push(tangent);
+        }
+        Ok(tangents.pop().expect("the output's tangent"))
+    }
+
+    /// Reverse mode: every node's cotangent for an output cotangent `dy`, visiting the nodes in
+    /// reverse topological order and combining contributions by the accumulation policy. `None`
+    /// for nodes the output does not depend on.
+    pub(super) fn cotangents<S: Ring>(
+        &self,
+        values: &[Tensor<S>],
+        dy: &Tensor<S>,
+    ) -> Result<Vec<Option<Tensor<S>>>>
+    where
+        O: OpSpec<S>,
+        A: Accumulate<S>,
+    {
+        let out = self.output.0;
+        dy.expect_shape(&self.shapes[out], "Graph vjp: δ")?;
+        let mut grads: Vec<Option<Tensor<S>>> = vec![None; out + 1];
+        grads[out] = Some(dy.clone());
+        for k in (1..=out).rev() {
+            // Arguments come before their node, so they live in `before`.
+            let (before, after) = grads.split_at_mut(k);
+            let Some(g) = &after[0] else { continue };
+            let acc = &self.accumulate;
+            match self.nodes[k] {
+                Node::Input => unreachable!("only node 0 is the input"),
+                Node::Apply { op, arg } => {
+                    let contribution = self.ops[op.0].vjp(&values[arg.0], g)?;
+                    acc.accumulate(&mut before[arg.0], contribution)?;
+                }
+                Node::Add(a, b) => {
+                    acc.accumulate(&mut before[a.0], g.clone())?;
+                    acc.accumulate(&mut before[b.0], g.clone())?;
+                }
+                Node::Mul(a, b) => {
+                    acc.accumulate(&mut before[a.0], g.hadamard(&values[b.0])?)?;
+                    acc.accumulate(&mut before[b.0], g.hadamard(&values[a.0])?)?;
+                }
+            }
+        }
+        Ok(grads)
+    }
+
+    /// The gradient of each registered op's parameters: the sum, over the nodes applying it, of
+    /// its parameter VJP at that node's cotangent (zeros for an op the output never uses).
+    pub(super) fn parameter_cotangents<S: Ring>(
+        &self,
+        values: &[Tensor<S>],
+        dy: &Tensor<S>,
+    ) -> Result<Vec<Tensor<S>>>
+    where
+        O: Parametrized<S>,
+        A: Accumulate<S>,
+    {
+        let grads = self.cotangents(values, dy)?;
+        let mut slots: Vec<Option<Tensor<S>>> = vec![None; self.ops.len()];
+        for (k, g) in grads.iter().enumerate().rev() {
+            if let (Node::Apply { op, arg }, Some(g)) = (self.nodes[k], g) {
+                let contribution = self.ops[op.0].vjp_params(&values[arg.0], g)?;
+                self.accumulate.accumulate(&mut slots[op.0], contribution)?;
+            }
+        }
+        Ok(slots
+            .into_iter()
+            .zip(&self.ops)
+            .map(|(slot, o)| slot.unwrap_or_else(|| Tensor::zeros(&[o.params().len()])))
+            .collect())
+    }
+}
