@@ -70,6 +70,18 @@ pub enum Error {
     /// The fderiv check applies to piecewise-linear ops only.
     #[error("{0} is not piecewise linear, so the exact difference-quotient check does not apply")]
     NotPiecewiseLinear(String),
+    /// A kink radius was asked for a guard that is not an affine function of the input on the
+    /// current piece (it follows a non-linear op), so no exact radius can be certified for it.
+    #[error(
+        "{op}: the guard at layer {layer} follows a non-linear op, so its distance to the kink \
+         cannot be certified exactly"
+    )]
+    RadiusNotCertified {
+        /// The op whose radius was asked for.
+        op: String,
+        /// The layer of the first uncertified guard.
+        layer: usize,
+    },
     /// An identity the rule must satisfy is false: the exact counterexample.
     #[error("{0}")]
     Violated(Box<Counterexample>),

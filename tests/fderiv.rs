@@ -221,3 +221,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_radius_behind_a_nonlinear_op_is_refused_not_guessed() {
+    // x² − 1 then ReLU: the guard x² − 1 is not affine, so |g|/|g′| is no certified distance.
+    let op = Elementwise(Square)
+        .then(exactgrad::ops::Add::new(t(&[1], &["-1"])))
+        .then(Relu);
+    let err = kink_radius(&op, &t(&[1], &["2"])).unwrap_err();
+    assert!(
+        matches!(err, Error::RadiusNotCertified { layer: 3, .. }),
+        "{err}"
+    );
+    // Behind piecewise-linear ops only, the same guard is certified.
+    let affine = exactgrad::ops::Add::new(t(&[1], &["-1"])).then(Relu);
+    assert_eq!(
+        kink_radius(&affine, &t(&[1], &["2"])).unwrap().radius,
+        Some(q("1"))
+    );
+}

@@ -143,3 +143,40 @@ fn the_same_op_value_runs_over_q_f64_and_dual() {
         assert_eq!(d.eps, Q::from_i64(0));
     }
 }
+
+#[test]
+fn parameter_checks_refuse_a_point_on_a_kink() {
+    // z1 = W1·x + b1 = (0, 1): hidden unit 0 sits on its kink.
+    let mlp = exactgrad::ops::Mlp::new(
+        t(&[2, 1], &["1", "1"]),
+        t(&[2], &["-1", "0"]),
+        t(&[1, 2], &["1", "1"]),
+        t(&[1], &["0"]),
+    )
+    .unwrap();
+    let x = t(&[1], &["1"]);
+    let wrt = WrtParams::new(&mlp, x);
+    let theta: Tensor<Q> = mlp.params();
+    let dy = t(&[1], &["1"]);
+    for err in [
+        adjoint(&wrt, &theta, &probe(theta.shape(), 0), &dy).unwrap_err(),
+        jacobian(&wrt, &theta, &probe(theta.shape(), 0), &dy).unwrap_err(),
+    ] {
+        assert!(
+            matches!(err, Error::Kink { layer: 2, ref coordinate, .. } if coordinate == &vec![0]),
+            "{err}"
+        );
+    }
+    assert!(matches!(
+        exactgrad::check::kink_radius(&wrt, &theta),
+        Err(Error::Kink { .. })
+    ));
+    // Off the kink, no radius in parameter space is claimed: the guards are not reported as
+    // functions of the parameters.
+    let off = WrtParams::new(&mlp, t(&[1], &["2"]));
+    let err = exactgrad::check::kink_radius(&off, &theta).unwrap_err();
+    assert!(
+        matches!(err, Error::RadiusNotCertified { layer: 2, .. }),
+        "{err}"
+    );
+}

@@ -37,6 +37,9 @@ fn inf_norm<S: Ordered>(h: &Tensor<S>) -> S {
 
 /// Computes the kink radius of `op` at `x`.
 ///
+/// [`Error::RadiusNotCertified`] when a guard follows a non-linear op (see
+/// [`crate::Op::certified_guard_layers`]): its distance to the kink is then not `|g|/‖∇g‖₁`.
+///
 /// Every guard is a pre-activation; on the current piece it is an affine function of the input,
 /// and its gradient comes from evaluating the guards over dual numbers (no rule involved). Its
 /// sign cannot change within ℓ∞ distance `|g| / ‖∇g‖₁`, and a point at that distance reaches
@@ -48,6 +51,13 @@ where
     O: OpSpec<S> + OpSpec<Dual<S>>,
 {
     let guards = no_kinks(op, x)?;
+    let certified = op.certified_guard_layers();
+    if let Some(g) = guards.iter().find(|g| g.layer > certified) {
+        return Err(Error::RadiusNotCertified {
+            op: op.name(),
+            layer: g.layer,
+        });
+    }
     let mut norms = vec![S::zero(); guards.len()];
     for j in 0..x.len() {
         let seeded = x.data().iter().enumerate().map(|(k, v)| {

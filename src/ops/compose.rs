@@ -43,6 +43,15 @@ impl<A: Op, B: Op> Op for Then<A, B> {
     fn is_piecewise_linear(&self) -> bool {
         self.first.is_piecewise_linear() && self.second.is_piecewise_linear()
     }
+    /// The second op's guards see the first op's output; they stay affine in the input only
+    /// when the first op is piecewise linear.
+    fn certified_guard_layers(&self) -> usize {
+        if self.first.is_piecewise_linear() {
+            self.first.depth() + self.second.certified_guard_layers()
+        } else {
+            self.first.certified_guard_layers()
+        }
+    }
     fn depth(&self) -> usize {
         self.first.depth() + self.second.depth()
     }

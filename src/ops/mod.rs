@@ -129,6 +129,18 @@ pub trait Op {
     fn depth(&self) -> usize {
         1
     }
+
+    /// Guards at layers `1..=certified_guard_layers()` are affine functions of this op's input
+    /// on the current piece, so [`crate::check::kink_radius`] can certify an exact radius for
+    /// them. By default: every layer of a piecewise-linear op, and the first layer of any other
+    /// op (a primitive's guards are affine in its own input). Return 0 when even that fails.
+    fn certified_guard_layers(&self) -> usize {
+        if self.is_piecewise_linear() {
+            self.depth()
+        } else {
+            1
+        }
+    }
 }
 
 /// A pre-activation of a piecewise op at the current point: its sign must not change for the op
@@ -158,6 +170,9 @@ impl<O: Op + ?Sized> Op for &O {
     }
     fn depth(&self) -> usize {
         (**self).depth()
+    }
+    fn certified_guard_layers(&self) -> usize {
+        (**self).certified_guard_layers()
     }
 }
 

@@ -1,7 +1,7 @@
 //! Ops with parameters: their derivative rules with respect to the parameters, and an adapter
 //! that makes "the op as a function of its parameters" an op, so every check applies to it.
 
-use super::{Op, OpSpec};
+use super::{Guard, Op, OpSpec};
 use crate::error::{Error, Result};
 use crate::scalar::{Lift, Ring};
 use crate::tensor::Tensor;
@@ -55,6 +55,11 @@ impl<'a, O: Op, P> Op for WrtParams<'a, O, P> {
         super::expect_input(input, &[self.param_count], "parameters")?;
         self.op.output_shape(self.x.shape())
     }
+    /// The guards are reported (so a point on a kink is refused) but not as functions of the
+    /// parameters, so no radius in parameter space is certified.
+    fn certified_guard_layers(&self) -> usize {
+        0
+    }
 }
 
 impl<'a, O, P: Clone + 'static> WrtParams<'a, O, P> {
@@ -85,6 +90,11 @@ where
     }
     fn vjp(&self, params: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         self.op.vjp_params(&self.at_own_params(params)?, dy)
+    }
+    /// The op's guards at `x` and its own parameters: a zero among them is a kink of `θ ↦ f_θ(x)`
+    /// too, so every parameter check refuses the point instead of judging a rule there.
+    fn guards(&self, _params: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        self.op.guards(&self.x.lift())
     }
 }
 

@@ -290,8 +290,8 @@ where
 /// The parameters of all registered ops, in registration order, each flattened as that op
 /// flattens them. A parameter shared by several nodes appears once; its gradient is the sum
 /// over the nodes that apply it. The parameter rules return [`Error::Kink`] at a point where a
-/// guard of the graph is zero ([`crate::ops::WrtParams`] does not report guards, so this is
-/// where kinks are refused).
+/// guard of the graph is zero, so they are refused even when called outside
+/// [`crate::ops::WrtParams`] (which reports the op's guards to the checks).
 impl<O, A, S> Parametrized<S> for Graph<O, A>
 where
     O: Parametrized<S>,
