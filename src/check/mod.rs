@@ -34,25 +34,12 @@ pub use second_order::{
 };
 pub use theorem::{mlp_theorem, mlp_theorem_with, TheoremReport};
 
-use crate::error::{Counterexample, Error, Result};
-use crate::ops::{Guard, OpSpec};
-use crate::scalar::{Ordered, Ring, Scalar};
-use crate::tensor::Tensor;
-use std::cmp::Ordering;
+pub use crate::ops::no_kinks;
 
-/// The no-kinks hypothesis: every guard of `op` at `x` is non-zero. Returns the guards, or
-/// [`Error::Kink`] naming the layer and coordinate of the first zero.
-pub fn no_kinks<S: Ordered, O: OpSpec<S>>(op: &O, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
-    let guards = op.guards(x)?;
-    if let Some(g) = guards.iter().find(|g| g.value.sign() == Ordering::Equal) {
-        return Err(Error::Kink {
-            layer: g.layer,
-            op: g.op.clone(),
-            coordinate: g.coordinate.clone(),
-        });
-    }
-    Ok(guards)
-}
+use crate::error::{Counterexample, Error, Result};
+use crate::ops::OpSpec;
+use crate::scalar::{Ring, Scalar};
+use crate::tensor::Tensor;
 
 /// Checks the shapes of `x`, `dx` and `δ` against the op, and the no-kinks hypothesis; returns
 /// the output shape.

@@ -2,7 +2,7 @@
 //! target, with its gradients for every parameter and for the input — TorchLean's
 //! `grad_W1_mse`, `grad_b1_mse`, `grad_W2_mse`, `grad_b2_mse`, `grad_x_mse`.
 
-use super::{Guard, Mlp, Op, OpSpec, Parametrized};
+use super::{no_kinks, Guard, Mlp, Op, OpSpec, Parametrized};
 use crate::error::{Error, Result};
 use crate::scalar::{Lift, Scalar};
 use crate::tensor::Tensor;
@@ -80,28 +80,6 @@ impl<N, P: Clone + 'static> MlpMse<N, P> {
                 coordinate: vec![],
             })?;
         Tensor::new(vec![], vec![mean])
-    }
-
-    /// [`Error::Kink`] for the first zero guard of the network at `x`. The parameter rules call
-    /// it because [`super::WrtParams`] does not report the network's guards, so without it a
-    /// point on a kink would pass the parameter checks silently (under the `relu′(0) = 0`
-    /// convention both sides share) instead of being refused.
-    fn refuse_kinks<S: Scalar>(net: &N, x: &Tensor<S>) -> Result<()>
-    where
-        N: OpSpec<S>,
-    {
-        match net
-            .guards(x)?
-            .into_iter()
-            .find(|g| g.value.sign() == std::cmp::Ordering::Equal)
-        {
-            Some(g) => Err(Error::Kink {
-                layer: g.layer,
-                op: g.op,
-                coordinate: g.coordinate,
-            }),
-            None => Ok(()),
-        }
     }
 
     /// The one value of a shape-`[]` cotangent.
@@ -209,12 +187,12 @@ where
         self.loss(&self.net.forward_with_params(params, x)?)
     }
     fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
-        Self::refuse_kinks(&self.net, x)?;
+        no_kinks(&self.net, x)?;
         let g = self.output_cotangent(&self.net.forward(x)?)?;
         Tensor::new(vec![], vec![g.dot(&self.net.jvp_params(x, dparams)?)?])
     }
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        Self::refuse_kinks(&self.net, x)?;
+        no_kinks(&self.net, x)?;
         let d = Self::scalar_cotangent(dy)?;
         let g = self.output_cotangent(&self.net.forward(x)?)?;
         self.net.vjp_params(x, &g.scale(&d))

@@ -81,9 +81,10 @@ pub use stacked::stack;
 pub use sum::Sum;
 pub use transpose::Transpose;
 
-use crate::error::Result;
-use crate::scalar::Ring;
+use crate::error::{Error, Result};
+use crate::scalar::{Ordered, Ring};
 use crate::tensor::Tensor;
+use std::cmp::Ordering;
 
 /// A differentiable op with its derivative rules — Lean's `Spec.OpSpec`.
 ///
@@ -155,6 +156,20 @@ pub struct Guard<S> {
     pub coordinate: Vec<usize>,
     /// The pre-activation's value.
     pub value: S,
+}
+
+/// The no-kinks hypothesis: every guard of `op` at `x` is non-zero. Returns the guards, or
+/// [`Error::Kink`] naming the layer and coordinate of the first zero.
+pub fn no_kinks<S: Ordered, O: OpSpec<S>>(op: &O, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+    let guards = op.guards(x)?;
+    if let Some(g) = guards.iter().find(|g| g.value.sign() == Ordering::Equal) {
+        return Err(Error::Kink {
+            layer: g.layer,
+            op: g.op.clone(),
+            coordinate: g.coordinate.clone(),
+        });
+    }
+    Ok(guards)
 }
 
 /// Ops by reference are ops, so compositions can borrow their parts.

@@ -2,7 +2,7 @@
 
 use super::backprop::{Accumulate, FanInSum};
 use crate::error::{Error, Result};
-use crate::ops::{Guard, Op, OpSpec, Parametrized};
+use crate::ops::{no_kinks, Guard, Op, OpSpec, Parametrized};
 use crate::scalar::{Ordered, Ring};
 use crate::tensor::Tensor;
 
@@ -312,13 +312,13 @@ where
         Ok(values.swap_remove(self.output.0))
     }
     fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
-        self.refuse_kinks(x)?;
+        no_kinks(self, x)?;
         let parts = self.split_params(dparams)?;
         let values = self.values(x)?;
         self.tangents(&values, Tensor::zeros(&self.shapes[0]), Some(&parts))
     }
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        self.refuse_kinks(x)?;
+        no_kinks(self, x)?;
         let values = self.values(x)?;
         let parts = self.parameter_cotangents(&values, dy)?;
         Ok(Tensor::from_vec(
@@ -344,24 +344,5 @@ impl<O, A> Graph<O, A> {
                 Tensor::from_vec(head.to_vec())
             })
             .collect())
-    }
-
-    fn refuse_kinks<S: Ordered>(&self, x: &Tensor<S>) -> Result<()>
-    where
-        O: OpSpec<S>,
-        A: Accumulate<S>,
-    {
-        match self
-            .guards(x)?
-            .into_iter()
-            .find(|g| g.value.sign() == std::cmp::Ordering::Equal)
-        {
-            Some(g) => Err(Error::Kink {
-                layer: g.layer,
-                op: g.op,
-                coordinate: g.coordinate,
-            }),
-            None => Ok(()),
-        }
     }
 }
