@@ -336,6 +336,9 @@ impl Op for ShallowGuards<'_> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
+    fn depth(&self) -> usize {
+        self.0.depth()
+    }
 }
 
 impl<S: Ordered + Lift<Q>> OpSpec<S> for ShallowGuards<'_> {
