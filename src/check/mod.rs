@@ -11,17 +11,31 @@
 //! | [`fderiv`] | `f(x+h) − f(x) = J·h` in a certified kink-free box; `vjp = Jᵀδ` | exact difference quotients |
 //! | [`mlp_theorem`] | `backward(x, δ) = mlpDeriv(x)ᵀ·δ` for Linear → ReLU → Linear | all of the above |
 //! | [`gradient`] | scalar loss: `vjp(x, 1) = ∇f(x)` | `J` from dual numbers |
+//! | [`structural`] | `vjp(x, 0) = 0`, linearity, determinism, batched = looped | the rule itself |
+//!
+//! [`check_op`] (and the [`check_op!`](crate::check_op) macro) runs all of them over many
+//! generated inputs and shrinks a failure to a minimal exact counterexample; see [`suite`] for
+//! what a pass means.
 
 mod adjoint;
 mod fderiv;
 mod gradient;
 mod jacobian;
+pub mod structural;
+pub mod suite;
 mod theorem;
 
 pub use adjoint::{adjoint, AdjointProof};
 pub use fderiv::{fderiv, increment, kink_radius, FDerivProof, IncrementProof, KinkRadius};
 pub use gradient::{gradient, GradientProof};
 pub use jacobian::{jacobian, reference_jacobian, JacobianProof};
+pub use structural::{
+    batched_equals_looped, deterministic, linear_in_cotangent, linear_in_tangent, zero_tangents,
+};
+pub use suite::{
+    check_at, check_batched, check_family, check_kinks, check_op, default_elements, CheckConfig,
+    CheckFailure, CheckReport, Checkable, KinkReport, DEFAULT_SEED,
+};
 pub use theorem::{mlp_theorem, mlp_theorem_with, TheoremReport};
 
 use crate::error::{Counterexample, Error, Result};
