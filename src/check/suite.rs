@@ -220,6 +220,9 @@ impl fmt::Display for CheckReport {
     }
 }
 
+/// A check run's outcome: the report, or the (boxed) failure.
+pub type CheckResult<T> = std::result::Result<T, Box<CheckFailure>>;
+
 /// A failing run: the error at the minimal case proptest's shrinking found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckFailure {
@@ -246,14 +249,14 @@ impl CheckFailure {
         }
     }
 
-    fn setup(op: String, error: Error, seed: u64) -> Self {
-        CheckFailure {
+    fn setup(op: String, error: Error, seed: u64) -> Box<Self> {
+        Box::new(CheckFailure {
             op,
             error,
             case: None,
             passed_before: 0,
             seed,
-        }
+        })
     }
 }
 
@@ -264,7 +267,7 @@ impl fmt::Display for CheckFailure {
             Some(case) => {
                 writeln!(
                     f,
-                    "{}: a rule is wrong (after {} passing cases, seed {:#x}); minimal \
+                    "{} fails (after {} passing cases, seed {:#x}); minimal exact \
                      counterexample:",
                     self.op, self.passed_before, self.seed
                 )?;
@@ -284,7 +287,7 @@ pub fn check_op<O: Checkable + ?Sized>(
     op: &O,
     shape: &[usize],
     config: &CheckConfig,
-) -> std::result::Result<CheckReport, CheckFailure> {
+) -> CheckResult<CheckReport> {
     run_suite(op, shape, config, None)
 }
 
@@ -296,7 +299,7 @@ pub fn check_batched<B: Checkable + ?Sized, O: Checkable>(
     single: &O,
     shape: &[usize],
     config: &CheckConfig,
-) -> std::result::Result<CheckReport, CheckFailure> {
+) -> CheckResult<CheckReport> {
     run_suite(batched, shape, config, Some(single))
 }
 
@@ -309,7 +312,7 @@ pub fn check_at<O: Checkable + ?Sized>(
     op: &O,
     x: &Tensor<Q>,
     config: &CheckConfig,
-) -> std::result::Result<CheckReport, CheckFailure> {
+) -> CheckResult<CheckReport> {
     let op_ref = &op;
     no_kinks(op_ref, x).map_err(|e| CheckFailure::setup(op.name(), e, config.seed))?;
     run_suite_with(op, x.shape(), config, None, (Just(x.clone()), true))
@@ -320,7 +323,7 @@ fn output_shape<O: Op + ?Sized>(
     op: &O,
     shape: &[usize],
     config: &CheckConfig,
-) -> std::result::Result<Vec<usize>, CheckFailure> {
+) -> CheckResult<Vec<usize>> {
     op.output_shape(shape)
         .map_err(|e| CheckFailure::setup(op.name(), e, config.seed))
 }
@@ -358,7 +361,7 @@ fn run_suite<O: Checkable + ?Sized>(
     shape: &[usize],
     config: &CheckConfig,
     looped: Option<&dyn Checkable>,
-) -> std::result::Result<CheckReport, CheckFailure> {
+) -> CheckResult<CheckReport> {
     let xs = tensor(shape.to_vec(), config.elements.clone()).prop_map(|x| nudge_off_kinks(op, x));
     run_suite_with(op, shape, config, looped, (xs, false))
 }
@@ -369,7 +372,7 @@ fn run_suite_with<O: Checkable + ?Sized, X: Strategy<Value = Tensor<Q>>>(
     config: &CheckConfig,
     looped: Option<&dyn Checkable>,
     (xs, fixed_point): (X, bool),
-) -> std::result::Result<CheckReport, CheckFailure> {
+) -> CheckResult<CheckReport> {
     let out = output_shape(op, shape, config)?;
     let strategy = cases(xs, shape, &out, &config.elements);
     let (passed, kinks) = run(op.name(), &strategy, config, (|c| c, fixed_point), |case| {
@@ -456,7 +459,7 @@ fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
     config: &CheckConfig,
     (case_of, fixed_point): (impl Fn(&mut T) -> &mut Case, bool),
     test: impl Fn(&T) -> Result<()>,
-) -> std::result::Result<(u32, u32), CheckFailure> {
+) -> CheckResult<(u32, u32)> {
     let passed = Cell::new(0u32);
     let kinks = Cell::new(0u32);
     let failed = Cell::new(false);
@@ -500,13 +503,13 @@ fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
                     )),
                 ),
             };
-            Err(CheckFailure {
+            Err(Box::new(CheckFailure {
                 op,
                 error,
                 case: Some(format!("{case:?}")),
                 passed_before: passed.get(),
                 seed: config.seed,
-            })
+            }))
         }
         Err(TestError::Abort(reason)) => Err(CheckFailure::setup(
             op,
@@ -634,7 +637,7 @@ pub fn check_kinks<O: Checkable + ?Sized>(
     op: &O,
     shape: &[usize],
     config: &CheckConfig,
-) -> std::result::Result<KinkReport, CheckFailure> {
+) -> CheckResult<KinkReport> {
     let out = output_shape(op, shape, config)?;
     let xs = (
         tensor(shape.to_vec(), config.elements.clone()),
@@ -707,11 +710,7 @@ fn kink_case<O: Checkable + ?Sized>(op: &O, case: &Case) -> Result<usize> {
 /// Checks every op drawn from `ops` (random weights, say) on inputs of `shape`: each case draws
 /// an op and then its inputs, and shrinking minimises both, so the counterexample includes the
 /// smallest weights that expose the bug. The op's `Debug` form appears in the case.
-pub fn check_family<St>(
-    ops: St,
-    shape: &[usize],
-    config: &CheckConfig,
-) -> std::result::Result<CheckReport, CheckFailure>
+pub fn check_family<St>(ops: St, shape: &[usize], config: &CheckConfig) -> CheckResult<CheckReport>
 where
     St: Strategy,
     St::Value: Checkable + Clone + 'static,
