@@ -37,16 +37,18 @@
 //! * **Exact at every sampled point.** Each case is an equality of rationals, not "close": at
 //!   each of the N points the rules equal the true derivative (`Df(x)·dx`, `Df(x)ᵀ·δ`) exactly.
 //!   An error of any size, `2⁻⁶⁰` relative or one unit in one coordinate, fails.
-//! * **Beyond the samples, for rational rules (Schwartz–Zippel).** If on a region the rule and
-//!   the reference are rational functions of the inputs of total degree at most `d` (Linear,
-//!   ReLU on a fixed activation pattern, polynomials, their compositions), a *wrong* rule differs
-//!   from the truth by a non-zero rational function, which vanishes only on a measure-zero set:
-//!   for points drawn uniformly from a finite grid `Sⁿ` a non-zero polynomial of degree `d`
-//!   vanishes with probability at most `d/|S|` (Schwartz–Zippel lemma). So one random point
-//!   already catches a wrong rule almost surely, and N points bound the chance of a miss by
-//!   `(d/|S|)ᴺ` per activation pattern. The bound needs the wrong rule to be wrong on a set of
-//!   positive measure: a rule that is wrong at one point only, or only on patterns never
-//!   sampled (a hidden unit that is never active at the drawn points), can pass.
+//! * **Beyond the samples, for rational rules (Schwartz–Zippel).** Where the rule and the
+//!   reference are rational functions of the inputs (Linear, polynomial elementwise ops, ReLU
+//!   networks on a fixed activation pattern, and their compositions), a *wrong* rule differs
+//!   from the truth by a non-zero rational function `P/Q`, and it agrees with the truth only
+//!   where the polynomial `P` vanishes — a set of measure zero. If the entries are drawn
+//!   independently and no value has probability more than `μ`, a non-zero polynomial of degree
+//!   `d` vanishes at the drawn point with probability at most `d·μ` (the Schwartz–Zippel lemma;
+//!   `μ = 1/|S|` for a uniform draw from a set `S`). So a single case already catches a wrong
+//!   rule with probability at least `1 − d·μ`, and `N` independent cases miss it with
+//!   probability at most `(d·μ)ᴺ`. For a piecewise op the argument holds on each piece the
+//!   sampler reaches: a rule wrong only on a piece never drawn (a hidden unit never active at
+//!   the drawn points), or only at isolated points, can pass.
 //! * **Not covered: points on kinks**, where the derivative does not exist. Inputs are moved off
 //!   kinks before checking, and a point that stays on one is redrawn (counted in
 //!   [`CheckReport::kinks_redrawn`]), never reported as a rule failure. Ask for kinks with
