@@ -287,3 +287,59 @@ fn failing_seeds_are_saved_and_replayed() {
     assert_eq!(second.passed_before, 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The adjoint check on its own: a disagreement between the two rules is located on a basis
+/// pair, and a rule that agrees on basis vectors but is not linear is named as such.
+#[test]
+fn adjoint_locates_the_disagreeing_jacobian_entry() {
+    // Identity forward with jvp = dx but vjp = 2δ in coordinate 1.
+    struct Doubled;
+    impl Op for Doubled {
+        fn name(&self) -> String {
+            "vjp doubled in coordinate 1".into()
+        }
+        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+            Ok(input.to_vec())
+        }
+    }
+    impl<S: Scalar> OpSpec<S> for Doubled {
+        fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(x.clone())
+        }
+        fn jvp(&self, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(dx.clone())
+        }
+        fn vjp(&self, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            let mut d = dy.data().to_vec();
+            d[1] = d[1].add_ref(&d[1]);
+            Tensor::new(dy.shape().to_vec(), d)
+        }
+    }
+    let x = q(&["1", "2", "3"], &[3]);
+    let v = q(&["1", "1", "1"], &[3]);
+    let Err(Error::Violated(c)) = exactgrad::check::adjoint(&Doubled, &x, &v, &v) else {
+        panic!("must fail")
+    };
+    assert_eq!(c.check, "adjoint: vjp(x, e_i)_j = jvp(x, e_j)_i");
+    assert_eq!(c.coordinate, [1, 1]);
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("2", "1", "1")
+    );
+
+    // jvp = relu(dx), vjp = δ: equal on basis vectors, different at dx = (1, −1).
+    let dx = q(&["1", "-1"], &[2]);
+    let dy = q(&["1", "1"], &[2]);
+    let x = q(&["0", "0"], &[2]);
+    let Err(Error::Violated(c)) = exactgrad::check::adjoint(&ReluOfTangent, &x, &dx, &dy) else {
+        panic!("must fail")
+    };
+    assert!(c
+        .check
+        .ends_with("(the rules agree on basis vectors, so one is not linear)"));
+    assert_eq!(c.coordinate, Vec::<usize>::new());
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("0", "1", "-1")
+    );
+}
