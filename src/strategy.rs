@@ -1,9 +1,20 @@
 //! Proptest strategies for exact inputs, exported for users' own property tests.
 //!
 //! Shape-dependent values are built with `prop_flat_map`, as nalgebra's strategies are.
+//!
+//! | strategy | values |
+//! |---|---|
+//! | [`small_q`], [`huge_q`], [`f64_q`], [`any_q`] | rationals: readable, hundreds of bits, exact floats |
+//! | [`tensor`], [`any_shape`], [`shaped_tensor`] | tensors of a given shape, or of a drawn shape |
+//! | [`away_from_kinks`] / [`on_kink`] | inputs of an op off every kink / exactly on one |
+//! | [`linear`], [`mlp`], [`linear_case`], [`mlp_case`], [`any_mlp_case`] | random layers and networks with inputs |
+//!
+//! None of them rejects a value while generating (except [`on_kink`] for an op that has no
+//! kink to land on): a point on a kink is *moved* off it ([`nudge_off_kinks`]), which keeps the
+//! sample random and exact and costs no proptest rejections.
 
-use crate::ops::{Linear, Mlp};
-use crate::scalar::{Ordered, Ring, Q};
+use crate::ops::{Linear, Mlp, OpSpec};
+use crate::scalar::{Dual, Field, Ordered, Ring, Q};
 use crate::tensor::Tensor;
 use num_bigint::BigInt;
 use proptest::prelude::*;
@@ -100,6 +111,159 @@ pub fn mlp_case<E: Strategy<Value = Q> + Clone>(
 /// Dimensions `(n, h, m)` each in `1..=max`, then an [`mlp_case`] of those dimensions.
 pub fn any_mlp_case(max: usize) -> impl Strategy<Value = (Mlp<Q>, Tensor<Q>, Tensor<Q>)> {
     (1..=max, 1..=max, 1..=max).prop_flat_map(|(n, h, m)| mlp_case(n, h, m, any_q()))
+}
+
+/// A random MLP `n → h → m` with entries from `elem` (no input: pair it with
+/// [`away_from_kinks`] or use [`mlp_case`]).
+pub fn mlp<E: Strategy<Value = Q> + Clone>(
+    n: usize,
+    h: usize,
+    m: usize,
+    elem: E,
+) -> impl Strategy<Value = Mlp<Q>> {
+    (linear(n, h, elem.clone()), linear(h, m, elem))
+        .prop_map(|(l1, l2)| Mlp::from_layers(l1, l2).expect("sizes chain"))
+}
+
+/// Dimensions `(n, m)` each in `1..=max`, then a layer `n → m`, an input, a tangent and a
+/// cotangent of the matching sizes (shape-dependent, so built with `prop_flat_map`).
+pub fn linear_case<E: Strategy<Value = Q> + Clone + 'static>(
+    max: usize,
+    elem: E,
+) -> impl Strategy<Value = (Linear<Q>, Tensor<Q>, Tensor<Q>, Tensor<Q>)> {
+    (1..=max, 1..=max).prop_flat_map(move |(n, m)| {
+        (
+            linear(n, m, elem.clone()),
+            tensor(vec![n], elem.clone()),
+            tensor(vec![n], elem.clone()),
+            tensor(vec![m], elem.clone()),
+        )
+    })
+}
+
+/// A shape of rank `0..=max_rank` with every dimension in `1..=max_dim`.
+pub fn any_shape(max_rank: usize, max_dim: usize) -> impl Strategy<Value = Vec<usize>> + Clone {
+    proptest::collection::vec(1..=max_dim, 0..=max_rank)
+}
+
+/// A drawn shape (see [`any_shape`]) and a tensor of that shape with entries from `elem`.
+pub fn shaped_tensor<E: Strategy<Value = Q> + Clone + 'static>(
+    max_rank: usize,
+    max_dim: usize,
+    elem: E,
+) -> impl Strategy<Value = Tensor<Q>> {
+    any_shape(max_rank, max_dim).prop_flat_map(move |shape| tensor(shape, elem.clone()))
+}
+
+/// How many points [`nudge_off_kinks`] tries before giving up.
+const NUDGE_TRIES: i64 = 24;
+
+/// `x` itself when no guard of `op` is zero there; otherwise the first point
+/// `x + t·p` off every kink, for `t = 1/2, −1/2, 1/3, −1/3, …` and two fixed directions `p`
+/// ([`crate::check::probe`] with different salts) taken in turn.
+///
+/// For a piecewise-linear op each guard is affine along the line, so only finitely many `t` put
+/// it back on zero and a few tries suffice. When every try fails (a guard that is zero on a whole
+/// neighbourhood, e.g. a ReLU fed by a zero row and zero bias) `x` is returned unchanged and the
+/// caller sees the kink; [`crate::check::check_op`] then draws a new point and counts it.
+pub fn nudge_off_kinks<O: OpSpec<Q> + ?Sized>(op: &O, x: Tensor<Q>) -> Tensor<Q> {
+    if off_kinks(op, &x) {
+        return x;
+    }
+    let directions = [
+        crate::check::probe::<Q>(x.shape(), 0),
+        crate::check::probe::<Q>(x.shape(), 3),
+    ];
+    for k in 0..NUDGE_TRIES {
+        let denom = Q::from_i64(k / 2 + 2);
+        let t = Q::from_i64(if k % 2 == 0 { 1 } else { -1 })
+            .checked_div(&denom)
+            .expect("k / 2 + 2 > 0");
+        let p = &directions[(k / 2 % 2) as usize];
+        let moved = x.add(&p.scale(&t)).expect("the probe has x's shape");
+        if off_kinks(op, &moved) {
+            return moved;
+        }
+    }
+    x
+}
+
+/// Whether every guard of `op` at `x` is non-zero (a guard error counts as "not known to be off").
+fn off_kinks<O: OpSpec<Q> + ?Sized>(op: &O, x: &Tensor<Q>) -> bool {
+    op.guards(x)
+        .is_ok_and(|gs| gs.iter().all(|g| g.value.sign() != Ordering::Equal))
+}
+
+/// Inputs from `xs`, each moved off every kink of `op` by [`nudge_off_kinks`] (no rejections).
+pub fn away_from_kinks<'a, O, X>(op: &'a O, xs: X) -> impl Strategy<Value = Tensor<Q>> + 'a
+where
+    O: OpSpec<Q> + ?Sized,
+    X: Strategy<Value = Tensor<Q>> + 'a,
+{
+    xs.prop_map(move |x| nudge_off_kinks(op, x))
+}
+
+/// A point exactly on a kink of `op` near `x`: the guard number `pick` (modulo the number of
+/// guards; the next one if that fails) is brought to zero by moving one coordinate,
+/// `x_j ← x_j − g(x) / ∂g/∂x_j`, with the gradient of the guard from dual numbers. The move is
+/// exact for guards affine on the piece containing the step; the result is verified, and `None`
+/// means no guard could be zeroed (an op without kinks, or guards with zero gradient).
+pub fn onto_kink<O>(op: &O, x: &Tensor<Q>, pick: usize) -> Option<Tensor<Q>>
+where
+    O: OpSpec<Q> + OpSpec<Dual<Q>> + ?Sized,
+{
+    let guards = OpSpec::<Q>::guards(op, x).ok()?;
+    let count = guards.len();
+    if count == 0 {
+        return None;
+    }
+    // gradient[j][k] = ∂g_k/∂x_j, from one dual-number pass per input coordinate.
+    let mut gradient = Vec::with_capacity(x.len());
+    for j in 0..x.len() {
+        let seeded = x.data().iter().enumerate().map(|(k, v)| {
+            let tangent = if k == j {
+                Q::from_i64(1)
+            } else {
+                Q::from_i64(0)
+            };
+            Dual::new(v.clone(), tangent)
+        });
+        let dual = Tensor::new(x.shape().to_vec(), seeded.collect()).ok()?;
+        let gs = OpSpec::<Dual<Q>>::guards(op, &dual).ok()?;
+        if gs.len() != count {
+            return None;
+        }
+        gradient.push(gs.into_iter().map(|g| g.value.eps).collect::<Vec<_>>());
+    }
+    for k in (0..count).map(|i| (pick + i) % count) {
+        let Some(j) = (0..x.len()).find(|&j| gradient[j][k].sign() != Ordering::Equal) else {
+            continue;
+        };
+        let step = guards[k].value.checked_div(&gradient[j][k])?;
+        let mut data = x.data().to_vec();
+        data[j] = data[j].sub_ref(&step);
+        let moved = Tensor::new(x.shape().to_vec(), data).ok()?;
+        let on = OpSpec::<Q>::guards(op, &moved)
+            .is_ok_and(|gs| gs.len() == count && gs[k].value.sign() == Ordering::Equal);
+        if on {
+            return Some(moved);
+        }
+    }
+    None
+}
+
+/// Inputs from `xs` moved exactly onto a kink of `op` by [`onto_kink`]. Values for which no guard
+/// can be zeroed are filtered out (for an op with no kinks at all, every value is: proptest then
+/// aborts with "too many rejects", which is the honest answer).
+pub fn on_kink<'a, O, X>(op: &'a O, xs: X) -> impl Strategy<Value = Tensor<Q>> + 'a
+where
+    O: OpSpec<Q> + OpSpec<Dual<Q>> + ?Sized,
+    X: Strategy<Value = Tensor<Q>> + 'a,
+{
+    (xs, any::<usize>()).prop_filter_map(
+        "no guard of the op can be brought to exactly zero",
+        move |(x, pick)| onto_kink(op, &x, pick),
+    )
 }
 
 /// Draws one value of `strategy` deterministically from `seed` (what the binary's `--seed` uses).

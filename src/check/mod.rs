@@ -14,6 +14,11 @@
 //! | [`gradgrad`] | `∂ⱼ vjp(x, δ)ᵢ = ∂ᵢ∂ⱼ⟪δ, f⟫`, `∂ⱼ jvp(x, dx) = ∂ⱼ∂_dx f` | `Dual<Dual<S>>` over `forward` |
 //! | [`hessian_symmetry`] | `∂ⱼ vjp(x, 1)ᵢ = ∂ᵢ vjp(x, 1)ⱼ` for a scalar loss | none (and nested duals) |
 //! | [`gradient`] | scalar loss: `vjp(x, 1) = ∇f(x)` | `J` from dual numbers |
+//! | [`structural`] | `vjp(x, 0) = 0`, linearity, determinism, batched = looped | the rule itself |
+//!
+//! [`check_op`] (and the [`check_op!`](crate::check_op) macro) runs all of them over many
+//! generated inputs and shrinks a failure to a minimal exact counterexample; see [`suite`] for
+//! what a pass means.
 
 mod adjoint;
 mod deep_theorem;
@@ -21,6 +26,8 @@ mod fderiv;
 mod gradient;
 mod jacobian;
 mod second_order;
+pub mod structural;
+pub mod suite;
 mod theorem;
 
 pub use adjoint::{adjoint, AdjointProof};
@@ -31,6 +38,13 @@ pub use jacobian::{jacobian, reference_jacobian, JacobianProof};
 pub use second_order::{
     gradgrad, hessian_symmetry, hvp, reference_hessian, rule_hvp, vjp_jacobian, GradGradProof,
     SymmetryProof,
+};
+pub use structural::{
+    batched_equals_looped, deterministic, linear_in_cotangent, linear_in_tangent, zero_tangents,
+};
+pub use suite::{
+    check_at, check_batched, check_family, check_kinks, check_op, default_elements, CheckConfig,
+    CheckFailure, CheckReport, Checkable, KinkReport, DEFAULT_SEED,
 };
 pub use theorem::{mlp_theorem, mlp_theorem_with, TheoremReport};
 

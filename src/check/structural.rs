@@ -1,0 +1,205 @@
+//! Structural properties every pair of derivative rules has, whatever the function: the checks
+//! float checkers such as PyTorch's `gradcheck` run (zero cotangent, linearity, determinism,
+//! batched = looped), here as exact equalities.
+//!
+//! None of them needs the derivative to exist, so they also apply at a kink.
+
+use super::{agree, expect_rule_shape, violation};
+use crate::error::{Error, Result};
+use crate::ops::OpSpec;
+use crate::scalar::Ring;
+use crate::tensor::Tensor;
+
+/// `vjp(x, 0) = 0` and `jvp(x, 0) = 0`: a rule that adds a constant (a bias gradient added to
+/// the input gradient, say) fails here.
+pub fn zero_tangents<S: Ring, O: OpSpec<S> + ?Sized>(op: &O, x: &Tensor<S>) -> Result<()> {
+    let out = op.output_shape(x.shape())?;
+    let inputs = [("x", x.to_string())];
+    let vjp = op.vjp(x, &Tensor::zeros(&out))?;
+    expect_rule_shape(&vjp, x.shape(), "vjp")?;
+    agree(
+        "structural: vjp(x, 0) = 0",
+        &vjp,
+        &Tensor::zeros(x.shape()),
+        &inputs,
+    )?;
+    let jvp = op.jvp(x, &Tensor::zeros(x.shape()))?;
+    expect_rule_shape(&jvp, &out, "jvp")?;
+    agree(
+        "structural: jvp(x, 0) = 0",
+        &jvp,
+        &Tensor::zeros(&out),
+        &inputs,
+    )
+}
+
+/// `jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)`: the rule is linear in the tangent.
+/// The left side is the rule's value, the right side the reference.
+pub fn linear_in_tangent<S: Ring, O: OpSpec<S> + ?Sized>(
+    op: &O,
+    x: &Tensor<S>,
+    [dx1, dx2]: [&Tensor<S>; 2],
+    [a, b]: [&S; 2],
+) -> Result<()> {
+    let combined = dx1.scale(a).add(&dx2.scale(b))?;
+    let lhs = op.jvp(x, &combined)?;
+    let rhs = op.jvp(x, dx1)?.scale(a).add(&op.jvp(x, dx2)?.scale(b))?;
+    let inputs = [
+        ("x", x.to_string()),
+        ("dx₁", dx1.to_string()),
+        ("dx₂", dx2.to_string()),
+        ("a", a.to_string()),
+        ("b", b.to_string()),
+    ];
+    agree(
+        "structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)",
+        &lhs,
+        &rhs,
+        &inputs,
+    )
+}
+
+/// `vjp(x, a·δ₁ + b·δ₂) = a·vjp(x, δ₁) + b·vjp(x, δ₂)`: the rule is linear in the cotangent.
+pub fn linear_in_cotangent<S: Ring, O: OpSpec<S> + ?Sized>(
+    op: &O,
+    x: &Tensor<S>,
+    [dy1, dy2]: [&Tensor<S>; 2],
+    [a, b]: [&S; 2],
+) -> Result<()> {
+    let combined = dy1.scale(a).add(&dy2.scale(b))?;
+    let lhs = op.vjp(x, &combined)?;
+    let rhs = op.vjp(x, dy1)?.scale(a).add(&op.vjp(x, dy2)?.scale(b))?;
+    let inputs = [
+        ("x", x.to_string()),
+        ("δ₁", dy1.to_string()),
+        ("δ₂", dy2.to_string()),
+        ("a", a.to_string()),
+        ("b", b.to_string()),
+    ];
+    agree(
+        "structural: vjp(x, a·δ₁ + b·δ₂) = a·vjp(x, δ₁) + b·vjp(x, δ₂)",
+        &lhs,
+        &rhs,
+        &inputs,
+    )
+}
+
+/// Running `forward`, `jvp` and `vjp` twice gives identical values (no hidden state, no
+/// randomness). The second run is the "rule", the first the "reference".
+pub fn deterministic<S: Ring, O: OpSpec<S> + ?Sized>(
+    op: &O,
+    x: &Tensor<S>,
+    dx: &Tensor<S>,
+    dy: &Tensor<S>,
+) -> Result<()> {
+    let inputs = [
+        ("x", x.to_string()),
+        ("dx", dx.to_string()),
+        ("δ", dy.to_string()),
+    ];
+    let first = [op.forward(x)?, op.jvp(x, dx)?, op.vjp(x, dy)?];
+    let second = [op.forward(x)?, op.jvp(x, dx)?, op.vjp(x, dy)?];
+    for (what, (a, b)) in ["forward", "jvp", "vjp"]
+        .iter()
+        .zip(second.iter().zip(&first))
+    {
+        agree(
+            &format!("structural: {what} run twice gives the same value"),
+            a,
+            b,
+            &inputs,
+        )?;
+    }
+    Ok(())
+}
+
+/// Batched equals looped: for an op `batched` over inputs `[B, …]` that treats each of the `B`
+/// samples independently, `forward`, `jvp` and `vjp` on the batch equal the per-sample op
+/// `single` applied to each slice `x[b]` (with `dx[b]`, `δ[b]`) and stacked.
+///
+/// On failure the coordinate is the full index into the batched tensor (batch index first).
+pub fn batched_equals_looped<S, B, O>(
+    batched: &B,
+    single: &O,
+    x: &Tensor<S>,
+    dx: &Tensor<S>,
+    dy: &Tensor<S>,
+) -> Result<()>
+where
+    S: Ring,
+    B: OpSpec<S> + ?Sized,
+    O: OpSpec<S> + ?Sized,
+{
+    let Some((&count, sample)) = x.shape().split_first() else {
+        return Err(Error::ShapeMismatch {
+            context: format!(
+                "batched_equals_looped: {} needs a batch dimension",
+                batched.name()
+            ),
+            left: x.shape().to_vec(),
+            right: vec![],
+        });
+    };
+    let sample_out = single.output_shape(sample)?;
+    let out: Vec<usize> = std::iter::once(count).chain(sample_out.clone()).collect();
+    let batched_out = batched.output_shape(x.shape())?;
+    if batched_out != out {
+        return Err(Error::ShapeMismatch {
+            context: format!(
+                "batched_equals_looped: output of {} vs the per-sample outputs of {} stacked",
+                batched.name(),
+                single.name()
+            ),
+            left: batched_out,
+            right: out,
+        });
+    }
+    dx.expect_shape(x.shape(), "batched_equals_looped: dx")?;
+    dy.expect_shape(&out, "batched_equals_looped: δ")?;
+    let (mut fwd, mut jvp, mut vjp) = (Vec::new(), Vec::new(), Vec::new());
+    for b in 0..count {
+        let xb = slice(x, b, sample)?;
+        let dxb = slice(dx, b, sample)?;
+        let dyb = slice(dy, b, &sample_out)?;
+        fwd.extend(single.forward(&xb)?.into_data());
+        jvp.extend(single.jvp(&xb, &dxb)?.into_data());
+        vjp.extend(single.vjp(&xb, &dyb)?.into_data());
+    }
+    let inputs = [
+        ("x", x.to_string()),
+        ("dx", dx.to_string()),
+        ("δ", dy.to_string()),
+    ];
+    let looped = [
+        (
+            "forward",
+            Tensor::new(out.clone(), fwd)?,
+            batched.forward(x)?,
+        ),
+        ("jvp", Tensor::new(out, jvp)?, batched.jvp(x, dx)?),
+        (
+            "vjp",
+            Tensor::new(x.shape().to_vec(), vjp)?,
+            batched.vjp(x, dy)?,
+        ),
+    ];
+    for (what, reference, rule) in &looped {
+        expect_rule_shape(rule, reference.shape(), what)?;
+        if let Some(k) = (0..rule.len()).find(|&k| rule.data()[k] != reference.data()[k]) {
+            return Err(violation(
+                &format!("structural: batched {what} = looped {what}"),
+                reference.multi_index(k),
+                &rule.data()[k],
+                &reference.data()[k],
+                &inputs,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sample `b` of a batched tensor (its first index fixed), with shape `sample`.
+fn slice<S: Clone>(t: &Tensor<S>, b: usize, sample: &[usize]) -> Result<Tensor<S>> {
+    let size: usize = sample.iter().product();
+    Tensor::new(sample.to_vec(), t.data()[b * size..(b + 1) * size].to_vec())
+}

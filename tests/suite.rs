@@ -1,0 +1,345 @@
+//! The one-call checker and the strategies: correct ops pass, kinks are redrawn or named, bad
+//! setups are typed errors, failing seeds are persisted, and each structural check catches a
+//! wrong rule with its exact counterexample.
+
+use exactgrad::check::{
+    batched_equals_looped, check_family, check_kinks, check_op, deterministic, linear_in_tangent,
+    CheckConfig,
+};
+use exactgrad::ops::{Add, Elementwise, Identity, Linear, MatVec, Relu, ScalarFn};
+use exactgrad::strategy::{
+    any_shape, linear, linear_case, mlp, nudge_off_kinks, onto_kink, sample, shaped_tensor, small_q,
+};
+use exactgrad::{check_op, Compose, Error, Op, OpSpec, Ordered, Result, Scalar, Tensor, Q};
+use proptest::prelude::*;
+use std::cell::Cell;
+use std::cmp::Ordering;
+
+fn q(lits: &[&str], shape: &[usize]) -> Tensor<Q> {
+    Tensor::parse(shape.to_vec(), lits).expect("literals")
+}
+
+/// φ(x) = x² + x/3, φ′(x) = 2x + 1/3: a smooth op (no fderiv).
+struct Poly;
+impl ScalarFn for Poly {
+    fn name(&self) -> String {
+        "x² + x/3".into()
+    }
+    fn value<S: Scalar>(&self, x: &S) -> Result<S> {
+        Ok(x.mul_ref(x) + x.checked_div(&S::from_i64(3)).unwrap())
+    }
+    fn deriv<S: Scalar>(&self, x: &S) -> Result<S> {
+        Ok(S::from_i64(2).mul_ref(x) + S::one().checked_div(&S::from_i64(3)).unwrap())
+    }
+}
+
+#[test]
+fn the_macro_checks_every_crate_op_in_one_call() {
+    let n = CheckConfig::default().case_count();
+    let layer = sample(linear(3, 4, small_q()), 7);
+    let net = sample(mlp(3, 5, 2, small_q()), 9);
+    let reports = [
+        check_op!(Relu, [2, 3]),
+        check_op!(layer, [3]),
+        check_op!((&layer).then(Relu), [3]),
+        check_op!(net, [3]),
+        check_op!(Identity, [4]),
+        check_op!(Add::new(q(&["1", "-1/2"], &[2])), [2]),
+        check_op!(
+            MatVec::new(q(&["1", "2", "3", "4", "5", "6"], &[3, 2])).unwrap(),
+            [2]
+        ),
+        check_op!(Elementwise(Poly), [3]),
+    ];
+    for report in &reports {
+        println!("{report}");
+        assert_eq!(report.cases, n, "{}", report.op);
+    }
+    assert_eq!(reports[3].op, "MLP(3→5→2)");
+    assert_eq!(reports[3].output_shape, [2]);
+    assert!(reports[3].checks.iter().any(|c| c.starts_with("fderiv")));
+    assert!(!reports[7].checks.iter().any(|c| c.starts_with("fderiv")));
+}
+
+#[test]
+fn a_drawn_family_of_networks_passes() {
+    let config = CheckConfig::default().cases(64);
+    let report = check_family(mlp(2, 3, 2, small_q()), &[2], &config).unwrap();
+    assert_eq!(report.cases, 64);
+    assert_eq!(report.op, "MLP(2→3→2) (drawn)");
+}
+
+#[test]
+fn points_on_kinks_are_named_never_failed() {
+    let config = CheckConfig::default().cases(64);
+    let net = sample(mlp(3, 4, 2, small_q()), 3);
+    let report = check_kinks(&net, &[3], &config).unwrap();
+    assert_eq!((report.cases, report.layers.clone()), (64, vec![(2, 64)]));
+    let report = check_kinks(&Relu, &[3], &config).unwrap();
+    assert_eq!(report.layers, [(1, 64)]);
+}
+
+#[test]
+fn an_op_without_kinks_has_no_kink_to_land_on() {
+    let failure = check_kinks(&Identity, &[2], &CheckConfig::default().cases(4)).unwrap_err();
+    assert!(failure.case.is_none());
+    assert!(
+        matches!(&failure.error, Error::Malformed(m) if m.contains("kink")),
+        "{failure}"
+    );
+}
+
+#[test]
+fn a_wrong_input_shape_is_a_typed_setup_failure() {
+    let layer = sample(linear(3, 2, small_q()), 1);
+    let failure = check_op(&layer, &[4], &CheckConfig::default()).unwrap_err();
+    assert_eq!(failure.case, None);
+    assert_eq!(
+        failure.error,
+        Error::ShapeMismatch {
+            context: "Linear: input".into(),
+            left: vec![4],
+            right: vec![3],
+        }
+    );
+    assert!(failure
+        .to_string()
+        .starts_with("Linear(3→2): cannot be checked"));
+}
+
+/// A ReLU fed by a zero row and a zero bias sits on its kink on a whole neighbourhood: no point
+/// can be moved off it, so the run gives up with a message instead of failing the rule.
+#[test]
+fn a_kink_on_a_whole_neighbourhood_gives_up_with_a_message() {
+    let dead = Linear::new(q(&["0", "0"], &[1, 2]), q(&["0"], &[1])).unwrap();
+    let failure = check_op(&dead.then(Relu), &[2], &CheckConfig::default()).unwrap_err();
+    assert!(failure.counterexample().is_none());
+    assert!(
+        matches!(&failure.error, Error::Malformed(m) if m.contains("points on kinks")),
+        "{failure}"
+    );
+}
+
+#[test]
+fn nudging_moves_off_kinks_and_onto_kink_lands_on_one() {
+    let layer = Linear::new(q(&["1", "-1", "2", "1"], &[2, 2]), q(&["0", "0"], &[2])).unwrap();
+    let op = layer.then(Relu);
+    let origin = q(&["0", "0"], &[2]);
+    let moved = nudge_off_kinks(&op, origin.clone());
+    assert_ne!(moved, origin);
+    let guards = OpSpec::<Q>::guards(&op, &moved).unwrap();
+    assert!(guards.iter().all(|g| g.value.sign() != Ordering::Equal));
+    // Already off every kink: unchanged.
+    let off = q(&["1", "1/2"], &[2]);
+    assert_eq!(nudge_off_kinks(&op, off.clone()), off);
+    // Onto the kink of guard 1: 2·x₀ + x₁ = 0 by moving x₀.
+    let on = onto_kink(&op, &off, 1).unwrap();
+    assert_eq!(on, q(&["-1/4", "1/2"], &[2]));
+    assert_eq!(onto_kink(&Identity, &off, 0), None);
+}
+
+proptest! {
+    #[test]
+    fn drawn_shapes_and_cases_fit(
+        t in shaped_tensor(3, 4, small_q()),
+        shape in any_shape(2, 3),
+        (l, x, dx, dy) in linear_case(4, small_q()),
+    ) {
+        prop_assert!(t.shape().len() <= 3 && t.shape().iter().all(|&d| (1..=4).contains(&d)));
+        prop_assert!(shape.len() <= 2);
+        let (m, n) = l.dims();
+        prop_assert_eq!((x.shape(), dx.shape(), dy.shape()), (&[n][..], &[n][..], &[m][..]));
+        prop_assert!(exactgrad::check::jacobian(&l, &x, &dx, &dy).is_ok());
+    }
+}
+
+/// jvp = relu(dx): not linear in the tangent.
+struct ReluOfTangent;
+impl Op for ReluOfTangent {
+    fn name(&self) -> String {
+        "jvp = relu(dx)".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+impl<S: Scalar> OpSpec<S> for ReluOfTangent {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(x.clone())
+    }
+    fn jvp(&self, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        Relu.forward(dx)
+    }
+    fn vjp(&self, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(dy.clone())
+    }
+}
+
+#[test]
+fn linearity_in_the_tangent_catches_a_nonlinear_rule() {
+    let x = q(&["1", "2"], &[2]);
+    let (dx1, dx2) = (q(&["1", "0"], &[2]), q(&["0", "1"], &[2]));
+    let (a, b) = (Q::from_integer((-1).into()), Q::from_integer(1.into()));
+    let Err(Error::Violated(c)) = linear_in_tangent(&ReluOfTangent, &x, [&dx1, &dx2], [&a, &b])
+    else {
+        panic!("must fail")
+    };
+    assert_eq!(
+        c.check,
+        "structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)"
+    );
+    assert_eq!(c.coordinate, [0]);
+    assert_eq!((c.rule.as_str(), c.reference.as_str()), ("0", "-1"));
+    assert_eq!(c.difference, "1");
+    // The whole suite finds it too, with a minimal case.
+    let failure = check_op(&ReluOfTangent, &[2], &CheckConfig::default()).unwrap_err();
+    let c = failure.counterexample().unwrap();
+    println!("{failure}");
+    assert_eq!(
+        c.check,
+        "structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)"
+    );
+}
+
+/// A rule with hidden state: every call returns a different multiple of the right answer.
+struct Drifting {
+    calls: Cell<i64>,
+}
+impl Op for Drifting {
+    fn name(&self) -> String {
+        "drifting vjp".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+impl<S: Scalar> OpSpec<S> for Drifting {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(x.clone())
+    }
+    fn jvp(&self, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(dx.clone())
+    }
+    fn vjp(&self, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        self.calls.set(self.calls.get() + 1);
+        Ok(dy.scale(&S::from_i64(self.calls.get())))
+    }
+}
+
+#[test]
+fn determinism_catches_hidden_state() {
+    let op = Drifting {
+        calls: Cell::new(0),
+    };
+    let x = q(&["1", "2"], &[2]);
+    let Err(Error::Violated(c)) = deterministic(&op, &x, &x, &q(&["3", "0"], &[2])) else {
+        panic!("must fail")
+    };
+    assert_eq!(c.check, "structural: vjp run twice gives the same value");
+    assert_eq!(c.coordinate, [0]);
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("6", "3", "3")
+    );
+}
+
+#[test]
+fn batched_equals_looped_names_the_batch_coordinate() {
+    // Relu over [2, 2] against a per-sample op that is the identity: they differ where x < 0.
+    let x = q(&["1", "-2", "3", "4"], &[2, 2]);
+    let zero = q(&["0", "0", "0", "0"], &[2, 2]);
+    let Err(Error::Violated(c)) = batched_equals_looped(&Relu, &Identity, &x, &zero, &zero) else {
+        panic!("must fail")
+    };
+    assert_eq!(c.check, "structural: batched forward = looped forward");
+    assert_eq!(c.coordinate, [0, 1]);
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("0", "-2", "2")
+    );
+    // No batch dimension: a typed error.
+    let scalar = Tensor::new(vec![], vec![Q::from_integer(1.into())]).unwrap();
+    assert!(matches!(
+        batched_equals_looped(&Relu, &Relu, &scalar, &scalar, &scalar),
+        Err(Error::ShapeMismatch { .. })
+    ));
+}
+
+/// Failing seeds go to proptest's regression file for the given source file, and are replayed
+/// first on the next run, which finds the same minimal counterexample.
+#[test]
+fn failing_seeds_are_saved_and_replayed() {
+    let dir = std::env::temp_dir().join(format!("exactgrad-regressions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source: &'static str = Box::leak(
+        dir.join("user_test.rs")
+            .to_str()
+            .unwrap()
+            .to_string()
+            .into_boxed_str(),
+    );
+    let config = CheckConfig::default().regressions(source);
+    let first = check_op(&ReluOfTangent, &[2], &config).unwrap_err();
+    let saved = std::fs::read_to_string(dir.join("user_test.proptest-regressions")).unwrap();
+    assert!(saved.lines().any(|l| l.starts_with("cc ")), "{saved}");
+    let second = check_op(&ReluOfTangent, &[2], &config).unwrap_err();
+    assert_eq!(first.error, second.error);
+    assert_eq!(second.passed_before, 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The adjoint check on its own: a disagreement between the two rules is located on a basis
+/// pair, and a rule that agrees on basis vectors but is not linear is named as such.
+#[test]
+fn adjoint_locates_the_disagreeing_jacobian_entry() {
+    // Identity forward with jvp = dx but vjp = 2δ in coordinate 1.
+    struct Doubled;
+    impl Op for Doubled {
+        fn name(&self) -> String {
+            "vjp doubled in coordinate 1".into()
+        }
+        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+            Ok(input.to_vec())
+        }
+    }
+    impl<S: Scalar> OpSpec<S> for Doubled {
+        fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(x.clone())
+        }
+        fn jvp(&self, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(dx.clone())
+        }
+        fn vjp(&self, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            let mut d = dy.data().to_vec();
+            d[1] = d[1].add_ref(&d[1]);
+            Tensor::new(dy.shape().to_vec(), d)
+        }
+    }
+    let x = q(&["1", "2", "3"], &[3]);
+    let v = q(&["1", "1", "1"], &[3]);
+    let Err(Error::Violated(c)) = exactgrad::check::adjoint(&Doubled, &x, &v, &v) else {
+        panic!("must fail")
+    };
+    assert_eq!(c.check, "adjoint: vjp(x, e_i)_j = jvp(x, e_j)_i");
+    assert_eq!(c.coordinate, [1, 1]);
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("2", "1", "1")
+    );
+
+    // jvp = relu(dx), vjp = δ: equal on basis vectors, different at dx = (1, −1).
+    let dx = q(&["1", "-1"], &[2]);
+    let dy = q(&["1", "1"], &[2]);
+    let x = q(&["0", "0"], &[2]);
+    let Err(Error::Violated(c)) = exactgrad::check::adjoint(&ReluOfTangent, &x, &dx, &dy) else {
+        panic!("must fail")
+    };
+    assert!(c
+        .check
+        .ends_with("(the rules agree on basis vectors, so one is not linear)"));
+    assert_eq!(c.coordinate, Vec::<usize>::new());
+    assert_eq!(
+        (c.rule.as_str(), c.reference.as_str(), c.difference.as_str()),
+        ("0", "1", "-1")
+    );
+}
