@@ -100,6 +100,19 @@ impl<S: Ring> Ring for Dual<S> {
     fn from_i64(n: i64) -> Self {
         Dual::constant(S::from_i64(n))
     }
+    fn dot(a: &[Self], b: &[Self]) -> Self {
+        let mut out = super::kernels::dual::bilinear(a, b, |x, y| vec![S::dot(x, y)]);
+        out.pop().unwrap_or_else(Self::zero)
+    }
+    fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        super::kernels::dual::bilinear(a, v, |x, y| S::mat_vec(x, rows, cols, y))
+    }
+    fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        super::kernels::dual::bilinear(a, v, |x, y| S::transpose_mat_vec(x, rows, cols, y))
+    }
+    fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
+        super::kernels::dual::bilinear(a, b, |x, y| S::matmul(x, m, k, y, n))
+    }
 }
 
 impl<S: Field> Field for Dual<S> {

@@ -10,6 +10,7 @@
 
 mod dual;
 mod float;
+pub(crate) mod kernels;
 mod rational;
 
 pub use dual::Dual;
@@ -64,6 +65,23 @@ pub trait Ring:
         a.iter()
             .zip(b)
             .fold(Self::zero(), |acc, (x, y)| acc + x.mul_ref(y))
+    }
+
+    /// `A·v` for a row-major `rows × cols` matrix `A` (slices of matching lengths). Instances may
+    /// override this with a faster exact kernel giving the same values.
+    fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        kernels::generic::mat_vec(a, rows, cols, v)
+    }
+
+    /// `Aᵀ·v` for a row-major `rows × cols` matrix `A`, without forming the transpose.
+    /// Overridable like [`Ring::mat_vec`].
+    fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        kernels::generic::transpose_mat_vec(a, rows, cols, v)
+    }
+
+    /// `A·B` for row-major `A` (`m × k`) and `B` (`k × n`). Overridable like [`Ring::mat_vec`].
+    fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
+        kernels::generic::matmul(a, m, k, b, n)
     }
 }
 
