@@ -11,17 +11,23 @@
 //! | [`fderiv`] | `f(x+h) − f(x) = J·h` in a certified kink-free box; `vjp = Jᵀδ` | exact difference quotients |
 //! | [`mlp_theorem`] | `backward(x, δ) = mlpDeriv(x)ᵀ·δ` for Linear → ReLU → Linear | all of the above |
 //! | [`gradient`] | scalar loss: `vjp(x, 1) = ∇f(x)` | `J` from dual numbers |
+//! | [`randomized_params`] (and `_jacobian`, `_adjoint`) | the JVP/VJP identities on random 64-bit integer probes, w.r.t. `x` and all parameters; miss probability `< 2⁻⁶²` | one dual-number pass |
 
 mod adjoint;
 mod fderiv;
 mod gradient;
 mod jacobian;
+mod randomized;
 mod theorem;
 
 pub use adjoint::{adjoint, AdjointProof};
 pub use fderiv::{fderiv, increment, kink_radius, FDerivProof, IncrementProof, KinkRadius};
 pub use gradient::{gradient, GradientProof};
 pub use jacobian::{jacobian, reference_jacobian, JacobianProof};
+pub use randomized::{
+    randomized_adjoint, randomized_jacobian, randomized_params, ProbeScalar, RandomizedProof,
+    MISS_PROBABILITY_LOG2,
+};
 pub use theorem::{mlp_theorem, mlp_theorem_with, TheoremReport};
 
 use crate::error::{Counterexample, Error, Result};
