@@ -124,3 +124,20 @@ fn large_products_take_the_kernels_and_stay_exact() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256)
+    ))]
+
+    #[test]
+    fn outer_equals_plain_products(
+        u in proptest::collection::vec(entry(), 0..6),
+        v in proptest::collection::vec(kind().prop_flat_map(|e| proptest::collection::vec(e, 0..6)), 1),
+        swap in any::<bool>(),
+    ) {
+        let (u, v) = if swap { (v[0].clone(), u) } else { (u, v[0].clone()) };
+        let plain: Vec<Q> = u.iter().flat_map(|a| v.iter().map(move |b| a * b)).collect();
+        prop_assert_eq!(Q::outer(&u, &v), plain);
+    }
+}

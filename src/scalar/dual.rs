@@ -113,6 +113,9 @@ impl<S: Ring> Ring for Dual<S> {
     fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
         super::kernels::dual::bilinear(a, b, |x, y| S::matmul(x, m, k, y, n))
     }
+    fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
+        super::kernels::dual::bilinear(u, v, |x, y| S::outer(x, y))
+    }
 }
 
 impl<S: Field> Field for Dual<S> {

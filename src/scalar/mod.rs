@@ -83,6 +83,12 @@ pub trait Ring:
     fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
         kernels::generic::matmul(a, m, k, b, n)
     }
+
+    /// The outer product `u·vᵀ`, row-major (`len u × len v`). Overridable like
+    /// [`Ring::mat_vec`].
+    fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
+        kernels::generic::outer(u, v)
+    }
 }
 
 /// A field: a ring with division by every non-zero element.

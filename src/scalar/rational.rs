@@ -38,6 +38,9 @@ impl Ring for Q {
     fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
         super::kernels::matmul(a, m, k, b, n)
     }
+    fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
+        super::kernels::outer(u, v)
+    }
 }
 
 impl Field for Q {

@@ -102,14 +102,9 @@ impl<S: Ring> Tensor<S> {
 
     /// The outer product `u·vᵀ` of two vectors, shape `[len u, len v]`.
     pub fn outer(&self, v: &Tensor<S>) -> Tensor<S> {
-        let data = self
-            .data()
-            .iter()
-            .flat_map(|a| v.data().iter().map(move |b| a.mul_ref(b)))
-            .collect();
         Tensor {
             shape: vec![self.len(), v.len()],
-            data,
+            data: S::outer(self.data(), v.data()),
         }
     }
 

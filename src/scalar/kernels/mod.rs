@@ -6,6 +6,7 @@
 //! * [`dyadic`]: every denominator a power of two (exact `f64` values): shifts, no gcd;
 //! * [`common_denominator`]: clear denominators per vector, integer dot products, one
 //!   normalisation per output entry (FLINT's method);
+//! * [`outer`]: outer products with one word-sized side, by word gcds;
 //! * [`dual`]: `Dual<S>` products split into products of `S`, so dual-number passes reach the
 //!   `Q` kernels too.
 //!
@@ -16,6 +17,9 @@ mod common_denominator;
 pub(crate) mod dual;
 mod dyadic;
 mod limbs;
+mod outer;
+
+pub(crate) use outer::outer;
 
 use super::{Ring, Q};
 
@@ -138,6 +142,13 @@ pub(crate) mod generic {
             }
         }
         out
+    }
+
+    /// `u·vᵀ`, row-major.
+    pub fn outer<S: Ring>(u: &[S], v: &[S]) -> Vec<S> {
+        u.iter()
+            .flat_map(|a| v.iter().map(move |b| a.mul_ref(b)))
+            .collect()
     }
 
     /// `A·B` by one [`Ring::dot`] per entry, against the columns of `B` copied once.
