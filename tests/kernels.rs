@@ -141,3 +141,18 @@ proptest! {
         prop_assert_eq!(Q::outer(&u, &v), plain);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256)
+    ))]
+
+    #[test]
+    fn linear_equals_product_plus_bias((m, k, _n, a, b) in matrices()) {
+        let w = Tensor::new(vec![m, k], a.clone()).unwrap();
+        let x = Tensor::from_vec(b[..k].to_vec());
+        let bias = Tensor::from_vec((0..m).map(|i| a[i * k].clone()).collect());
+        let plain: Vec<Q> = plain_matmul(&a, m, k, &b[..k], 1).into_iter().zip(bias.data()).map(|(p, c)| p + c).collect();
+        prop_assert_eq!(w.linear(&bias, &x).unwrap().into_data(), plain);
+    }
+}

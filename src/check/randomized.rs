@@ -23,6 +23,9 @@
 //! On a failure the checks locate a coordinate exactly: which rule (inputs or parameters), and,
 //! for a VJP, which entry of the gradient, by bisection on the probe's support (each step one
 //! dual pass, so `O(log n)` passes). The point must not be on a kink ([`crate::Error::Kink`]).
+//!
+//! Within one check the packed (denominator-cleared) form of each weight matrix is computed once
+//! and shared by the forward pass, the dual pass and the rules (the kernels' pack cache).
 
 use super::{adjoint, no_kinks, prepare, violation};
 use crate::error::{Error, Result};
@@ -95,32 +98,34 @@ where
     S: ProbeScalar,
     O: OpSpec<S>,
 {
-    let out = prepare(op, x, None, None)?;
-    let mut probes = Probes::new(seed);
-    let dx = probes.tensor::<S>(x.shape());
-    let dy = probes.tensor::<S>(&out);
-    let jvp = op.jvp(x, &dx)?;
-    let vjp = op.vjp(x, &dy)?;
-    super::expect_rule_shape(&jvp, &out, "jvp")?;
-    super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
-    let (lhs, rhs) = (jvp.dot(&dy)?, dx.dot(&vjp)?);
-    if lhs != rhs {
-        // The deterministic check locates the disagreeing Jacobian entry on the same probes.
-        adjoint(op, x, &dx, &dy)?;
-        return Err(violation(
+    crate::scalar::kernels::with_pack_cache(|| {
+        let out = prepare(op, x, None, None)?;
+        let mut probes = Probes::new(seed);
+        let dx = probes.tensor::<S>(x.shape());
+        let dy = probes.tensor::<S>(&out);
+        let jvp = op.jvp(x, &dx)?;
+        let vjp = op.vjp(x, &dy)?;
+        super::expect_rule_shape(&jvp, &out, "jvp")?;
+        super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
+        let (lhs, rhs) = (jvp.dot(&dy)?, dx.dot(&vjp)?);
+        if lhs != rhs {
+            // The deterministic check locates the disagreeing Jacobian entry on the same probes.
+            adjoint(op, x, &dx, &dy)?;
+            return Err(violation(
             "randomized adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫ (the rules are not deterministic)",
             vec![],
             &rhs,
             &lhs,
             &[("seed", seed.to_string())],
         ));
-    }
-    Ok(RandomizedProof {
-        seed,
-        tangent: jvp,
-        lhs,
-        rhs,
-        probes: dx.len() + dy.len(),
+        }
+        Ok(RandomizedProof {
+            seed,
+            tangent: jvp,
+            lhs,
+            rhs,
+            probes: dx.len() + dy.len(),
+        })
     })
 }
 
@@ -132,49 +137,51 @@ where
     S: ProbeScalar,
     O: OpSpec<S> + OpSpec<Dual<S>>,
 {
-    let out = prepare(op, x, None, None)?;
-    let mut probes = Probes::new(seed);
-    let dx = probes.tensor::<S>(x.shape());
-    let dy = probes.tensor::<S>(&out);
-    let pass = |v: &Tensor<S>| -> Result<Tensor<S>> {
-        let y = op.forward(&dual(x, v)?)?;
-        super::expect_rule_shape(&y, &out, "forward over dual numbers")?;
-        Ok(y.map(|d| d.eps.clone()))
-    };
-    let t = pass(&dx)?;
-    let inputs = || {
-        vec![
-            ("x", x.to_string()),
-            ("dx", dx.to_string()),
-            ("δ", dy.to_string()),
-            ("seed", seed.to_string()),
-        ]
-    };
-    let jvp = op.jvp(x, &dx)?;
-    super::expect_rule_shape(&jvp, &out, "jvp")?;
-    first_difference("randomized: jvp(x, dx) = J·dx", &jvp, &t, &inputs())?;
-    let vjp = op.vjp(x, &dy)?;
-    super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
-    let lhs = dy.dot(&t)?;
-    let rhs = vjp.dot(&dx)?;
-    if lhs != rhs {
-        let reference = |v: &Tensor<S>| dy.dot(&pass(v)?);
-        let j = bisect(vjp.data(), dx.data(), &reference, x.shape())?;
-        let at_j = reference(&Tensor::basis(x.shape(), j))?;
-        return Err(violation(
-            "randomized: vjp(x, δ) = Jᵀ·δ",
-            x.multi_index(j),
-            &vjp.data()[j],
-            &at_j,
-            &inputs(),
-        ));
-    }
-    Ok(RandomizedProof {
-        seed,
-        tangent: t,
-        lhs,
-        rhs,
-        probes: dx.len() + dy.len(),
+    crate::scalar::kernels::with_pack_cache(|| {
+        let out = prepare(op, x, None, None)?;
+        let mut probes = Probes::new(seed);
+        let dx = probes.tensor::<S>(x.shape());
+        let dy = probes.tensor::<S>(&out);
+        let pass = |v: &Tensor<S>| -> Result<Tensor<S>> {
+            let y = op.forward(&dual(x, v)?)?;
+            super::expect_rule_shape(&y, &out, "forward over dual numbers")?;
+            Ok(y.map(|d| d.eps.clone()))
+        };
+        let t = pass(&dx)?;
+        let inputs = || {
+            vec![
+                ("x", x.to_string()),
+                ("dx", dx.to_string()),
+                ("δ", dy.to_string()),
+                ("seed", seed.to_string()),
+            ]
+        };
+        let jvp = op.jvp(x, &dx)?;
+        super::expect_rule_shape(&jvp, &out, "jvp")?;
+        first_difference("randomized: jvp(x, dx) = J·dx", &jvp, &t, &inputs())?;
+        let vjp = op.vjp(x, &dy)?;
+        super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
+        let lhs = dy.dot(&t)?;
+        let rhs = vjp.dot(&dx)?;
+        if lhs != rhs {
+            let reference = |v: &Tensor<S>| dy.dot(&pass(v)?);
+            let j = bisect(vjp.data(), dx.data(), &reference, x.shape())?;
+            let at_j = reference(&Tensor::basis(x.shape(), j))?;
+            return Err(violation(
+                "randomized: vjp(x, δ) = Jᵀ·δ",
+                x.multi_index(j),
+                &vjp.data()[j],
+                &at_j,
+                &inputs(),
+            ));
+        }
+        Ok(RandomizedProof {
+            seed,
+            tangent: t,
+            lhs,
+            rhs,
+            probes: dx.len() + dy.len(),
+        })
     })
 }
 
@@ -190,49 +197,50 @@ where
     S: ProbeScalar,
     O: Parametrized<S> + Parametrized<Dual<S>>,
 {
-    let out = op.output_shape(x.shape())?;
-    no_kinks(op, x)?;
-    let theta = op.params();
-    let mut probes = Probes::new(seed);
-    let dx = probes.tensor::<S>(x.shape());
-    let dtheta = probes.tensor::<S>(theta.shape());
-    let dy = probes.tensor::<S>(&out);
-    let pass = |vx: &Tensor<S>, vt: &Tensor<S>| -> Result<Tensor<S>> {
-        let y = op.forward_with_params(&dual(&theta, vt)?, &dual(x, vx)?)?;
-        super::expect_rule_shape(&y, &out, "forward over dual numbers")?;
-        Ok(y.map(|d| d.eps.clone()))
-    };
-    let t = pass(&dx, &dtheta)?;
-    let inputs = || {
-        vec![
-            ("x", x.to_string()),
-            ("seed", seed.to_string()),
-            ("dx", dx.to_string()),
-            ("δ", dy.to_string()),
-        ]
-    };
+    crate::scalar::kernels::with_pack_cache(|| {
+        let out = op.output_shape(x.shape())?;
+        no_kinks(op, x)?;
+        let theta = op.params();
+        let mut probes = Probes::new(seed);
+        let dx = probes.tensor::<S>(x.shape());
+        let dtheta = probes.tensor::<S>(theta.shape());
+        let dy = probes.tensor::<S>(&out);
+        let pass = |vx: &Tensor<S>, vt: &Tensor<S>| -> Result<Tensor<S>> {
+            let y = op.forward_with_params(&dual(&theta, vt)?, &dual(x, vx)?)?;
+            super::expect_rule_shape(&y, &out, "forward over dual numbers")?;
+            Ok(y.map(|d| d.eps.clone()))
+        };
+        let t = pass(&dx, &dtheta)?;
+        let inputs = || {
+            vec![
+                ("x", x.to_string()),
+                ("seed", seed.to_string()),
+                ("dx", dx.to_string()),
+                ("δ", dy.to_string()),
+            ]
+        };
 
-    let jvp_x = op.jvp(x, &dx)?;
-    super::expect_rule_shape(&jvp_x, &out, "jvp")?;
-    let jvp_t = op.jvp_params(x, &dtheta)?;
-    super::expect_rule_shape(&jvp_t, &out, "jvp_params")?;
-    if jvp_x.add(&jvp_t)? != t {
-        // Which rule: compare each with its own reference pass.
-        let zx = Tensor::zeros(x.shape());
-        let zt = Tensor::zeros(theta.shape());
-        first_difference(
-            "randomized: jvp(x, dx) = J_x·dx",
-            &jvp_x,
-            &pass(&dx, &zt)?,
-            &inputs(),
-        )?;
-        first_difference(
-            "randomized: jvp_params(x, dθ) = J_θ·dθ",
-            &jvp_t,
-            &pass(&zx, &dtheta)?,
-            &inputs(),
-        )?;
-        return Err(violation(
+        let jvp_x = op.jvp(x, &dx)?;
+        super::expect_rule_shape(&jvp_x, &out, "jvp")?;
+        let jvp_t = op.jvp_params(x, &dtheta)?;
+        super::expect_rule_shape(&jvp_t, &out, "jvp_params")?;
+        if jvp_x.add(&jvp_t)? != t {
+            // Which rule: compare each with its own reference pass.
+            let zx = Tensor::zeros(x.shape());
+            let zt = Tensor::zeros(theta.shape());
+            first_difference(
+                "randomized: jvp(x, dx) = J_x·dx",
+                &jvp_x,
+                &pass(&dx, &zt)?,
+                &inputs(),
+            )?;
+            first_difference(
+                "randomized: jvp_params(x, dθ) = J_θ·dθ",
+                &jvp_t,
+                &pass(&zx, &dtheta)?,
+                &inputs(),
+            )?;
+            return Err(violation(
             "randomized: jvp(x, dx) + jvp_params(x, dθ) = t (a rule or the forward pass is not \
              linear in its tangent)",
             vec![],
@@ -240,44 +248,45 @@ where
             &t.dot(&dy)?,
             &inputs(),
         ));
-    }
+        }
 
-    let vjp_x = op.vjp(x, &dy)?;
-    super::expect_rule_shape(&vjp_x, x.shape(), "vjp")?;
-    let vjp_t = op.vjp_params(x, &dy)?;
-    super::expect_rule_shape(&vjp_t, theta.shape(), "vjp_params")?;
-    let lhs = dy.dot(&t)?;
-    let rhs = vjp_x.dot(&dx)?.add_ref(&vjp_t.dot(&dtheta)?);
-    if lhs != rhs {
-        let zx = Tensor::zeros(x.shape());
-        let zt = Tensor::zeros(theta.shape());
-        let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
-        let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
-        if vjp_x.dot(&dx)? != on_x(&dx)? {
-            let j = bisect(vjp_x.data(), dx.data(), &on_x, x.shape())?;
+        let vjp_x = op.vjp(x, &dy)?;
+        super::expect_rule_shape(&vjp_x, x.shape(), "vjp")?;
+        let vjp_t = op.vjp_params(x, &dy)?;
+        super::expect_rule_shape(&vjp_t, theta.shape(), "vjp_params")?;
+        let lhs = dy.dot(&t)?;
+        let rhs = vjp_x.dot(&dx)?.add_ref(&vjp_t.dot(&dtheta)?);
+        if lhs != rhs {
+            let zx = Tensor::zeros(x.shape());
+            let zt = Tensor::zeros(theta.shape());
+            let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
+            let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
+            if vjp_x.dot(&dx)? != on_x(&dx)? {
+                let j = bisect(vjp_x.data(), dx.data(), &on_x, x.shape())?;
+                return Err(violation(
+                    "randomized: vjp(x, δ) = J_xᵀ·δ",
+                    x.multi_index(j),
+                    &vjp_x.data()[j],
+                    &on_x(&Tensor::basis(x.shape(), j))?,
+                    &inputs(),
+                ));
+            }
+            let j = bisect(vjp_t.data(), dtheta.data(), &on_t, theta.shape())?;
             return Err(violation(
-                "randomized: vjp(x, δ) = J_xᵀ·δ",
-                x.multi_index(j),
-                &vjp_x.data()[j],
-                &on_x(&Tensor::basis(x.shape(), j))?,
+                "randomized: vjp_params(x, δ) = J_θᵀ·δ",
+                vec![j],
+                &vjp_t.data()[j],
+                &on_t(&Tensor::basis(theta.shape(), j))?,
                 &inputs(),
             ));
         }
-        let j = bisect(vjp_t.data(), dtheta.data(), &on_t, theta.shape())?;
-        return Err(violation(
-            "randomized: vjp_params(x, δ) = J_θᵀ·δ",
-            vec![j],
-            &vjp_t.data()[j],
-            &on_t(&Tensor::basis(theta.shape(), j))?,
-            &inputs(),
-        ));
-    }
-    Ok(RandomizedProof {
-        seed,
-        tangent: t,
-        lhs,
-        rhs,
-        probes: dx.len() + dtheta.len() + dy.len(),
+        Ok(RandomizedProof {
+            seed,
+            tangent: t,
+            lhs,
+            rhs,
+            probes: dx.len() + dtheta.len() + dy.len(),
+        })
     })
 }
 

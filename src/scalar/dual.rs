@@ -113,6 +113,9 @@ impl<S: Ring> Ring for Dual<S> {
     fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
         super::kernels::dual::bilinear(a, b, |x, y| S::matmul(x, m, k, y, n))
     }
+    fn affine(a: &[Self], rows: usize, cols: usize, v: &[Self], b: &[Self]) -> Vec<Self> {
+        super::kernels::dual::affine(a, rows, cols, v, b)
+    }
     fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
         super::kernels::dual::bilinear(u, v, |x, y| S::outer(x, y))
     }

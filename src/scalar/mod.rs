@@ -84,6 +84,12 @@ pub trait Ring:
         kernels::generic::matmul(a, m, k, b, n)
     }
 
+    /// `A·v + b` for a row-major `rows × cols` matrix `A` (an affine layer). Overridable like
+    /// [`Ring::mat_vec`].
+    fn affine(a: &[Self], rows: usize, cols: usize, v: &[Self], b: &[Self]) -> Vec<Self> {
+        kernels::generic::affine(a, rows, cols, v, b)
+    }
+
     /// The outer product `u·vᵀ`, row-major (`len u × len v`). Overridable like
     /// [`Ring::mat_vec`].
     fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {

@@ -38,6 +38,9 @@ impl Ring for Q {
     fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
         super::kernels::matmul(a, m, k, b, n)
     }
+    fn affine(a: &[Self], rows: usize, cols: usize, v: &[Self], b: &[Self]) -> Vec<Self> {
+        super::kernels::affine(a, rows, cols, v, b)
+    }
     fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
         super::kernels::outer(u, v)
     }

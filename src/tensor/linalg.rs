@@ -73,7 +73,22 @@ impl<S: Ring> Tensor<S> {
 
     /// `W·x + b` — Lean's `Spec.linear_spec`.
     pub fn linear(&self, b: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
-        self.mat_vec_mul(x)?.add(b)
+        let (m, n) = self.matrix_dims("linear")?;
+        x.expect_shape(
+            &[n],
+            "linear: vector length must equal the matrix's column count",
+        )?;
+        b.expect_shape(
+            &[m],
+            "linear: bias length must equal the matrix's row count",
+        )?;
+        Ok(Tensor::from_vec(S::affine(
+            self.data(),
+            m,
+            n,
+            x.data(),
+            b.data(),
+        )))
     }
 
     /// The transpose of a matrix.

@@ -77,7 +77,7 @@ fn chunks(factors: Vec<u64>) -> Vec<u64> {
     let mut cur = 1u64;
     for f in factors {
         match cur.checked_mul(f) {
-            Some(p) if p <= u32::MAX as u64 => cur = p,
+            Some(p) => cur = p,
             _ => {
                 if cur > 1 {
                     out.push(cur);
@@ -211,18 +211,33 @@ fn normalise(negative: bool, num: &[u64], a: &Scale, b: &Scale, buf: &mut Vec<u6
     }
 }
 
-/// `out[i·b.count + j] = ⟪a_i, b_j⟫` by common denominators.
-pub(crate) fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
+/// A view's vectors cleared of denominators.
+pub(crate) struct CommonPack {
+    packed: Packed,
+    scales: Vec<Scale>,
+}
+
+/// Clears every vector of the view of its denominators.
+pub(crate) fn pack_view(view: &View<'_>) -> CommonPack {
     let mut seen = [false; SEEN];
-    let sa: Vec<Scale> = (0..a.count).map(|v| scale_of(a, v, &mut seen)).collect();
-    let sb: Vec<Scale> = (0..b.count).map(|v| scale_of(b, v, &mut seen)).collect();
-    let (pa, pb) = (pack(a, &sa), pack(b, &sb));
+    let scales: Vec<Scale> = (0..view.count)
+        .map(|v| scale_of(view, v, &mut seen))
+        .collect();
+    CommonPack {
+        packed: pack(view, &scales),
+        scales,
+    }
+}
+
+/// `out[i·b.count + j] = ⟪a_i, b_j⟫` by common denominators.
+pub(crate) fn multiply(a: &CommonPack, b: &CommonPack) -> Vec<Q> {
+    let (pa, pb) = (&a.packed, &b.packed);
     let mut acc = Accumulator::new(pa.width, pb.width);
     let mut buf = Vec::new();
-    let mut out = Vec::with_capacity(a.count * b.count);
-    for (i, si) in sa.iter().enumerate() {
-        for (j, sj) in sb.iter().enumerate() {
-            let (negative, num) = acc.dot(&pa, i, &pb, j);
+    let mut out = Vec::with_capacity(a.scales.len() * b.scales.len());
+    for (i, si) in a.scales.iter().enumerate() {
+        for (j, sj) in b.scales.iter().enumerate() {
+            let (negative, num) = acc.dot(pa, i, pb, j);
             out.push(normalise(negative, num, si, sj, &mut buf));
         }
     }

@@ -42,3 +42,23 @@ pub(crate) fn bilinear<S: Ring>(
     }
     join(re, eps)
 }
+
+/// `A·v + b` over dual numbers: `(A·v + b)′ = A·v′ + b′ + A′·v`, each part one affine product
+/// of `S` (the last skipped for constant `A`).
+pub(crate) fn affine<S: Ring>(
+    a: &[Dual<S>],
+    rows: usize,
+    cols: usize,
+    v: &[Dual<S>],
+    b: &[Dual<S>],
+) -> Vec<Dual<S>> {
+    let (are, aeps, a_const) = parts(a);
+    let (vre, veps, _) = parts(v);
+    let (bre, beps, _) = parts(b);
+    let re = S::affine(&are, rows, cols, &vre, &bre);
+    let mut eps = S::affine(&are, rows, cols, &veps, &beps);
+    if !a_const {
+        eps = add(eps, S::mat_vec(&aeps, rows, cols, &vre));
+    }
+    join(re, eps)
+}

@@ -21,8 +21,14 @@ fn exponent(q: &Q) -> u64 {
     q.denom().trailing_zeros().unwrap_or(0)
 }
 
-/// Packs `v′ = 2^k_v · v` for every vector; returns the exponents `k_v`.
-fn pack(view: &View<'_>) -> (Packed, Vec<u64>) {
+/// A view's vectors scaled to integers, with their exponents `k_v`.
+pub(crate) struct DyadicPack {
+    packed: Packed,
+    ks: Vec<u64>,
+}
+
+/// Packs `v′ = 2^k_v · v` for every vector of a view whose entries are all dyadic.
+pub(crate) fn pack(view: &View<'_>) -> DyadicPack {
     let ks: Vec<u64> = (0..view.count)
         .map(|v| {
             (0..view.len)
@@ -62,7 +68,7 @@ fn pack(view: &View<'_>) -> (Packed, Vec<u64>) {
             packed.seal(v, t, q.numer().sign() == Sign::Minus);
         }
     }
-    (packed, ks)
+    DyadicPack { packed, ks }
 }
 
 /// `±num / 2^k` in lowest terms.
@@ -85,14 +91,13 @@ fn normalise(negative: bool, num: &[u64], k: u64) -> Q {
 }
 
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫` for dyadic entries.
-pub(crate) fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
-    let (pa, ka) = pack(a);
-    let (pb, kb) = pack(b);
+pub(crate) fn multiply(a: &DyadicPack, b: &DyadicPack) -> Vec<Q> {
+    let (pa, pb) = (&a.packed, &b.packed);
     let mut acc = Accumulator::new(pa.width, pb.width);
-    let mut out = Vec::with_capacity(a.count * b.count);
-    for (i, ki) in ka.iter().enumerate() {
-        for (j, kj) in kb.iter().enumerate() {
-            let (negative, num) = acc.dot(&pa, i, &pb, j);
+    let mut out = Vec::with_capacity(a.ks.len() * b.ks.len());
+    for (i, ki) in a.ks.iter().enumerate() {
+        for (j, kj) in b.ks.iter().enumerate() {
+            let (negative, num) = acc.dot(pa, i, pb, j);
             out.push(normalise(negative, num, ki + kj));
         }
     }

@@ -22,42 +22,53 @@ mod outer;
 pub(crate) use outer::outer;
 
 use super::{Ring, Q};
+use num_traits::One;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
-/// `count` vectors of `len` entries each inside a flat slice: entry `t` of vector `v` is
-/// `data[v·vec_stride + t·elem_stride]` (rows of a matrix, or its columns, without copying).
+/// `count` vectors of `len` entries each, read through an accessor: the rows or the columns of
+/// a row-major matrix (without copying), optionally with one extra entry per vector (a bias).
 pub(crate) struct View<'a> {
-    data: &'a [Q],
     count: usize,
     len: usize,
-    vec_stride: usize,
-    elem_stride: usize,
+    get: Box<dyn Fn(usize, usize) -> &'a Q + 'a>,
 }
 
 impl<'a> View<'a> {
     fn at(&self, v: usize, t: usize) -> &'a Q {
-        &self.data[v * self.vec_stride + t * self.elem_stride]
+        (self.get)(v, t)
+    }
+
+    /// Entry `t` of vector `v` is `data[v·vec_stride + t·elem_stride]` for `t < len`, and
+    /// `tail[v]` for `t = len` when there is a tail.
+    fn strided(
+        data: &'a [Q],
+        count: usize,
+        len: usize,
+        (vec_stride, elem_stride): (usize, usize),
+        tail: Option<&'a [Q]>,
+    ) -> View<'a> {
+        View {
+            count,
+            len: len + usize::from(tail.is_some()),
+            get: Box::new(move |v, t| {
+                if t < len {
+                    &data[v * vec_stride + t * elem_stride]
+                } else {
+                    &tail.expect("only a tail lies past len")[v]
+                }
+            }),
+        }
     }
 
     /// The rows of a `rows × cols` row-major matrix.
     fn rows(data: &'a [Q], rows: usize, cols: usize) -> View<'a> {
-        View {
-            data,
-            count: rows,
-            len: cols,
-            vec_stride: cols,
-            elem_stride: 1,
-        }
+        View::strided(data, rows, cols, (cols, 1), None)
     }
 
     /// The columns of a `rows × cols` row-major matrix.
     fn columns(data: &'a [Q], rows: usize, cols: usize) -> View<'a> {
-        View {
-            data,
-            count: cols,
-            len: rows,
-            vec_stride: 1,
-            elem_stride: cols,
-        }
+        View::strided(data, cols, rows, (1, cols), None)
     }
 
     fn entries(&self) -> impl Iterator<Item = &'a Q> + '_ {
@@ -67,6 +78,82 @@ impl<'a> View<'a> {
 
 /// Below this many multiply–adds the plain loop is as fast as packing.
 const SMALL: usize = 48;
+
+/// Views with at least this many entries are remembered while a [`with_pack_cache`] scope is
+/// open: a check evaluates the same weights many times (forward, rules, dual pass), and packing
+/// costs as much as the products of a matrix–vector product.
+const CACHE_MIN: usize = 1024;
+
+/// How many packed views a scope remembers.
+const CACHE_SLOTS: usize = 8;
+
+/// A view's values and its packed forms, built on first use.
+struct Packs {
+    values: Option<Vec<Q>>,
+    dyadic: bool,
+    dy: OnceCell<dyadic::DyadicPack>,
+    cd: OnceCell<common_denominator::CommonPack>,
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<Vec<Rc<Packs>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with packed matrices remembered (by value: an entry is reused only for a view with
+/// exactly the same entries), and forgets them at the end. The results are the same with or
+/// without the scope; only the time differs.
+pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
+    struct Close(bool);
+    impl Drop for Close {
+        fn drop(&mut self) {
+            if self.0 {
+                CACHE.with(|c| *c.borrow_mut() = None);
+            }
+        }
+    }
+    let opened = CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let open = c.is_none();
+        if open {
+            *c = Some(Vec::new());
+        }
+        open
+    });
+    let _close = Close(opened);
+    f()
+}
+
+fn packs_of(view: &View<'_>) -> Rc<Packs> {
+    let fresh = |values: Option<Vec<Q>>| Packs {
+        values,
+        dyadic: view.entries().all(dyadic::is_dyadic),
+        dy: OnceCell::new(),
+        cd: OnceCell::new(),
+    };
+    if view.count * view.len < CACHE_MIN {
+        return Rc::new(fresh(None));
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let Some(slots) = c.as_mut() else {
+            return Rc::new(fresh(None));
+        };
+        let n = view.count * view.len;
+        if let Some(hit) = slots.iter().find(|p| {
+            p.values.as_ref().is_some_and(|vals| {
+                vals.len() == n && view.entries().zip(vals).all(|(a, b)| a == b)
+            })
+        }) {
+            return hit.clone();
+        }
+        let entry = Rc::new(fresh(Some(view.entries().cloned().collect())));
+        if slots.len() == CACHE_SLOTS {
+            slots.remove(0);
+        }
+        slots.push(entry.clone());
+        entry
+    })
+}
 
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫`, choosing the kernel by the denominators.
 fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
@@ -84,10 +171,17 @@ fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
         }
         return out;
     }
-    if a.entries().all(dyadic::is_dyadic) && b.entries().all(dyadic::is_dyadic) {
-        dyadic::products(a, b)
+    let (pa, pb) = (packs_of(a), packs_of(b));
+    if pa.dyadic && pb.dyadic {
+        dyadic::multiply(
+            pa.dy.get_or_init(|| dyadic::pack(a)),
+            pb.dy.get_or_init(|| dyadic::pack(b)),
+        )
     } else {
-        common_denominator::products(a, b)
+        common_denominator::multiply(
+            pa.cd.get_or_init(|| common_denominator::pack_view(a)),
+            pb.cd.get_or_init(|| common_denominator::pack_view(b)),
+        )
     }
 }
 
@@ -107,6 +201,17 @@ pub(crate) fn dot(a: &[Q], b: &[Q]) -> Q {
 /// `A·v` for a row-major `rows × cols` matrix `A`.
 pub(crate) fn mat_vec(a: &[Q], rows: usize, cols: usize, v: &[Q]) -> Vec<Q> {
     products(&View::rows(a, rows, cols), &View::rows(v, 1, cols))
+}
+
+/// `A·v + b` as one product `[A | b]·[v; 1]`: one normalisation per entry instead of a
+/// product's and then a sum's.
+pub(crate) fn affine(a: &[Q], rows: usize, cols: usize, v: &[Q], b: &[Q]) -> Vec<Q> {
+    let one = [Q::one()];
+    let out = products(
+        &View::strided(a, rows, cols, (cols, 1), Some(b)),
+        &View::strided(v, 1, cols, (cols, 1), Some(&one)),
+    );
+    out
 }
 
 /// `Aᵀ·v` for a row-major `rows × cols` matrix `A`.
@@ -144,6 +249,15 @@ pub(crate) mod generic {
         out
     }
 
+    /// `A·v + b` by [`Ring::mat_vec`] and a sum.
+    pub fn affine<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S], b: &[S]) -> Vec<S> {
+        S::mat_vec(a, rows, cols, v)
+            .into_iter()
+            .zip(b)
+            .map(|(x, y)| x + y.clone())
+            .collect()
+    }
+
     /// `u·vᵀ`, row-major.
     pub fn outer<S: Ring>(u: &[S], v: &[S]) -> Vec<S> {
         u.iter()
@@ -163,5 +277,46 @@ pub(crate) mod generic {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(n: i64, d: i64) -> Q {
+        Q::new(n.into(), d.into())
+    }
+
+    fn plain(a: &[Q], rows: usize, cols: usize, v: &[Q]) -> Vec<Q> {
+        (0..rows)
+            .map(|i| (0..cols).map(|t| &a[i * cols + t] * &v[t]).sum())
+            .collect()
+    }
+
+    #[test]
+    fn the_pack_cache_never_serves_a_different_matrix() {
+        let (rows, cols) = (40, 30);
+        let mut a: Vec<Q> = (0..rows * cols)
+            .map(|k| q((k as i64 * 7919) % 201 - 100, (k as i64 % 97) + 1))
+            .collect();
+        let v: Vec<Q> = (0..cols).map(|k| q(k as i64 - 11, 3)).collect();
+        let b: Vec<Q> = (0..rows).map(|k| q(k as i64, 7)).collect();
+        with_pack_cache(|| {
+            assert_eq!(mat_vec(&a, rows, cols, &v), plain(&a, rows, cols, &v));
+            // Same matrix again (a hit), then one entry changed (a miss) and a dyadic matrix.
+            assert_eq!(mat_vec(&a, rows, cols, &v), plain(&a, rows, cols, &v));
+            a[17] = q(5, 11);
+            assert_eq!(mat_vec(&a, rows, cols, &v), plain(&a, rows, cols, &v));
+            let with_bias: Vec<Q> = plain(&a, rows, cols, &v)
+                .into_iter()
+                .zip(&b)
+                .map(|(x, y)| x + y)
+                .collect();
+            assert_eq!(affine(&a, rows, cols, &v, &b), with_bias);
+            let d: Vec<Q> = (0..rows * cols).map(|k| q(k as i64 - 600, 64)).collect();
+            assert_eq!(mat_vec(&d, rows, cols, &v), plain(&d, rows, cols, &v));
+        });
+        CACHE.with(|c| assert!(c.borrow().is_none(), "the scope closes the cache"));
     }
 }
