@@ -56,7 +56,13 @@ fn scale_of(view: &View<'_>, v: usize, seen: &mut [bool; SEEN]) -> Scale {
             }
             _ => {
                 let cur = big.take().unwrap_or_else(|| limbs::to_biguint(&d));
-                big = Some(cur.lcm(den.magnitude()));
+                // A division is much cheaper than num-bigint's binary gcd, and most
+                // denominators already divide the running lcm.
+                big = Some(if (&cur % den.magnitude()).is_zero() {
+                    cur
+                } else {
+                    cur.lcm(den.magnitude())
+                });
                 factors = None;
             }
         }

@@ -43,8 +43,9 @@ pub(crate) fn bilinear<S: Ring>(
     join(re, eps)
 }
 
-/// `A·v + b` over dual numbers: `(A·v + b)′ = A·v′ + b′ + A′·v`, each part one affine product
-/// of `S` (the last skipped for constant `A`).
+/// `A·v + b` over dual numbers: `(A·v + b)′ = A·v′ + b′ + A′·v` (the last skipped for constant
+/// `A`). The tangent part is a plain product plus `b′`, so that it reuses the packed `A` of
+/// other products instead of packing `[A | b′]` anew.
 pub(crate) fn affine<S: Ring>(
     a: &[Dual<S>],
     rows: usize,
@@ -56,7 +57,7 @@ pub(crate) fn affine<S: Ring>(
     let (vre, veps, _) = parts(v);
     let (bre, beps, _) = parts(b);
     let re = S::affine(&are, rows, cols, &vre, &bre);
-    let mut eps = S::affine(&are, rows, cols, &veps, &beps);
+    let mut eps = add(S::mat_vec(&are, rows, cols, &veps), beps);
     if !a_const {
         eps = add(eps, S::mat_vec(&aeps, rows, cols, &vre));
     }

@@ -130,7 +130,8 @@ fn packs_of(view: &View<'_>) -> Rc<Packs> {
         dy: OnceCell::new(),
         cd: OnceCell::new(),
     };
-    if view.count * view.len < CACHE_MIN {
+    // Single vectors (probes, gradients) are seldom met twice; matrices are.
+    if view.count < 2 || view.count * view.len < CACHE_MIN {
         return Rc::new(fresh(None));
     }
     CACHE.with(|c| {
