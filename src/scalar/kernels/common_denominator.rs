@@ -122,10 +122,20 @@ fn pack(view: &View<'_>, scales: &[Scale]) -> Packed {
     }
     let mut packed = Packed::zeroed(view.count, view.len, width);
     let mut quotients: HashMap<u64, Vec<u64>> = HashMap::new();
-    let mut small: Vec<Option<Vec<u64>>> = vec![None; SEEN];
+    // Quotients d_v / den for small den, in one reused buffer: `small[den]` is an offset into
+    // `qbuf` (or NONE), and `touched` lists the slots to reset for the next vector.
+    const NONE: usize = usize::MAX;
+    let mut small: Vec<usize> = vec![NONE; SEEN];
+    let mut touched: Vec<usize> = Vec::new();
+    let mut qbuf: Vec<u64> = Vec::new();
     for (v, s) in scales.iter().enumerate() {
         quotients.clear();
-        small.iter_mut().for_each(|q| *q = None);
+        for &t in &touched {
+            small[t] = NONE;
+        }
+        touched.clear();
+        qbuf.clear();
+        let w = s.d.len();
         let d_big = s.factors.is_none().then(|| limbs::to_biguint(&s.d));
         for t in 0..view.len {
             let q = view.at(v, t);
@@ -141,8 +151,15 @@ fn pack(view: &View<'_>, scales: &[Scale]) -> Packed {
                         limbs::div_small(&mut x, den);
                         x
                     };
-                    let quot = if (den as usize) < SEEN {
-                        small[den as usize].get_or_insert_with(divide)
+                    let quot: &[u64] = if (den as usize) < SEEN {
+                        let slot = &mut small[den as usize];
+                        if *slot == NONE {
+                            *slot = qbuf.len();
+                            touched.push(den as usize);
+                            qbuf.extend_from_slice(&s.d);
+                            limbs::div_small(&mut qbuf[*slot..*slot + w], den);
+                        }
+                        &qbuf[*slot..*slot + w]
                     } else {
                         quotients.entry(den).or_insert_with(divide)
                     };

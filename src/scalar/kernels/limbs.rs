@@ -71,18 +71,27 @@ pub(crate) fn limbs_for_bits(bits: u64) -> usize {
 }
 
 /// Reusable accumulators for one signed dot product.
+///
+/// Products are added column by column into `u128` sums without propagating carries (the low
+/// and high halves of each 128-bit partial product go to neighbouring columns, so a column holds
+/// fewer than 2⁶⁴ terms below 2⁶⁴ and cannot overflow); carries are propagated once per dot
+/// product. This removes the serial carry chain from the inner loop.
 pub(crate) struct Accumulator {
-    pos: Vec<u64>,
-    neg: Vec<u64>,
+    pos: Vec<u128>,
+    neg: Vec<u128>,
+    out_pos: Vec<u64>,
+    out_neg: Vec<u64>,
 }
 
 impl Accumulator {
-    /// Accumulators for products of `wa`-limb and `wb`-limb entries; the extra limb absorbs the
-    /// carries of up to 2⁶⁴ terms.
+    /// Accumulators for products of `wa`-limb and `wb`-limb entries.
     pub fn new(wa: usize, wb: usize) -> Accumulator {
+        let n = wa + wb + 2;
         Accumulator {
-            pos: vec![0; wa + wb + 1],
-            neg: vec![0; wa + wb + 1],
+            pos: vec![0; n],
+            neg: vec![0; n],
+            out_pos: vec![0; n],
+            out_neg: vec![0; n],
         }
     }
 
@@ -98,57 +107,46 @@ impl Accumulator {
             }
             let ka = (ia + t) * a.width;
             let kb = (ib + t) * b.width;
-            let acc = if a.negative[ia + t] != b.negative[ib + t] {
+            let cols = if a.negative[ia + t] != b.negative[ib + t] {
                 &mut self.neg
             } else {
                 &mut self.pos
             };
-            mac(acc, &a.limbs[ka..ka + ua], &b.limbs[kb..kb + ub]);
+            mac(cols, &a.limbs[ka..ka + ua], &b.limbs[kb..kb + ub]);
         }
-        // |pos − neg| with its sign, computed in `pos`.
-        let negative = compare(&self.pos, &self.neg) == std::cmp::Ordering::Less;
+        settle(&self.pos, &mut self.out_pos);
+        settle(&self.neg, &mut self.out_neg);
+        // |pos − neg| with its sign, computed in `out_pos`.
+        let negative = compare(&self.out_pos, &self.out_neg) == std::cmp::Ordering::Less;
         if negative {
-            std::mem::swap(&mut self.pos, &mut self.neg);
+            std::mem::swap(&mut self.out_pos, &mut self.out_neg);
         }
-        sub_in_place(&mut self.pos, &self.neg);
-        (negative, &self.pos)
+        sub_in_place(&mut self.out_pos, &self.out_neg);
+        (negative, &self.out_pos)
     }
 }
 
-/// `acc += a·b` (schoolbook; `acc` has room for the result and its carries).
+/// `cols += a·b`, column sums without carries.
 #[inline]
-fn mac(acc: &mut [u64], a: &[u64], b: &[u64]) {
-    if a.len() == 1 && b.len() == 1 {
-        let p = a[0] as u128 * b[0] as u128;
-        let t = acc[0] as u128 + (p as u64) as u128;
-        acc[0] = t as u64;
-        let mut carry = (t >> 64) + (p >> 64);
-        let mut k = 1;
-        while carry != 0 {
-            let t = acc[k] as u128 + carry;
-            acc[k] = t as u64;
-            carry = t >> 64;
-            k += 1;
-        }
-        return;
-    }
+fn mac(cols: &mut [u128], a: &[u64], b: &[u64]) {
     for (i, &ai) in a.iter().enumerate() {
-        if ai == 0 {
-            continue;
-        }
-        let mut carry: u128 = 0;
+        let row = &mut cols[i..];
         for (j, &bj) in b.iter().enumerate() {
-            let t = acc[i + j] as u128 + ai as u128 * bj as u128 + carry;
-            acc[i + j] = t as u64;
-            carry = t >> 64;
+            let p = ai as u128 * bj as u128;
+            row[j] += p as u64 as u128;
+            row[j + 1] += p >> 64;
         }
-        let mut k = i + b.len();
-        while carry != 0 {
-            let t = acc[k] as u128 + carry;
-            acc[k] = t as u64;
-            carry = t >> 64;
-            k += 1;
-        }
+    }
+}
+
+/// Column sums to limbs (the top columns absorb every carry).
+fn settle(cols: &[u128], out: &mut [u64]) {
+    let mut carry: u128 = 0;
+    for (o, &c) in out.iter_mut().zip(cols) {
+        let (lo, hi) = ((c as u64) as u128, c >> 64);
+        let t = lo + (carry as u64) as u128;
+        *o = t as u64;
+        carry = (carry >> 64) + hi + (t >> 64);
     }
 }
 
