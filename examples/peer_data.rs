@@ -3,6 +3,7 @@
 //! then J = W2·diag(relu′(h))·W1), every value as `p/q` or an integer, computed here exactly.
 //!
 //!     cargo run --release --example peer_data -- DIR [--time] [--theorem] [--only SIZE]
+//!         [--profile-randomized]
 //!
 //! With `--time`, also prints the median time of our exact Jacobian per case (a quick look;
 //! the criterion benches are the measurement of record). With `--theorem`, times one run of the
@@ -33,6 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let time = args.iter().any(|a| a == "--time");
     let theorem = args.iter().any(|a| a == "--theorem");
+    // Profiling aid: repeat only the randomized check w.r.t. all parameters.
+    let profile = args.iter().any(|a| a == "--profile-randomized");
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -70,6 +73,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .collect();
                 ts.sort_by(f64::total_cmp);
                 println!("{name}\tjacobian\t{:.3} ms", ts[3]);
+            }
+            if profile {
+                for _ in 0..10 {
+                    randomized_params(&mlp, &x, 1).expect("sound");
+                }
             }
             if theorem {
                 let once = |f: &dyn Fn()| {

@@ -142,7 +142,7 @@ fn packs_of(view: &View<'_>) -> Rc<Packs> {
         let n = view.count * view.len;
         if let Some(hit) = slots.iter().find(|p| {
             p.values.as_ref().is_some_and(|vals| {
-                vals.len() == n && view.entries().zip(vals).all(|(a, b)| a == b)
+                vals.len() == n && view.entries().zip(vals).all(|(a, b)| same(a, b))
             })
         }) {
             return hit.clone();
@@ -154,6 +154,12 @@ fn packs_of(view: &View<'_>) -> Rc<Packs> {
         slots.push(entry.clone());
         entry
     })
+}
+
+/// Equality of two rationals in lowest terms, part by part (num-rational's `==` compares by
+/// cross-multiplication).
+fn same(a: &Q, b: &Q) -> bool {
+    a.numer() == b.numer() && a.denom() == b.denom()
 }
 
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫`, choosing the kernel by the denominators.
