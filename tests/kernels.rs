@@ -156,3 +156,45 @@ proptest! {
         prop_assert_eq!(w.linear(&bias, &x).unwrap().into_data(), plain);
     }
 }
+
+fn duals(re: &[Q], eps: &[Q], zero_eps: bool) -> Vec<Dual<Q>> {
+    re.iter()
+        .zip(eps.iter().cycle())
+        .map(|(r, e)| Dual::new(r.clone(), if zero_eps { Q::zero() } else { e.clone() }))
+        .collect()
+}
+
+fn plain_dual_dot(a: &[Dual<Q>], b: &[Dual<Q>]) -> Dual<Q> {
+    a.iter()
+        .zip(b)
+        .fold(Dual::zero(), |acc, (x, y)| acc + x.mul_ref(y))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256)
+    ))]
+
+    /// Every product shape over `Dual<Q>` (read in place by the `Q` kernels), with zero and
+    /// non-zero tangents on either side, equals the plain dual-number loop.
+    #[test]
+    fn dual_q_products_equal_plain_loops((m, k, n, a, b) in matrices(), za in any::<bool>(), zb in any::<bool>()) {
+        let ad = duals(&a, &b, za);
+        let bd = duals(&b, &a, zb);
+        let row = |i: usize| ad[i * k..(i + 1) * k].to_vec();
+        let col = |j: usize| (0..k).map(|t| bd[t * n + j].clone()).collect::<Vec<_>>();
+        let mm: Vec<Dual<Q>> = (0..m).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| plain_dual_dot(&row(i), &col(j))).collect();
+        prop_assert_eq!(Dual::<Q>::matmul(&ad, m, k, &bd, n), mm);
+        let v = &bd[..k];
+        let mv: Vec<Dual<Q>> = (0..m).map(|i| plain_dual_dot(&row(i), v)).collect();
+        prop_assert_eq!(Dual::<Q>::mat_vec(&ad, m, k, v), mv.clone());
+        let bias = &ad[..m];
+        let aff: Vec<Dual<Q>> = mv.iter().zip(bias).map(|(x, y)| x.add_ref(y)).collect();
+        prop_assert_eq!(Dual::<Q>::affine(&ad, m, k, v, bias), aff);
+        let w: Vec<Dual<Q>> = ad.iter().rev().take(m).cloned().collect();
+        let w = &w[..];
+        let tmv: Vec<Dual<Q>> = (0..k).map(|j| plain_dual_dot(&(0..m).map(|i| ad[i * k + j].clone()).collect::<Vec<_>>(), w)).collect();
+        prop_assert_eq!(Dual::<Q>::transpose_mat_vec(&ad, m, k, w), tmv);
+        prop_assert_eq!(Dual::<Q>::dot(&ad[..k], v), plain_dual_dot(&ad[..k], v));
+    }
+}

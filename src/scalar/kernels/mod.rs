@@ -45,17 +45,30 @@ impl<'a> View<'a> {
         data: &'a [Q],
         count: usize,
         len: usize,
-        (vec_stride, elem_stride): (usize, usize),
+        strides: (usize, usize),
         tail: Option<&'a [Q]>,
+    ) -> View<'a> {
+        View::projected(data, |q| q, count, len, strides, tail)
+    }
+
+    /// Like [`View::strided`], reading a part of each element (e.g. the real or the tangent part
+    /// of a dual number) without copying it.
+    fn projected<T>(
+        data: &'a [T],
+        part: fn(&T) -> &Q,
+        count: usize,
+        len: usize,
+        (vec_stride, elem_stride): (usize, usize),
+        tail: Option<&'a [T]>,
     ) -> View<'a> {
         View {
             count,
             len: len + usize::from(tail.is_some()),
             get: Box::new(move |v, t| {
                 if t < len {
-                    &data[v * vec_stride + t * elem_stride]
+                    part(&data[v * vec_stride + t * elem_stride])
                 } else {
-                    &tail.expect("only a tail lies past len")[v]
+                    part(&tail.expect("only a tail lies past len")[v])
                 }
             }),
         }
@@ -163,7 +176,7 @@ fn same(a: &Q, b: &Q) -> bool {
 }
 
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫`, choosing the kernel by the denominators.
-fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
+pub(crate) fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
     debug_assert_eq!(a.len, b.len);
     if a.len < 3 || a.count * b.count * a.len < SMALL {
         let mut out = Vec::with_capacity(a.count * b.count);
