@@ -1,5 +1,5 @@
 //! Exact Jacobian `J = W2·diag(relu′(W1·x + b1))·W1` (`Mlp::deriv`) and the deterministic MLP
-//! theorem check with respect to `x` (`check::mlp_theorem`), at the four sizes and two
+//! theorem check with respect to `x` (`check::mlp_theorem`, inside `with_kernel_cache`), at the four sizes and two
 //! weight kinds. Medians are what scripts/peers.sh compares with the peers; `BENCH_SIZES=2`
 //! keeps only the first two sizes for a quick run.
 
@@ -9,6 +9,7 @@ mod common;
 use common::{case, cotangent, size_name, Weights, SIZES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use exactgrad::check::mlp_theorem;
+use exactgrad::scalar::with_kernel_cache;
 use std::time::Duration;
 
 fn sizes() -> &'static [(usize, usize, usize)] {
@@ -46,7 +47,12 @@ fn theorem(c: &mut Criterion) {
             g.sample_size(10);
             g.measurement_time(Duration::from_secs(if size.0 >= 64 { 8 } else { 3 }));
             g.bench_function(BenchmarkId::new(kind.case(), size_name(size)), |b| {
-                b.iter(|| mlp_theorem(&mlp, &x, &dy).expect("the MLP's own rules are sound"))
+                b.iter(|| {
+                    // One scope per run: the passes of one check share packed weights, runs
+                    // share nothing.
+                    with_kernel_cache(|| mlp_theorem(&mlp, &x, &dy))
+                        .expect("the MLP's own rules are sound")
+                })
             });
         }
     }

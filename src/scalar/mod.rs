@@ -24,6 +24,15 @@ use std::ops::{Add, Mul, Neg, Sub};
 
 use crate::tensor::Tensor;
 
+/// Runs `f` with the exact kernels remembering the packed (denominator-cleared) form of each
+/// matrix they meet, so that a check evaluating the same weights in many passes (forward, dual
+/// numbers, rules, difference quotients) packs them once. Entries are reused only for a matrix
+/// with exactly the same values, and dropped when `f` returns; results are identical with or
+/// without it. The randomized checks open this scope themselves.
+pub fn with_kernel_cache<R>(f: impl FnOnce() -> R) -> R {
+    kernels::with_pack_cache(f)
+}
+
 /// A commutative ring with arithmetic by reference.
 ///
 /// The `*_ref` methods exist because a `for<'a> &'a Self: Add<…>` bound is not carried by a
