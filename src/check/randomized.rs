@@ -18,7 +18,9 @@
 //! Schwartz–Zippel the probability of missing a wrong rule is at most
 //! `1/2⁶⁴ + 2/2⁶⁴ < 2⁻⁶²` ([`MISS_PROBABILITY_LOG2`]) — for a wrong rule of any size, down to a
 //! single differing entry. A rule of polynomial degree `d` in its tangent is missed with
-//! probability at most `(2d + 1)/2⁶⁴`.
+//! probability at most `(2d + 1)/2⁶⁴`. The probability is over the probes, i.e. over a seed
+//! drawn at random after the rule is fixed (a fixed seed in a test suite gives a reproducible
+//! check; draw a fresh one, e.g. from the clock, for the bound to apply to each run).
 //!
 //! On a failure the checks locate a coordinate exactly: which rule (inputs or parameters), and,
 //! for a VJP, which entry of the gradient, by bisection on the probe's support (each step one

@@ -73,8 +73,8 @@ pub(crate) fn limbs_for_bits(bits: u64) -> usize {
 /// Reusable accumulators for one signed dot product.
 ///
 /// Products are added column by column into `u128` sums without propagating carries (the low
-/// and high halves of each 128-bit partial product go to neighbouring columns, so a column holds
-/// fewer than 2⁶⁴ terms below 2⁶⁴ and cannot overflow); carries are propagated once per dot
+/// and high halves of each 128-bit partial product go to neighbouring columns, so a column gets
+/// fewer than 2⁶⁰ additions below 2⁶⁵ and cannot overflow); carries are propagated once per dot
 /// product. This removes the serial carry chain from the inner loop.
 pub(crate) struct Accumulator {
     pos: Vec<u128>,
@@ -130,12 +130,16 @@ impl Accumulator {
 #[inline]
 fn mac(cols: &mut [u128], a: &[u64], b: &[u64]) {
     for (i, &ai) in a.iter().enumerate() {
-        let row = &mut cols[i..];
-        for (j, &bj) in b.iter().enumerate() {
+        let row = &mut cols[i..=i + b.len()];
+        // Each column gets the low half of its product plus the high half of the previous one
+        // (below 2⁶⁵ per addition).
+        let mut hi = 0u128;
+        for (c, &bj) in row.iter_mut().zip(b) {
             let p = ai as u128 * bj as u128;
-            row[j] += p as u64 as u128;
-            row[j + 1] += p >> 64;
+            *c += (p as u64) as u128 + hi;
+            hi = p >> 64;
         }
+        row[b.len()] += hi;
     }
 }
 

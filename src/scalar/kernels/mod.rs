@@ -22,7 +22,7 @@ mod outer;
 pub(crate) use outer::outer;
 
 use super::{Ring, Q};
-use num_traits::One;
+use num_traits::{One, Zero};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
@@ -191,6 +191,43 @@ pub(crate) fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
         }
         return out;
     }
+    // Positions where every vector of one side is zero contribute nothing: dropping them
+    // before packing saves their scaling and can shrink the common denominators (a ReLU mask
+    // zeroes whole columns of W2, so half of W1 need not be packed for the Jacobian).
+    let live = |view: &View<'_>| -> Vec<bool> {
+        let mut live = vec![false; view.len];
+        for v in 0..view.count {
+            for (t, l) in live.iter_mut().enumerate() {
+                if !*l && !view.at(v, t).numer().is_zero() {
+                    *l = true;
+                }
+            }
+        }
+        live
+    };
+    let (la, lb) = (live(a), live(b));
+    let keep: Vec<usize> = (0..a.len).filter(|&t| la[t] && lb[t]).collect();
+    if keep.is_empty() {
+        return vec![Q::default(); a.count * b.count];
+    }
+    if keep.len() < a.len {
+        let (sa, sb) = (squeeze(a, &keep), squeeze(b, &keep));
+        return packed_products(&sa, &sb);
+    }
+    packed_products(a, b)
+}
+
+/// The positions `keep` of every vector of `view`.
+fn squeeze<'v, 'a: 'v>(view: &'v View<'a>, keep: &'v [usize]) -> View<'v> {
+    View {
+        count: view.count,
+        len: keep.len(),
+        get: Box::new(move |v, t| view.at(v, keep[t])),
+    }
+}
+
+/// [`products`] on the packed kernels, without the small-size and zero-position shortcuts.
+fn packed_products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
     let (pa, pb) = (packs_of(a), packs_of(b));
     if pa.dyadic && pb.dyadic {
         dyadic::multiply(
