@@ -14,6 +14,7 @@
 //! | [`gradgrad`] | `∂ⱼ vjp(x, δ)ᵢ = ∂ᵢ∂ⱼ⟪δ, f⟫`, `∂ⱼ jvp(x, dx) = ∂ⱼ∂_dx f` | `Dual<Dual<S>>` over `forward` |
 //! | [`hessian_symmetry`] | `∂ⱼ vjp(x, 1)ᵢ = ∂ᵢ vjp(x, 1)ⱼ` for a scalar loss | none (and nested duals) |
 //! | [`gradient`] | scalar loss: `vjp(x, 1) = ∇f(x)` | `J` from dual numbers |
+//! | [`randomized_params`] (and `_jacobian`, `_adjoint`) | the JVP/VJP identities on random 64-bit integer probes, w.r.t. `x` and all parameters; miss probability `< 2⁻⁶²` | one dual-number pass |
 //! | [`structural`] | `vjp(x, 0) = 0`, linearity, determinism, batched = looped | the rule itself |
 //!
 //! [`check_op`] (and the [`check_op!`](crate::check_op) macro) runs all of them over many
@@ -25,6 +26,7 @@ mod deep_theorem;
 mod fderiv;
 mod gradient;
 mod jacobian;
+mod randomized;
 mod second_order;
 pub mod structural;
 pub mod suite;
@@ -35,6 +37,10 @@ pub use deep_theorem::{deep_mlp_theorem, deep_mlp_theorem_with, DeepTheoremRepor
 pub use fderiv::{fderiv, increment, kink_radius, FDerivProof, IncrementProof, KinkRadius};
 pub use gradient::{gradient, GradientProof};
 pub use jacobian::{jacobian, reference_jacobian, JacobianProof};
+pub use randomized::{
+    randomized_adjoint, randomized_jacobian, randomized_params, ProbeScalar, RandomizedProof,
+    MISS_PROBABILITY_LOG2,
+};
 pub use second_order::{
     gradgrad, hessian_symmetry, hvp, reference_hessian, rule_hvp, vjp_jacobian, GradGradProof,
     SymmetryProof,

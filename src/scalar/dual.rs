@@ -3,6 +3,7 @@
 //! `num-dual` needs float scalars and so cannot hold rationals; this type is generic over any
 //! [`Ring`], so `Dual<Q>` gives exact derivatives and `Dual<Dual<Q>>` exact second derivatives.
 
+use super::kernels::dual::Layout;
 use super::{Field, Ordered, Ring};
 use num_traits::{One, Zero};
 use std::cmp::Ordering;
@@ -99,6 +100,32 @@ impl<S: Ring> Ring for Dual<S> {
     }
     fn from_i64(n: i64) -> Self {
         Dual::constant(S::from_i64(n))
+    }
+    fn dot(a: &[Self], b: &[Self]) -> Self {
+        let mut out =
+            super::kernels::dual::bilinear(a, b, Some(Layout::Dot), |x, y| vec![S::dot(x, y)]);
+        out.pop().unwrap_or_else(Self::zero)
+    }
+    fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        super::kernels::dual::bilinear(a, v, Some(Layout::MatVec(rows, cols)), |x, y| {
+            S::mat_vec(x, rows, cols, y)
+        })
+    }
+    fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        super::kernels::dual::bilinear(a, v, Some(Layout::TransposeMatVec(rows, cols)), |x, y| {
+            S::transpose_mat_vec(x, rows, cols, y)
+        })
+    }
+    fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
+        super::kernels::dual::bilinear(a, b, Some(Layout::MatMul(m, k, n)), |x, y| {
+            S::matmul(x, m, k, y, n)
+        })
+    }
+    fn affine(a: &[Self], rows: usize, cols: usize, v: &[Self], b: &[Self]) -> Vec<Self> {
+        super::kernels::dual::affine(a, rows, cols, v, b)
+    }
+    fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
+        super::kernels::dual::bilinear(u, v, None, |x, y| S::outer(x, y))
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod dual;
 mod float;
+pub(crate) mod kernels;
 mod rational;
 
 pub use dual::Dual;
@@ -22,6 +23,15 @@ use std::fmt::{Debug, Display};
 use std::ops::{Add, Mul, Neg, Sub};
 
 use crate::tensor::Tensor;
+
+/// Runs `f` with the exact kernels remembering the packed (denominator-cleared) form of each
+/// matrix they meet, so that a check evaluating the same weights in many passes (forward, dual
+/// numbers, rules, difference quotients) packs them once. Entries are reused only for a matrix
+/// with exactly the same values, and dropped when `f` returns; results are identical with or
+/// without it. The randomized checks open this scope themselves.
+pub fn with_kernel_cache<R>(f: impl FnOnce() -> R) -> R {
+    kernels::with_pack_cache(f)
+}
 
 /// A commutative ring with arithmetic by reference.
 ///
@@ -64,6 +74,35 @@ pub trait Ring:
         a.iter()
             .zip(b)
             .fold(Self::zero(), |acc, (x, y)| acc + x.mul_ref(y))
+    }
+
+    /// `A·v` for a row-major `rows × cols` matrix `A` (slices of matching lengths). Instances may
+    /// override this with a faster exact kernel giving the same values.
+    fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        kernels::generic::mat_vec(a, rows, cols, v)
+    }
+
+    /// `Aᵀ·v` for a row-major `rows × cols` matrix `A`, without forming the transpose.
+    /// Overridable like [`Ring::mat_vec`].
+    fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        kernels::generic::transpose_mat_vec(a, rows, cols, v)
+    }
+
+    /// `A·B` for row-major `A` (`m × k`) and `B` (`k × n`). Overridable like [`Ring::mat_vec`].
+    fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
+        kernels::generic::matmul(a, m, k, b, n)
+    }
+
+    /// `A·v + b` for a row-major `rows × cols` matrix `A` (an affine layer). Overridable like
+    /// [`Ring::mat_vec`].
+    fn affine(a: &[Self], rows: usize, cols: usize, v: &[Self], b: &[Self]) -> Vec<Self> {
+        kernels::generic::affine(a, rows, cols, v, b)
+    }
+
+    /// The outer product `u·vᵀ`, row-major (`len u × len v`). Overridable like
+    /// [`Ring::mat_vec`].
+    fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
+        kernels::generic::outer(u, v)
     }
 }
 

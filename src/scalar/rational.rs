@@ -26,6 +26,24 @@ impl Ring for Q {
     fn from_i64(n: i64) -> Self {
         Q::from_integer(BigInt::from(n))
     }
+    fn dot(a: &[Self], b: &[Self]) -> Self {
+        super::kernels::dot(a, b)
+    }
+    fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        super::kernels::mat_vec(a, rows, cols, v)
+    }
+    fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        super::kernels::transpose_mat_vec(a, rows, cols, v)
+    }
+    fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
+        super::kernels::matmul(a, m, k, b, n)
+    }
+    fn affine(a: &[Self], rows: usize, cols: usize, v: &[Self], b: &[Self]) -> Vec<Self> {
+        super::kernels::affine(a, rows, cols, v, b)
+    }
+    fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
+        super::kernels::outer(u, v)
+    }
 }
 
 impl Field for Q {

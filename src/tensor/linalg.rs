@@ -52,10 +52,7 @@ impl<S: Ring> Tensor<S> {
             &[n],
             "mat_vec_mul: vector length must equal the matrix's column count",
         )?;
-        let data = (0..m)
-            .map(|i| S::dot(&self.data()[i * n..(i + 1) * n], v.data()))
-            .collect();
-        Ok(Tensor::from_vec(data))
+        Ok(Tensor::from_vec(S::mat_vec(self.data(), m, n, v.data())))
     }
 
     /// `Aᵀ·v` for a matrix `A` of shape `[m, n]` and a vector of shape `[m]`, without forming
@@ -66,18 +63,32 @@ impl<S: Ring> Tensor<S> {
             &[m],
             "transpose_mat_vec_mul: vector length must equal the matrix's row count",
         )?;
-        let mut out = vec![S::zero(); n];
-        for (row, vi) in self.data().chunks(n.max(1)).zip(v.data()) {
-            for (o, a) in out.iter_mut().zip(row) {
-                *o = o.add_ref(&a.mul_ref(vi));
-            }
-        }
-        Ok(Tensor::from_vec(out))
+        Ok(Tensor::from_vec(S::transpose_mat_vec(
+            self.data(),
+            m,
+            n,
+            v.data(),
+        )))
     }
 
     /// `W·x + b` — Lean's `Spec.linear_spec`.
     pub fn linear(&self, b: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
-        self.mat_vec_mul(x)?.add(b)
+        let (m, n) = self.matrix_dims("linear")?;
+        x.expect_shape(
+            &[n],
+            "linear: vector length must equal the matrix's column count",
+        )?;
+        b.expect_shape(
+            &[m],
+            "linear: bias length must equal the matrix's row count",
+        )?;
+        Ok(Tensor::from_vec(S::affine(
+            self.data(),
+            m,
+            n,
+            x.data(),
+            b.data(),
+        )))
     }
 
     /// The transpose of a matrix.
@@ -101,29 +112,14 @@ impl<S: Ring> Tensor<S> {
                 right: other.shape().to_vec(),
             });
         }
-        let cols = other.transpose()?;
-        let data = (0..m)
-            .flat_map(|i| (0..n).map(move |j| (i, j)))
-            .map(|(i, j)| {
-                S::dot(
-                    &self.data()[i * k..(i + 1) * k],
-                    &cols.data()[j * k..(j + 1) * k],
-                )
-            })
-            .collect();
-        Tensor::new(vec![m, n], data)
+        Tensor::new(vec![m, n], S::matmul(self.data(), m, k, other.data(), n))
     }
 
     /// The outer product `u·vᵀ` of two vectors, shape `[len u, len v]`.
     pub fn outer(&self, v: &Tensor<S>) -> Tensor<S> {
-        let data = self
-            .data()
-            .iter()
-            .flat_map(|a| v.data().iter().map(move |b| a.mul_ref(b)))
-            .collect();
         Tensor {
             shape: vec![self.len(), v.len()],
-            data,
+            data: S::outer(self.data(), v.data()),
         }
     }
 

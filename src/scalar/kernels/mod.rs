@@ -1,0 +1,379 @@
+//! Exact kernels for inner products and matrix products over ℚ, behind [`crate::Ring`]'s
+//! overridable methods (`dot`, `mat_vec`, `transpose_mat_vec`, `matmul`).
+//!
+//! A plain `BigRational` loop runs two or three multi-word gcds per multiply–add. These kernels
+//! return exactly the same values (tests/kernels.rs checks that property) with far fewer:
+//! * [`dyadic`]: every denominator a power of two (exact `f64` values): shifts, no gcd;
+//! * [`common_denominator`]: clear denominators per vector, integer dot products, one
+//!   normalisation per output entry (FLINT's method);
+//! * [`outer`]: outer products with one word-sized side, by word gcds;
+//! * [`dual`]: `Dual<S>` products split into products of `S`, so dual-number passes reach the
+//!   `Q` kernels too.
+//!
+//! Both ℚ kernels share [`limbs`]: integers packed once per matrix into flat `u64` limbs and a
+//! signed multiply–accumulate loop with no allocation.
+
+mod common_denominator;
+pub(crate) mod dual;
+mod dyadic;
+mod limbs;
+mod outer;
+
+pub(crate) use outer::outer;
+
+use super::{Ring, Q};
+use num_traits::{One, Zero};
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
+
+/// `count` vectors of `len` entries each, read through an accessor: the rows or the columns of
+/// a row-major matrix (without copying), optionally with one extra entry per vector (a bias).
+pub(crate) struct View<'a> {
+    count: usize,
+    len: usize,
+    get: Box<dyn Fn(usize, usize) -> &'a Q + 'a>,
+}
+
+impl<'a> View<'a> {
+    fn at(&self, v: usize, t: usize) -> &'a Q {
+        (self.get)(v, t)
+    }
+
+    /// Entry `t` of vector `v` is `data[v·vec_stride + t·elem_stride]` for `t < len`, and
+    /// `tail[v]` for `t = len` when there is a tail.
+    fn strided(
+        data: &'a [Q],
+        count: usize,
+        len: usize,
+        strides: (usize, usize),
+        tail: Option<&'a [Q]>,
+    ) -> View<'a> {
+        View::projected(data, |q| q, count, len, strides, tail)
+    }
+
+    /// Like [`View::strided`], reading a part of each element (e.g. the real or the tangent part
+    /// of a dual number) without copying it.
+    fn projected<T>(
+        data: &'a [T],
+        part: fn(&T) -> &Q,
+        count: usize,
+        len: usize,
+        (vec_stride, elem_stride): (usize, usize),
+        tail: Option<&'a [T]>,
+    ) -> View<'a> {
+        View {
+            count,
+            len: len + usize::from(tail.is_some()),
+            get: Box::new(move |v, t| {
+                if t < len {
+                    part(&data[v * vec_stride + t * elem_stride])
+                } else {
+                    part(&tail.expect("only a tail lies past len")[v])
+                }
+            }),
+        }
+    }
+
+    /// The rows of a `rows × cols` row-major matrix.
+    fn rows(data: &'a [Q], rows: usize, cols: usize) -> View<'a> {
+        View::strided(data, rows, cols, (cols, 1), None)
+    }
+
+    /// The columns of a `rows × cols` row-major matrix.
+    fn columns(data: &'a [Q], rows: usize, cols: usize) -> View<'a> {
+        View::strided(data, cols, rows, (1, cols), None)
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &'a Q> + '_ {
+        (0..self.count).flat_map(move |v| (0..self.len).map(move |t| self.at(v, t)))
+    }
+}
+
+/// Below this many multiply–adds the plain loop is as fast as packing.
+const SMALL: usize = 48;
+
+/// Views with at least this many entries are remembered while a [`with_pack_cache`] scope is
+/// open: a check evaluates the same weights many times (forward, rules, dual pass), and packing
+/// costs as much as the products of a matrix–vector product.
+const CACHE_MIN: usize = 1024;
+
+/// How many packed views a scope remembers.
+const CACHE_SLOTS: usize = 8;
+
+/// A view's values and its packed forms, built on first use.
+struct Packs {
+    values: Option<Vec<Q>>,
+    dyadic: bool,
+    dy: OnceCell<dyadic::DyadicPack>,
+    cd: OnceCell<common_denominator::CommonPack>,
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<Vec<Rc<Packs>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with packed matrices remembered (by value: an entry is reused only for a view with
+/// exactly the same entries), and forgets them at the end. The results are the same with or
+/// without the scope; only the time differs.
+pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
+    struct Close(bool);
+    impl Drop for Close {
+        fn drop(&mut self) {
+            if self.0 {
+                CACHE.with(|c| *c.borrow_mut() = None);
+            }
+        }
+    }
+    let opened = CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let open = c.is_none();
+        if open {
+            *c = Some(Vec::new());
+        }
+        open
+    });
+    let _close = Close(opened);
+    f()
+}
+
+fn packs_of(view: &View<'_>) -> Rc<Packs> {
+    let fresh = |values: Option<Vec<Q>>| Packs {
+        values,
+        dyadic: view.entries().all(dyadic::is_dyadic),
+        dy: OnceCell::new(),
+        cd: OnceCell::new(),
+    };
+    // Single vectors (probes, gradients) are seldom met twice; matrices are.
+    if view.count < 2 || view.count * view.len < CACHE_MIN {
+        return Rc::new(fresh(None));
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let Some(slots) = c.as_mut() else {
+            return Rc::new(fresh(None));
+        };
+        let n = view.count * view.len;
+        if let Some(hit) = slots.iter().find(|p| {
+            p.values.as_ref().is_some_and(|vals| {
+                vals.len() == n && view.entries().zip(vals).all(|(a, b)| same(a, b))
+            })
+        }) {
+            return hit.clone();
+        }
+        let entry = Rc::new(fresh(Some(view.entries().cloned().collect())));
+        if slots.len() == CACHE_SLOTS {
+            slots.remove(0);
+        }
+        slots.push(entry.clone());
+        entry
+    })
+}
+
+/// Equality of two rationals in lowest terms, part by part (num-rational's `==` compares by
+/// cross-multiplication).
+fn same(a: &Q, b: &Q) -> bool {
+    a.numer() == b.numer() && a.denom() == b.denom()
+}
+
+/// `out[i·b.count + j] = ⟪a_i, b_j⟫`, choosing the kernel by the denominators.
+pub(crate) fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
+    debug_assert_eq!(a.len, b.len);
+    if a.len < 3 || a.count * b.count * a.len < SMALL {
+        let mut out = Vec::with_capacity(a.count * b.count);
+        for i in 0..a.count {
+            for j in 0..b.count {
+                let mut acc = Q::default();
+                for t in 0..a.len {
+                    acc += a.at(i, t) * b.at(j, t);
+                }
+                out.push(acc);
+            }
+        }
+        return out;
+    }
+    // Positions where every vector of one side is zero contribute nothing: dropping them
+    // before packing saves their scaling and can shrink the common denominators (a ReLU mask
+    // zeroes whole columns of W2, so half of W1 need not be packed for the Jacobian).
+    let live = |view: &View<'_>| -> Vec<bool> {
+        let mut live = vec![false; view.len];
+        for v in 0..view.count {
+            for (t, l) in live.iter_mut().enumerate() {
+                if !*l && !view.at(v, t).numer().is_zero() {
+                    *l = true;
+                }
+            }
+        }
+        live
+    };
+    let (la, lb) = (live(a), live(b));
+    let keep: Vec<usize> = (0..a.len).filter(|&t| la[t] && lb[t]).collect();
+    if keep.is_empty() {
+        return vec![Q::default(); a.count * b.count];
+    }
+    if keep.len() < a.len {
+        let (sa, sb) = (squeeze(a, &keep), squeeze(b, &keep));
+        return packed_products(&sa, &sb);
+    }
+    packed_products(a, b)
+}
+
+/// The positions `keep` of every vector of `view`.
+fn squeeze<'v, 'a: 'v>(view: &'v View<'a>, keep: &'v [usize]) -> View<'v> {
+    View {
+        count: view.count,
+        len: keep.len(),
+        get: Box::new(move |v, t| view.at(v, keep[t])),
+    }
+}
+
+/// [`products`] on the packed kernels, without the small-size and zero-position shortcuts.
+fn packed_products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
+    let (pa, pb) = (packs_of(a), packs_of(b));
+    if pa.dyadic && pb.dyadic {
+        dyadic::multiply(
+            pa.dy.get_or_init(|| dyadic::pack(a)),
+            pb.dy.get_or_init(|| dyadic::pack(b)),
+        )
+    } else {
+        common_denominator::multiply(
+            pa.cd.get_or_init(|| common_denominator::pack_view(a)),
+            pb.cd.get_or_init(|| common_denominator::pack_view(b)),
+        )
+    }
+}
+
+/// Σᵢ aᵢ·bᵢ.
+pub(crate) fn dot(a: &[Q], b: &[Q]) -> Q {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "dot of lengths {} and {}",
+        a.len(),
+        b.len()
+    );
+    let mut out = products(&View::rows(a, 1, a.len()), &View::rows(b, 1, b.len()));
+    out.pop().unwrap_or_default()
+}
+
+/// `A·v` for a row-major `rows × cols` matrix `A`.
+pub(crate) fn mat_vec(a: &[Q], rows: usize, cols: usize, v: &[Q]) -> Vec<Q> {
+    products(&View::rows(a, rows, cols), &View::rows(v, 1, cols))
+}
+
+/// `A·v + b` as one product `[A | b]·[v; 1]`: one normalisation per entry instead of a
+/// product's and then a sum's.
+pub(crate) fn affine(a: &[Q], rows: usize, cols: usize, v: &[Q], b: &[Q]) -> Vec<Q> {
+    let one = [Q::one()];
+    let out = products(
+        &View::strided(a, rows, cols, (cols, 1), Some(b)),
+        &View::strided(v, 1, cols, (cols, 1), Some(&one)),
+    );
+    out
+}
+
+/// `Aᵀ·v` for a row-major `rows × cols` matrix `A`.
+pub(crate) fn transpose_mat_vec(a: &[Q], rows: usize, cols: usize, v: &[Q]) -> Vec<Q> {
+    products(&View::columns(a, rows, cols), &View::rows(v, 1, rows))
+}
+
+/// `A·B` for row-major `A` (`m × k`) and `B` (`k × n`).
+pub(crate) fn matmul(a: &[Q], m: usize, k: usize, b: &[Q], n: usize) -> Vec<Q> {
+    products(&View::rows(a, m, k), &View::columns(b, k, n))
+}
+
+/// The plain loops, shared by [`Ring`]'s default methods.
+pub(crate) mod generic {
+    use super::Ring;
+
+    /// `A·v` by one [`Ring::dot`] per row.
+    pub fn mat_vec<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S]) -> Vec<S> {
+        (0..rows)
+            .map(|i| S::dot(&a[i * cols..(i + 1) * cols], v))
+            .collect()
+    }
+
+    /// `Aᵀ·v`, accumulating scaled rows.
+    pub fn transpose_mat_vec<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S]) -> Vec<S> {
+        let mut out = vec![S::zero(); cols];
+        if cols == 0 {
+            return out;
+        }
+        for (row, vi) in a.chunks(cols).take(rows).zip(v) {
+            for (o, x) in out.iter_mut().zip(row) {
+                *o = o.add_ref(&x.mul_ref(vi));
+            }
+        }
+        out
+    }
+
+    /// `A·v + b` by [`Ring::mat_vec`] and a sum.
+    pub fn affine<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S], b: &[S]) -> Vec<S> {
+        S::mat_vec(a, rows, cols, v)
+            .into_iter()
+            .zip(b)
+            .map(|(x, y)| x + y.clone())
+            .collect()
+    }
+
+    /// `u·vᵀ`, row-major.
+    pub fn outer<S: Ring>(u: &[S], v: &[S]) -> Vec<S> {
+        u.iter()
+            .flat_map(|a| v.iter().map(move |b| a.mul_ref(b)))
+            .collect()
+    }
+
+    /// `A·B` by one [`Ring::dot`] per entry, against the columns of `B` copied once.
+    pub fn matmul<S: Ring>(a: &[S], m: usize, k: usize, b: &[S], n: usize) -> Vec<S> {
+        let cols: Vec<S> = (0..n)
+            .flat_map(|j| (0..k).map(move |t| b[t * n + j].clone()))
+            .collect();
+        let mut out = Vec::with_capacity(m * n);
+        for i in 0..m {
+            for j in 0..n {
+                out.push(S::dot(&a[i * k..(i + 1) * k], &cols[j * k..(j + 1) * k]));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(n: i64, d: i64) -> Q {
+        Q::new(n.into(), d.into())
+    }
+
+    fn plain(a: &[Q], rows: usize, cols: usize, v: &[Q]) -> Vec<Q> {
+        (0..rows)
+            .map(|i| (0..cols).map(|t| &a[i * cols + t] * &v[t]).sum())
+            .collect()
+    }
+
+    #[test]
+    fn the_pack_cache_never_serves_a_different_matrix() {
+        let (rows, cols) = (40, 30);
+        let mut a: Vec<Q> = (0..rows * cols)
+            .map(|k| q((k as i64 * 7919) % 201 - 100, (k as i64 % 97) + 1))
+            .collect();
+        let v: Vec<Q> = (0..cols).map(|k| q(k as i64 - 11, 3)).collect();
+        let b: Vec<Q> = (0..rows).map(|k| q(k as i64, 7)).collect();
+        with_pack_cache(|| {
+            assert_eq!(mat_vec(&a, rows, cols, &v), plain(&a, rows, cols, &v));
+            // Same matrix again (a hit), then one entry changed (a miss) and a dyadic matrix.
+            assert_eq!(mat_vec(&a, rows, cols, &v), plain(&a, rows, cols, &v));
+            a[17] = q(5, 11);
+            assert_eq!(mat_vec(&a, rows, cols, &v), plain(&a, rows, cols, &v));
+            let with_bias: Vec<Q> = plain(&a, rows, cols, &v)
+                .into_iter()
+                .zip(&b)
+                .map(|(x, y)| x + y)
+                .collect();
+            assert_eq!(affine(&a, rows, cols, &v, &b), with_bias);
+            let d: Vec<Q> = (0..rows * cols).map(|k| q(k as i64 - 600, 64)).collect();
+            assert_eq!(mat_vec(&d, rows, cols, &v), plain(&d, rows, cols, &v));
+        });
+        CACHE.with(|c| assert!(c.borrow().is_none(), "the scope closes the cache"));
+    }
+}
