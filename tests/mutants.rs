@@ -771,7 +771,8 @@ fn assert_counterexample(
 
 fn params_case<B: Bug<Mlp<Q>>>(m: Mlp<Q>, bug: B) -> Box<CheckFailure> {
     let mu = mutant(m, bug);
-    let x = q(&["1", "-1/2", "2"], &[3]);
+    // Off every kink of both MLPs (x = (1, −1/2, 2) puts mlp333's first unit exactly on one).
+    let x = q(&["1", "-1/3", "2"], &[3]);
     let op = WrtParams::new(&mu, x);
     let at: Tensor<Q> = mu.params();
     let failure =
@@ -1123,8 +1124,9 @@ fn mlp_weight_gradient_transposed() {
     assert_counterexample(
         &params_case(mlp333(), WeightGradTransposed),
         "jacobian: vjp(x, δ) = Jᵀ·δ",
-        &[17],
-        ["11/2", "0", "11/2"],
+        // θ₁₄ = W2[0][2]: ∂ = δ₀·h₂ = 0, but the transposed rule gives δ₂·h₀ = 1/3.
+        &[14],
+        ["1/3", "0", "1/3"],
         &[("δ", "[0, 0, 1]")],
     );
 }
@@ -1250,7 +1252,7 @@ fn correct_rules_pass_every_case() {
         println!("{report}");
         assert_eq!(report.cases, n, "{}", report.op);
     }
-    let x = q(&["1", "-1/2", "2"], &[3]);
+    let x = q(&["1", "-1/3", "2"], &[3]);
     for m in [mlp342(), mlp333()] {
         let report = check_at(&WrtParams::new(&m, x.clone()), &m.params(), &config)
             .unwrap_or_else(|f| panic!("{f}"));

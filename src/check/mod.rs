@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | [`adjoint`] | `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫` (Lean's `OpSpecCorrect`) | the other rule |
 //! | [`jacobian`] | `jvp(x, dx) = J·dx`, `vjp(x, δ) = Jᵀ·δ` | `J` from `forward` over `Dual<S>` |
-//! | [`fderiv`] | `f(x+h) − f(x) = J·h` in a certified kink-free box; `vjp = Jᵀδ` | exact difference quotients |
+//! | [`fderiv`] | `f(x+h) − f(x) = J·h` in a certified kink-free box; `vjp = Jᵀδ` | the exact increment `f(x+h) − f(x)` |
 //! | [`mlp_theorem`] | `backward(x, δ) = mlpDeriv(x)ᵀ·δ` for Linear → ReLU → Linear | all of the above |
 //! | [`deep_mlp_theorem`] | `backward(x, δ) = (W_L·D_{L−1}···D_1·W_1)ᵀ·δ` for MLPs of any depth | all of the above, and the closed-form kink radius |
 //! | [`gradgrad`] | `∂ⱼ vjp(x, δ)ᵢ = ∂ᵢ∂ⱼ⟪δ, f⟫`, `∂ⱼ jvp(x, dx) = ∂ⱼ∂_dx f` | `Dual<Dual<S>>` over `forward` |

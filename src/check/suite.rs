@@ -394,7 +394,7 @@ fn run_suite_with<O: Checkable + ?Sized, X: Strategy<Value = Tensor<Q>>>(
         "adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫",
     ];
     if op.is_piecewise_linear() {
-        checks.push("fderiv: difference quotients in the kink-free box, vjp = Df(x)ᵀ·δ");
+        checks.push("fderiv: exact increment in the kink-free box, vjp = Df(x)ᵀ·δ");
     }
     if looped.is_some() {
         checks.push("structural: batched = looped (forward, jvp, vjp)");
@@ -750,7 +750,7 @@ where
         "adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫",
     ];
     if sample.is_piecewise_linear() {
-        checks.push("fderiv: difference quotients in the kink-free box, vjp = Df(x)ᵀ·δ");
+        checks.push("fderiv: exact increment in the kink-free box, vjp = Df(x)ᵀ·δ");
     }
     Ok(CheckReport {
         op: name,

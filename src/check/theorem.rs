@@ -46,8 +46,9 @@ pub struct TheoremReport<S> {
 }
 
 /// The theorem for the MLP's own composed rules (`Linear >>> ReLU >>> Linear`):
-/// `backward(x, δ) = mlpDeriv(x)ᵀ·δ`, with `mlpDeriv` equal to the dual-number Jacobian and to
-/// the difference quotients in the kink-free box, and the rules adjoint — all exact.
+/// `backward(x, δ) = mlpDeriv(x)ᵀ·δ`, with `mlpDeriv` equal to the dual-number Jacobian and
+/// satisfying the exact increment identity `f(x+h) − f(x) = mlpDeriv(x)·h` in the kink-free box,
+/// and the rules adjoint — all exact.
 pub fn mlp_theorem<P, S>(mlp: &Mlp<P>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<TheoremReport<S>>
 where
     P: Clone + 'static,
@@ -95,10 +96,12 @@ where
     let dx = probe(x.shape(), 2);
     let adjoint = adjoint(rule, x, &dx, dy)?;
     let fderiv = fderiv(rule, x, dy)?;
+    let inc = &fderiv.increment;
+    let deriv_h = deriv.mat_vec_mul(&inc.h)?;
     agree(
-        "MLP theorem: mlpDeriv(x) = difference quotients",
-        &deriv,
-        &fderiv.derivative,
+        "MLP theorem: f(x+h) − f(x) = mlpDeriv(x)·h",
+        &inc.increment,
+        &deriv_h,
         &inputs,
     )?;
 

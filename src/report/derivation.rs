@@ -67,7 +67,7 @@ impl<S: Scalar> fmt::Display for TheoremReport<S> {
         }
         writeln!(
             f,
-            "    difference quotients (f(x + t·eⱼ) − f(x))/t at t = {} equal mlpDeriv(x)  ✓",
+            "    exact increment inside the box (‖h‖∞ < ρ/2 = {}): f is affine there with slope mlpDeriv(x):",
             fd.step
         )?;
         writeln!(
