@@ -343,3 +343,32 @@ fn adjoint_locates_the_disagreeing_jacobian_entry() {
         ("0", "1", "-1")
     );
 }
+
+/// What the checker reads from a composition: its name, whether it is piecewise linear (which
+/// decides whether fderiv runs), and its depth (which numbers the layers a kink is named by).
+#[test]
+fn compositions_report_name_kind_and_layers() {
+    let layer = Linear::new(q(&["1", "-1", "2", "1"], &[2, 2]), q(&["1", "-3"], &[2])).unwrap();
+    let net = (&layer).then(Relu).then(&layer).then(Relu);
+    assert_eq!(net.depth(), 4);
+    assert_eq!(net.name(), "Linear(2→2) >>> ReLU >>> Linear(2→2) >>> ReLU");
+    let x = q(&["1", "1/2"], &[2]);
+    let layers: Vec<usize> = OpSpec::<Q>::guards(&net, &x)
+        .unwrap()
+        .iter()
+        .map(|g| g.layer)
+        .collect();
+    assert_eq!(layers, [2, 2, 4, 4]);
+
+    let config = CheckConfig::default().cases(16);
+    let fderiv =
+        |r: &exactgrad::check::CheckReport| r.checks.iter().any(|c| c.starts_with("fderiv"));
+    let piecewise = check_op(&net, &[2], &config).unwrap();
+    assert_eq!(piecewise.op, net.name());
+    assert!(fderiv(&piecewise));
+    let smooth_after = (&layer).then(Elementwise(Poly));
+    assert!(!smooth_after.is_piecewise_linear());
+    assert!(!fderiv(&check_op(&smooth_after, &[2], &config).unwrap()));
+    let smooth_before = Elementwise(Poly).then(&layer);
+    assert!(!smooth_before.is_piecewise_linear());
+}
