@@ -7,7 +7,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::ops::{DeepMlp, Op, OpSpec};
-use crate::scalar::{Dual, Lift, Scalar};
+use crate::scalar::{Jet, Lift, Scalar};
 use crate::tensor::Tensor;
 
 /// Every value of the deep theorem at one point.
@@ -73,7 +73,7 @@ pub fn deep_mlp_theorem_with<P, S, O>(
 where
     P: Clone + 'static,
     S: Scalar + Lift<P>,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     net.output_shape(x.shape())?;
     prepare(rule, x, None, Some(dy))?;

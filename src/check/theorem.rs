@@ -5,7 +5,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::ops::{Mlp, Op, OpSpec};
-use crate::scalar::{Dual, Lift, Scalar};
+use crate::scalar::{Jet, Lift, Scalar};
 use crate::tensor::Tensor;
 
 /// Every value of the theorem at one point, in the order a reader follows the derivation.
@@ -68,7 +68,7 @@ pub fn mlp_theorem_with<P, S, O>(
 where
     P: Clone + 'static,
     S: Scalar + Lift<P>,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     mlp.output_shape(x.shape())?;
     prepare(rule, x, None, Some(dy))?;
