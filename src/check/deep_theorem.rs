@@ -1,9 +1,10 @@
 //! The reference page's theorem generalised to MLPs of any depth:
 //! `backward(x, δ) = (W_L·D_{L−1}·W_{L−1}···D_1·W_1)ᵀ·δ`, checked exactly.
 
+use super::fderiv::fderiv_reusing;
 use super::{
-    adjoint, agree, fderiv, kink_radius, prepare, probe, reference_jacobian, violation,
-    AdjointProof, FDerivProof, KinkRadius,
+    adjoint, agree, kink_radius, prepare, probe, reference_jacobian, violation, AdjointProof,
+    FDerivProof, KinkRadius,
 };
 use crate::error::Result;
 use crate::ops::{DeepMlp, Op, OpSpec};
@@ -121,7 +122,7 @@ where
 
     let dx = probe(x.shape(), 2);
     let adjoint = adjoint(rule, x, &dx, dy)?;
-    let fderiv = fderiv(rule, x, dy)?;
+    let fderiv = fderiv_reusing(rule, x, dy, Some(jacobian.clone()), Some(radius.clone()))?;
     agree(
         "deep MLP theorem: W_L·D_{L−1}···D_1·W_1 = difference quotients",
         &deriv,

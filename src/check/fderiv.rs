@@ -203,17 +203,40 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
+    fderiv_reusing(op, x, dy, None, None)
+}
+
+/// [`fderiv`] reusing the Jacobian and the kink radius a caller already computed at the same
+/// `(op, x)` with [`reference_jacobian`] and [`kink_radius`] (the theorems check both before),
+/// so that neither is evaluated twice. The verdict is the same as [`fderiv`]'s.
+pub(crate) fn fderiv_reusing<S, O>(
+    op: &O,
+    x: &Tensor<S>,
+    dy: &Tensor<S>,
+    derivative: Option<Tensor<S>>,
+    radius: Option<KinkRadius<S>>,
+) -> Result<FDerivProof<S>>
+where
+    S: Scalar,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
+{
     if !op.is_piecewise_linear() {
         return Err(Error::NotPiecewiseLinear(op.name()));
     }
     prepare(op, x, None, Some(dy))?;
-    let radius = kink_radius(op, x)?;
+    let radius = match radius {
+        Some(r) => r,
+        None => kink_radius(op, x)?,
+    };
     let two = S::from_i64(2);
     let step = match &radius.radius {
         Some(r) => r.checked_div(&two).expect("2 ≠ 0"),
         None => S::one(),
     };
-    let derivative = reference_jacobian(op, x)?;
+    let derivative = match derivative {
+        Some(d) => d,
+        None => reference_jacobian(op, x)?,
+    };
     let h = super::probe::<S>(x.shape(), 0).scale(&step);
     let increment = increment_with(op, x, &h, &derivative, radius.clone())?;
 

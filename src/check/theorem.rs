@@ -1,8 +1,7 @@
 //! The reference page's end-to-end theorem for the 2-layer MLP, checked exactly.
 
-use super::{
-    adjoint, agree, fderiv, prepare, probe, reference_jacobian, AdjointProof, FDerivProof,
-};
+use super::fderiv::fderiv_reusing;
+use super::{adjoint, agree, prepare, probe, reference_jacobian, AdjointProof, FDerivProof};
 use crate::error::Result;
 use crate::ops::{Mlp, Op, OpSpec};
 use crate::scalar::{Jet, Lift, Scalar};
@@ -95,7 +94,7 @@ where
 
     let dx = probe(x.shape(), 2);
     let adjoint = adjoint(rule, x, &dx, dy)?;
-    let fderiv = fderiv(rule, x, dy)?;
+    let fderiv = fderiv_reusing(rule, x, dy, Some(jacobian.clone()), None)?;
     let inc = &fderiv.increment;
     let deriv_h = deriv.mat_vec_mul(&inc.h)?;
     agree(
