@@ -1,7 +1,7 @@
 //! The reference page's theorem generalised to MLPs of any depth:
 //! `backward(x, δ) = (W_L·D_{L−1}·W_{L−1}···D_1·W_1)ᵀ·δ`, checked exactly.
 
-use super::fderiv::fderiv_reusing;
+use super::fderiv::{fderiv_reusing, Reuse};
 use super::{
     adjoint, agree, kink_radius, prepare, probe, reference_jacobian, violation, AdjointProof,
     FDerivProof, KinkRadius,
@@ -122,7 +122,11 @@ where
 
     let dx = probe(x.shape(), 2);
     let adjoint = adjoint(rule, x, &dx, dy)?;
-    let fderiv = fderiv_reusing(rule, x, dy, Some(jacobian.clone()), Some(radius.clone()))?;
+    let reuse = Reuse {
+        derivative: Some(jacobian.clone()),
+        radius: Some(radius.clone()),
+    };
+    let fderiv = fderiv_reusing(rule, x, dy, reuse)?;
     agree(
         "deep MLP theorem: W_L·D_{L−1}···D_1·W_1 = difference quotients",
         &deriv,

@@ -203,18 +203,34 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    fderiv_reusing(op, x, dy, None, None)
+    fderiv_reusing(op, x, dy, Reuse::default())
+}
+
+/// Values a caller already computed at the same `(op, x)`, for [`fderiv_reusing`].
+pub(crate) struct Reuse<S> {
+    /// [`reference_jacobian`] at `x`.
+    pub derivative: Option<Tensor<S>>,
+    /// [`kink_radius`] at `x`.
+    pub radius: Option<KinkRadius<S>>,
+}
+
+impl<S> Default for Reuse<S> {
+    fn default() -> Self {
+        Reuse {
+            derivative: None,
+            radius: None,
+        }
+    }
 }
 
 /// [`fderiv`] reusing the Jacobian and the kink radius a caller already computed at the same
-/// `(op, x)` with [`reference_jacobian`] and [`kink_radius`] (the theorems check both before),
-/// so that neither is evaluated twice. The verdict is the same as [`fderiv`]'s.
+/// `(op, x)` (the theorems check them before), so that neither is evaluated twice. Neither comes
+/// from a rule under test, so the verdict is the same as [`fderiv`]'s.
 pub(crate) fn fderiv_reusing<S, O>(
     op: &O,
     x: &Tensor<S>,
     dy: &Tensor<S>,
-    derivative: Option<Tensor<S>>,
-    radius: Option<KinkRadius<S>>,
+    reuse: Reuse<S>,
 ) -> Result<FDerivProof<S>>
 where
     S: Scalar,
@@ -224,7 +240,7 @@ where
         return Err(Error::NotPiecewiseLinear(op.name()));
     }
     prepare(op, x, None, Some(dy))?;
-    let radius = match radius {
+    let radius = match reuse.radius {
         Some(r) => r,
         None => kink_radius(op, x)?,
     };
@@ -233,7 +249,7 @@ where
         Some(r) => r.checked_div(&two).expect("2 ≠ 0"),
         None => S::one(),
     };
-    let derivative = match derivative {
+    let derivative = match reuse.derivative {
         Some(d) => d,
         None => reference_jacobian(op, x)?,
     };

@@ -1,6 +1,6 @@
 //! The reference page's end-to-end theorem for the 2-layer MLP, checked exactly.
 
-use super::fderiv::fderiv_reusing;
+use super::fderiv::{fderiv_reusing, Reuse};
 use super::{adjoint, agree, prepare, probe, reference_jacobian, AdjointProof, FDerivProof};
 use crate::error::Result;
 use crate::ops::{Mlp, Op, OpSpec};
@@ -94,7 +94,11 @@ where
 
     let dx = probe(x.shape(), 2);
     let adjoint = adjoint(rule, x, &dx, dy)?;
-    let fderiv = fderiv_reusing(rule, x, dy, Some(jacobian.clone()), None)?;
+    let reuse = Reuse {
+        derivative: Some(jacobian.clone()),
+        radius: None,
+    };
+    let fderiv = fderiv_reusing(rule, x, dy, reuse)?;
     let inc = &fderiv.increment;
     let deriv_h = deriv.mat_vec_mul(&inc.h)?;
     agree(

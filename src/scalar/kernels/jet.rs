@@ -103,6 +103,13 @@ pub(crate) fn bilinear<S: Ring>(
         if tangents.iter().all(Jet::is_constant) {
             continue;
         }
+        if side == Side::B && rows.iter().all(Option::is_none) && identity_seed(b, &g, width) {
+            // Σₜ a[i, t]·e_t is row i of `a` itself: copied, with no arithmetic.
+            for (i, row) in rows.iter_mut().enumerate() {
+                *row = Some((0..g.len).map(|t| a[g.a(i, t)].value().clone()).collect());
+            }
+            continue;
+        }
         if !seeds_only {
             if let Some(block) = q_block(a, b, &g, width, side) {
                 for (o, row) in rows.iter_mut().enumerate() {
@@ -133,6 +140,16 @@ pub(crate) fn bilinear<S: Ring>(
             None => Jet::constant(v),
         })
         .collect()
+}
+
+/// Whether `b` is read as one vector whose entry `t` is the seed `e_t` of width `len` (the
+/// identity seed, as [`Jet::seed`] makes it).
+fn identity_seed<S: Ring>(b: &[Jet<S>], g: &Geometry, width: usize) -> bool {
+    g.count_b == 1
+        && width == g.len
+        && (0..g.len).all(
+            |t| matches!(b[g.b(0, t)].tangent_ref(), Tangent::Unit { index, .. } if *index == t),
+        )
 }
 
 /// `row += coef·t`, creating the row on the first non-zero contribution. A seed needs no
