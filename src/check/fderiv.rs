@@ -70,22 +70,13 @@ where
             guards.len()
         )));
     }
-    // ‖∇g‖₁ = Σ_c sign(∂_c g)·∂_c g: one exact dot product per guard, on the kernels.
-    let norms: Vec<S> = jet_guards
-        .iter()
-        .map(|g| {
-            let row = g.value.tangent(n);
-            let signs: Vec<S> = row
-                .iter()
-                .map(|v| match v.sign() {
-                    Ordering::Less => S::from_i64(-1),
-                    Ordering::Equal => S::zero(),
-                    Ordering::Greater => S::one(),
-                })
-                .collect();
-            S::dot(&row, &signs)
-        })
-        .collect();
+    // ‖∇g‖₁ for every guard at once: |∇g| as the rows of a matrix times the all-ones vector,
+    // one exact product on the kernels.
+    let mut abs = Vec::with_capacity(jet_guards.len() * n);
+    for g in &jet_guards {
+        abs.extend(g.value.tangent(n).iter().map(Ordered::abs_val));
+    }
+    let norms = S::mat_vec(&abs, jet_guards.len(), n, &vec![S::one(); n]);
     let mut best: Option<(S, usize)> = None;
     for (k, (g, norm)) in guards.iter().zip(&norms).enumerate() {
         if let Some(r) = g.value.abs_val().checked_div(norm) {
