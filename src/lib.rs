@@ -72,5 +72,6 @@ pub mod tensor;
 
 pub use error::{Counterexample, Error, Result};
 pub use ops::{Compose, Op, OpSpec};
+pub use scalar::Jet;
 pub use scalar::{parse_q, Dual, Field, Lift, Ordered, Ring, Scalar, Q};
 pub use tensor::Tensor;

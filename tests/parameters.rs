@@ -12,7 +12,7 @@ use proptest::prelude::*;
 
 fn check_params<O>(op: &O, x: &Tensor<Q>, dy: &Tensor<Q>) -> Result<()>
 where
-    O: Parametrized<Q> + Parametrized<exactgrad::Dual<Q>>,
+    O: Parametrized<Q> + Parametrized<exactgrad::Dual<Q>> + Parametrized<exactgrad::Jet<Q>>,
 {
     let wrt = WrtParams::new(op, x.clone());
     let theta: Tensor<Q> = op.params();

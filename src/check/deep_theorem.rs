@@ -1,13 +1,14 @@
 //! The reference page's theorem generalised to MLPs of any depth:
 //! `backward(x, δ) = (W_L·D_{L−1}·W_{L−1}···D_1·W_1)ᵀ·δ`, checked exactly.
 
+use super::fderiv::{fderiv_reusing, Reuse};
 use super::{
-    adjoint, agree, fderiv, kink_radius, prepare, probe, reference_jacobian, violation,
-    AdjointProof, FDerivProof, KinkRadius,
+    adjoint, agree, kink_radius, prepare, probe, reference_jacobian, violation, AdjointProof,
+    FDerivProof, KinkRadius,
 };
 use crate::error::Result;
 use crate::ops::{DeepMlp, Op, OpSpec};
-use crate::scalar::{Dual, Lift, Scalar};
+use crate::scalar::{Jet, Lift, Scalar};
 use crate::tensor::Tensor;
 
 /// Every value of the deep theorem at one point.
@@ -73,7 +74,7 @@ pub fn deep_mlp_theorem_with<P, S, O>(
 where
     P: Clone + 'static,
     S: Scalar + Lift<P>,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     net.output_shape(x.shape())?;
     prepare(rule, x, None, Some(dy))?;
@@ -121,7 +122,11 @@ where
 
     let dx = probe(x.shape(), 2);
     let adjoint = adjoint(rule, x, &dx, dy)?;
-    let fderiv = fderiv(rule, x, dy)?;
+    let reuse = Reuse {
+        derivative: Some(jacobian.clone()),
+        radius: Some(radius.clone()),
+    };
+    let fderiv = fderiv_reusing(rule, x, dy, reuse)?;
     agree(
         "deep MLP theorem: W_L·D_{L−1}···D_1·W_1 = difference quotients",
         &deriv,

@@ -5,7 +5,7 @@
 use super::{agree, expect_rule_shape, no_kinks, prepare, reference_jacobian};
 use crate::error::{Error, Result};
 use crate::ops::{Guard, OpSpec};
-use crate::scalar::{Dual, Ordered, Scalar};
+use crate::scalar::{Jet, Ordered, Scalar};
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
@@ -42,14 +42,15 @@ fn inf_norm<S: Ordered>(h: &Tensor<S>) -> S {
 /// [`crate::Op::certified_guard_layers`]): its distance to the kink is then not `|g|/‖∇g‖₁`.
 ///
 /// Every guard is a pre-activation; on the current piece it is an affine function of the input,
-/// and its gradient comes from evaluating the guards over dual numbers (no rule involved). Its
+/// and its gradient comes from one evaluation of the guards over jets seeded with the identity
+/// (forward mode with a row of tangents; no rule involved). Its
 /// sign cannot change within ℓ∞ distance `|g| / ‖∇g‖₁`, and a point at that distance reaches
 /// zero, so the minimum over guards is the exact radius. Layer by layer this carries the radius
 /// through the composition: later guards are affine on the box the earlier ones certify.
 pub fn kink_radius<S, O>(op: &O, x: &Tensor<S>) -> Result<KinkRadius<S>>
 where
     S: Scalar,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     let guards = no_kinks(op, x)?;
     let certified = op.certified_guard_layers();
@@ -59,25 +60,23 @@ where
             layer: g.layer,
         });
     }
-    let mut norms = vec![S::zero(); guards.len()];
-    for j in 0..x.len() {
-        let seeded = x.data().iter().enumerate().map(|(k, v)| {
-            let tangent = if k == j { S::one() } else { S::zero() };
-            Dual::new(v.clone(), tangent)
-        });
-        let dual_guards = op.guards(&Tensor::new(x.shape().to_vec(), seeded.collect())?)?;
-        if dual_guards.len() != guards.len() {
-            return Err(Error::Malformed(format!(
-                "{} reports {} guards over dual numbers but {} over the base scalar",
-                op.name(),
-                dual_guards.len(),
-                guards.len()
-            )));
-        }
-        for (norm, g) in norms.iter_mut().zip(&dual_guards) {
-            *norm = norm.add_ref(&g.value.eps.abs_val());
-        }
+    let n = x.len();
+    let jet_guards = op.guards(&Jet::seed(x)?)?;
+    if jet_guards.len() != guards.len() {
+        return Err(Error::Malformed(format!(
+            "{} reports {} guards over jets but {} over the base scalar",
+            op.name(),
+            jet_guards.len(),
+            guards.len()
+        )));
     }
+    // ‖∇g‖₁ for every guard at once: |∇g| as the rows of a matrix times the all-ones vector,
+    // one exact product on the kernels.
+    let mut abs = Vec::with_capacity(jet_guards.len() * n);
+    for g in &jet_guards {
+        abs.extend(g.value.tangent(n).iter().map(Ordered::abs_val));
+    }
+    let norms = S::mat_vec(&abs, jet_guards.len(), n, &vec![S::one(); n]);
     let mut best: Option<(S, usize)> = None;
     for (k, (g, norm)) in guards.iter().zip(&norms).enumerate() {
         if let Some(r) = g.value.abs_val().checked_div(norm) {
@@ -114,13 +113,14 @@ pub struct IncrementProof<S> {
     pub increment: Tensor<S>,
 }
 
-/// Checks `f(x+h) − f(x) = J·h` exactly, `J` the dual-number Jacobian. Inside the kink-free box
+/// Checks `f(x+h) − f(x) = J·h` exactly, `J` the forward-mode Jacobian
+/// ([`reference_jacobian`]). Inside the kink-free box
 /// this always holds for a correct piecewise-linear forward; for an `h` that crosses a kink it
 /// fails, and the counterexample says `h` left the box.
 pub fn increment<S, O>(op: &O, x: &Tensor<S>, h: &Tensor<S>) -> Result<IncrementProof<S>>
 where
     S: Scalar,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     let jac = reference_jacobian(op, x)?;
     let radius = kink_radius(op, x)?;
@@ -172,7 +172,7 @@ pub struct FDerivProof<S> {
     pub radius: KinkRadius<S>,
     /// The scale `t` of the probe increment (`‖h‖∞ < t`): `ρ/2`, or 1 when the box is unbounded.
     pub step: S,
-    /// `Df(x)`, `[out.len, in.len]`, from `forward` over dual numbers, confirmed on the box by
+    /// `Df(x)`, `[out.len, in.len]`, from `forward` over jets, confirmed on the box by
     /// the exact increment identity.
     pub derivative: Tensor<S>,
     /// The increment identity at a probe `h` inside the box.
@@ -182,29 +182,68 @@ pub struct FDerivProof<S> {
 }
 
 /// The end-to-end check for a piecewise-linear op (the `HasFDerivAt` analogue): certify the
-/// kink-free box of radius `ρ`, take `Df(x)` from `forward` over dual numbers, confirm the exact
+/// kink-free box of radius `ρ`, take `Df(x)` from `forward` over jets, confirm the exact
 /// increment identity `f(x+h) − f(x) = Df(x)·h` for a probe `h` with every coordinate non-zero
 /// and `‖h‖∞ < ρ/2` (an exact difference quotient: `f` is affine on the box, with slope
 /// `Df(x)`), then check `vjp(x, δ) = Df(x)ᵀ·δ` entry by entry.
 ///
 /// One increment rather than a difference quotient per coordinate keeps the cost at one
-/// Jacobian: the dual numbers already give every column exactly.
+/// Jacobian: the forward pass over jets already gives every column exactly.
 pub fn fderiv<S, O>(op: &O, x: &Tensor<S>, dy: &Tensor<S>) -> Result<FDerivProof<S>>
 where
     S: Scalar,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
+{
+    fderiv_reusing(op, x, dy, Reuse::default())
+}
+
+/// Values a caller already computed at the same `(op, x)`, for [`fderiv_reusing`].
+pub(crate) struct Reuse<S> {
+    /// [`reference_jacobian`] at `x`.
+    pub derivative: Option<Tensor<S>>,
+    /// [`kink_radius`] at `x`.
+    pub radius: Option<KinkRadius<S>>,
+}
+
+impl<S> Default for Reuse<S> {
+    fn default() -> Self {
+        Reuse {
+            derivative: None,
+            radius: None,
+        }
+    }
+}
+
+/// [`fderiv`] reusing the Jacobian and the kink radius a caller already computed at the same
+/// `(op, x)` (the theorems check them before), so that neither is evaluated twice. Neither comes
+/// from a rule under test, so the verdict is the same as [`fderiv`]'s.
+pub(crate) fn fderiv_reusing<S, O>(
+    op: &O,
+    x: &Tensor<S>,
+    dy: &Tensor<S>,
+    reuse: Reuse<S>,
+) -> Result<FDerivProof<S>>
+where
+    S: Scalar,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     if !op.is_piecewise_linear() {
         return Err(Error::NotPiecewiseLinear(op.name()));
     }
     prepare(op, x, None, Some(dy))?;
-    let radius = kink_radius(op, x)?;
+    let radius = match reuse.radius {
+        Some(r) => r,
+        None => kink_radius(op, x)?,
+    };
     let two = S::from_i64(2);
     let step = match &radius.radius {
         Some(r) => r.checked_div(&two).expect("2 ≠ 0"),
         None => S::one(),
     };
-    let derivative = reference_jacobian(op, x)?;
+    let derivative = match reuse.derivative {
+        Some(d) => d,
+        None => reference_jacobian(op, x)?,
+    };
     let h = super::probe::<S>(x.shape(), 0).scale(&step);
     let increment = increment_with(op, x, &h, &derivative, radius.clone())?;
 

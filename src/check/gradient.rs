@@ -3,7 +3,7 @@
 use super::{jacobian, JacobianProof};
 use crate::error::{Error, Result};
 use crate::ops::OpSpec;
-use crate::scalar::{Dual, Scalar};
+use crate::scalar::{Jet, Scalar};
 use crate::tensor::Tensor;
 
 /// The gradient `∇f(x) = vjp(x, 1)` of a scalar-valued op, proved equal to the dual-number
@@ -24,7 +24,7 @@ pub struct GradientProof<S> {
 pub fn gradient<S, O>(op: &O, x: &Tensor<S>) -> Result<GradientProof<S>>
 where
     S: Scalar,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     let out = op.output_shape(x.shape())?;
     if out.iter().product::<usize>() != 1 {

@@ -1,32 +1,29 @@
-//! The reference Jacobian by dual numbers, and the rules checked against it entry by entry.
+//! The reference Jacobian by one forward pass over jets (dual numbers with a row of tangents),
+//! and the rules checked against it entry by entry.
 
 use super::{agree, expect_rule_shape, prepare};
 use crate::error::Result;
 use crate::ops::OpSpec;
-use crate::scalar::{Dual, Scalar};
+use crate::scalar::{Jet, Scalar};
 use crate::tensor::Tensor;
 
 /// The exact Jacobian of `op.forward` at `x`, shape `[out.len, in.len]` (flattened indices),
-/// computed by evaluating `forward` over `Dual<S>` once per input coordinate with a basis
-/// tangent. Never calls the rules under test. [`crate::Error::Kink`] at a kink.
+/// computed by one pass of `forward` over [`Jet<S>`] seeded with the identity: each output's row
+/// of partials is its Jacobian row. Entry for entry this is what evaluating `forward` over
+/// `Dual<S>` once per input coordinate gives (tests/jet.rs), at the cost of about one pass with
+/// matrix kernels. Never calls the rules under test. [`crate::Error::Kink`] at a kink.
 pub fn reference_jacobian<S, O>(op: &O, x: &Tensor<S>) -> Result<Tensor<S>>
 where
     S: Scalar,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     let out_shape = prepare(op, x, None, None)?;
     let (out, n) = (out_shape.iter().product::<usize>(), x.len());
-    let mut data = vec![S::zero(); out * n];
-    for j in 0..n {
-        let seeded = x.data().iter().enumerate().map(|(k, v)| {
-            let tangent = if k == j { S::one() } else { S::zero() };
-            Dual::new(v.clone(), tangent)
-        });
-        let y = op.forward(&Tensor::new(x.shape().to_vec(), seeded.collect())?)?;
-        expect_rule_shape(&y, &out_shape, "forward over dual numbers")?;
-        for (i, v) in y.data().iter().enumerate() {
-            data[i * n + j] = v.eps.clone();
-        }
+    let y = op.forward(&Jet::seed(x)?)?;
+    expect_rule_shape(&y, &out_shape, "forward over jets")?;
+    let mut data = Vec::with_capacity(out * n);
+    for v in y.data() {
+        data.extend_from_slice(&v.tangent(n));
     }
     Tensor::new(vec![out, n], data)
 }
@@ -34,7 +31,7 @@ where
 /// The values that prove both rules equal the true derivative at one `(x, dx, δ)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JacobianProof<S> {
-    /// The reference Jacobian `J` (dual numbers), `[out.len, in.len]`.
+    /// The reference Jacobian `J` (forward mode over jets), `[out.len, in.len]`.
     pub jacobian: Tensor<S>,
     /// `jvp(x, dx)`, equal to `J·dx`.
     pub jvp: Tensor<S>,
@@ -53,7 +50,7 @@ pub fn jacobian<S, O>(
 ) -> Result<JacobianProof<S>>
 where
     S: Scalar,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     let out = prepare(op, x, Some(dx), Some(dy))?;
     let jac = reference_jacobian(op, x)?;

@@ -63,7 +63,7 @@ use super::structural::{
 use super::{adjoint, fderiv, jacobian, no_kinks};
 use crate::error::{Counterexample, Error, Result};
 use crate::ops::{Op, OpSpec};
-use crate::scalar::{Dual, Q};
+use crate::scalar::{Dual, Jet, Q};
 use crate::strategy::{f64_q, huge_q, nudge_off_kinks, onto_kink, small_q, tensor};
 use crate::tensor::Tensor;
 use num_traits::{One, Signed, Zero};
@@ -75,9 +75,9 @@ use std::cell::Cell;
 use std::fmt;
 
 /// An op the checker can run: its rules over `Q` (the verdicts) and its forward pass over
-/// `Dual<Q>` (the reference derivative). Every op of the crate is one.
-pub trait Checkable: OpSpec<Q> + OpSpec<Dual<Q>> {}
-impl<T: OpSpec<Q> + OpSpec<Dual<Q>> + ?Sized> Checkable for T {}
+/// `Dual<Q>` and `Jet<Q>` (the reference derivatives). Every op of the crate is one.
+pub trait Checkable: OpSpec<Q> + OpSpec<Dual<Q>> + OpSpec<Jet<Q>> {}
+impl<T: OpSpec<Q> + OpSpec<Dual<Q>> + OpSpec<Jet<Q>> + ?Sized> Checkable for T {}
 
 /// Proptest's shrinking budget. Fixed (proptest's default scales with the number of cases, and
 /// reads `PROPTEST_MAX_SHRINK_ITERS`) so that the minimal counterexample of a failing rule

@@ -1,11 +1,10 @@
 //! The reference page's end-to-end theorem for the 2-layer MLP, checked exactly.
 
-use super::{
-    adjoint, agree, fderiv, prepare, probe, reference_jacobian, AdjointProof, FDerivProof,
-};
+use super::fderiv::{fderiv_reusing, Reuse};
+use super::{adjoint, agree, prepare, probe, reference_jacobian, AdjointProof, FDerivProof};
 use crate::error::Result;
 use crate::ops::{Mlp, Op, OpSpec};
-use crate::scalar::{Dual, Lift, Scalar};
+use crate::scalar::{Jet, Lift, Scalar};
 use crate::tensor::Tensor;
 
 /// Every value of the theorem at one point, in the order a reader follows the derivation.
@@ -68,7 +67,7 @@ pub fn mlp_theorem_with<P, S, O>(
 where
     P: Clone + 'static,
     S: Scalar + Lift<P>,
-    O: OpSpec<S> + OpSpec<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     mlp.output_shape(x.shape())?;
     prepare(rule, x, None, Some(dy))?;
@@ -95,7 +94,11 @@ where
 
     let dx = probe(x.shape(), 2);
     let adjoint = adjoint(rule, x, &dx, dy)?;
-    let fderiv = fderiv(rule, x, dy)?;
+    let reuse = Reuse {
+        derivative: Some(jacobian.clone()),
+        radius: None,
+    };
+    let fderiv = fderiv_reusing(rule, x, dy, reuse)?;
     let inc = &fderiv.increment;
     let deriv_h = deriv.mat_vec_mul(&inc.h)?;
     agree(

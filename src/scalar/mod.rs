@@ -6,14 +6,17 @@
 //! * [`Lift`]: how a parameter of type `P` becomes a constant of type `Self`, so that one op
 //!   value can be evaluated over `Q`, `f64` and `Dual<Q>`.
 //!
-//! Instances: [`Q`] (`BigRational`, the exact default), `f64`, and [`Dual<S>`].
+//! Instances: [`Q`] (`BigRational`, the exact default), `f64`, [`Dual<S>`], and [`Jet<S>`]
+//! (a value with a whole row of partials: one forward pass gives a Jacobian).
 
 mod dual;
 mod float;
+mod jet;
 pub(crate) mod kernels;
 mod rational;
 
 pub use dual::Dual;
+pub use jet::Jet;
 pub use rational::{exact_string, parse_q, Q};
 
 use num_traits::{One, Zero};

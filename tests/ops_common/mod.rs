@@ -4,7 +4,7 @@
 
 use exactgrad::check::{adjoint, fderiv, jacobian, no_kinks};
 use exactgrad::ops::{OpSpec, Parametrized, WrtParams};
-use exactgrad::{Dual, Error, Tensor, Q};
+use exactgrad::{Dual, Error, Jet, Tensor, Q};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -57,7 +57,7 @@ pub fn away_from_kinks<O: OpSpec<Q>>(op: &O, x: Tensor<Q>) -> Tensor<Q> {
 /// when the op is piecewise linear.
 pub fn check_op<O>(op: &O, x: &Tensor<Q>, pool_dx: &[Q], pool_dy: &[Q]) -> Result<(), TestCaseError>
 where
-    O: OpSpec<Q> + OpSpec<Dual<Q>>,
+    O: OpSpec<Q> + OpSpec<Dual<Q>> + OpSpec<Jet<Q>>,
 {
     let out = op.output_shape(x.shape()).map_err(fail)?;
     let (dx, dy) = (cut(pool_dx, x.shape()), cut(pool_dy, &out));
@@ -77,7 +77,7 @@ pub fn check_params<O>(
     pool_dy: &[Q],
 ) -> Result<(), TestCaseError>
 where
-    O: Parametrized<Q> + Parametrized<Dual<Q>>,
+    O: Parametrized<Q> + Parametrized<Dual<Q>> + Parametrized<Jet<Q>>,
 {
     let wrt = WrtParams::new(op, x.clone());
     let theta: Tensor<Q> = op.params();

@@ -8,7 +8,8 @@
 //!   normalisation per output entry (FLINT's method);
 //! * [`outer`]: outer products with one word-sized side, by word gcds;
 //! * [`dual`]: `Dual<S>` products split into products of `S`, so dual-number passes reach the
-//!   `Q` kernels too.
+//!   `Q` kernels too;
+//! * [`jet`]: `Jet<S>` products as one matrix product of values by tangent rows.
 //!
 //! Both ℚ kernels share [`limbs`]: integers packed once per matrix into flat `u64` limbs and a
 //! signed multiply–accumulate loop with no allocation.
@@ -16,6 +17,7 @@
 mod common_denominator;
 pub(crate) mod dual;
 mod dyadic;
+pub(crate) mod jet;
 mod limbs;
 mod outer;
 
