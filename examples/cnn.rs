@@ -1,6 +1,6 @@
 //! A small CNN — conv2d → ReLU → max pool → flatten → linear → MSE — whose exact gradient is
 //! checked over ℚ and printed as a derivation: the forward pass layer by layer, the certified
-//! kink-free box, the backward pass layer by layer, and the checks against dual numbers for the
+//! kink-free box, the backward pass layer by layer, and the checks against forward mode for the
 //! input and every parameter (conv weights and bias, linear weights and bias).
 //!
 //! `cargo run --release --example cnn` prints the derivation and exits 0 when every check holds,
@@ -256,10 +256,10 @@ fn run(planted: bool) -> Result<()> {
     println!();
 
     // ---- the checks ---------------------------------------------------------------------------
-    println!("4. checks against derivatives computed without any rule (dual numbers)");
+    println!("4. checks against derivatives computed without any rule (forward mode over jets)");
     let input: GradientProof<Q> = checked(
         &format!(
-            "∂L/∂x: vjp(x, 1) = ∇L(x), all {} entries, one dual pass each",
+            "∂L/∂x: vjp(x, 1) = ∇L(x), all {} entries, from one jet pass",
             x.len()
         ),
         gradient(&net, &x),

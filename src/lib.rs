@@ -6,8 +6,8 @@
 //!
 //! * adjointness `⟪J·dx, δ⟫ = ⟪dx, Jᵀ·δ⟫` is an *equality*, not "close";
 //! * the true derivative is computed independently of the rule under test — by evaluating
-//!   `forward` over dual numbers ([`Dual`]), or by exact difference quotients inside a certified
-//!   kink-free box;
+//!   `forward` in forward mode ([`Dual`] numbers, or [`Jet`]s carrying every partial at once), and
+//!   by an exact difference quotient inside a certified kink-free box;
 //! * a point on a kink is detected and named ([`Error::Kink`]), never a silent pass or a
 //!   spurious fail; and a wrong rule is reported with an exact [`Counterexample`].
 //!

@@ -170,7 +170,7 @@ where
 pub struct FDerivProof<S> {
     /// The kink-free box.
     pub radius: KinkRadius<S>,
-    /// The scale `t` of the probe increment (`‖h‖∞ < t`): `ρ/2`, or 1 when the box is unbounded.
+    /// The scale `t` of the probe increment (`‖h‖∞ ≤ t`): `ρ/2`, or 1 when the box is unbounded.
     pub step: S,
     /// `Df(x)`, `[out.len, in.len]`, from `forward` over jets, confirmed on the box by
     /// the exact increment identity.
@@ -184,7 +184,7 @@ pub struct FDerivProof<S> {
 /// The end-to-end check for a piecewise-linear op (the `HasFDerivAt` analogue): certify the
 /// kink-free box of radius `ρ`, take `Df(x)` from `forward` over jets, confirm the exact
 /// increment identity `f(x+h) − f(x) = Df(x)·h` for a probe `h` with every coordinate non-zero
-/// and `‖h‖∞ < ρ/2` (an exact difference quotient: `f` is affine on the box, with slope
+/// and `‖h‖∞ ≤ ρ/2` (an exact difference quotient: `f` is affine on the box, with slope
 /// `Df(x)`), then check `vjp(x, δ) = Df(x)ᵀ·δ` entry by entry.
 ///
 /// One increment rather than a difference quotient per coordinate keeps the cost at one
@@ -244,7 +244,13 @@ where
         Some(d) => d,
         None => reference_jacobian(op, x)?,
     };
-    let h = super::probe::<S>(x.shape(), 0).scale(&step);
+    // Every coordinate moves, and ‖h‖∞ ≤ ρ/2 keeps h well inside the box.
+    let direction = super::probe::<S>(x.shape(), 0);
+    let norm = inf_norm(&direction);
+    let scale = step
+        .checked_div(&norm.max_val(&S::one()))
+        .expect("max(‖probe‖∞, 1) ≥ 1");
+    let h = direction.scale(&scale);
     let increment = increment_with(op, x, &h, &derivative, radius.clone())?;
 
     let vjp = op.vjp(x, dy)?;

@@ -7,13 +7,13 @@
 //! | check | identity | reference side |
 //! |---|---|---|
 //! | [`adjoint`] | `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫` (Lean's `OpSpecCorrect`) | the other rule |
-//! | [`jacobian`] | `jvp(x, dx) = J·dx`, `vjp(x, δ) = Jᵀ·δ` | `J` from `forward` over `Dual<S>` |
+//! | [`jacobian`] | `jvp(x, dx) = J·dx`, `vjp(x, δ) = Jᵀ·δ` | `J` from `forward` over `Jet<S>` (forward mode, every partial in one pass) |
 //! | [`fderiv`] | `f(x+h) − f(x) = J·h` in a certified kink-free box; `vjp = Jᵀδ` | the exact increment `f(x+h) − f(x)` |
 //! | [`mlp_theorem`] | `backward(x, δ) = mlpDeriv(x)ᵀ·δ` for Linear → ReLU → Linear | all of the above |
 //! | [`deep_mlp_theorem`] | `backward(x, δ) = (W_L·D_{L−1}···D_1·W_1)ᵀ·δ` for MLPs of any depth | all of the above, and the closed-form kink radius |
 //! | [`gradgrad`] | `∂ⱼ vjp(x, δ)ᵢ = ∂ᵢ∂ⱼ⟪δ, f⟫`, `∂ⱼ jvp(x, dx) = ∂ⱼ∂_dx f` | `Dual<Dual<S>>` over `forward` |
 //! | [`hessian_symmetry`] | `∂ⱼ vjp(x, 1)ᵢ = ∂ᵢ vjp(x, 1)ⱼ` for a scalar loss | none (and nested duals) |
-//! | [`gradient`] | scalar loss: `vjp(x, 1) = ∇f(x)` | `J` from dual numbers |
+//! | [`gradient`] | scalar loss: `vjp(x, 1) = ∇f(x)` | `J` from forward mode over jets |
 //! | [`randomized_params`] (and `_jacobian`, `_adjoint`) | the JVP/VJP identities on random 64-bit integer probes, w.r.t. `x` and all parameters; miss probability `< 2⁻⁶²` | one dual-number pass |
 //! | [`structural`] | `vjp(x, 0) = 0`, linearity, determinism, batched = looped | the rule itself |
 //!
@@ -141,15 +141,16 @@ fn violation<S: Ring>(
     }))
 }
 
-/// A fixed, non-degenerate probe of `shape`: entries `±(k + salt + 1)/(k + 2)`, so no entry is
-/// zero and no two are equal, while staying small and exact.
+/// A fixed, non-degenerate probe of `shape`: entries `±(1 + (k + salt) mod 9)/(2 + k mod 7)`
+/// with alternating signs, so no entry is zero and neighbours differ, while every denominator
+/// divides 840: a probe of a wide layer stays cheap to multiply exactly.
 pub fn probe<S: Scalar>(shape: &[usize], salt: i64) -> Tensor<S> {
     let n: usize = shape.iter().product();
     let data = (0..n as i64)
         .map(|k| {
-            let v = S::from_i64(k + salt + 1)
-                .checked_div(&S::from_i64(k + 2))
-                .expect("k + 2 > 0");
+            let v = S::from_i64(1 + (k + salt).rem_euclid(9))
+                .checked_div(&S::from_i64(2 + k % 7))
+                .expect("2 + k mod 7 > 0");
             if k % 2 == 0 {
                 v
             } else {

@@ -44,7 +44,7 @@ impl<S: Scalar> fmt::Display for TheoremReport<S> {
         )?;
         writeln!(
             f,
-            "8. dual numbers: the Jacobian of forward, one dual pass per input,"
+            "8. forward mode: the Jacobian of forward over jets (exact partials, no rule called)"
         )?;
         writeln!(
             f,
@@ -67,7 +67,7 @@ impl<S: Scalar> fmt::Display for TheoremReport<S> {
         }
         writeln!(
             f,
-            "    exact increment inside the box (‖h‖∞ < ρ/2 = {}): f is affine there with slope mlpDeriv(x):",
+            "    exact increment inside the box (‖h‖∞ ≤ ρ/2 = {}): f is affine there with slope mlpDeriv(x):",
             fd.step
         )?;
         writeln!(
