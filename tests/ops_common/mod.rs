@@ -8,12 +8,13 @@ use exactgrad::{Dual, Error, Jet, Tensor, Q};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-/// Proptest cases per property: 24 by default (the whole suite stays fast), or `PROPTEST_CASES`.
+/// Proptest cases per property: 100 by default (the whole suite stays within minutes), or
+/// `PROPTEST_CASES`.
 pub fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(24);
+        .unwrap_or(100);
     ProptestConfig::with_cases(cases)
 }
 
