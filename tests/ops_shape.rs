@@ -119,7 +119,11 @@ proptest! {
     ) {
         let block = Residual::new(l.then(Relu));
         let x = nudge_hidden(&block, x);
-        check_op(&block, &x, &p, &d)?;
+        // A hidden unit with a zero weight row and zero bias is on its kink for every x: no
+        // input can be checked there (the kink tests cover its refusal).
+        if exactgrad::check::no_kinks(&block, &x).is_ok() {
+            check_op(&block, &x, &p, &d)?;
+        }
         let leaky = Residual::new(LeakyRelu::new(q("1/3")));
         let x = away_from_kinks(&leaky, x);
         check_op(&leaky, &x, &p, &d)?;
