@@ -29,7 +29,7 @@
 //! Within one check the packed (denominator-cleared) form of each weight matrix is computed once
 //! and shared by the forward pass, the dual pass and the rules (the kernels' pack cache).
 
-use super::{adjoint, no_kinks, prepare, violation};
+use super::{adjoint, agree, no_kinks, prepare, violation};
 use crate::error::{Error, Result};
 use crate::ops::{OpSpec, Parametrized};
 use crate::scalar::{Dual, Scalar, Q};
@@ -160,7 +160,7 @@ where
         };
         let jvp = op.jvp(x, &dx)?;
         super::expect_rule_shape(&jvp, &out, "jvp")?;
-        first_difference("randomized: jvp(x, dx) = J·dx", &jvp, &t, &inputs())?;
+        agree("randomized: jvp(x, dx) = J·dx", &jvp, &t, &inputs())?;
         let vjp = op.vjp(x, &dy)?;
         super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
         let lhs = dy.dot(&t)?;
@@ -230,13 +230,13 @@ where
             // Which rule: compare each with its own reference pass.
             let zx = Tensor::zeros(x.shape());
             let zt = Tensor::zeros(theta.shape());
-            first_difference(
+            agree(
                 "randomized: jvp(x, dx) = J_x·dx",
                 &jvp_x,
                 &pass(&dx, &zt)?,
                 &inputs(),
             )?;
-            first_difference(
+            agree(
                 "randomized: jvp_params(x, dθ) = J_θ·dθ",
                 &jvp_t,
                 &pass(&zx, &dtheta)?,
@@ -295,30 +295,6 @@ where
 /// `re + ε·tangent`, entry by entry.
 fn dual<S: Scalar>(re: &Tensor<S>, tangent: &Tensor<S>) -> Result<Tensor<Dual<S>>> {
     re.zip_with(tangent, |a, b| Dual::new(a.clone(), b.clone()))
-}
-
-/// The first entry where `rule` and `reference` differ, as a counterexample.
-fn first_difference<S: Scalar>(
-    check: &str,
-    rule: &Tensor<S>,
-    reference: &Tensor<S>,
-    inputs: &[(&str, String)],
-) -> Result<()> {
-    match rule
-        .data()
-        .iter()
-        .zip(reference.data())
-        .position(|(a, b)| a != b)
-    {
-        None => Ok(()),
-        Some(k) => Err(violation(
-            check,
-            reference.multi_index(k),
-            &rule.data()[k],
-            &reference.data()[k],
-            inputs,
-        )),
-    }
 }
 
 /// A coordinate `j` with `g_j ≠ reference(e_j)`, given that `⟪g, v⟫ ≠ reference(v)` for the
