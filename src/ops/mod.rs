@@ -15,6 +15,7 @@ mod compose;
 mod concat;
 mod conv1d;
 mod conv2d;
+mod coordinate_guards;
 mod div;
 mod elementwise;
 mod flatten;
