@@ -1,6 +1,6 @@
 //! The absolute value, elementwise.
 
-use super::leaky_relu::coordinate_guards;
+use super::coordinate_guards::coordinate_guards;
 use super::{Guard, Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::Ordered;

@@ -70,6 +70,6 @@ impl<P: Clone + 'static, S: Field + Ordered + Lift<P>> OpSpec<S> for L1Loss<P> {
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
         let r = self.residual(x)?;
-        Ok(super::leaky_relu::coordinate_guards(&r, "L1Loss"))
+        Ok(super::coordinate_guards::coordinate_guards(&r, "L1Loss"))
     }
 }

@@ -1,5 +1,6 @@
 //! Leaky ReLU with a rational slope (PReLU when the slope is trained).
 
+use super::coordinate_guards::coordinate_guards;
 use super::{Guard, Op, OpSpec, Parametrized};
 use crate::error::Result;
 use crate::scalar::{Lift, Ordered};
@@ -105,17 +106,4 @@ fn negative_part<S: Ordered>(x: &Tensor<S>) -> Tensor<S> {
             v.clone()
         }
     })
-}
-
-/// One guard per input coordinate, valued at the coordinate: the kinks of ops that switch piece
-/// where an input crosses 0 (ReLU-like, abs).
-pub(crate) fn coordinate_guards<S: Clone>(x: &Tensor<S>, op: &str) -> Vec<Guard<S>> {
-    (0..x.len())
-        .map(|k| Guard {
-            layer: 1,
-            op: op.to_string(),
-            coordinate: x.multi_index(k),
-            value: x.data()[k].clone(),
-        })
-        .collect()
 }

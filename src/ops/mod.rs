@@ -15,6 +15,7 @@ mod compose;
 mod concat;
 mod conv1d;
 mod conv2d;
+mod coordinate_guards;
 mod deep_mlp;
 mod div;
 mod elementwise;
