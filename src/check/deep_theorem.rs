@@ -1,11 +1,8 @@
 //! The reference page's theorem generalised to MLPs of any depth:
 //! `backward(x, δ) = (W_L·D_{L−1}·W_{L−1}···D_1·W_1)ᵀ·δ`, checked exactly.
 
-use super::fderiv::{fderiv_reusing, Reuse};
-use super::{
-    adjoint, agree, kink_radius, prepare, probe, reference_jacobian, violation, AdjointProof,
-    FDerivProof, KinkRadius,
-};
+use super::theorem::{against_closed_form, ClosedFormProof};
+use super::{kink_radius, prepare, violation, AdjointProof, FDerivProof, KinkRadius};
 use crate::error::Result;
 use crate::ops::{DeepMlp, Op, OpSpec};
 use crate::scalar::{Jet, Lift, Scalar};
@@ -40,7 +37,7 @@ pub struct DeepTheoremReport<S> {
     pub adjoint: AdjointProof<S>,
     /// The probe `dx`.
     pub dx: Tensor<S>,
-    /// Kink-free box, difference quotients, increment identity, VJP against them.
+    /// Kink-free box, the exact increment identity, and the VJP against the derivative.
     pub fderiv: FDerivProof<S>,
 }
 
@@ -60,11 +57,11 @@ where
 /// The deep theorem for another implementation `rule` of the same network (for example one with
 /// a planted bug); the closed form and the closed-form radius still come from `net`.
 ///
-/// Checks, in order, each naming the first differing coordinate on failure:
-/// `rule.vjp(x, δ) = derivᵀ·δ`; `deriv` = the dual-number Jacobian of `rule.forward`; the
-/// closed-form kink radius = the radius from `rule`'s guards (the counterexample names the
-/// closed form's binding stage and unit);
-/// adjointness; and the fderiv check, whose difference quotients must equal `deriv`.
+/// Checks, in order, each naming the first differing coordinate on failure: the closed-form
+/// kink radius = the radius from `rule`'s guards (the counterexample names the closed form's
+/// binding stage and unit); `rule.vjp(x, δ) = derivᵀ·δ`; `deriv` = the Jacobian of
+/// `rule.forward` by forward mode; adjointness; and the fderiv check with the exact increment
+/// `f(x+h) − f(x) = deriv·h` in the kink-free box.
 pub fn deep_mlp_theorem_with<P, S, O>(
     net: &DeepMlp<P>,
     rule: &O,
@@ -82,23 +79,6 @@ where
     let masks = net.masks(x)?;
     let deriv = net.deriv(x)?;
     let inputs = [("x", x.to_string()), ("δ", dy.to_string())];
-
-    let vjp = rule.vjp(x, dy)?;
-    let reference = deriv.transpose_mat_vec_mul(dy)?;
-    agree(
-        "deep MLP theorem: backward(x, δ) = (W_L·D_{L−1}···D_1·W_1)ᵀ·δ",
-        &vjp,
-        &reference,
-        &inputs,
-    )?;
-
-    let jacobian = reference_jacobian(rule, x)?;
-    agree(
-        "deep MLP theorem: W_L·D_{L−1}···D_1·W_1 = dual-number Jacobian",
-        &deriv,
-        &jacobian,
-        &inputs,
-    )?;
 
     let radius = kink_radius(rule, x)?;
     let closed = net.kink_radius(x)?;
@@ -120,18 +100,20 @@ where
         ));
     }
 
-    let dx = probe(x.shape(), 2);
-    let adjoint = adjoint(rule, x, &dx, dy)?;
-    let reuse = Reuse {
-        derivative: Some(jacobian.clone()),
-        radius: Some(radius.clone()),
-    };
-    let fderiv = fderiv_reusing(rule, x, dy, reuse)?;
-    agree(
-        "deep MLP theorem: W_L·D_{L−1}···D_1·W_1 = difference quotients",
+    let ClosedFormProof {
+        vjp,
+        jacobian,
+        dx,
+        adjoint,
+        fderiv,
+    } = against_closed_form(
+        "deep MLP theorem",
+        "(W_L·D_{L−1}···D_1·W_1)",
         &deriv,
-        &fderiv.derivative,
-        &inputs,
+        rule,
+        x,
+        dy,
+        Some(radius.clone()),
     )?;
 
     Ok(DeepTheoremReport {

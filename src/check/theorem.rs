@@ -1,7 +1,9 @@
 //! The reference page's end-to-end theorem for the 2-layer MLP, checked exactly.
 
 use super::fderiv::{fderiv_reusing, Reuse};
-use super::{adjoint, agree, prepare, probe, reference_jacobian, AdjointProof, FDerivProof};
+use super::{
+    adjoint, agree, prepare, probe, reference_jacobian, AdjointProof, FDerivProof, KinkRadius,
+};
 use crate::error::Result;
 use crate::ops::{Mlp, Op, OpSpec};
 use crate::scalar::{Jet, Lift, Scalar};
@@ -73,40 +75,13 @@ where
     prepare(rule, x, None, Some(dy))?;
     let mask = mlp.mask(x)?;
     let deriv = mlp.deriv(x)?;
-    let inputs = [("x", x.to_string()), ("δ", dy.to_string())];
-
-    let vjp = rule.vjp(x, dy)?;
-    let reference = deriv.transpose_mat_vec_mul(dy)?;
-    agree(
-        "MLP theorem: backward(x, δ) = mlpDeriv(x)ᵀ·δ",
-        &vjp,
-        &reference,
-        &inputs,
-    )?;
-
-    let jacobian = reference_jacobian(rule, x)?;
-    agree(
-        "MLP theorem: mlpDeriv(x) = dual-number Jacobian",
-        &deriv,
-        &jacobian,
-        &inputs,
-    )?;
-
-    let dx = probe(x.shape(), 2);
-    let adjoint = adjoint(rule, x, &dx, dy)?;
-    let reuse = Reuse {
-        derivative: Some(jacobian.clone()),
-        radius: None,
-    };
-    let fderiv = fderiv_reusing(rule, x, dy, reuse)?;
-    let inc = &fderiv.increment;
-    let deriv_h = deriv.mat_vec_mul(&inc.h)?;
-    agree(
-        "MLP theorem: f(x+h) − f(x) = mlpDeriv(x)·h",
-        &inc.increment,
-        &deriv_h,
-        &inputs,
-    )?;
+    let ClosedFormProof {
+        vjp,
+        jacobian,
+        dx,
+        adjoint,
+        fderiv,
+    } = against_closed_form("MLP theorem", "mlpDeriv(x)", &deriv, rule, x, dy, None)?;
 
     Ok(TheoremReport {
         net: rule.name(),
@@ -124,6 +99,61 @@ where
         jacobian,
         adjoint,
         dx,
+        fderiv,
+    })
+}
+
+/// What both MLP theorems prove once their closed-form derivative is known.
+pub(super) struct ClosedFormProof<S> {
+    pub(super) vjp: Tensor<S>,
+    pub(super) jacobian: Tensor<S>,
+    pub(super) dx: Tensor<S>,
+    pub(super) adjoint: AdjointProof<S>,
+    pub(super) fderiv: FDerivProof<S>,
+}
+
+/// The steps the 2-layer and the deep theorem share, each naming the first differing coordinate:
+/// `rule.vjp(x, δ) = derivᵀ·δ`; `deriv` = the Jacobian of `rule.forward` by forward mode;
+/// adjointness at a probe; the fderiv check (reusing that Jacobian and, when given, the kink
+/// radius); and the exact increment `f(x+h) − f(x) = deriv·h` in the kink-free box.
+pub(super) fn against_closed_form<S, O>(
+    theorem: &str,
+    closed_form: &str,
+    deriv: &Tensor<S>,
+    rule: &O,
+    x: &Tensor<S>,
+    dy: &Tensor<S>,
+    radius: Option<KinkRadius<S>>,
+) -> Result<ClosedFormProof<S>>
+where
+    S: Scalar,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
+{
+    let inputs = [("x", x.to_string()), ("δ", dy.to_string())];
+    let vjp = rule.vjp(x, dy)?;
+    let reference = deriv.transpose_mat_vec_mul(dy)?;
+    let check = format!("{theorem}: backward(x, δ) = {closed_form}ᵀ·δ");
+    agree(&check, &vjp, &reference, &inputs)?;
+
+    let jacobian = reference_jacobian(rule, x)?;
+    let check = format!("{theorem}: {closed_form} = dual-number Jacobian");
+    agree(&check, deriv, &jacobian, &inputs)?;
+
+    let dx = probe(x.shape(), 2);
+    let adjoint = adjoint(rule, x, &dx, dy)?;
+    let reuse = Reuse {
+        derivative: Some(jacobian.clone()),
+        radius,
+    };
+    let fderiv = fderiv_reusing(rule, x, dy, reuse)?;
+    let inc = &fderiv.increment;
+    let check = format!("{theorem}: f(x+h) − f(x) = {closed_form}·h");
+    agree(&check, &inc.increment, &deriv.mat_vec_mul(&inc.h)?, &inputs)?;
+    Ok(ClosedFormProof {
+        vjp,
+        jacobian,
+        dx,
+        adjoint,
         fderiv,
     })
 }

@@ -6,7 +6,7 @@
 //! The graph is itself an op ([`crate::OpSpec`], and [`crate::ops::Parametrized`] with the
 //! parameters of all its ops), so the existing exact checks apply to backprop over the whole
 //! graph: [`crate::check::jacobian`] compares it with the dual-number Jacobian of the graph's
-//! forward pass, [`crate::check::fderiv`] with difference quotients when it is piecewise linear,
+//! forward pass, [`crate::check::fderiv`] with its exact increment when it is piecewise linear,
 //! and [`crate::ops::WrtParams`] does the same for parameter gradients.
 //!
 //! How contributions combine is the [`Accumulate`] policy (the correct one is [`FanInSum`]), so
