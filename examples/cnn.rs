@@ -10,7 +10,7 @@
 
 use exactgrad::check::{adjoint, gradient, kink_radius, probe, GradientProof};
 use exactgrad::ops::{
-    Conv2d, Flatten, Guard, Linear, MaxPool2d, MseLoss, Op, OpSpec, Parametrized, Relu, WrtParams,
+    Conv2d, Flatten, Guard, Linear, MaxPool2d, MseLoss, Op, OpSpec, Relu, WrtParams,
 };
 use exactgrad::{Compose, Result, Scalar, Tensor, Q};
 use std::process::ExitCode;

@@ -10,7 +10,7 @@
 
 use exactgrad::check::{check_at, kink_radius, CheckConfig};
 use exactgrad::ops::{Linear, Relu, Then};
-use exactgrad::{Compose, Field, Lift, Op, OpSpec, Ordered, Result, Tensor, Q};
+use exactgrad::{Compose, Field, Op, OpSpec, Ordered, Result, Tensor, Q};
 
 /// gradcheck's defaults.
 const EPS: f64 = 1e-6;
@@ -19,7 +19,7 @@ const RTOL: f64 = 1e-3;
 
 /// `ReLU >>> Linear(3→2)`, with its own rules, or with the VJP scaled by `1 + 1e-9`.
 struct Net {
-    inner: Then<Relu, Linear<Q>>,
+    inner: Then<Relu, Linear>,
     wrong: bool,
 }
 
@@ -43,7 +43,7 @@ impl Op for Net {
     }
 }
 
-impl<S: Ordered + Field + Lift<Q>> OpSpec<S> for Net {
+impl<S: Scalar> OpSpec<S> for Net {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         self.inner.forward(x)
     }

@@ -82,6 +82,28 @@ pub enum Error {
         /// The layer of the first uncertified guard.
         layer: usize,
     },
+    /// An op has parameters but does not give the rule `rule` for them (write it, or call the
+    /// forward-mode default in [`crate::ops::derived`]).
+    #[error(
+        "{op} has parameters but no `{rule}`: write it, or return \
+         `exactgrad::ops::derived::{rule}(self, …)` for the forward-mode default"
+    )]
+    MissingRule {
+        /// The op's name.
+        op: String,
+        /// The missing method of [`crate::OpSpec`].
+        rule: &'static str,
+    },
+    /// A parameter rule was asked at parameters other than the op's own: the rules are
+    /// evaluated where the op's parameters are, so the point of [`crate::ops::WrtParams`] must be
+    /// [`crate::ops::param_vector`] of the op.
+    #[error(
+        "{op}: parameter rules are evaluated at the op's own parameters; pass param_vector(op)"
+    )]
+    NotOwnParameters {
+        /// The op's name.
+        op: String,
+    },
     /// An identity the rule must satisfy is false: the exact counterexample.
     #[error("{0}")]
     Violated(Box<Counterexample>),

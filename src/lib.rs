@@ -71,7 +71,7 @@ pub mod tape;
 pub mod tensor;
 
 pub use error::{Counterexample, Error, Result};
-pub use ops::{Compose, Op, OpSpec};
+pub use ops::{Checkable, Compose, Op, OpSpec, Param};
 pub use scalar::Jet;
-pub use scalar::{parse_q, Dual, Field, Lift, Ordered, Ring, Scalar, Q};
+pub use scalar::{parse_q, Dual, Field, Ordered, Ring, Scalar, Q};
 pub use tensor::Tensor;

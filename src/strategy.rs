@@ -68,7 +68,7 @@ pub fn linear<E: Strategy<Value = Q> + Clone>(
     n: usize,
     m: usize,
     elem: E,
-) -> impl Strategy<Value = Linear<Q>> {
+) -> impl Strategy<Value = Linear> {
     (tensor(vec![m, n], elem.clone()), tensor(vec![m], elem))
         .prop_map(|(w, b)| Linear::new(w, b).expect("shapes agree"))
 }
@@ -83,7 +83,7 @@ pub fn mlp_case<E: Strategy<Value = Q> + Clone>(
     h: usize,
     m: usize,
     elem: E,
-) -> impl Strategy<Value = (Mlp<Q>, Tensor<Q>, Tensor<Q>)> {
+) -> impl Strategy<Value = (Mlp, Tensor<Q>, Tensor<Q>)> {
     (
         tensor(vec![h, n], elem.clone()),
         tensor(vec![h], elem.clone()),
@@ -109,7 +109,7 @@ pub fn mlp_case<E: Strategy<Value = Q> + Clone>(
 }
 
 /// Dimensions `(n, h, m)` each in `1..=max`, then an [`mlp_case`] of those dimensions.
-pub fn any_mlp_case(max: usize) -> impl Strategy<Value = (Mlp<Q>, Tensor<Q>, Tensor<Q>)> {
+pub fn any_mlp_case(max: usize) -> impl Strategy<Value = (Mlp, Tensor<Q>, Tensor<Q>)> {
     (1..=max, 1..=max, 1..=max).prop_flat_map(|(n, h, m)| mlp_case(n, h, m, any_q()))
 }
 
@@ -120,7 +120,7 @@ pub fn mlp<E: Strategy<Value = Q> + Clone>(
     h: usize,
     m: usize,
     elem: E,
-) -> impl Strategy<Value = Mlp<Q>> {
+) -> impl Strategy<Value = Mlp> {
     (linear(n, h, elem.clone()), linear(h, m, elem))
         .prop_map(|(l1, l2)| Mlp::from_layers(l1, l2).expect("sizes chain"))
 }
@@ -130,7 +130,7 @@ pub fn mlp<E: Strategy<Value = Q> + Clone>(
 pub fn linear_case<E: Strategy<Value = Q> + Clone + 'static>(
     max: usize,
     elem: E,
-) -> impl Strategy<Value = (Linear<Q>, Tensor<Q>, Tensor<Q>, Tensor<Q>)> {
+) -> impl Strategy<Value = (Linear, Tensor<Q>, Tensor<Q>, Tensor<Q>)> {
     (1..=max, 1..=max).prop_flat_map(move |(n, m)| {
         (
             linear(n, m, elem.clone()),

@@ -3,9 +3,9 @@
 //! stage and unit.
 
 use exactgrad::check::{self, deep_mlp_theorem, deep_mlp_theorem_with};
-use exactgrad::ops::{DeepMlp, Guard, Linear, Mlp, Op, OpSpec, Parametrized, Relu, WrtParams};
+use exactgrad::ops::{DeepMlp, Guard, Linear, Mlp, Op, OpSpec, Relu, WrtParams};
 use exactgrad::strategy::{any_q, small_q, tensor};
-use exactgrad::{Compose, Counterexample, Error, Lift, Ordered, Tensor, Q};
+use exactgrad::{Compose, Counterexample, Error, Ordered, Tensor, Q};
 use proptest::prelude::*;
 use std::cmp::Ordering;
 
@@ -13,7 +13,7 @@ fn q(n: i64, d: i64) -> Q {
     Q::new(n.into(), d.into())
 }
 
-fn layer(w: &[&[i64]], b: &[i64]) -> Linear<Q> {
+fn layer(w: &[&[i64]], b: &[i64]) -> Linear {
     let rows = w
         .iter()
         .map(|r| r.iter().map(|&v| q(v, 1)).collect())
@@ -35,7 +35,7 @@ fn vec_q(values: &[Q]) -> Tensor<Q> {
 fn deep_case<E: Strategy<Value = Q> + Clone + 'static>(
     widths: Vec<usize>,
     elem: E,
-) -> impl Strategy<Value = (DeepMlp<Q>, Tensor<Q>, Tensor<Q>)> {
+) -> impl Strategy<Value = (DeepMlp, Tensor<Q>, Tensor<Q>)> {
     let layers: Vec<_> = widths
         .windows(2)
         .map(|w| {
@@ -74,7 +74,7 @@ fn any_deep_case<E: Strategy<Value = Q> + Clone + 'static>(
     max_depth: usize,
     max_width: usize,
     elem: E,
-) -> impl Strategy<Value = (DeepMlp<Q>, Tensor<Q>, Tensor<Q>)> {
+) -> impl Strategy<Value = (DeepMlp, Tensor<Q>, Tensor<Q>)> {
     (1..=max_depth)
         .prop_flat_map(move |depth| proptest::collection::vec(1..=max_width, depth + 1))
         .prop_flat_map(move |widths| deep_case(widths, elem.clone()))
@@ -156,7 +156,7 @@ proptest! {
 
 /// `1 → 2 → 2 → 1`: `z1 = (1, 2)` both active, `z2 = (3, −1)` with unit 1 inactive, so
 /// `Df = W3·D2·W2·D1·W1 = [[3]]`.
-fn three_layer_net() -> DeepMlp<Q> {
+fn three_layer_net() -> DeepMlp {
     DeepMlp::new(vec![
         layer(&[&[1], &[2]], &[0, 0]),
         layer(&[&[1, 1], &[1, -1]], &[0, 0]),
@@ -168,7 +168,7 @@ fn three_layer_net() -> DeepMlp<Q> {
 #[test]
 fn the_deep_net_is_the_composition_of_its_stages() {
     let net = three_layer_net();
-    let [l1, l2, l3] = <[Linear<Q>; 3]>::try_from(net.layers().to_vec()).unwrap();
+    let [l1, l2, l3] = <[Linear; 3]>::try_from(net.layers().to_vec()).unwrap();
     let composed = l1.then(Relu).then(l2).then(Relu).then(l3);
     let x = vec_q(&[q(1, 1)]);
     let (dx, dy) = (vec_q(&[q(-2, 3)]), vec_q(&[q(5, 7)]));
@@ -257,7 +257,7 @@ fn a_kink_in_a_deep_layer_is_named_by_stage_and_unit() {
 
 /// A planted bug: the VJP forgets the mask of the deepest hidden ReLU (treats it as the
 /// identity on the way back).
-struct ForgetsLastMask<'a>(&'a DeepMlp<Q>);
+struct ForgetsLastMask<'a>(&'a DeepMlp);
 
 impl Op for ForgetsLastMask<'_> {
     fn name(&self) -> String {
@@ -274,7 +274,7 @@ impl Op for ForgetsLastMask<'_> {
     }
 }
 
-impl<S: Ordered + Lift<Q>> OpSpec<S> for ForgetsLastMask<'_> {
+impl<S: Scalar> OpSpec<S> for ForgetsLastMask<'_> {
     fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
         self.0.forward(x)
     }
@@ -324,7 +324,7 @@ fn a_vjp_that_forgets_a_deep_mask_is_rejected_with_its_counterexample() {
 
 /// A planted bug in the kink rule: guards that report only the first hidden layer, so the
 /// radius from the guards misses the nearer kink in the second.
-struct ShallowGuards<'a>(&'a DeepMlp<Q>);
+struct ShallowGuards<'a>(&'a DeepMlp);
 
 impl Op for ShallowGuards<'_> {
     fn name(&self) -> String {
@@ -341,7 +341,7 @@ impl Op for ShallowGuards<'_> {
     }
 }
 
-impl<S: Ordered + Lift<Q>> OpSpec<S> for ShallowGuards<'_> {
+impl<S: Scalar> OpSpec<S> for ShallowGuards<'_> {
     fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
         self.0.forward(x)
     }

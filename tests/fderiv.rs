@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use std::cmp::Ordering;
 
 /// `min_i |z_i| / ‖row i of W‖₁` computed directly from the weights.
-fn first_layer_radius(l: &Linear<Q>, x: &Tensor<Q>) -> Q {
+fn first_layer_radius(l: &Linear, x: &Tensor<Q>) -> Q {
     let z = l.weight().linear(l.bias(), x).unwrap();
     let n = x.len();
     z.data()

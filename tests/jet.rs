@@ -7,8 +7,8 @@
 
 use exactgrad::check::{kink_radius, no_kinks, reference_jacobian, KinkRadius};
 use exactgrad::ops::{
-    Compose, Conv2d, DeepMlp, Elementwise, Linear, MlpMse, Mul, Parametrized, Power, Relu,
-    ScalarFn, Softsign, Sum, WrtParams,
+    Compose, Conv2d, DeepMlp, Elementwise, Linear, MlpMse, Mul, Power, Relu, ScalarFn, Softsign,
+    Sum, WrtParams,
 };
 use exactgrad::strategy::{any_mlp_case, any_q, huge_q, linear, onto_kink, small_q, tensor};
 use exactgrad::tape::{Graph, Layer};
@@ -122,7 +122,7 @@ impl ScalarFn for Rational {
     }
 }
 
-fn conv_case() -> impl Strategy<Value = (Conv2d<Q>, Tensor<Q>)> {
+fn conv_case() -> impl Strategy<Value = (Conv2d, Tensor<Q>)> {
     (1usize..=2, 1usize..=2, 1usize..=2, 2usize..=4, 0usize..=1).prop_flat_map(
         |(cin, cout, k, side, pad)| {
             (
@@ -139,7 +139,7 @@ fn conv_case() -> impl Strategy<Value = (Conv2d<Q>, Tensor<Q>)> {
     )
 }
 
-fn deep_case() -> impl Strategy<Value = (DeepMlp<Q>, Tensor<Q>)> {
+fn deep_case() -> impl Strategy<Value = (DeepMlp, Tensor<Q>)> {
     prop::collection::vec(1usize..=4, 3..=4).prop_flat_map(|widths| {
         let layers: Vec<_> = widths
             .windows(2)
@@ -151,7 +151,7 @@ fn deep_case() -> impl Strategy<Value = (DeepMlp<Q>, Tensor<Q>)> {
 }
 
 /// `y = L2(relu(L1(x))) ⊙ L1(x) + L1(x)`: fan-out, a product of two jets and a residual.
-fn graph(l1: Linear<Q>, l2: Linear<Q>) -> Graph<Layer<Q>> {
+fn graph(l1: Linear, l2: Linear) -> Graph<Layer> {
     let n = l1.weight().shape()[1];
     let mut g = Graph::new(vec![n]);
     let (a, r, b) = (

@@ -18,7 +18,7 @@ fn is_kink_at(result: Result<impl std::fmt::Debug, Error>, layer: usize, i: usiz
 }
 
 /// Moves `b1` so that hidden unit `i` sits exactly on its kink.
-fn on_kink(mlp: &Mlp<Q>, x: &Tensor<Q>, i: usize) -> Mlp<Q> {
+fn on_kink(mlp: &Mlp, x: &Tensor<Q>, i: usize) -> Mlp {
     let l1 = mlp.layer1();
     let wx = l1.weight().mat_vec_mul(x).unwrap();
     let mut b1 = l1.bias().to_vec();

@@ -7,8 +7,8 @@
 //! replaces one rule through the [`Bug`] hooks.
 
 use exactgrad::check::{check_at, check_batched, check_op, CheckConfig, CheckFailure};
-use exactgrad::ops::{relu_deriv_spec, Guard, Linear, Mlp, Parametrized, Relu, Then, WrtParams};
-use exactgrad::{Compose, Lift, Op, OpSpec, Result, Scalar, Tensor, Q};
+use exactgrad::ops::{relu_deriv_spec, Guard, Linear, Mlp, Relu, Then, WrtParams};
+use exactgrad::{Compose, Op, OpSpec, Result, Scalar, Tensor, Q};
 use std::any::Any;
 use std::cell::RefCell;
 use std::cmp::Ordering;
@@ -34,7 +34,7 @@ trait Bug<O> {
     }
     fn vjp_params<S: Sc>(&self, op: &O, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>>
     where
-        O: Parametrized<S>,
+        O: OpSpec<S>,
     {
         op.vjp_params(x, dy)
     }
@@ -88,7 +88,7 @@ impl<S: Sc, O: OpSpec<S>, B: Bug<O>> OpSpec<S> for Mutant<O, B> {
     }
 }
 
-impl<S: Sc, O: Parametrized<S>, B: Bug<O>> Parametrized<S> for Mutant<O, B> {
+impl<S: Sc, O: OpSpec<S>, B: Bug<O>> OpSpec<S> for Mutant<O, B> {
     fn params(&self) -> Tensor<S> {
         self.op.params()
     }
@@ -111,7 +111,7 @@ fn q(lits: &[&str], shape: &[usize]) -> Tensor<Q> {
 }
 
 /// `Linear(3→2)`.
-fn l32() -> Linear<Q> {
+fn l32() -> Linear {
     Linear::new(
         q(&["1", "-2", "3", "-1", "4", "2"], &[2, 3]),
         q(&["1/2", "-3"], &[2]),
@@ -120,7 +120,7 @@ fn l32() -> Linear<Q> {
 }
 
 /// `Linear(3→3)`, `W ≠ Wᵀ`.
-fn l33() -> Linear<Q> {
+fn l33() -> Linear {
     Linear::new(
         q(&["1", "2", "0", "-3", "1", "4", "2", "-1", "1"], &[3, 3]),
         q(&["0", "1", "-2"], &[3]),
@@ -129,7 +129,7 @@ fn l33() -> Linear<Q> {
 }
 
 /// `MLP(3→4→2)`.
-fn mlp342() -> Mlp<Q> {
+fn mlp342() -> Mlp {
     Mlp::new(
         q(
             &[
@@ -145,7 +145,7 @@ fn mlp342() -> Mlp<Q> {
 }
 
 /// `MLP(3→3→3)` (square, for bugs that only type-check when sizes agree).
-fn mlp333() -> Mlp<Q> {
+fn mlp333() -> Mlp {
     Mlp::new(
         q(&["1", "2", "0", "-3", "1", "4", "2", "-1", "1"], &[3, 3]),
         q(&["0", "1", "-2"], &[3]),
@@ -156,7 +156,7 @@ fn mlp333() -> Mlp<Q> {
 }
 
 /// `MLP(3→3→2)` (input size = hidden size).
-fn mlp332() -> Mlp<Q> {
+fn mlp332() -> Mlp {
     Mlp::new(
         q(&["1", "2", "0", "-3", "1", "4", "2", "-1", "1"], &[3, 3]),
         q(&["0", "1", "-2"], &[3]),
@@ -166,12 +166,12 @@ fn mlp332() -> Mlp<Q> {
     .unwrap()
 }
 
-fn w<S: Sc>(l: &Linear<Q>) -> Tensor<S> {
-    S::lift_tensor(l.weight()).into_owned()
+fn w<S: Sc>(l: &Linear) -> Tensor<S> {
+    l.weight().lifted::<S>().into_owned()
 }
 
-fn b<S: Sc>(l: &Linear<Q>) -> Tensor<S> {
-    S::lift_tensor(l.bias()).into_owned()
+fn b<S: Sc>(l: &Linear) -> Tensor<S> {
+    l.bias().lifted::<S>().into_owned()
 }
 
 fn vec_of<S>(data: Vec<S>) -> Tensor<S> {
@@ -188,12 +188,12 @@ fn one_plus_tiny<S: Sc>() -> S {
 }
 
 /// The mask `relu′(z1)` of an MLP (the mutants run off kinks, so `>` vs `≥` does not matter).
-fn mask<S: Sc>(m: &Mlp<Q>, x: &Tensor<S>) -> Result<Tensor<S>> {
+fn mask<S: Sc>(m: &Mlp, x: &Tensor<S>) -> Result<Tensor<S>> {
     Ok(relu_deriv_spec(&m.z1(x)?))
 }
 
 /// The correct MLP backward from a given mask and second-layer cotangent rule.
-fn mlp_backward<S: Sc>(m: &Mlp<Q>, mask: &Tensor<S>, g: &Tensor<S>) -> Result<Tensor<S>> {
+fn mlp_backward<S: Sc>(m: &Mlp, mask: &Tensor<S>, g: &Tensor<S>) -> Result<Tensor<S>> {
     w::<S>(m.layer1()).transpose_mat_vec_mul(&mask.hadamard(g)?)
 }
 
@@ -202,33 +202,33 @@ fn mlp_backward<S: Sc>(m: &Mlp<Q>, mask: &Tensor<S>, g: &Tensor<S>) -> Result<Te
 
 /// vjp = W·δ: the transpose is missing (type-checks for square W only).
 struct NoTranspose;
-impl Bug<Linear<Q>> for NoTranspose {
+impl Bug<Linear> for NoTranspose {
     fn name(&self) -> &'static str {
         "vjp missing the transpose"
     }
-    fn vjp<S: Sc>(&self, l: &Linear<Q>, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, l: &Linear, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         w::<S>(l).mat_vec_mul(dy)
     }
 }
 
 /// jvp = Wᵀ·dx: the forward rule transposed.
 struct JvpTransposed;
-impl Bug<Linear<Q>> for JvpTransposed {
+impl Bug<Linear> for JvpTransposed {
     fn name(&self) -> &'static str {
         "jvp transposed"
     }
-    fn jvp<S: Sc>(&self, l: &Linear<Q>, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+    fn jvp<S: Sc>(&self, l: &Linear, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         w::<S>(l).transpose_mat_vec_mul(dx)
     }
 }
 
 /// vjpⱼ = Σᵢ W.data[i·m + j]·δᵢ: the row stride is the output size, right only when W is square.
 struct SquareStride;
-impl Bug<Linear<Q>> for SquareStride {
+impl Bug<Linear> for SquareStride {
     fn name(&self) -> &'static str {
         "vjp indexing W with stride m (right only for square W)"
     }
-    fn vjp<S: Sc>(&self, l: &Linear<Q>, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, l: &Linear, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let (m, n) = l.dims();
         let wd = w::<S>(l).into_data();
         Ok(vec_of(
@@ -245,11 +245,11 @@ impl Bug<Linear<Q>> for SquareStride {
 
 /// jvpᵢ = Σⱼ Wᵢⱼ·dx₍ⱼ₊₁₎ mod n: an off-by-one index into the tangent.
 struct OffByOne;
-impl Bug<Linear<Q>> for OffByOne {
+impl Bug<Linear> for OffByOne {
     fn name(&self) -> &'static str {
         "jvp reading dx at j + 1"
     }
-    fn jvp<S: Sc>(&self, l: &Linear<Q>, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+    fn jvp<S: Sc>(&self, l: &Linear, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         let n = dx.len();
         let shifted = vec_of((0..n).map(|j| dx.data()[(j + 1) % n].clone()).collect());
         w::<S>(l).mat_vec_mul(&shifted)
@@ -258,22 +258,22 @@ impl Bug<Linear<Q>> for OffByOne {
 
 /// jvp = W·dx + b: the constant bias leaks into the tangent.
 struct JvpAddsBias;
-impl Bug<Linear<Q>> for JvpAddsBias {
+impl Bug<Linear> for JvpAddsBias {
     fn name(&self) -> &'static str {
         "jvp adding the bias"
     }
-    fn jvp<S: Sc>(&self, l: &Linear<Q>, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+    fn jvp<S: Sc>(&self, l: &Linear, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         w::<S>(l).linear(&b::<S>(l), dx)
     }
 }
 
 /// vjp with the sign of coordinate 1 flipped.
 struct SignFlip;
-impl Bug<Linear<Q>> for SignFlip {
+impl Bug<Linear> for SignFlip {
     fn name(&self) -> &'static str {
         "vjp with coordinate 1 negated"
     }
-    fn vjp<S: Sc>(&self, l: &Linear<Q>, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, l: &Linear, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let mut v = w::<S>(l).transpose_mat_vec_mul(dy)?.into_data();
         v[1] = v[1].neg_ref();
         Ok(vec_of(v))
@@ -282,22 +282,22 @@ impl Bug<Linear<Q>> for SignFlip {
 
 /// vjp = Wᵀ·(δ·(1 + 2⁻⁶⁰)): a relative error far below any float tolerance.
 struct ScaledDelta;
-impl Bug<Linear<Q>> for ScaledDelta {
+impl Bug<Linear> for ScaledDelta {
     fn name(&self) -> &'static str {
         "vjp with δ scaled by 1 + 2⁻⁶⁰"
     }
-    fn vjp<S: Sc>(&self, l: &Linear<Q>, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, l: &Linear, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         w::<S>(l).transpose_mat_vec_mul(&dy.scale(&one_plus_tiny()))
     }
 }
 
 /// vjp correct in every coordinate but the last, whose sum stops one row early.
 struct LastCoordinate;
-impl Bug<Linear<Q>> for LastCoordinate {
+impl Bug<Linear> for LastCoordinate {
     fn name(&self) -> &'static str {
         "vjp wrong in the last coordinate only"
     }
-    fn vjp<S: Sc>(&self, l: &Linear<Q>, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, l: &Linear, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let (m, n) = l.dims();
         let wt = w::<S>(l);
         let mut v = wt.transpose_mat_vec_mul(dy)?.into_data();
@@ -308,11 +308,11 @@ impl Bug<Linear<Q>> for LastCoordinate {
 
 /// vjpⱼ accumulates into a sum that is not reset between coordinates (a running sum).
 struct AccumulatorNotReset;
-impl Bug<Linear<Q>> for AccumulatorNotReset {
+impl Bug<Linear> for AccumulatorNotReset {
     fn name(&self) -> &'static str {
         "vjp accumulator not reset between coordinates"
     }
-    fn vjp<S: Sc>(&self, l: &Linear<Q>, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, l: &Linear, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let mut acc = S::zero();
         let v = w::<S>(l).transpose_mat_vec_mul(dy)?.into_data();
         Ok(vec_of(
@@ -421,7 +421,7 @@ impl Bug<Relu> for Accumulates {
 // ---------------------------------------------------------------------------------------------
 // Composition: Linear(3→3) >>> ReLU.
 
-type LinRelu = Then<Linear<Q>, Relu>;
+type LinRelu = Then<Linear, Relu>;
 
 fn lin_relu() -> LinRelu {
     l33().then(Relu)
@@ -478,11 +478,11 @@ impl Bug<LinRelu> for JvpForVjp {
 
 /// The ReLU mask taken from `z2 = W2·relu(z1) + b2` (the output) instead of `z1`.
 struct MaskFromZ2;
-impl Bug<Mlp<Q>> for MaskFromZ2 {
+impl Bug<Mlp> for MaskFromZ2 {
     fn name(&self) -> &'static str {
         "mask from z2"
     }
-    fn vjp<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let z2 = m.forward(x)?;
         let g = w::<S>(m.layer2()).transpose_mat_vec_mul(dy)?;
         mlp_backward(m, &relu_deriv_spec(&z2), &g)
@@ -491,11 +491,11 @@ impl Bug<Mlp<Q>> for MaskFromZ2 {
 
 /// The mask computed from the hidden output as `relu(z1) ≥ 0`, which is always 1.
 struct MaskFromOutputGe;
-impl Bug<Mlp<Q>> for MaskFromOutputGe {
+impl Bug<Mlp> for MaskFromOutputGe {
     fn name(&self) -> &'static str {
         "mask from the ReLU output with ≥ (always 1)"
     }
-    fn vjp<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let h = Relu.forward(&m.z1(x)?)?;
         let ones = h.map(|v| S::from_i64((v.sign() != Ordering::Less) as i64));
         let g = w::<S>(m.layer2()).transpose_mat_vec_mul(dy)?;
@@ -505,11 +505,11 @@ impl Bug<Mlp<Q>> for MaskFromOutputGe {
 
 /// The mask computed from the input `x` instead of `z1` (type-checks when in = hidden).
 struct MaskFromInput;
-impl Bug<Mlp<Q>> for MaskFromInput {
+impl Bug<Mlp> for MaskFromInput {
     fn name(&self) -> &'static str {
         "jvp mask from x instead of z1"
     }
-    fn jvp<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+    fn jvp<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         let dz = w::<S>(m.layer1()).mat_vec_mul(dx)?;
         w::<S>(m.layer2()).mat_vec_mul(&relu_deriv_spec(x).hadamard(&dz)?)
     }
@@ -517,11 +517,11 @@ impl Bug<Mlp<Q>> for MaskFromInput {
 
 /// `W2·δ` where `W2ᵀ·δ` belongs (type-checks when hidden = out).
 struct MlpNoTranspose;
-impl Bug<Mlp<Q>> for MlpNoTranspose {
+impl Bug<Mlp> for MlpNoTranspose {
     fn name(&self) -> &'static str {
         "backward through W2 without the transpose"
     }
-    fn vjp<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let g = w::<S>(m.layer2()).mat_vec_mul(dy)?;
         mlp_backward(m, &mask(m, x)?, &g)
     }
@@ -529,11 +529,11 @@ impl Bug<Mlp<Q>> for MlpNoTranspose {
 
 /// vjp right in every coordinate but the last, which is computed without the mask.
 struct MlpLastCoordinate;
-impl Bug<Mlp<Q>> for MlpLastCoordinate {
+impl Bug<Mlp> for MlpLastCoordinate {
     fn name(&self) -> &'static str {
         "vjp unmasked in the last coordinate"
     }
-    fn vjp<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let g = w::<S>(m.layer2()).transpose_mat_vec_mul(dy)?;
         let mut v = mlp_backward(m, &mask(m, x)?, &g)?.into_data();
         let unmasked = w::<S>(m.layer1()).transpose_mat_vec_mul(&g)?.into_data();
@@ -545,11 +545,11 @@ impl Bug<Mlp<Q>> for MlpLastCoordinate {
 
 /// jvp = W2·(mask ⊙ (W1·dx + b1)): the first bias leaks into the tangent.
 struct MlpJvpAddsBias;
-impl Bug<Mlp<Q>> for MlpJvpAddsBias {
+impl Bug<Mlp> for MlpJvpAddsBias {
     fn name(&self) -> &'static str {
         "jvp adding b1"
     }
-    fn jvp<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+    fn jvp<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         let dz = w::<S>(m.layer1()).linear(&b::<S>(m.layer1()), dx)?;
         w::<S>(m.layer2()).mat_vec_mul(&mask(m, x)?.hadamard(&dz)?)
     }
@@ -557,18 +557,18 @@ impl Bug<Mlp<Q>> for MlpJvpAddsBias {
 
 /// The MLP backward with δ scaled by `1 + 2⁻⁶⁰`.
 struct MlpScaledDelta;
-impl Bug<Mlp<Q>> for MlpScaledDelta {
+impl Bug<Mlp> for MlpScaledDelta {
     fn name(&self) -> &'static str {
         "backward with δ scaled by 1 + 2⁻⁶⁰"
     }
-    fn vjp<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         m.vjp(x, &dy.scale(&one_plus_tiny()))
     }
 }
 
 /// Parameter gradients `(∂W1, ∂b1, ∂W2, ∂b2)` with one part replaced.
 fn mlp_param_grads<S: Sc>(
-    m: &Mlp<Q>,
+    m: &Mlp,
     x: &Tensor<S>,
     dy: &Tensor<S>,
     edit: impl FnOnce(&mut [Tensor<S>; 4], &Tensor<S>, &Tensor<S>) -> Result<()>,
@@ -591,11 +591,11 @@ fn mlp_param_grads<S: Sc>(
 
 /// `∂b1` dropped (zero).
 struct DropsBiasGrad;
-impl Bug<Mlp<Q>> for DropsBiasGrad {
+impl Bug<Mlp> for DropsBiasGrad {
     fn name(&self) -> &'static str {
         "∂b1 dropped"
     }
-    fn vjp_params<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp_params<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         mlp_param_grads(m, x, dy, |p, _, _| {
             p[1] = Tensor::zeros(p[1].shape());
             Ok(())
@@ -605,11 +605,11 @@ impl Bug<Mlp<Q>> for DropsBiasGrad {
 
 /// `∂b2 = 2δ`: the bias gradient added twice.
 struct DoublesBiasGrad;
-impl Bug<Mlp<Q>> for DoublesBiasGrad {
+impl Bug<Mlp> for DoublesBiasGrad {
     fn name(&self) -> &'static str {
         "∂b2 doubled"
     }
-    fn vjp_params<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp_params<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         mlp_param_grads(m, x, dy, |p, _, _| {
             p[3] = p[3].add(&p[3].clone())?;
             Ok(())
@@ -619,11 +619,11 @@ impl Bug<Mlp<Q>> for DoublesBiasGrad {
 
 /// `∂W1 = (W2ᵀδ)·xᵀ`, without the ReLU mask.
 struct WeightGradNoMask;
-impl Bug<Mlp<Q>> for WeightGradNoMask {
+impl Bug<Mlp> for WeightGradNoMask {
     fn name(&self) -> &'static str {
         "∂W1 without the mask"
     }
-    fn vjp_params<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp_params<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         mlp_param_grads(m, x, dy, |p, _, g| {
             p[0] = g.outer(x).flatten();
             Ok(())
@@ -633,11 +633,11 @@ impl Bug<Mlp<Q>> for WeightGradNoMask {
 
 /// `∂W2 = h·δᵀ` (the outer product transposed; type-checks when hidden = out).
 struct WeightGradTransposed;
-impl Bug<Mlp<Q>> for WeightGradTransposed {
+impl Bug<Mlp> for WeightGradTransposed {
     fn name(&self) -> &'static str {
         "∂W2 transposed"
     }
-    fn vjp_params<S: Sc>(&self, m: &Mlp<Q>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    fn vjp_params<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         mlp_param_grads(m, x, dy, |p, hidden, _| {
             p[2] = hidden.outer(dy).flatten();
             Ok(())
@@ -650,7 +650,7 @@ impl Bug<Mlp<Q>> for WeightGradTransposed {
 
 /// `Y = X·Wᵀ + b` row by row.
 struct BatchedLinear {
-    layer: Linear<Q>,
+    layer: Linear,
     bug: BatchBug,
 }
 
@@ -769,7 +769,7 @@ fn assert_counterexample(
     }
 }
 
-fn params_case<B: Bug<Mlp<Q>>>(m: Mlp<Q>, bug: B) -> Box<CheckFailure> {
+fn params_case<B: Bug<Mlp>>(m: Mlp, bug: B) -> Box<CheckFailure> {
     let mu = mutant(m, bug);
     // Off every kink of both MLPs (x = (1, −1/2, 2) puts mlp333's first unit exactly on one).
     let x = q(&["1", "-1/3", "2"], &[3]);

@@ -6,14 +6,14 @@
 mod ops_common;
 
 use exactgrad::check::{adjoint, jacobian};
-use exactgrad::ops::{BatchMatMul, Conv1d, Conv2d, Guard, MaxPool2d, Op, Parametrized, WrtParams};
+use exactgrad::ops::{BatchMatMul, Conv1d, Conv2d, Guard, MaxPool2d, Op, WrtParams};
 use exactgrad::strategy::{any_q, tensor};
 use exactgrad::{Error, OpSpec, Result, Scalar, Tensor, Q};
 use ops_common::*;
 use proptest::prelude::*;
 
 /// A batched product: `A` `[batch, m, k]` and `B` `[k, n]` (shared) or `[batch, k, n]`.
-fn matmul_case() -> impl Strategy<Value = (BatchMatMul<Q>, Tensor<Q>)> {
+fn matmul_case() -> impl Strategy<Value = (BatchMatMul, Tensor<Q>)> {
     (
         1usize..=3,
         1usize..=3,
@@ -34,7 +34,7 @@ fn matmul_case() -> impl Strategy<Value = (BatchMatMul<Q>, Tensor<Q>)> {
 
 /// A conv2d with 1–2 channels in and out, kernels up to 3×3, stride 1–2, padding 0–1, and an
 /// input the padded kernel fits in.
-fn conv2d_case() -> impl Strategy<Value = (Conv2d<Q>, Tensor<Q>)> {
+fn conv2d_case() -> impl Strategy<Value = (Conv2d, Tensor<Q>)> {
     (
         (1usize..=2, 1usize..=2, 1usize..=3, 1usize..=3),
         (1usize..=2, 1usize..=2, 0usize..=1, 0usize..=1),
@@ -54,7 +54,7 @@ fn conv2d_case() -> impl Strategy<Value = (Conv2d<Q>, Tensor<Q>)> {
         })
 }
 
-fn conv1d_case() -> impl Strategy<Value = (Conv1d<Q>, Tensor<Q>)> {
+fn conv1d_case() -> impl Strategy<Value = (Conv1d, Tensor<Q>)> {
     (
         1usize..=2,
         1usize..=2,
@@ -177,9 +177,9 @@ fn ties_are_kinks_and_bad_shapes_are_errors() {
 
 // ---- planted wrong rules ---------------------------------------------------------------------
 
-planted!(MatMulNoTranspose(BatchMatMul<Q>), fn vjp(&op, x, dy) {
+planted!(MatMulNoTranspose(BatchMatMul), fn vjp(&op, x, dy) {
     // δ·B instead of δ·Bᵀ (only right for a symmetric B).
-    let b = S::lift_tensor(op.right());
+    let b = op.right().lifted::<S>();
     let s = dy.shape().to_vec();
     dy.clone().reshape(vec![s[0] * s[1], s[2]])?.matmul(&b)?.reshape(x.shape().to_vec())
 });
@@ -193,9 +193,9 @@ fn planted_matmul_without_transpose() {
     assert_counterexample(&c, VJP, &[0, 0, 1], "2", "3", "-1");
 }
 
-planted!(Conv1dStrideIgnored(Conv1d<Q>), fn vjp(&op, x, dy) {
+planted!(Conv1dStrideIgnored(Conv1d), fn vjp(&op, x, dy) {
     // The transposed convolution scattered with stride 1 whatever the forward stride was.
-    let w = S::lift_tensor(op.as_conv2d().weight());
+    let w = op.as_conv2d().weight().lifted::<S>();
     let k = w.len();
     let mut dx = vec![S::zero(); x.len()];
     for (t, d) in dy.data().iter().enumerate() {
@@ -217,10 +217,10 @@ fn planted_conv1d_stride_ignored_in_backward() {
     assert_counterexample(&c, VJP, &[0, 1], "3", "2", "1");
 }
 
-planted!(Conv2dFlipped(Conv2d<Q>), fn vjp(&op, x, dy) {
+planted!(Conv2dFlipped(Conv2d), fn vjp(&op, x, dy) {
     // The transposed convolution with the kernel flipped (mixing up convolution and
     // cross-correlation); one channel, stride 1, no padding.
-    let w = S::lift_tensor(op.weight());
+    let w = op.weight().lifted::<S>();
     let (kh, kw) = (w.shape()[2], w.shape()[3]);
     let (wd, ho, wo) = (x.shape()[2], dy.shape()[1], dy.shape()[2]);
     let mut dx = vec![S::zero(); x.len()];
@@ -255,7 +255,7 @@ fn planted_conv2d_kernel_flipped_in_backward() {
 
 /// Conv2d whose bias gradient reads one output position per channel instead of summing over all
 /// of them (the reduction over space forgotten).
-struct ConvBiasNotReduced(Conv2d<Q>);
+struct ConvBiasNotReduced(Conv2d);
 
 impl Op for ConvBiasNotReduced {
     fn name(&self) -> String {
@@ -281,7 +281,7 @@ impl<S: Scalar + exactgrad::Lift<Q>> OpSpec<S> for ConvBiasNotReduced {
     }
 }
 
-impl<S: Scalar + exactgrad::Lift<Q>> Parametrized<S> for ConvBiasNotReduced {
+impl<S: Scalar + exactgrad::Lift<Q>> OpSpec<S> for ConvBiasNotReduced {
     fn params(&self) -> Tensor<S> {
         self.0.params()
     }

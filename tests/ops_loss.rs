@@ -153,7 +153,7 @@ fn planted_mean_without_one_over_n() {
     assert_counterexample(&c, VJP, &[0], "1", "1/4", "3/4");
 }
 
-planted!(MseNoTwo(MseLoss<Q>), fn vjp(&op, x, dy) {
+planted!(MseNoTwo(MseLoss), fn vjp(&op, x, dy) {
     // d/dx (x − t)² taken as (x − t): the factor 2 lost.
     let half = S::one().checked_div(&S::from_i64(2)).unwrap();
     Ok(op.vjp(x, dy)?.scale(&half))
@@ -167,10 +167,10 @@ fn planted_mse_without_factor_two() {
     assert_counterexample(&c, VJP, &[0], "1", "2", "-1");
 }
 
-planted!(L1Residual(L1Loss<Q>), fn vjp(&op, x, dy) {
+planted!(L1Residual(L1Loss), fn vjp(&op, x, dy) {
     // The residual itself used where its sign belongs (the MSE rule pasted into L1).
     let n = S::from_i64(x.len() as i64);
-    let r = x.sub(&S::lift_tensor(op.target()))?;
+    let r = x.sub(&op.target().lifted::<S>())?;
     Ok(r.scale(&dy.data()[0].checked_div(&n).unwrap()))
 });
 
@@ -183,10 +183,10 @@ fn planted_l1_residual_instead_of_sign() {
     assert_counterexample(&c, VJP, &[1], "-1", "-1/2", "-1/2");
 }
 
-planted!(HuberUnclipped(HuberLoss<Q>), fn vjp(&op, x, dy) {
+planted!(HuberUnclipped(HuberLoss), fn vjp(&op, x, dy) {
     // The quadratic piece's slope r used everywhere: the threshold ignored in the backward pass.
     let n = S::from_i64(x.len() as i64);
-    let r = x.sub(&S::lift_tensor(op.target()))?;
+    let r = x.sub(&op.target().lifted::<S>())?;
     Ok(r.scale(&dy.data()[0].checked_div(&n).unwrap()))
 });
 

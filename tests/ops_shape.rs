@@ -6,8 +6,8 @@ mod ops_common;
 
 use exactgrad::check::jacobian;
 use exactgrad::ops::{
-    BroadcastAdd, Concat, Conv2d, Flatten, LeakyRelu, Linear, Parametrized, Relu, Reshape,
-    Residual, Slice, Transpose, WrtParams,
+    BroadcastAdd, Concat, Conv2d, Flatten, LeakyRelu, Linear, Relu, Reshape, Residual, Slice,
+    Transpose, WrtParams,
 };
 use exactgrad::strategy::{any_q, linear, small_q, tensor};
 use exactgrad::{Compose, Error, OpSpec, Tensor, Q};
@@ -56,7 +56,7 @@ fn slice_case() -> impl Strategy<Value = (Slice, Tensor<Q>)> {
 }
 
 /// An input and a bias of a trailing sub-shape, some axes of which are 1 (repeated).
-fn broadcast_case() -> impl Strategy<Value = (BroadcastAdd<Q>, Tensor<Q>)> {
+fn broadcast_case() -> impl Strategy<Value = (BroadcastAdd, Tensor<Q>)> {
     shape().prop_flat_map(|s| {
         let r = s.len();
         (
@@ -284,7 +284,7 @@ fn planted_slice_gradient_misplaced() {
 
 /// BroadcastAdd whose bias gradient overwrites instead of accumulating: each broadcast copy
 /// replaces the previous one, so only the last row of δ survives.
-struct BiasOverwrite(BroadcastAdd<Q>);
+struct BiasOverwrite(BroadcastAdd);
 
 impl exactgrad::Op for BiasOverwrite {
     fn name(&self) -> String {
@@ -307,7 +307,7 @@ impl<S: exactgrad::Scalar + exactgrad::Lift<Q>> OpSpec<S> for BiasOverwrite {
     }
 }
 
-impl<S: exactgrad::Scalar + exactgrad::Lift<Q>> Parametrized<S> for BiasOverwrite {
+impl<S: exactgrad::Scalar + exactgrad::Lift<Q>> OpSpec<S> for BiasOverwrite {
     fn params(&self) -> Tensor<S> {
         self.0.params()
     }
@@ -338,7 +338,7 @@ fn planted_broadcast_bias_gradient_overwritten() {
     assert_counterexample(&c, VJP, &[0], "4", "5", "-1");
 }
 
-planted!(ResidualNoSkip(Residual<LeakyRelu<Q>>), fn vjp(&op, x, dy) {
+planted!(ResidualNoSkip(Residual<LeakyRelu>), fn vjp(&op, x, dy) {
     // The skip path's gradient dropped: only the inner block's VJP returned.
     op.inner().vjp(x, dy)
 });

@@ -3,9 +3,9 @@
 //! `grad_W1_mse … grad_x_mse`.
 
 use exactgrad::check::{self, probe};
-use exactgrad::ops::{Add, DeepMlp, Guard, Mlp, MlpMse, Op, OpSpec, Parametrized, WrtParams};
+use exactgrad::ops::{Add, DeepMlp, Guard, Mlp, MlpMse, Op, OpSpec, WrtParams};
 use exactgrad::strategy::{any_mlp_case, any_q, linear, mlp_case, small_q, tensor};
-use exactgrad::{Counterexample, Error, Lift, Scalar, Tensor, Q};
+use exactgrad::{Counterexample, Error, Scalar, Tensor, Q};
 use proptest::prelude::*;
 
 fn q(n: i64, d: i64) -> Q {
@@ -17,7 +17,7 @@ fn vec_q(values: &[i64]) -> Tensor<Q> {
 }
 
 /// An MLP case plus a target of the output's shape.
-fn mse_case(max: usize) -> impl Strategy<Value = (MlpMse<Mlp<Q>, Q>, Tensor<Q>)> {
+fn mse_case(max: usize) -> impl Strategy<Value = (MlpMse<Mlp>, Tensor<Q>)> {
     any_mlp_case(max).prop_flat_map(|(mlp, x, _)| {
         let (n, _, m) = mlp.dims();
         tensor(vec![m], any_q()).prop_map(move |t| {
@@ -30,7 +30,7 @@ fn mse_case(max: usize) -> impl Strategy<Value = (MlpMse<Mlp<Q>, Q>, Tensor<Q>)>
 }
 
 /// Splits a flattened `W1, b1, W2, b2` vector into its four parts.
-fn split(mlp: &Mlp<Q>, flat: &Tensor<Q>) -> [Tensor<Q>; 4] {
+fn split(mlp: &Mlp, flat: &Tensor<Q>) -> [Tensor<Q>; 4] {
     let (n, h, m) = mlp.dims();
     let mut rest = flat.data();
     let mut take = |shape: Vec<usize>| {
@@ -129,7 +129,7 @@ proptest! {
 }
 
 /// `1 → 2 → 1` with `z1 = (1, −1)`: unit 1 is inactive, target 0, so `L = 1`, `g = 2`.
-fn small_loss() -> MlpMse<Mlp<Q>, Q> {
+fn small_loss() -> MlpMse<Mlp> {
     let mlp = Mlp::new(
         Tensor::from_rows(vec![vec![q(1, 1)], vec![q(-1, 1)]]).unwrap(),
         vec_q(&[0, 0]),
@@ -167,7 +167,7 @@ fn the_closed_forms_on_a_worked_example() {
 }
 
 /// A planted bug, the classic one: `∂L/∂W1` and `∂L/∂b1` forget the ReLU mask.
-struct UnmaskedHiddenGradient(MlpMse<Mlp<Q>, Q>);
+struct UnmaskedHiddenGradient(MlpMse<Mlp>);
 
 impl Op for UnmaskedHiddenGradient {
     fn name(&self) -> String {
@@ -178,7 +178,7 @@ impl Op for UnmaskedHiddenGradient {
     }
 }
 
-impl<S: Scalar + Lift<Q>> OpSpec<S> for UnmaskedHiddenGradient {
+impl<S: Scalar> OpSpec<S> for UnmaskedHiddenGradient {
     fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
         self.0.forward(x)
     }
@@ -193,7 +193,7 @@ impl<S: Scalar + Lift<Q>> OpSpec<S> for UnmaskedHiddenGradient {
     }
 }
 
-impl<S: Scalar + Lift<Q>> Parametrized<S> for UnmaskedHiddenGradient {
+impl<S: Scalar> OpSpec<S> for UnmaskedHiddenGradient {
     fn params(&self) -> Tensor<S> {
         self.0.params()
     }
@@ -206,7 +206,7 @@ impl<S: Scalar + Lift<Q>> Parametrized<S> for UnmaskedHiddenGradient {
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
         let right = self.0.gradients(x)?;
         let mlp = self.0.net();
-        let w2 = S::lift_tensor(mlp.layer2().weight());
+        let w2 = mlp.layer2().weight().lifted::<S>();
         let unmasked = w2.transpose_mat_vec_mul(&right.b2)?.scale(&dy.data()[0]);
         let parts = [
             unmasked.outer(x),

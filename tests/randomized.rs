@@ -3,9 +3,9 @@
 //! exact counterexample naming the rule and the coordinate.
 
 use exactgrad::check::{randomized_adjoint, randomized_jacobian, randomized_params};
-use exactgrad::ops::{Guard, Mlp, Op, OpSpec, Parametrized, WrtParams};
+use exactgrad::ops::{Guard, Mlp, Op, OpSpec, WrtParams};
 use exactgrad::strategy::{any_mlp_case, mlp_case, sample, small_q};
-use exactgrad::{parse_q, Counterexample, Error, Lift, Ring, Scalar, Tensor, Q};
+use exactgrad::{parse_q, Counterexample, Error, Ring, Scalar, Tensor, Q};
 use proptest::prelude::*;
 
 /// Which rule gets the planted bug: entry `at` of its output gains `tangent[0]/10¹²` (linear in
@@ -19,7 +19,7 @@ enum Bug {
 }
 
 struct Planted<'a> {
-    mlp: &'a Mlp<Q>,
+    mlp: &'a Mlp,
     bug: Bug,
     at: usize,
 }
@@ -50,7 +50,7 @@ impl Op for Planted<'_> {
     }
 }
 
-impl<S: Scalar + Lift<Q>> OpSpec<S> for Planted<'_> {
+impl<S: Scalar> OpSpec<S> for Planted<'_> {
     fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
         self.mlp.forward(x)
     }
@@ -65,7 +65,7 @@ impl<S: Scalar + Lift<Q>> OpSpec<S> for Planted<'_> {
     }
 }
 
-impl<S: Scalar + Lift<Q>> Parametrized<S> for Planted<'_> {
+impl<S: Scalar> OpSpec<S> for Planted<'_> {
     fn params(&self) -> Tensor<S> {
         self.mlp.params()
     }
@@ -97,7 +97,7 @@ fn violated(r: exactgrad::Result<impl std::fmt::Debug>) -> Counterexample {
     }
 }
 
-fn case() -> (Mlp<Q>, Tensor<Q>) {
+fn case() -> (Mlp, Tensor<Q>) {
     let (mlp, x, _) = sample(mlp_case(5, 6, 3, small_q()), 7);
     (mlp, x)
 }

@@ -7,7 +7,7 @@ use exactgrad::check::{self, gradgrad, hessian_symmetry, probe};
 use exactgrad::ops::{Elementwise, Linear, MlpMse, Op, OpSpec, ScalarFn};
 use exactgrad::strategy::{linear, mlp_case, small_q, tensor};
 use exactgrad::tape::{Graph, Layer};
-use exactgrad::{Compose, Counterexample, Error, Lift, Scalar, Tensor, Q};
+use exactgrad::{Compose, Counterexample, Error, Scalar, Tensor, Q};
 use proptest::prelude::*;
 
 fn q(n: i64, d: i64) -> Q {
@@ -76,18 +76,18 @@ impl Op for StaleProduct {
     }
 }
 
-impl<S: Scalar + Lift<Q>> OpSpec<S> for StaleProduct {
+impl<S: Scalar> OpSpec<S> for StaleProduct {
     fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
         Ok(Tensor::from_vec(vec![x.data()[0].mul_ref(&x.data()[1])]))
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
-        let saved = S::lift(&self.saved);
+        let saved = S::from_q(&self.saved);
         Ok(Tensor::from_vec(vec![
             x.data()[1].mul_ref(&dx.data()[0]) + saved.mul_ref(&dx.data()[1]),
         ]))
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
-        let saved = S::lift(&self.saved);
+        let saved = S::from_q(&self.saved);
         Ok(Tensor::from_vec(vec![
             x.data()[1].mul_ref(&dy.data()[0]),
             saved.mul_ref(&dy.data()[0]),

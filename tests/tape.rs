@@ -3,7 +3,7 @@
 //! of accumulating is caught with its exact counterexample.
 
 use exactgrad::check::{self, probe};
-use exactgrad::ops::{Linear, Mlp, Op, OpSpec, Parametrized, WrtParams};
+use exactgrad::ops::{Linear, Mlp, Op, OpSpec, WrtParams};
 use exactgrad::strategy::{linear, small_q, tensor};
 use exactgrad::tape::{Accumulate, Graph, Layer, NodeId};
 use exactgrad::{Counterexample, Error, Ring, Tensor, Q};
@@ -17,7 +17,7 @@ fn vec_q(values: &[i64]) -> Tensor<Q> {
     Tensor::from_vec(values.iter().map(|&v| q(v, 1)).collect())
 }
 
-fn scalar_layer(w: i64, b: i64) -> Layer<Q> {
+fn scalar_layer(w: i64, b: i64) -> Layer {
     Layer::Linear(
         Linear::new(Tensor::from_rows(vec![vec![q(w, 1)]]).unwrap(), vec_q(&[b])).unwrap(),
     )
@@ -26,7 +26,7 @@ fn scalar_layer(w: i64, b: i64) -> Layer<Q> {
 /// The planted bug: the last contribution overwrites the earlier ones.
 struct Overwrite;
 
-impl<S: Ring> Accumulate<S> for Overwrite {
+impl<S: Scalar> Accumulate<S> for Overwrite {
     fn accumulate(
         &self,
         slot: &mut Option<Tensor<S>>,
@@ -38,7 +38,7 @@ impl<S: Ring> Accumulate<S> for Overwrite {
 }
 
 /// `y = relu(2x) + x`: `x` feeds both the linear layer and the residual add.
-fn residual() -> Graph<Layer<Q>> {
+fn residual() -> Graph<Layer> {
     let mut g = Graph::new(vec![1]);
     let x = g.input();
     let w = g.op(scalar_layer(2, 0));
@@ -50,7 +50,7 @@ fn residual() -> Graph<Layer<Q>> {
 }
 
 /// `y = L(relu(L(x)))` with one `L = (w 2, b 1)` applied twice.
-fn shared() -> Graph<Layer<Q>> {
+fn shared() -> Graph<Layer> {
     let mut g = Graph::new(vec![1]);
     let l = g.op(scalar_layer(2, 1));
     let relu = g.op(Layer::Relu);
@@ -107,7 +107,7 @@ fn overwriting_at_a_residual_connection_is_caught_with_its_counterexample() {
 #[test]
 fn a_value_added_to_or_multiplied_by_itself() {
     // x + x: the same node twice in one Add; x ⊙ x: twice in one Mul.
-    let mut g: Graph<Layer<Q>> = Graph::new(vec![2]);
+    let mut g: Graph<Layer> = Graph::new(vec![2]);
     let x = g.input();
     g.add(x, x).unwrap();
     let point = Tensor::from_vec(vec![q(3, 2), q(-1, 3)]);
@@ -123,7 +123,7 @@ fn a_value_added_to_or_multiplied_by_itself() {
     };
     assert_eq!((ce.rule, ce.reference), ("1".into(), "2".into()));
 
-    let mut g: Graph<Layer<Q>> = Graph::new(vec![2]);
+    let mut g: Graph<Layer> = Graph::new(vec![2]);
     let x = g.input();
     g.mul(x, x).unwrap();
     let proof = check::jacobian(&g, &point, &dy, &dy).unwrap();
@@ -214,14 +214,14 @@ fn a_chain_graph_is_the_composed_mlp() {
     );
     assert_eq!(g.depth(), mlp.depth());
     let theta: Tensor<Q> = g.params();
-    assert_eq!(theta, Parametrized::<Q>::params(&mlp));
+    assert_eq!(theta::<Q>::params(&mlp));
     assert_eq!(g.vjp_params(&x, &dy), mlp.vjp_params(&x, &dy));
 }
 
 #[test]
 fn kinks_are_named_by_node_and_dead_branches_do_not_count() {
     // y = relu(x) + x at x = 0: the ReLU of node 1 is on its kink.
-    let mut g: Graph<Layer<Q>> = Graph::new(vec![1]);
+    let mut g: Graph<Layer> = Graph::new(vec![1]);
     let relu = g.op(Layer::Relu);
     let x = g.input();
     let h = g.apply(relu, x).unwrap();
@@ -254,7 +254,7 @@ fn kinks_are_named_by_node_and_dead_branches_do_not_count() {
 
 #[test]
 fn malformed_graphs_are_typed_errors() {
-    let mut g: Graph<Layer<Q>> = Graph::new(vec![2]);
+    let mut g: Graph<Layer> = Graph::new(vec![2]);
     let l = g.op(scalar_layer(1, 0));
     assert_eq!(
         g.apply(l, g.input()),
@@ -269,7 +269,7 @@ fn malformed_graphs_are_typed_errors() {
         g.apply(exactgrad::tape::OpId(9), g.input()),
         Err(Error::Malformed(_))
     ));
-    let mut g: Graph<Layer<Q>> = Graph::new(vec![1]);
+    let mut g: Graph<Layer> = Graph::new(vec![1]);
     let w = g.op(Layer::Linear(
         Linear::new(
             Tensor::from_rows(vec![vec![q(1, 1)], vec![q(1, 1)]]).unwrap(),
@@ -313,7 +313,7 @@ fn spec() -> impl Strategy<Value = Spec> {
 
 /// A random DAG of width `n` with 1–3 square linear ops (reused at random: shared weights) and
 /// 1–6 nodes whose arguments are random earlier nodes (fan-out), plus a point and a cotangent.
-fn dag_case() -> impl Strategy<Value = (Graph<Layer<Q>>, Tensor<Q>, Tensor<Q>)> {
+fn dag_case() -> impl Strategy<Value = (Graph<Layer>, Tensor<Q>, Tensor<Q>)> {
     (1..=3usize)
         .prop_flat_map(|n| {
             (

@@ -60,7 +60,7 @@ fn draw(rng: &mut ChaCha8Rng, kind: Weights, fan_in: usize, count: usize) -> Vec
 }
 
 /// The network and input of one benchmark case (deterministic), with no hidden unit on a kink.
-pub fn case((n, h, m): (usize, usize, usize), kind: Weights) -> (Mlp<Q>, Tensor<Q>) {
+pub fn case((n, h, m): (usize, usize, usize), kind: Weights) -> (Mlp, Tensor<Q>) {
     let seed =
         (n * 1_000_003 + h * 1009 + m) as u64 ^ if kind == Weights::ExactF64 { 0xb } else { 0xa };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -5,7 +5,7 @@ use super::theorem::{against_closed_form, ClosedFormProof};
 use super::{kink_radius, prepare, violation, AdjointProof, FDerivProof, KinkRadius};
 use crate::error::Result;
 use crate::ops::{DeepMlp, Op, OpSpec};
-use crate::scalar::{Jet, Lift, Scalar};
+use crate::scalar::{Jet, Scalar};
 use crate::tensor::Tensor;
 
 /// Every value of the deep theorem at one point.
@@ -42,14 +42,13 @@ pub struct DeepTheoremReport<S> {
 }
 
 /// The deep theorem for the network's own composed rules.
-pub fn deep_mlp_theorem<P, S>(
-    net: &DeepMlp<P>,
+pub fn deep_mlp_theorem<S>(
+    net: &DeepMlp,
     x: &Tensor<S>,
     dy: &Tensor<S>,
 ) -> Result<DeepTheoremReport<S>>
 where
-    P: Clone + 'static,
-    S: Scalar + Lift<P>,
+    S: Scalar,
 {
     deep_mlp_theorem_with(net, net, x, dy)
 }
@@ -62,15 +61,14 @@ where
 /// binding stage and unit); `rule.vjp(x, δ) = derivᵀ·δ`; `deriv` = the Jacobian of
 /// `rule.forward` by forward mode; adjointness; and the fderiv check with the exact increment
 /// `f(x+h) − f(x) = deriv·h` in the kink-free box.
-pub fn deep_mlp_theorem_with<P, S, O>(
-    net: &DeepMlp<P>,
+pub fn deep_mlp_theorem_with<S, O>(
+    net: &DeepMlp,
     rule: &O,
     x: &Tensor<S>,
     dy: &Tensor<S>,
 ) -> Result<DeepTheoremReport<S>>
 where
-    P: Clone + 'static,
-    S: Scalar + Lift<P>,
+    S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     net.output_shape(x.shape())?;

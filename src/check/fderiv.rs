@@ -20,7 +20,7 @@ pub struct KinkRadius<S> {
     pub binding: Option<Guard<S>>,
 }
 
-impl<S: Ordered> KinkRadius<S> {
+impl<S: Scalar> KinkRadius<S> {
     /// Whether `‖h‖∞ ≤ ρ` (on the closed box the identity still holds, by continuity).
     pub fn contains(&self, h: &Tensor<S>) -> bool {
         self.radius
@@ -30,7 +30,7 @@ impl<S: Ordered> KinkRadius<S> {
 }
 
 /// `‖h‖∞`.
-fn inf_norm<S: Ordered>(h: &Tensor<S>) -> S {
+fn inf_norm<S: Scalar>(h: &Tensor<S>) -> S {
     h.data()
         .iter()
         .fold(S::zero(), |m, v| m.max_val(&v.abs_val()))

@@ -58,7 +58,7 @@ pub use crate::ops::no_kinks;
 
 use crate::error::{Counterexample, Error, Result};
 use crate::ops::OpSpec;
-use crate::scalar::{Ring, Scalar};
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// Checks the shapes of `x`, `dx` and `δ` against the op, and the no-kinks hypothesis; returns
@@ -96,7 +96,7 @@ fn expect_rule_shape<S>(value: &Tensor<S>, shape: &[usize], what: &str) -> Resul
 
 /// `Ok` if `rule == reference` entry by entry; otherwise the first differing coordinate as an
 /// exact counterexample.
-fn agree<S: Ring>(
+fn agree<S: Scalar>(
     check: &str,
     rule: &Tensor<S>,
     reference: &Tensor<S>,
@@ -121,7 +121,7 @@ fn agree<S: Ring>(
 }
 
 /// An [`Error::Violated`] for one differing value.
-fn violation<S: Ring>(
+fn violation<S: Scalar>(
     check: &str,
     coordinate: Vec<usize>,
     rule: &S,

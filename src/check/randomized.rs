@@ -31,7 +31,7 @@
 
 use super::{adjoint, agree, no_kinks, prepare, violation};
 use crate::error::{Error, Result};
-use crate::ops::{OpSpec, Parametrized};
+use crate::ops::{param_vector, OpSpec};
 use crate::scalar::{Dual, Scalar, Q};
 use crate::tensor::Tensor;
 use num_bigint::BigInt;
@@ -188,7 +188,7 @@ where
 }
 
 /// The JVP and VJP identities with respect to the input **and all parameters** at once: one
-/// dual-number pass of [`Parametrized::forward_with_params`] at `(x + ε·dx, θ + ε·dθ)` gives
+/// dual-number pass of [`OpSpec::forward_with_params`] at `(x + ε·dx, θ + ε·dθ)` gives
 /// `t = J_x·dx + J_θ·dθ`; then `jvp(x, dx) + jvp_params(x, dθ) = t` and
 /// `⟪vjp(x, δ), dx⟫ + ⟪vjp_params(x, δ), dθ⟫ = ⟪δ, t⟫`. Miss probability `< 2⁻⁶²` (module docs).
 ///
@@ -197,12 +197,12 @@ where
 pub fn randomized_params<S, O>(op: &O, x: &Tensor<S>, seed: u64) -> Result<RandomizedProof<S>>
 where
     S: ProbeScalar,
-    O: Parametrized<S> + Parametrized<Dual<S>>,
+    O: OpSpec<S> + OpSpec<Dual<S>>,
 {
     crate::scalar::kernels::with_pack_cache(|| {
         let out = op.output_shape(x.shape())?;
         no_kinks(op, x)?;
-        let theta = op.params();
+        let theta: Tensor<S> = param_vector(op);
         let mut probes = Probes::new(seed);
         let dx = probes.tensor::<S>(x.shape());
         let dtheta = probes.tensor::<S>(theta.shape());

@@ -7,12 +7,12 @@
 use super::{agree, expect_rule_shape, violation};
 use crate::error::{Error, Result};
 use crate::ops::OpSpec;
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `vjp(x, 0) = 0` and `jvp(x, 0) = 0`: a rule that adds a constant (a bias gradient added to
 /// the input gradient, say) fails here.
-pub fn zero_tangents<S: Ring, O: OpSpec<S> + ?Sized>(op: &O, x: &Tensor<S>) -> Result<()> {
+pub fn zero_tangents<S: Scalar, O: OpSpec<S> + ?Sized>(op: &O, x: &Tensor<S>) -> Result<()> {
     let out = op.output_shape(x.shape())?;
     let inputs = [("x", x.to_string())];
     let vjp = op.vjp(x, &Tensor::zeros(&out))?;
@@ -35,7 +35,7 @@ pub fn zero_tangents<S: Ring, O: OpSpec<S> + ?Sized>(op: &O, x: &Tensor<S>) -> R
 
 /// `jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)`: the rule is linear in the tangent.
 /// The left side is the rule's value, the right side the reference.
-pub fn linear_in_tangent<S: Ring, O: OpSpec<S> + ?Sized>(
+pub fn linear_in_tangent<S: Scalar, O: OpSpec<S> + ?Sized>(
     op: &O,
     x: &Tensor<S>,
     [dx1, dx2]: [&Tensor<S>; 2],
@@ -60,7 +60,7 @@ pub fn linear_in_tangent<S: Ring, O: OpSpec<S> + ?Sized>(
 }
 
 /// `vjp(x, a·δ₁ + b·δ₂) = a·vjp(x, δ₁) + b·vjp(x, δ₂)`: the rule is linear in the cotangent.
-pub fn linear_in_cotangent<S: Ring, O: OpSpec<S> + ?Sized>(
+pub fn linear_in_cotangent<S: Scalar, O: OpSpec<S> + ?Sized>(
     op: &O,
     x: &Tensor<S>,
     [dy1, dy2]: [&Tensor<S>; 2],
@@ -86,7 +86,7 @@ pub fn linear_in_cotangent<S: Ring, O: OpSpec<S> + ?Sized>(
 
 /// Running `forward`, `jvp` and `vjp` twice gives identical values (no hidden state, no
 /// randomness). The second run is the "rule", the first the "reference".
-pub fn deterministic<S: Ring, O: OpSpec<S> + ?Sized>(
+pub fn deterministic<S: Scalar, O: OpSpec<S> + ?Sized>(
     op: &O,
     x: &Tensor<S>,
     dx: &Tensor<S>,
@@ -126,7 +126,7 @@ pub fn batched_equals_looped<S, B, O>(
     dy: &Tensor<S>,
 ) -> Result<()>
 where
-    S: Ring,
+    S: Scalar,
     B: OpSpec<S> + ?Sized,
     O: OpSpec<S> + ?Sized,
 {

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::ops::{Mlp, Op, OpSpec};
-use crate::scalar::{Jet, Lift, Scalar};
+use crate::scalar::{Jet, Scalar};
 use crate::tensor::Tensor;
 
 /// Every value of the theorem at one point, in the order a reader follows the derivation.
@@ -50,25 +50,23 @@ pub struct TheoremReport<S> {
 /// `backward(x, δ) = mlpDeriv(x)ᵀ·δ`, with `mlpDeriv` equal to the dual-number Jacobian and
 /// satisfying the exact increment identity `f(x+h) − f(x) = mlpDeriv(x)·h` in the kink-free box,
 /// and the rules adjoint — all exact.
-pub fn mlp_theorem<P, S>(mlp: &Mlp<P>, x: &Tensor<S>, dy: &Tensor<S>) -> Result<TheoremReport<S>>
+pub fn mlp_theorem<S>(mlp: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<TheoremReport<S>>
 where
-    P: Clone + 'static,
-    S: Scalar + Lift<P>,
+    S: Scalar,
 {
-    mlp_theorem_with(mlp, &mlp.as_op(), x, dy)
+    mlp_theorem_with(mlp, mlp.as_op(), x, dy)
 }
 
 /// The theorem with another implementation `rule` of the same network (for example one with a
 /// planted bug); the closed form still comes from `mlp`.
-pub fn mlp_theorem_with<P, S, O>(
-    mlp: &Mlp<P>,
+pub fn mlp_theorem_with<S, O>(
+    mlp: &Mlp,
     rule: &O,
     x: &Tensor<S>,
     dy: &Tensor<S>,
 ) -> Result<TheoremReport<S>>
 where
-    P: Clone + 'static,
-    S: Scalar + Lift<P>,
+    S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
     mlp.output_shape(x.shape())?;

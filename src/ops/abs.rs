@@ -3,7 +3,7 @@
 use super::coordinate_guards::coordinate_guards;
 use super::{Guard, Op, OpSpec};
 use crate::error::Result;
-use crate::scalar::Ordered;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 pub struct Abs;
 
 /// `sign(x)` as ±1 (0 only at the kink, which the checks refuse).
-fn signs<S: Ordered>(x: &Tensor<S>) -> Tensor<S> {
+fn signs<S: Scalar>(x: &Tensor<S>) -> Tensor<S> {
     x.map(|v| match v.sign() {
         Ordering::Greater => S::one(),
         Ordering::Less => S::one().neg_ref(),
@@ -32,9 +32,9 @@ impl Op for Abs {
     }
 }
 
-impl<S: Ordered> OpSpec<S> for Abs {
+impl<S: Scalar> OpSpec<S> for Abs {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(x.map(Ordered::abs_val))
+        Ok(x.map(S::abs_val))
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         signs(x).hadamard(dx)

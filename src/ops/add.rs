@@ -1,20 +1,20 @@
 //! Adding a constant tensor (a bias), elementwise.
 
-use super::{Op, OpSpec, Parametrized};
+use super::{Op, OpSpec, Param};
 use crate::error::Result;
-use crate::scalar::{Lift, Ring};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `f(x) = x + c` for a constant `c` of the input's shape. Both rules pass the tangent through;
 /// with respect to `c` the gradient is `δ`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Add<P> {
-    c: Tensor<P>,
+pub struct Add {
+    c: Tensor<Q>,
 }
 
-impl<P> Add<P> {
+impl Add {
     /// `x ↦ x + c`.
-    pub fn new(c: Tensor<P>) -> Self {
+    pub fn new(c: Tensor<Q>) -> Self {
         Add { c }
     }
 
@@ -24,7 +24,7 @@ impl<P> Add<P> {
     }
 }
 
-impl<P> Op for Add<P> {
+impl Op for Add {
     fn name(&self) -> String {
         format!("Add{:?}", self.c.shape())
     }
@@ -34,11 +34,14 @@ impl<P> Op for Add<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![Param::new(self, "constant", &self.c)]
+    }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Add<P> {
+impl<S: Scalar> OpSpec<S> for Add {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        x.add(&S::lift_tensor(&self.c))
+        x.add(&self.c.lifted::<S>())
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         self.out_shape(x.shape())?;
@@ -49,12 +52,6 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Add<P> {
         self.out_shape(x.shape())?;
         dy.expect_shape(x.shape(), "Add vjp: δ")?;
         Ok(dy.clone())
-    }
-}
-
-impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for Add<P> {
-    fn params(&self) -> Tensor<S> {
-        self.c.lift::<S>().flatten()
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         x.add(&params.clone().reshape(self.c.shape().to_vec())?)

@@ -1,8 +1,8 @@
 //! Matrix product with a batch dimension, the right factor stored as a parameter.
 
-use super::{Op, OpSpec, Parametrized};
+use super::{Op, OpSpec, Param};
 use crate::error::{Error, Result};
-use crate::scalar::{Lift, Ring};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `f(A)[t] = A[t]·B[t]` for an input `A` of shape `[batch, m, k]` and a stored right factor `B`
@@ -14,8 +14,8 @@ use crate::tensor::Tensor;
 /// `jvp = dA[t]·B[t]`, `vjp = δ[t]·B[t]ᵀ`; w.r.t. `B`: `A[t]ᵀ·δ[t]` (summed over `t` when `B`
 /// is shared).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BatchMatMul<P> {
-    b: Tensor<P>,
+pub struct BatchMatMul {
+    b: Tensor<Q>,
 }
 
 /// The sizes of one product: `batch, m, k, n`, and whether `B` is shared.
@@ -28,10 +28,10 @@ struct Dims {
     shared: bool,
 }
 
-impl<P> BatchMatMul<P> {
+impl BatchMatMul {
     /// The product with right factor `b` (`[k, n]` or `[batch, k, n]`); [`Error::ShapeMismatch`]
     /// for any other rank.
-    pub fn new(b: Tensor<P>) -> Result<Self> {
+    pub fn new(b: Tensor<Q>) -> Result<Self> {
         match b.shape().len() {
             2 | 3 => Ok(BatchMatMul { b }),
             _ => Err(Error::ShapeMismatch {
@@ -43,7 +43,7 @@ impl<P> BatchMatMul<P> {
     }
 
     /// The right factor `B`.
-    pub fn right(&self) -> &Tensor<P> {
+    pub fn right(&self) -> &Tensor<Q> {
         &self.b
     }
 
@@ -74,7 +74,7 @@ impl<P> BatchMatMul<P> {
 }
 
 /// `out[t] = a[t]·b[t]` on raw row-major data.
-fn product<S: Ring>(d: Dims, a: &[S], b: &[S]) -> Vec<S> {
+fn product<S: Scalar>(d: Dims, a: &[S], b: &[S]) -> Vec<S> {
     let mut out = Vec::with_capacity(d.batch * d.m * d.n);
     for t in 0..d.batch {
         let bt = if d.shared { 0 } else { t * d.k * d.n };
@@ -90,7 +90,7 @@ fn product<S: Ring>(d: Dims, a: &[S], b: &[S]) -> Vec<S> {
     out
 }
 
-impl<P> Op for BatchMatMul<P> {
+impl Op for BatchMatMul {
     fn name(&self) -> String {
         format!("BatchMatMul(B{:?})", self.b.shape())
     }
@@ -101,24 +101,28 @@ impl<P> Op for BatchMatMul<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![Param::new(self, "right", &self.b)]
+    }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for BatchMatMul<P> {
+/// Parameters: `B`, flattened row-major.
+impl<S: Scalar> OpSpec<S> for BatchMatMul {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let d = self.dims(x.shape())?;
-        let b = S::lift_tensor(&self.b);
+        let b = self.b.lifted::<S>();
         Tensor::new(vec![d.batch, d.m, d.n], product(d, x.data(), b.data()))
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         let d = self.dims(x.shape())?;
         dx.expect_shape(x.shape(), "BatchMatMul jvp: dA")?;
-        let b = S::lift_tensor(&self.b);
+        let b = self.b.lifted::<S>();
         Tensor::new(vec![d.batch, d.m, d.n], product(d, dx.data(), b.data()))
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let d = self.dims(x.shape())?;
         dy.expect_shape(&[d.batch, d.m, d.n], "BatchMatMul vjp: δ")?;
-        let b = S::lift_tensor(&self.b);
+        let b = self.b.lifted::<S>();
         let (b, dy) = (b.data(), dy.data());
         let mut out = Vec::with_capacity(x.len());
         for t in 0..d.batch {
@@ -133,13 +137,6 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for BatchMatMul<P> {
             }
         }
         Tensor::new(x.shape().to_vec(), out)
-    }
-}
-
-/// Parameters: `B`, flattened row-major.
-impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for BatchMatMul<P> {
-    fn params(&self) -> Tensor<S> {
-        S::lift_tensor(&self.b).flatten()
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         let d = self.dims(x.shape())?;

@@ -1,9 +1,9 @@
 //! Adding a bias that is broadcast to the input's shape (NumPy rules).
 
 use super::gather::{gather, indices, offset_of, scatter_add, strides};
-use super::{Op, OpSpec, Parametrized};
+use super::{param_vector, Op, OpSpec, Param};
 use crate::error::{Error, Result};
-use crate::scalar::{Lift, Ring};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `f(x) = x + broadcast(b)`: `b`'s shape is aligned with the input's trailing axes, and each of
@@ -11,18 +11,18 @@ use crate::tensor::Tensor;
 /// `b` (the parameters, flattened row-major): `jvp = broadcast(db)`, `vjp` sums `δ` over the
 /// broadcast axes — the accumulation a framework must not replace by an overwrite.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BroadcastAdd<P> {
-    b: Tensor<P>,
+pub struct BroadcastAdd {
+    b: Tensor<Q>,
 }
 
-impl<P> BroadcastAdd<P> {
+impl BroadcastAdd {
     /// `x ↦ x + broadcast(b)`.
-    pub fn new(b: Tensor<P>) -> Self {
+    pub fn new(b: Tensor<Q>) -> Self {
         BroadcastAdd { b }
     }
 
     /// The bias.
-    pub fn bias(&self) -> &Tensor<P> {
+    pub fn bias(&self) -> &Tensor<Q> {
         &self.b
     }
 
@@ -52,7 +52,7 @@ impl<P> BroadcastAdd<P> {
     }
 }
 
-impl<P> Op for BroadcastAdd<P> {
+impl Op for BroadcastAdd {
     fn name(&self) -> String {
         format!("BroadcastAdd{:?}", self.b.shape())
     }
@@ -63,11 +63,14 @@ impl<P> Op for BroadcastAdd<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![Param::new(self, "bias", &self.b)]
+    }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for BroadcastAdd<P> {
+impl<S: Scalar> OpSpec<S> for BroadcastAdd {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        self.forward_with_params(&self.params(), x)
+        self.forward_with_params(&param_vector::<S, _>(self), x)
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         self.source(x.shape())?;
@@ -78,12 +81,6 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for BroadcastAdd<P> {
         self.source(x.shape())?;
         dy.expect_shape(x.shape(), "BroadcastAdd vjp: δ")?;
         Ok(dy.clone())
-    }
-}
-
-impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for BroadcastAdd<P> {
-    fn params(&self) -> Tensor<S> {
-        S::lift_tensor(&self.b).flatten()
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         let src = self.source(x.shape())?;

@@ -1,11 +1,11 @@
 //! Clamping to an interval `[lo, hi]` with rational bounds; hardtanh is `[-1, 1]`.
 
-use super::{Guard, Op, OpSpec, Parametrized};
+use super::{Guard, Op, OpSpec, Param};
 use crate::error::{Error, Result};
-use crate::scalar::{Lift, Ordered};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
+use num_traits::One;
 use std::cmp::Ordering;
-use std::fmt::Display;
 
 /// `f(x)ᵢ = min(max(xᵢ, lo), hi)`: the identity inside the interval, constant outside.
 ///
@@ -13,38 +13,39 @@ use std::fmt::Display;
 /// coordinate, in that order. The bounds are parameters: `∂f/∂lo = [xᵢ < lo]`,
 /// `∂f/∂hi = [xᵢ > hi]` (flattened as `[lo, hi]`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Clamp<P> {
-    lo: P,
-    hi: P,
+pub struct Clamp {
+    /// `[lo, hi]`, the op's one parameter tensor.
+    bounds: Tensor<Q>,
 }
 
-impl<P: Ordered> Clamp<P> {
+impl Clamp {
     /// Clamping to `[lo, hi]`; [`Error::Malformed`] unless `lo < hi`.
-    pub fn new(lo: P, hi: P) -> Result<Self> {
-        if lo.sub_ref(&hi).sign() != Ordering::Less {
+    pub fn new(lo: Q, hi: Q) -> Result<Self> {
+        if lo >= hi {
             return Err(Error::Malformed(format!(
                 "Clamp needs lo < hi, got lo = {lo}, hi = {hi}"
             )));
         }
-        Ok(Clamp { lo, hi })
+        Ok(Clamp {
+            bounds: Tensor::from_vec(vec![lo, hi]),
+        })
     }
 
     /// Hardtanh: clamping to `[-1, 1]`.
     pub fn hardtanh() -> Self {
         Clamp {
-            lo: P::one().neg_ref(),
-            hi: P::one(),
+            bounds: Tensor::from_vec(vec![-Q::one(), Q::one()]),
         }
     }
 
     /// The bounds `(lo, hi)`.
-    pub fn bounds(&self) -> (&P, &P) {
-        (&self.lo, &self.hi)
+    pub fn bounds(&self) -> (&Q, &Q) {
+        (&self.bounds.data()[0], &self.bounds.data()[1])
     }
 }
 
 /// Which piece a value is on: below, inside or above the interval.
-fn piece<S: Ordered>(v: &S, lo: &S, hi: &S) -> Ordering {
+fn piece<S: Scalar>(v: &S, lo: &S, hi: &S) -> Ordering {
     if v.sub_ref(lo).sign() == Ordering::Less {
         Ordering::Less
     } else if v.sub_ref(hi).sign() == Ordering::Greater {
@@ -54,7 +55,7 @@ fn piece<S: Ordered>(v: &S, lo: &S, hi: &S) -> Ordering {
     }
 }
 
-fn apply<S: Ordered>(x: &Tensor<S>, lo: &S, hi: &S) -> Tensor<S> {
+fn apply<S: Scalar>(x: &Tensor<S>, lo: &S, hi: &S) -> Tensor<S> {
     x.map(|v| match piece(v, lo, hi) {
         Ordering::Less => lo.clone(),
         Ordering::Greater => hi.clone(),
@@ -63,7 +64,7 @@ fn apply<S: Ordered>(x: &Tensor<S>, lo: &S, hi: &S) -> Tensor<S> {
 }
 
 /// 1 on the pieces where `x` lies on the `side` of the interval (`Equal` = inside), else 0.
-fn indicator<S: Ordered>(x: &Tensor<S>, lo: &S, hi: &S, side: Ordering) -> Tensor<S> {
+fn indicator<S: Scalar>(x: &Tensor<S>, lo: &S, hi: &S, side: Ordering) -> Tensor<S> {
     x.map(|v| {
         if piece(v, lo, hi) == side {
             S::one()
@@ -73,9 +74,10 @@ fn indicator<S: Ordered>(x: &Tensor<S>, lo: &S, hi: &S, side: Ordering) -> Tenso
     })
 }
 
-impl<P: Display> Op for Clamp<P> {
+impl Op for Clamp {
     fn name(&self) -> String {
-        format!("Clamp[{}, {}]", self.lo, self.hi)
+        let (lo, hi) = self.bounds();
+        format!("Clamp[{lo}, {hi}]")
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
@@ -83,15 +85,20 @@ impl<P: Display> Op for Clamp<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
-}
-
-impl<P: Clone + 'static> Clamp<P> {
-    fn lifted<S: Ordered + Lift<P>>(&self) -> (S, S) {
-        (S::lift(&self.lo), S::lift(&self.hi))
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![Param::new(self, "bounds", &self.bounds)]
     }
 }
 
-impl<P: Display + Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for Clamp<P> {
+impl Clamp {
+    fn lifted<S: Scalar>(&self) -> (S, S) {
+        let (lo, hi) = self.bounds();
+        (S::from_q(lo), S::from_q(hi))
+    }
+}
+
+/// Parameters: `[lo, hi]`.
+impl<S: Scalar> OpSpec<S> for Clamp {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let (lo, hi) = self.lifted::<S>();
         Ok(apply(x, &lo, &hi))
@@ -118,14 +125,6 @@ impl<P: Display + Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for Clamp<P> 
                 })
             })
             .collect())
-    }
-}
-
-/// Parameters: `[lo, hi]`.
-impl<P: Display + Clone + 'static, S: Ordered + Lift<P>> Parametrized<S> for Clamp<P> {
-    fn params(&self) -> Tensor<S> {
-        let (lo, hi) = self.lifted::<S>();
-        Tensor::from_vec(vec![lo, hi])
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         params.expect_shape(&[2], "Clamp parameters [lo, hi]")?;

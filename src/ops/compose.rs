@@ -1,14 +1,16 @@
-//! Sequential composition by the chain rule — Lean's `>>>`.
+//! Sequential composition by the chain rule — Lean's `>>>` — for inputs and parameters.
 
-use super::{Guard, Op, OpSpec};
+use super::params::split_at_count;
+use super::{Guard, Op, OpSpec, Param};
 use crate::error::Result;
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `first` then `second`: `f = second ∘ first`, with
 /// `jvp = second.jvp(first(x), first.jvp(x, dx))` and
-/// `vjp = first.vjp(x, second.vjp(first(x), δ))`.
-#[derive(Clone, Debug, PartialEq)]
+/// `vjp = first.vjp(x, second.vjp(first(x), δ))`. The parameters are the first op's followed by
+/// the second's, and their rules chain the same way: `∂f/∂θ₁ = D second · ∂first/∂θ₁`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Then<A, B> {
     /// The op applied first.
     pub first: A,
@@ -55,9 +57,18 @@ impl<A: Op, B: Op> Op for Then<A, B> {
     fn depth(&self) -> usize {
         self.first.depth() + self.second.depth()
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        let shift = self.first.depth();
+        let mut params = self.first.params();
+        params.extend(self.second.params().into_iter().map(|p| p.shifted(shift)));
+        params
+    }
+    fn param_count(&self) -> usize {
+        self.first.param_count() + self.second.param_count()
+    }
 }
 
-impl<S: Ring, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
+impl<S: Scalar, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         self.second.forward(&self.first.forward(x)?)
     }
@@ -78,5 +89,24 @@ impl<S: Ring, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
             ..g
         }));
         Ok(guards)
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let [p1, p2] = split_at_count(params, self.first.param_count(), self.param_count())?;
+        let y = self.first.forward_with_params(&p1, x)?;
+        self.second.forward_with_params(&p2, &y)
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        let [d1, d2] = split_at_count(dparams, self.first.param_count(), self.param_count())?;
+        let y = self.first.forward(x)?;
+        let through = self.second.jvp(&y, &self.first.jvp_params(x, &d1)?)?;
+        through.add(&self.second.jvp_params(&y, &d2)?)
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let y = self.first.forward(x)?;
+        let g2 = self.second.vjp_params(&y, dy)?;
+        let g1 = self.first.vjp_params(x, &self.second.vjp(&y, dy)?)?;
+        Ok(Tensor::from_vec(
+            g1.into_data().into_iter().chain(g2.into_data()).collect(),
+        ))
     }
 }

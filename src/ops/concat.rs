@@ -4,7 +4,7 @@ use super::gather::{gather, indices, offset_of, scatter_add, strides};
 use super::stacked::operand_shape;
 use super::{Op, OpSpec};
 use crate::error::{Error, Result};
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// Concatenates `k` operands of shape `s`, stacked as `[k, ...s]` (the stacking convention of
@@ -63,7 +63,7 @@ impl Op for Concat {
     }
 }
 
-impl<S: Ring> OpSpec<S> for Concat {
+impl<S: Scalar> OpSpec<S> for Concat {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let (src, out) = self.source(x.shape())?;
         gather(x, &src, out)

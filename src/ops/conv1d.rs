@@ -1,8 +1,8 @@
 //! 1-D convolution with stride and zero padding: a 2-D convolution of height 1.
 
-use super::{Conv2d, Op, OpSpec, Parametrized};
+use super::{Conv2d, Op, OpSpec, Param};
 use crate::error::{Error, Result};
-use crate::scalar::{Lift, Ring};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `y[o, t] = b[o] + Σ_{i,p} W[o, i, p] · x̃[i, t·s + p − pad]` for an input `[c_in, L]`, weights
@@ -12,15 +12,15 @@ use crate::tensor::Tensor;
 /// both share one convolution kernel; the rules and parameter order (`W` row-major, then `b`) are
 /// those of [`Conv2d`] with the height axis dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conv1d<P> {
-    inner: Conv2d<P>,
+pub struct Conv1d {
+    inner: Conv2d,
     stride: usize,
     padding: usize,
 }
 
-impl<P: Clone> Conv1d<P> {
+impl Conv1d {
     /// A convolution from weights `[c_out, c_in, k]`, bias `[c_out]`, stride `≥ 1` and padding.
-    pub fn new(w: Tensor<P>, b: Tensor<P>, stride: usize, padding: usize) -> Result<Self> {
+    pub fn new(w: Tensor<Q>, b: Tensor<Q>, stride: usize, padding: usize) -> Result<Self> {
         let shape = match *w.shape() {
             [cout, cin, k] => vec![cout, cin, 1, k],
             _ => {
@@ -40,7 +40,7 @@ impl<P: Clone> Conv1d<P> {
     }
 
     /// The same convolution as a [`Conv2d`] on inputs `[c_in, 1, L]`.
-    pub fn as_conv2d(&self) -> &Conv2d<P> {
+    pub fn as_conv2d(&self) -> &Conv2d {
         &self.inner
     }
 
@@ -67,7 +67,7 @@ impl<P: Clone> Conv1d<P> {
     }
 }
 
-impl<P: Clone> Op for Conv1d<P> {
+impl Op for Conv1d {
     fn name(&self) -> String {
         let ws = self.inner.weight().shape();
         format!(
@@ -82,9 +82,17 @@ impl<P: Clone> Op for Conv1d<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        self.inner
+            .params()
+            .into_iter()
+            .map(|p| Param::new(self, p.tensor, p.value))
+            .collect()
+    }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Conv1d<P> {
+/// Parameters: `W` row-major, then `b` (the same order as [`Conv2d`]).
+impl<S: Scalar> OpSpec<S> for Conv1d {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         Self::down(self.inner.forward(&self.up(x)?)?)
     }
@@ -99,13 +107,6 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Conv1d<P> {
         self.inner
             .vjp(&self.up(x)?, &dy)?
             .reshape(x.shape().to_vec())
-    }
-}
-
-/// Parameters: `W` row-major, then `b` (the same order as [`Conv2d`]).
-impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for Conv1d<P> {
-    fn params(&self) -> Tensor<S> {
-        self.inner.params()
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         Self::down(self.inner.forward_with_params(params, &self.up(x)?)?)

@@ -1,9 +1,9 @@
 //! 2-D convolution (cross-correlation, as in every framework) with stride and zero padding.
 
 use super::params::{join_params, split_params};
-use super::{Op, OpSpec, Parametrized};
+use super::{Op, OpSpec, Param};
 use crate::error::{Error, Result};
-use crate::scalar::{Lift, Ring};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `y[o, r, c] = b[o] + Σ_{i,p,q} W[o, i, p, q] · x̃[i, r·s_h + p − p_h, c·s_w + q − p_w]` for an
@@ -16,9 +16,9 @@ use crate::tensor::Tensor;
 /// respect to the parameters (flattened as `W` row-major, then `b`):
 /// `∂W[o,i,p,q] = Σ_{r,c} δ[o,r,c]·x̃[i, r·s_h + p − p_h, c·s_w + q − p_w]`, `∂b[o] = Σ δ[o]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conv2d<P> {
-    w: Tensor<P>,
-    b: Tensor<P>,
+pub struct Conv2d {
+    w: Tensor<Q>,
+    b: Tensor<Q>,
     stride: (usize, usize),
     padding: (usize, usize),
 }
@@ -88,18 +88,18 @@ impl Geometry {
 }
 
 /// The convolution sum of weights `w` and input `x` (no bias), raw row-major data.
-fn correlate<S: Ring>(g: &Geometry, w: &[S], x: &[S]) -> Vec<S> {
+fn correlate<S: Scalar>(g: &Geometry, w: &[S], x: &[S]) -> Vec<S> {
     let mut out = vec![S::zero(); g.out_len()];
     g.for_each(|o, i, k| out[o] = out[o].add_ref(&w[k].mul_ref(&x[i])));
     out
 }
 
-impl<P: Clone> Conv2d<P> {
+impl Conv2d {
     /// A convolution from weights `[c_out, c_in, k_h, k_w]`, bias `[c_out]`, stride
     /// `(s_h, s_w)` (each ≥ 1) and zero padding `(p_h, p_w)`; a typed error otherwise.
     pub fn new(
-        w: Tensor<P>,
-        b: Tensor<P>,
+        w: Tensor<Q>,
+        b: Tensor<Q>,
         stride: (usize, usize),
         padding: (usize, usize),
     ) -> Result<Self> {
@@ -128,12 +128,12 @@ impl<P: Clone> Conv2d<P> {
     }
 
     /// The weights `[c_out, c_in, k_h, k_w]`.
-    pub fn weight(&self) -> &Tensor<P> {
+    pub fn weight(&self) -> &Tensor<Q> {
         &self.w
     }
 
     /// The bias `[c_out]`.
-    pub fn bias(&self) -> &Tensor<P> {
+    pub fn bias(&self) -> &Tensor<Q> {
         &self.b
     }
 
@@ -176,7 +176,7 @@ impl<P: Clone> Conv2d<P> {
         }
     }
 
-    fn with_bias<S: Ring>(g: &Geometry, mut y: Vec<S>, b: &[S]) -> Result<Tensor<S>> {
+    fn with_bias<S: Scalar>(g: &Geometry, mut y: Vec<S>, b: &[S]) -> Result<Tensor<S>> {
         let per = g.ho * g.wo;
         for (k, v) in y.iter_mut().enumerate() {
             *v = v.add_ref(&b[k / per]);
@@ -185,7 +185,7 @@ impl<P: Clone> Conv2d<P> {
     }
 }
 
-impl<P: Clone> Op for Conv2d<P> {
+impl Op for Conv2d {
     fn name(&self) -> String {
         let ws = self.w.shape();
         format!(
@@ -199,35 +199,35 @@ impl<P: Clone> Op for Conv2d<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![
+            Param::new(self, "weight", &self.w),
+            Param::new(self, "bias", &self.b),
+        ]
+    }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Conv2d<P> {
+/// Parameters: `W` row-major, then `b`.
+impl<S: Scalar> OpSpec<S> for Conv2d {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let g = self.geometry(x.shape())?;
-        let (w, b) = (S::lift_tensor(&self.w), S::lift_tensor(&self.b));
+        let (w, b) = (self.w.lifted::<S>(), self.b.lifted::<S>());
         Self::with_bias(&g, correlate(&g, w.data(), x.data()), b.data())
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         let g = self.geometry(x.shape())?;
         dx.expect_shape(x.shape(), "Conv2d jvp: dx")?;
-        let w = S::lift_tensor(&self.w);
+        let w = self.w.lifted::<S>();
         Tensor::new(g.out_shape(), correlate(&g, w.data(), dx.data()))
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let g = self.geometry(x.shape())?;
         dy.expect_shape(&g.out_shape(), "Conv2d vjp: δ")?;
-        let w = S::lift_tensor(&self.w);
+        let w = self.w.lifted::<S>();
         let (w, d) = (w.data(), dy.data());
         let mut dx = vec![S::zero(); x.len()];
         g.for_each(|o, i, k| dx[i] = dx[i].add_ref(&w[k].mul_ref(&d[o])));
         Tensor::new(g.in_shape(), dx)
-    }
-}
-
-/// Parameters: `W` row-major, then `b`.
-impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for Conv2d<P> {
-    fn params(&self) -> Tensor<S> {
-        join_params(&[&S::lift_tensor(&self.w), &S::lift_tensor(&self.b)])
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         let g = self.geometry(x.shape())?;

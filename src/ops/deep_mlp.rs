@@ -1,12 +1,11 @@
-//! MLPs of any depth and width: `Linear → ReLU → Linear → … → ReLU → Linear`, composed from the
-//! primitive ops by the chain rule, with the closed-form derivative
+//! MLPs of any depth and width: `Linear → ReLU → Linear → … → ReLU → Linear`, a composition of
+//! the primitive ops ([`DeepMlp::as_op`]), with the closed-form derivative
 //! `W_L·D_{L−1}·W_{L−1}···D_1·W_1` (the reference page's `mlpDeriv`, generalised) and the exact
 //! kink radius in closed form.
 
-use super::params::{join_params, split_params};
-use super::{Guard, Linear, Op, OpSpec, Parametrized, Relu};
+use super::{Compose, Linear, OpSpec, Relu, Sequential, Then};
 use crate::error::{Error, Result};
-use crate::scalar::{Field, Lift, Ordered, Ring};
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
@@ -17,9 +16,12 @@ use std::cmp::Ordering;
 /// `2k − 1` and the ReLU after it is stage `2k`. Guards, kink errors and the rules all use that
 /// numbering; for `L = 2` it is exactly [`super::Mlp`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeepMlp<P> {
-    layers: Vec<Linear<P>>,
+pub struct DeepMlp {
+    net: DeepMlpOp,
 }
+
+/// The composed op of a [`DeepMlp`]: the hidden layers, each followed by a ReLU, then the last.
+pub type DeepMlpOp = Then<Sequential<Then<Linear, Relu>>, Linear>;
 
 /// The kink radius of a [`DeepMlp`] in closed form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,11 +33,11 @@ pub struct DeepKinkRadius<S> {
     pub binding: Option<(usize, usize)>,
 }
 
-impl<P: Clone + 'static> DeepMlp<P> {
+impl DeepMlp {
     /// A network from its layers (`W_k` of shape `[n_k, n_{k−1}]`); [`Error::ShapeMismatch`]
     /// naming the first pair of layers whose sizes do not chain, [`Error::Malformed`] for no
     /// layers.
-    pub fn new(layers: Vec<Linear<P>>) -> Result<Self> {
+    pub fn new(layers: Vec<Linear>) -> Result<Self> {
         if layers.is_empty() {
             return Err(Error::Malformed(
                 "a DeepMlp needs at least one layer".into(),
@@ -54,25 +56,38 @@ impl<P: Clone + 'static> DeepMlp<P> {
                 });
             }
         }
-        Ok(DeepMlp { layers })
+        let mut layers = layers;
+        let last = layers.pop().expect("at least one layer");
+        let hidden = layers.into_iter().map(|l| l.then(Relu)).collect();
+        Ok(DeepMlp {
+            net: Sequential::new(hidden).then(last),
+        })
+    }
+
+    /// The network as the composition `(Linear_1 >>> ReLU) >>> … >>> Linear_L`: the rules of [`DeepMlp`] are this composition's.
+    pub fn as_op(&self) -> &DeepMlpOp {
+        &self.net
     }
 
     /// The linear layers, first to last.
-    pub fn layers(&self) -> &[Linear<P>] {
-        &self.layers
+    pub fn layers(&self) -> Vec<&Linear> {
+        let hidden = self.net.first.ops().iter().map(|stage| &stage.first);
+        hidden.chain(std::iter::once(&self.net.second)).collect()
     }
 
     /// The widths `[n_0, n_1, …, n_L]`: input, hidden sizes, output.
     pub fn widths(&self) -> Vec<usize> {
-        std::iter::once(self.layers[0].dims().1)
-            .chain(self.layers.iter().map(|l| l.dims().0))
+        let layers = self.layers();
+        std::iter::once(layers[0].dims().1)
+            .chain(layers.iter().map(|l| l.dims().0))
             .collect()
     }
 
     /// The pre-activations `z_1, …, z_{L−1}` of the hidden ReLUs (`z_k = W_k·h_{k−1} + b_k`,
     /// `h_0 = x`, `h_k = relu(z_k)`).
-    pub fn pre_activations<S: Ordered + Lift<P>>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>> {
-        let hidden = &self.layers[..self.layers.len() - 1];
+    pub fn pre_activations<S: Scalar>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>> {
+        let layers = self.layers();
+        let hidden = &layers[..layers.len() - 1];
         let mut zs = Vec::with_capacity(hidden.len());
         let mut h = x.clone();
         for layer in hidden {
@@ -85,7 +100,7 @@ impl<P: Clone + 'static> DeepMlp<P> {
 
     /// The ReLU masks `D_k = diag(relu′(z_k))` as vectors, or [`Error::Kink`] naming the first
     /// zero pre-activation: its stage `2k` and unit.
-    pub fn masks<S: Ordered + Lift<P>>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>> {
+    pub fn masks<S: Scalar>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>> {
         self.pre_activations(x)?
             .iter()
             .enumerate()
@@ -104,11 +119,12 @@ impl<P: Clone + 'static> DeepMlp<P> {
 
     /// The partial products `W_1`, `W_2·D_1·W_1`, …, `W_L·D_{L−1}···D_1·W_1`: row `i` of the
     /// `k`-th is the gradient of `z_k[i]` (of the output for `k = L`) on the current piece.
-    pub fn partial_derivs<S: Ordered + Lift<P>>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>> {
+    pub fn partial_derivs<S: Scalar>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>> {
         let masks = self.masks(x)?;
-        let mut products: Vec<Tensor<S>> = Vec::with_capacity(self.layers.len());
-        for (k, layer) in self.layers.iter().enumerate() {
-            let w = S::lift_tensor(layer.weight());
+        let layers = self.layers();
+        let mut products: Vec<Tensor<S>> = Vec::with_capacity(layers.len());
+        for (k, layer) in layers.iter().enumerate() {
+            let w = layer.weight().lifted::<S>();
             let next = match products.last() {
                 None => w.into_owned(),
                 // D_{k}·(previous product) zeroes the rows of inactive units; then W_{k+1}·that.
@@ -121,7 +137,7 @@ impl<P: Clone + 'static> DeepMlp<P> {
 
     /// `Df(x) = W_L·D_{L−1}·W_{L−1}···D_1·W_1` as an `[out, in]` matrix, in closed form, or
     /// [`Error::Kink`] naming the stage and unit of a zero pre-activation.
-    pub fn deriv<S: Ordered + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+    pub fn deriv<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         Ok(self
             .partial_derivs(x)?
             .pop()
@@ -132,10 +148,7 @@ impl<P: Clone + 'static> DeepMlp<P> {
     /// with gradient row `i` of `W_k·D_{k−1}···W_1`, so it keeps its sign within
     /// `|z_k[i]| / ‖row‖₁` and reaches zero at that distance; the minimum over all hidden units is
     /// the radius (the argument of [`crate::check::kink_radius`], without dual numbers).
-    pub fn kink_radius<S: Ordered + Field + Lift<P>>(
-        &self,
-        x: &Tensor<S>,
-    ) -> Result<DeepKinkRadius<S>> {
+    pub fn kink_radius<S: Scalar>(&self, x: &Tensor<S>) -> Result<DeepKinkRadius<S>> {
         let zs = self.pre_activations(x)?;
         let products = self.partial_derivs(x)?;
         let mut best: Option<(S, usize, usize)> = None;
@@ -167,17 +180,10 @@ impl<P: Clone + 'static> DeepMlp<P> {
             },
         })
     }
-
-    fn param_shapes(&self) -> Vec<&[usize]> {
-        self.layers
-            .iter()
-            .flat_map(|l| [l.weight().shape(), l.bias().shape()])
-            .collect()
-    }
 }
 
 /// `diag(mask)·m`: row `i` of `m` times `mask[i]`.
-fn scale_rows<S: Ring>(m: &Tensor<S>, mask: &Tensor<S>) -> Result<Tensor<S>> {
+fn scale_rows<S: Scalar>(m: &Tensor<S>, mask: &Tensor<S>) -> Result<Tensor<S>> {
     let n = m.shape()[1];
     Tensor::new(
         m.shape().to_vec(),
@@ -189,196 +195,11 @@ fn scale_rows<S: Ring>(m: &Tensor<S>, mask: &Tensor<S>) -> Result<Tensor<S>> {
     )
 }
 
-impl<P: Clone + 'static> Op for DeepMlp<P> {
-    fn name(&self) -> String {
-        let widths: Vec<String> = self.widths().iter().map(usize::to_string).collect();
+delegate_to_composition!(
+    DeepMlp,
+    |this| this.as_op(),
+    name = |this| {
+        let widths: Vec<String> = this.widths().iter().map(usize::to_string).collect();
         format!("DeepMLP({})", widths.join("→"))
     }
-    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-        self.layers
-            .iter()
-            .try_fold(input.to_vec(), |shape, l| l.output_shape(&shape))
-    }
-    fn is_piecewise_linear(&self) -> bool {
-        true
-    }
-    fn depth(&self) -> usize {
-        2 * self.layers.len() - 1
-    }
-}
-
-/// The rules are the chain rule over the stages, exactly as `Then` composes them: forward keeps
-/// each stage's input, the JVP pushes the tangent forward, the VJP pulls the cotangent back
-/// through the stages in reverse.
-impl<P: Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for DeepMlp<P> {
-    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let (last, hidden) = self.layers.split_last().expect("at least one layer");
-        let mut h = x.clone();
-        for layer in hidden {
-            h = Relu.forward(&layer.forward(&h)?)?;
-        }
-        last.forward(&h)
-    }
-    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
-        let (last, hidden) = self.layers.split_last().expect("at least one layer");
-        let (mut h, mut dh) = (x.clone(), dx.clone());
-        for layer in hidden {
-            let z = layer.forward(&h)?;
-            dh = Relu.jvp(&z, &layer.jvp(&h, &dh)?)?;
-            h = Relu.forward(&z)?;
-        }
-        last.jvp(&h, &dh)
-    }
-    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        let (last, hidden) = self.layers.split_last().expect("at least one layer");
-        // Forward pass, keeping each layer's input and pre-activation (the tape).
-        let mut inputs = Vec::with_capacity(self.layers.len());
-        let mut zs = Vec::with_capacity(hidden.len());
-        let mut h = x.clone();
-        for layer in hidden {
-            let z = layer.forward(&h)?;
-            inputs.push(h);
-            h = Relu.forward(&z)?;
-            zs.push(z);
-        }
-        let mut g = last.vjp(&h, dy)?;
-        for ((layer, input), z) in hidden.iter().zip(&inputs).zip(&zs).rev() {
-            g = layer.vjp(input, &Relu.vjp(z, &g)?)?;
-        }
-        Ok(g)
-    }
-    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
-        let mut guards = Vec::new();
-        for (k, z) in self.pre_activations(x)?.iter().enumerate() {
-            guards.extend(OpSpec::<S>::guards(&Relu, z)?.into_iter().map(|g| Guard {
-                layer: 2 * (k + 1),
-                ..g
-            }));
-        }
-        Ok(guards)
-    }
-}
-
-/// Parameters flattened as `W_1` (row-major), `b_1`, `W_2`, `b_2`, …, `W_L`, `b_L`.
-impl<P: Clone + 'static, S: Ordered + Lift<P>> Parametrized<S> for DeepMlp<P> {
-    fn params(&self) -> Tensor<S> {
-        let parts: Vec<Tensor<S>> = self
-            .layers
-            .iter()
-            .flat_map(|l| [l.weight().lift(), l.bias().lift()])
-            .collect();
-        join_params(&parts.iter().collect::<Vec<_>>())
-    }
-    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let parts = split_params(params, &self.param_shapes())?;
-        let mut h = x.clone();
-        for (k, wb) in parts.chunks(2).enumerate() {
-            let z = wb[0].linear(&wb[1], &h)?;
-            h = if k + 1 < self.layers.len() {
-                Relu.forward(&z)?
-            } else {
-                z
-            };
-        }
-        Ok(h)
-    }
-    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
-        let dparts = split_params(dparams, &self.param_shapes())?;
-        let (mut h, mut dh) = (x.clone(), Tensor::zeros(x.shape()));
-        let mut dz = dh.clone();
-        for (k, (layer, dwb)) in self.layers.iter().zip(dparts.chunks(2)).enumerate() {
-            if k > 0 {
-                // The ReLU between layer k and layer k + 1 (1-based).
-                let z = self.layers[k - 1].forward(&h)?;
-                dh = Relu.jvp(&z, &dz)?;
-                h = Relu.forward(&z)?;
-            }
-            // d(W·h + b) = W·dh + dW·h + db.
-            dz = layer.jvp(&h, &dh)?.add(&dwb[0].linear(&dwb[1], &h)?)?;
-        }
-        Ok(dz)
-    }
-    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        let mut inputs = Vec::with_capacity(self.layers.len());
-        let mut zs = Vec::with_capacity(self.layers.len());
-        let mut h = x.clone();
-        for (k, layer) in self.layers.iter().enumerate() {
-            let z = layer.forward(&h)?;
-            inputs.push(h);
-            h = if k + 1 < self.layers.len() {
-                Relu.forward(&z)?
-            } else {
-                z.clone()
-            };
-            zs.push(z);
-        }
-        let mut grads = Vec::with_capacity(2 * self.layers.len());
-        let mut dz = dy.clone();
-        for (k, layer) in self.layers.iter().enumerate().rev() {
-            grads.push(layer.vjp_bias(&dz)?);
-            grads.push(layer.vjp_weight(&inputs[k], &dz)?);
-            if k > 0 {
-                dz = Relu.vjp(&zs[k - 1], &layer.vjp(&inputs[k], &dz)?)?;
-            }
-        }
-        grads.reverse();
-        Ok(join_params(&grads.iter().collect::<Vec<_>>()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scalar::Q;
-
-    fn layer(w: &[&[i64]], b: &[i64]) -> Linear<Q> {
-        let rows = w
-            .iter()
-            .map(|r| r.iter().map(|&v| Q::from_i64(v)).collect())
-            .collect();
-        Linear::new(
-            Tensor::from_rows(rows).unwrap(),
-            Tensor::from_vec(b.iter().map(|&v| Q::from_i64(v)).collect()),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn sizes_that_do_not_chain_name_the_layers() {
-        let err = DeepMlp::new(vec![layer(&[&[1, 2]], &[0]), layer(&[&[1, 2]], &[0])]);
-        assert_eq!(
-            err,
-            Err(Error::ShapeMismatch {
-                context: "DeepMlp: W2's column count must equal W1's row count".into(),
-                left: vec![1, 2],
-                right: vec![1, 2],
-            })
-        );
-        assert!(matches!(
-            DeepMlp::<Q>::new(vec![]),
-            Err(Error::Malformed(_))
-        ));
-    }
-
-    #[test]
-    fn a_kink_in_the_third_hidden_layer_is_named_by_stage_and_unit() {
-        // z1 = x = 1 > 0, z2 = 1 > 0, z3 = (1, 1 − 1) has unit 1 at zero: stage 6.
-        let net = DeepMlp::new(vec![
-            layer(&[&[1]], &[0]),
-            layer(&[&[1]], &[0]),
-            layer(&[&[1], &[1]], &[0, -1]),
-            layer(&[&[1, 1]], &[0]),
-        ])
-        .unwrap();
-        let x = Tensor::from_vec(vec![Q::from_i64(1)]);
-        assert_eq!(
-            net.deriv(&x),
-            Err(Error::Kink {
-                layer: 6,
-                op: "ReLU".into(),
-                coordinate: vec![1],
-            })
-        );
-        assert_eq!(net.depth(), 7);
-    }
-}
+);

@@ -4,7 +4,7 @@ use super::mul::pair;
 use super::stacked::{operand_shape, stack};
 use super::{Op, OpSpec};
 use crate::error::{Error, Result};
-use crate::scalar::Field;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f([a, b]) = a ⊘ b` on two operands stacked as `[2, ...s]`. Rules (quotient rule):
@@ -25,7 +25,7 @@ impl Op for Div {
 }
 
 /// `num ⊘ den`, or the coordinate `[1, ...i]` of the first zero in `den`.
-fn quotient<S: Field>(num: &Tensor<S>, den: &Tensor<S>) -> Result<Tensor<S>> {
+fn quotient<S: Scalar>(num: &Tensor<S>, den: &Tensor<S>) -> Result<Tensor<S>> {
     num.expect_shape(den.shape(), "Div: operands")?;
     let data = num
         .data()
@@ -46,7 +46,7 @@ fn quotient<S: Field>(num: &Tensor<S>, den: &Tensor<S>) -> Result<Tensor<S>> {
     Tensor::new(den.shape().to_vec(), data)
 }
 
-impl<S: Field> OpSpec<S> for Div {
+impl<S: Scalar> OpSpec<S> for Div {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let [a, b] = pair(x)?;
         quotient(&a, &b)

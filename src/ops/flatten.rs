@@ -2,7 +2,7 @@
 
 use super::{Op, OpSpec};
 use crate::error::Result;
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f(x)` = the entries of `x` as a vector `[n]` (Lean's `toVec`); `vjp` restores the input's
@@ -22,7 +22,7 @@ impl Op for Flatten {
     }
 }
 
-impl<S: Ring> OpSpec<S> for Flatten {
+impl<S: Scalar> OpSpec<S> for Flatten {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         Ok(x.flatten())
     }

@@ -3,7 +3,7 @@
 //! file holds that map machinery so each op only states its map.
 
 use crate::error::{Error, Result};
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `out[i] = x[src[i]]` with `out` of `shape`.
@@ -26,7 +26,7 @@ pub(crate) fn gather<S: Clone>(
 
 /// The adjoint of [`gather`]: `dx[src[i]] += δ[i]`, `dx` of `shape` (entries used twice, as in
 /// broadcasting, accumulate).
-pub(crate) fn scatter_add<S: Ring>(
+pub(crate) fn scatter_add<S: Scalar>(
     dy: &Tensor<S>,
     src: &[usize],
     shape: &[usize],

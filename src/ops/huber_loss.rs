@@ -4,10 +4,9 @@ use super::mean::per_entry;
 use super::sum::{scalar, scalar_cotangent, total};
 use super::{expect_input, Guard, Op, OpSpec};
 use crate::error::{Error, Result};
-use crate::scalar::{Field, Lift, Ordered};
+use crate::scalar::{Ordered, Scalar, Q};
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
-use std::fmt::Display;
 
 /// `f(x) = (1/n) Σᵢ h(xᵢ − tᵢ)` with threshold `β > 0`:
 /// `h(r) = r²/2` for `|r| ≤ β`, `β(|r| − β/2)` otherwise; a scalar (shape `[]`).
@@ -18,14 +17,14 @@ use std::fmt::Display;
 /// guards `rᵢ − β` and `rᵢ + β` (in that order, for every coordinate) refuse those points, so
 /// every check, second-order ones included, evaluates one polynomial piece.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HuberLoss<P> {
-    target: Tensor<P>,
-    beta: P,
+pub struct HuberLoss {
+    target: Tensor<Q>,
+    beta: Q,
 }
 
-impl<P: Ordered> HuberLoss<P> {
+impl HuberLoss {
     /// The loss against `target` with threshold `beta`; [`Error::Malformed`] unless `beta > 0`.
-    pub fn new(target: Tensor<P>, beta: P) -> Result<Self> {
+    pub fn new(target: Tensor<Q>, beta: Q) -> Result<Self> {
         if beta.sign() != Ordering::Greater {
             return Err(Error::Malformed(format!(
                 "HuberLoss needs a positive threshold, got {beta}"
@@ -35,33 +34,33 @@ impl<P: Ordered> HuberLoss<P> {
     }
 
     /// The target.
-    pub fn target(&self) -> &Tensor<P> {
+    pub fn target(&self) -> &Tensor<Q> {
         &self.target
     }
 
     /// The threshold `β`.
-    pub fn threshold(&self) -> &P {
+    pub fn threshold(&self) -> &Q {
         &self.beta
     }
 }
 
-impl<P: Clone + 'static> HuberLoss<P> {
-    fn residual<S: Field + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+impl HuberLoss {
+    fn residual<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         expect_input(x.shape(), self.target.shape(), "HuberLoss")?;
-        x.sub(&S::lift_tensor(&self.target))
+        x.sub(&self.target.lifted::<S>())
     }
 }
 
 /// Whether `|r| ≤ β` (the quadratic piece).
-fn inside<S: Ordered>(r: &S, beta: &S) -> bool {
+fn inside<S: Scalar>(r: &S, beta: &S) -> bool {
     r.abs_val().sub_ref(beta).sign() != Ordering::Greater
 }
 
-fn half<S: Field>(v: &S) -> S {
+fn half<S: Scalar>(v: &S) -> S {
     v.checked_div(&S::from_i64(2)).expect("2 ≠ 0")
 }
 
-fn value<S: Field + Ordered>(r: &S, beta: &S) -> S {
+fn value<S: Scalar>(r: &S, beta: &S) -> S {
     if inside(r, beta) {
         half(&r.mul_ref(r))
     } else {
@@ -69,7 +68,7 @@ fn value<S: Field + Ordered>(r: &S, beta: &S) -> S {
     }
 }
 
-fn slope<S: Field + Ordered>(r: &S, beta: &S) -> S {
+fn slope<S: Scalar>(r: &S, beta: &S) -> S {
     if inside(r, beta) {
         r.clone()
     } else if r.sign() == Ordering::Less {
@@ -79,7 +78,7 @@ fn slope<S: Field + Ordered>(r: &S, beta: &S) -> S {
     }
 }
 
-impl<P: Display> Op for HuberLoss<P> {
+impl Op for HuberLoss {
     fn name(&self) -> String {
         format!("HuberLoss(β={})", self.beta)
     }
@@ -89,16 +88,16 @@ impl<P: Display> Op for HuberLoss<P> {
     }
 }
 
-impl<P: Display + Clone + 'static> HuberLoss<P> {
-    fn slopes<S: Field + Ordered + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let beta = S::lift(&self.beta);
+impl HuberLoss {
+    fn slopes<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let beta = S::from_q(&self.beta);
         Ok(self.residual(x)?.map(|r| slope(r, &beta)))
     }
 }
 
-impl<P: Display + Clone + 'static, S: Field + Ordered + Lift<P>> OpSpec<S> for HuberLoss<P> {
+impl<S: Scalar> OpSpec<S> for HuberLoss {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let beta = S::lift(&self.beta);
+        let beta = S::from_q(&self.beta);
         let terms = self.residual(x)?.map(|r| value(r, &beta));
         Ok(scalar(per_entry(&total(&terms), x, "HuberLoss")?))
     }
@@ -114,7 +113,7 @@ impl<P: Display + Clone + 'static, S: Field + Ordered + Lift<P>> OpSpec<S> for H
         Ok(self.slopes(x)?.scale(&d))
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
-        let beta = S::lift(&self.beta);
+        let beta = S::from_q(&self.beta);
         let r = self.residual(x)?;
         let name = self.name();
         Ok((0..r.len())

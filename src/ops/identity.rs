@@ -2,7 +2,7 @@
 
 use super::{Op, OpSpec};
 use crate::error::Result;
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f(x) = x`; both rules are the identity.
@@ -21,7 +21,7 @@ impl Op for Identity {
     }
 }
 
-impl<S: Ring> OpSpec<S> for Identity {
+impl<S: Scalar> OpSpec<S> for Identity {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         Ok(x.clone())
     }

@@ -4,7 +4,7 @@ use super::mean::per_entry;
 use super::sum::{scalar, scalar_cotangent, total};
 use super::{expect_input, Guard, Op, OpSpec};
 use crate::error::Result;
-use crate::scalar::{Field, Lift, Ordered};
+use crate::scalar::{Ordered, Scalar, Q};
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
@@ -12,29 +12,29 @@ use std::cmp::Ordering;
 /// `jvp = (1/n) Σ sign(x − t) ⊙ dx`, `vjp = (δ/n)·sign(x − t)`. Kinks where `xᵢ = tᵢ`: the guards
 /// are the residuals `xᵢ − tᵢ`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct L1Loss<P> {
-    target: Tensor<P>,
+pub struct L1Loss {
+    target: Tensor<Q>,
 }
 
-impl<P> L1Loss<P> {
+impl L1Loss {
     /// The loss against `target`.
-    pub fn new(target: Tensor<P>) -> Self {
+    pub fn new(target: Tensor<Q>) -> Self {
         L1Loss { target }
     }
 
     /// The target.
-    pub fn target(&self) -> &Tensor<P> {
+    pub fn target(&self) -> &Tensor<Q> {
         &self.target
     }
 }
 
-impl<P: Clone + 'static> L1Loss<P> {
-    fn residual<S: Field + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+impl L1Loss {
+    fn residual<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         expect_input(x.shape(), self.target.shape(), "L1Loss")?;
-        x.sub(&S::lift_tensor(&self.target))
+        x.sub(&self.target.lifted::<S>())
     }
 
-    fn signs<S: Field + Ordered + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+    fn signs<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         Ok(self.residual(x)?.map(|r| match r.sign() {
             Ordering::Greater => S::one(),
             Ordering::Less => S::one().neg_ref(),
@@ -43,7 +43,7 @@ impl<P: Clone + 'static> L1Loss<P> {
     }
 }
 
-impl<P> Op for L1Loss<P> {
+impl Op for L1Loss {
     fn name(&self) -> String {
         "L1Loss".into()
     }
@@ -56,7 +56,7 @@ impl<P> Op for L1Loss<P> {
     }
 }
 
-impl<P: Clone + 'static, S: Field + Ordered + Lift<P>> OpSpec<S> for L1Loss<P> {
+impl<S: Scalar> OpSpec<S> for L1Loss {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let abs = self.residual(x)?.map(Ordered::abs_val);
         Ok(scalar(per_entry(&total(&abs), x, "L1Loss")?))

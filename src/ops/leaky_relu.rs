@@ -1,9 +1,9 @@
 //! Leaky ReLU with a rational slope (PReLU when the slope is trained).
 
 use super::coordinate_guards::coordinate_guards;
-use super::{Guard, Op, OpSpec, Parametrized};
+use super::{Guard, Op, OpSpec, Param};
 use crate::error::Result;
-use crate::scalar::{Lift, Ordered};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
@@ -13,24 +13,27 @@ use std::cmp::Ordering;
 /// rule is checked on each piece, never across one). The slope is the op's one parameter, so
 /// `∂f/∂α = min(x, 0)` is checked like an input gradient through [`super::WrtParams`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LeakyRelu<P> {
-    slope: P,
+pub struct LeakyRelu {
+    /// `[α]`, the op's one parameter tensor.
+    slope: Tensor<Q>,
 }
 
-impl<P> LeakyRelu<P> {
+impl LeakyRelu {
     /// Leaky ReLU with negative-side slope `slope`.
-    pub fn new(slope: P) -> Self {
-        LeakyRelu { slope }
+    pub fn new(slope: Q) -> Self {
+        LeakyRelu {
+            slope: Tensor::from_vec(vec![slope]),
+        }
     }
 
     /// The negative-side slope `α`.
-    pub fn slope(&self) -> &P {
-        &self.slope
+    pub fn slope(&self) -> &Q {
+        &self.slope.data()[0]
     }
 }
 
 /// The derivative mask at `x` for slope `alpha`: 1 on the positive side, `α` on the negative.
-fn mask<S: Ordered>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
+fn mask<S: Scalar>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
     x.map(|v| {
         if v.sign() == Ordering::Greater {
             S::one()
@@ -40,7 +43,7 @@ fn mask<S: Ordered>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
     })
 }
 
-fn apply<S: Ordered>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
+fn apply<S: Scalar>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
     x.map(|v| {
         if v.sign() == Ordering::Greater {
             v.clone()
@@ -50,9 +53,9 @@ fn apply<S: Ordered>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
     })
 }
 
-impl<P: std::fmt::Display> Op for LeakyRelu<P> {
+impl Op for LeakyRelu {
     fn name(&self) -> String {
-        format!("LeakyReLU(α={})", self.slope)
+        format!("LeakyReLU(α={})", self.slope())
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
@@ -60,29 +63,24 @@ impl<P: std::fmt::Display> Op for LeakyRelu<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
-}
-
-impl<P: std::fmt::Display + Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for LeakyRelu<P> {
-    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(apply(x, &S::lift(&self.slope)))
-    }
-    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
-        mask(x, &S::lift(&self.slope)).hadamard(dx)
-    }
-    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        mask(x, &S::lift(&self.slope)).hadamard(dy)
-    }
-    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
-        Ok(coordinate_guards(x, &self.name()))
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![Param::new(self, "slope", &self.slope)]
     }
 }
 
 /// Parameters: `[α]`.
-impl<P: std::fmt::Display + Clone + 'static, S: Ordered + Lift<P>> Parametrized<S>
-    for LeakyRelu<P>
-{
-    fn params(&self) -> Tensor<S> {
-        Tensor::from_vec(vec![S::lift(&self.slope)])
+impl<S: Scalar> OpSpec<S> for LeakyRelu {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(apply(x, &S::from_q(self.slope())))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        mask(x, &S::from_q(self.slope())).hadamard(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        mask(x, &S::from_q(self.slope())).hadamard(dy)
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        Ok(coordinate_guards(x, &self.name()))
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         params.expect_shape(&[1], "LeakyReLU parameters [α]")?;
@@ -98,7 +96,7 @@ impl<P: std::fmt::Display + Clone + 'static, S: Ordered + Lift<P>> Parametrized<
 }
 
 /// `min(x, 0)`, the derivative of `α·min(x, 0)` in `α`.
-fn negative_part<S: Ordered>(x: &Tensor<S>) -> Tensor<S> {
+fn negative_part<S: Scalar>(x: &Tensor<S>) -> Tensor<S> {
     x.map(|v| {
         if v.sign() == Ordering::Greater {
             S::zero()

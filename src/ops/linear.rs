@@ -1,9 +1,9 @@
 //! The affine layer `W·x + b` — Lean's `Spec.linear_spec`.
 
 use super::params::{join_params, split_params};
-use super::{expect_input, Op, OpSpec, Parametrized};
+use super::{expect_input, Op, OpSpec, Param};
 use crate::error::{Error, Result};
-use crate::scalar::{Lift, Ring};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `f(x) = W·x + b` with `W` of shape `[m, n]` and `b` of shape `[m]`.
@@ -11,14 +11,14 @@ use crate::tensor::Tensor;
 /// Rules: `jvp = W·dx`, `vjp = Wᵀ·δ`; with respect to the parameters (flattened as `W`
 /// row-major, then `b`): `∂W = δ·xᵀ`, `∂b = δ`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Linear<P> {
-    w: Tensor<P>,
-    b: Tensor<P>,
+pub struct Linear {
+    w: Tensor<Q>,
+    b: Tensor<Q>,
 }
 
-impl<P: Clone> Linear<P> {
+impl Linear {
     /// A layer from `W` (`[m, n]`) and `b` (`[m]`); [`Error::ShapeMismatch`] otherwise.
-    pub fn new(w: Tensor<P>, b: Tensor<P>) -> Result<Self> {
+    pub fn new(w: Tensor<Q>, b: Tensor<Q>) -> Result<Self> {
         match *w.shape() {
             [m, _] if b.shape() == [m] => Ok(Linear { w, b }),
             _ => Err(Error::ShapeMismatch {
@@ -30,12 +30,12 @@ impl<P: Clone> Linear<P> {
     }
 
     /// The weight matrix `W`.
-    pub fn weight(&self) -> &Tensor<P> {
+    pub fn weight(&self) -> &Tensor<Q> {
         &self.w
     }
 
     /// The bias `b`.
-    pub fn bias(&self) -> &Tensor<P> {
+    pub fn bias(&self) -> &Tensor<Q> {
         &self.b
     }
 
@@ -51,13 +51,9 @@ impl<P: Clone> Linear<P> {
     }
 }
 
-impl<P: Clone + 'static> Linear<P> {
+impl Linear {
     /// The gradient with respect to `W`: `δ·xᵀ`, shape `[m, n]`.
-    pub fn vjp_weight<S: Ring + Lift<P>>(
-        &self,
-        x: &Tensor<S>,
-        dy: &Tensor<S>,
-    ) -> Result<Tensor<S>> {
+    pub fn vjp_weight<S: Scalar>(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let (m, n) = self.dims();
         expect_input(x.shape(), &[n], "Linear vjp_weight")?;
         dy.expect_shape(&[m], "Linear vjp_weight: δ")?;
@@ -65,13 +61,13 @@ impl<P: Clone + 'static> Linear<P> {
     }
 
     /// The gradient with respect to `b`: `δ`.
-    pub fn vjp_bias<S: Ring + Lift<P>>(&self, dy: &Tensor<S>) -> Result<Tensor<S>> {
+    pub fn vjp_bias<S: Scalar>(&self, dy: &Tensor<S>) -> Result<Tensor<S>> {
         dy.expect_shape(&[self.dims().0], "Linear vjp_bias: δ")?;
         Ok(dy.clone())
     }
 }
 
-impl<P: Clone> Op for Linear<P> {
+impl Op for Linear {
     fn name(&self) -> String {
         let (m, n) = self.dims();
         format!("Linear({n}→{m})")
@@ -82,25 +78,25 @@ impl<P: Clone> Op for Linear<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![
+            Param::new(self, "weight", &self.w),
+            Param::new(self, "bias", &self.b),
+        ]
+    }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Linear<P> {
+impl<S: Scalar> OpSpec<S> for Linear {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        S::lift_tensor(&self.w).linear(&S::lift_tensor(&self.b), x)
+        self.w.lifted::<S>().linear(&self.b.lifted::<S>(), x)
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         self.out_shape(x.shape())?;
-        S::lift_tensor(&self.w).mat_vec_mul(dx)
+        self.w.lifted::<S>().mat_vec_mul(dx)
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         self.out_shape(x.shape())?;
-        S::lift_tensor(&self.w).transpose_mat_vec_mul(dy)
-    }
-}
-
-impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for Linear<P> {
-    fn params(&self) -> Tensor<S> {
-        join_params(&[&self.w.lift(), &self.b.lift()])
+        self.w.lifted::<S>().transpose_mat_vec_mul(dy)
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         let [w, b] = <[_; 2]>::try_from(split_params(params, &[self.w.shape(), self.b.shape()])?)

@@ -1,20 +1,20 @@
 //! Multiplication by a constant matrix — Lean's `mat_vec_mul_spec` as an op.
 
-use super::{expect_input, Op, OpSpec, Parametrized};
+use super::{expect_input, Op, OpSpec, Param};
 use crate::error::{Error, Result};
-use crate::scalar::{Lift, Ring};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `f(x) = A·x` for a constant matrix `A` of shape `[m, n]`: `jvp = A·dx`, `vjp = Aᵀ·δ`, and
 /// with respect to `A` (row-major) the gradient `δ·xᵀ`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MatVec<P> {
-    a: Tensor<P>,
+pub struct MatVec {
+    a: Tensor<Q>,
 }
 
-impl<P> MatVec<P> {
+impl MatVec {
     /// `x ↦ A·x`; [`Error::ShapeMismatch`] unless `A` is a matrix.
-    pub fn new(a: Tensor<P>) -> Result<Self> {
+    pub fn new(a: Tensor<Q>) -> Result<Self> {
         if a.shape().len() != 2 {
             return Err(Error::ShapeMismatch {
                 context: "MatVec::new: expected a matrix".into(),
@@ -36,7 +36,7 @@ impl<P> MatVec<P> {
     }
 }
 
-impl<P> Op for MatVec<P> {
+impl Op for MatVec {
     fn name(&self) -> String {
         let (m, n) = self.dims();
         format!("MatVec({n}→{m})")
@@ -47,11 +47,14 @@ impl<P> Op for MatVec<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![Param::new(self, "matrix", &self.a)]
+    }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for MatVec<P> {
+impl<S: Scalar> OpSpec<S> for MatVec {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        S::lift_tensor(&self.a).mat_vec_mul(x)
+        self.a.lifted::<S>().mat_vec_mul(x)
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         self.out_shape(x.shape())?;
@@ -59,13 +62,7 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for MatVec<P> {
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         self.out_shape(x.shape())?;
-        S::lift_tensor(&self.a).transpose_mat_vec_mul(dy)
-    }
-}
-
-impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for MatVec<P> {
-    fn params(&self) -> Tensor<S> {
-        self.a.lift::<S>().flatten()
+        self.a.lifted::<S>().transpose_mat_vec_mul(dy)
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         params

@@ -2,7 +2,7 @@
 
 use super::{Guard, Op, OpSpec};
 use crate::error::{Error, Result};
-use crate::scalar::Ordered;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
@@ -54,7 +54,7 @@ impl MaxPool2d {
     }
 
     /// Every window and the input offset of its maximum (the first one, should several tie).
-    fn argmax<S: Ordered>(&self, x: &Tensor<S>) -> Result<Pooling> {
+    fn argmax<S: Scalar>(&self, x: &Tensor<S>) -> Result<Pooling> {
         let (out, windows) = self.windows(x.shape())?;
         let d = x.data();
         let picks = windows
@@ -110,7 +110,7 @@ impl Op for MaxPool2d {
     }
 }
 
-impl<S: Ordered> OpSpec<S> for MaxPool2d {
+impl<S: Scalar> OpSpec<S> for MaxPool2d {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let Pooling { out, picks, .. } = self.argmax(x)?;
         Tensor::new(out, picks.iter().map(|&j| x.data()[j].clone()).collect())

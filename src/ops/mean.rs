@@ -3,7 +3,7 @@
 use super::sum::{scalar, scalar_cotangent, total};
 use super::{Op, OpSpec};
 use crate::error::{Error, Result};
-use crate::scalar::Field;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f(x) = (1/n) Σᵢ xᵢ`, a scalar (shape `[]`). Rules: `jvp = mean(dx)`, `vjp = (δ/n)·𝟙`.
@@ -12,7 +12,7 @@ use crate::tensor::Tensor;
 pub struct Mean;
 
 /// `v / n` where `n` is the number of entries of `x`; an error for an empty `x`.
-pub(crate) fn per_entry<S: Field>(v: &S, x: &Tensor<S>, context: &str) -> Result<S> {
+pub(crate) fn per_entry<S: Scalar>(v: &S, x: &Tensor<S>, context: &str) -> Result<S> {
     v.checked_div(&S::from_i64(x.len() as i64))
         .ok_or_else(|| Error::DivisionByZero {
             context: format!("{context} of an empty tensor"),
@@ -32,7 +32,7 @@ impl Op for Mean {
     }
 }
 
-impl<S: Field> OpSpec<S> for Mean {
+impl<S: Scalar> OpSpec<S> for Mean {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         Ok(scalar(per_entry(&total(x), x, "Mean")?))
     }

@@ -4,37 +4,37 @@ use super::mean::per_entry;
 use super::sum::{scalar, scalar_cotangent};
 use super::{expect_input, Op, OpSpec};
 use crate::error::Result;
-use crate::scalar::{Field, Lift};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `f(x) = (1/n) Σᵢ (xᵢ − tᵢ)²` for a stored target `t` of the input's shape; a scalar
 /// (shape `[]`). Rules: `jvp = (2/n) Σ (x − t) ⊙ dx`, `vjp = (2δ/n)(x − t)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MseLoss<P> {
-    target: Tensor<P>,
+pub struct MseLoss {
+    target: Tensor<Q>,
 }
 
-impl<P> MseLoss<P> {
+impl MseLoss {
     /// The loss against `target`.
-    pub fn new(target: Tensor<P>) -> Self {
+    pub fn new(target: Tensor<Q>) -> Self {
         MseLoss { target }
     }
 
     /// The target.
-    pub fn target(&self) -> &Tensor<P> {
+    pub fn target(&self) -> &Tensor<Q> {
         &self.target
     }
 }
 
-impl<P: Clone + 'static> MseLoss<P> {
+impl MseLoss {
     /// `x − t`, shape-checked.
-    fn residual<S: Field + Lift<P>>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+    fn residual<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         expect_input(x.shape(), self.target.shape(), "MseLoss")?;
-        x.sub(&S::lift_tensor(&self.target))
+        x.sub(&self.target.lifted::<S>())
     }
 }
 
-impl<P> Op for MseLoss<P> {
+impl Op for MseLoss {
     fn name(&self) -> String {
         "MseLoss".into()
     }
@@ -44,7 +44,7 @@ impl<P> Op for MseLoss<P> {
     }
 }
 
-impl<P: Clone + 'static, S: Field + Lift<P>> OpSpec<S> for MseLoss<P> {
+impl<S: Scalar> OpSpec<S> for MseLoss {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let r = self.residual(x)?;
         Ok(scalar(per_entry(&r.dot(&r)?, x, "MseLoss")?))

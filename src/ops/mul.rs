@@ -3,7 +3,7 @@
 use super::stacked::{operand_shape, stack, unstack};
 use super::{Op, OpSpec};
 use crate::error::Result;
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f([a, b]) = a ⊙ b` on two operands stacked as `[2, ...s]` (see the stacking convention in
@@ -21,7 +21,7 @@ impl Op for Mul {
     }
 }
 
-impl<S: Ring> OpSpec<S> for Mul {
+impl<S: Scalar> OpSpec<S> for Mul {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let [a, b] = pair(x)?;
         a.hadamard(&b)

@@ -1,53 +1,44 @@
-//! Ops with parameters: their derivative rules with respect to the parameters, and an adapter
-//! that makes "the op as a function of its parameters" an op, so every check applies to it.
+//! The op as a function of its parameters ([`WrtParams`]), so every check applies to parameter
+//! gradients, and the flat parameter vector's splitting.
 
-use super::{Guard, Op, OpSpec};
+use super::{param_vector, Guard, Op, OpSpec, Param};
 use crate::error::{Error, Result};
-use crate::scalar::{Lift, Ring};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
-/// An op with parameters `θ` (flattened in a documented order), and its rules with respect to
-/// them, evaluated at the op's own parameters.
-pub trait Parametrized<S: Ring>: OpSpec<S> {
-    /// The parameters, flattened into one vector (order documented by each op).
-    fn params(&self) -> Tensor<S>;
-
-    /// `f_θ(x)` for the given flattened parameters `θ` — the reference side: the checks evaluate
-    /// it over dual numbers to get `∂f/∂θ` without calling the rules below.
-    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>>;
-
-    /// `(∂f/∂θ)·dθ` at the op's parameters.
-    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>>;
-
-    /// `(∂f/∂θ)ᵀ·δ` at the op's parameters (the parameter gradients, flattened).
-    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>>;
-}
-
-/// `θ ↦ f_θ(x)` for a fixed input `x`: the op seen as a function of its parameters.
+/// `θ ↦ f_θ(x)` for a fixed input `x`: the op seen as a function of its flat parameter vector.
 ///
-/// Its input is the flattened parameter vector, and its rules are the op's parameter rules, so
+/// Its input is the flat parameter vector, and its rules are the op's parameter rules, so
 /// [`crate::check::adjoint`] and [`crate::check::jacobian`] check parameter gradients exactly
 /// like input gradients. The rules are evaluated at the op's own parameters, so the point given
-/// to `jvp`/`vjp` must be [`Parametrized::params`] (anything else is an error).
+/// to `jvp`/`vjp` must be [`param_vector`] of the op ([`Error::NotOwnParameters`] otherwise).
 #[derive(Clone, Debug)]
-pub struct WrtParams<'a, O, P> {
+pub struct WrtParams<'a, O: ?Sized> {
     op: &'a O,
-    x: Tensor<P>,
+    x: Tensor<Q>,
     param_count: usize,
 }
 
-impl<'a, O, P: Ring + Lift<P>> WrtParams<'a, O, P> {
+impl<'a, O: Op + ?Sized> WrtParams<'a, O> {
     /// The op `op` as a function of its parameters at input `x`.
-    pub fn new(op: &'a O, x: Tensor<P>) -> Self
-    where
-        O: Parametrized<P>,
-    {
-        let param_count = op.params().len();
+    pub fn new(op: &'a O, x: Tensor<Q>) -> Self {
+        let param_count = op.param_count();
         WrtParams { op, x, param_count }
+    }
+
+    /// The op's own parameters: the point at which the parameter rules are checked.
+    pub fn point<S: Scalar>(&self) -> Tensor<S> {
+        param_vector(self.op)
+    }
+
+    /// Names entry `index` of the flat parameter vector by layer, op, tensor and multi-index,
+    /// e.g. `"layer 3 Conv2d(1→2, 3×3) weight[0, 1, 2, 2]"`.
+    pub fn name_coordinate(&self, index: usize) -> Option<String> {
+        Param::name_flat(&self.op.params(), index)
     }
 }
 
-impl<'a, O: Op, P> Op for WrtParams<'a, O, P> {
+impl<O: Op + ?Sized> Op for WrtParams<'_, O> {
     fn name(&self) -> String {
         format!("{} w.r.t. parameters", self.op.name())
     }
@@ -62,26 +53,16 @@ impl<'a, O: Op, P> Op for WrtParams<'a, O, P> {
     }
 }
 
-impl<'a, O, P: Clone + 'static> WrtParams<'a, O, P> {
-    fn at_own_params<S: Ring + Lift<P>>(&self, params: &Tensor<S>) -> Result<Tensor<S>>
-    where
-        O: Parametrized<S>,
-    {
-        if *params != self.op.params() {
-            return Err(Error::Malformed(
-                "parameter rules are evaluated at the op's own parameters; pass op.params()".into(),
-            ));
+impl<O: Op + ?Sized> WrtParams<'_, O> {
+    fn at_own_params<S: Scalar>(&self, params: &Tensor<S>) -> Result<Tensor<S>> {
+        if *params != param_vector::<S, _>(self.op) {
+            return Err(Error::NotOwnParameters { op: self.op.name() });
         }
         Ok(self.x.lift())
     }
 }
 
-impl<'a, O, P, S> OpSpec<S> for WrtParams<'a, O, P>
-where
-    P: Clone + 'static,
-    S: Ring + Lift<P>,
-    O: Parametrized<S>,
-{
+impl<S: Scalar, O: OpSpec<S> + ?Sized> OpSpec<S> for WrtParams<'_, O> {
     fn forward(&self, params: &Tensor<S>) -> Result<Tensor<S>> {
         self.op.forward_with_params(params, &self.x.lift())
     }
@@ -98,7 +79,8 @@ where
     }
 }
 
-/// Splits a flattened parameter vector into consecutive tensors of the given shapes.
+/// Splits a flat parameter vector into consecutive tensors of the given shapes (an op's own
+/// parameter tensors).
 pub(crate) fn split_params<S: Clone>(
     params: &Tensor<S>,
     shapes: &[&[usize]],
@@ -116,7 +98,19 @@ pub(crate) fn split_params<S: Clone>(
         .collect()
 }
 
-/// Concatenates tensors into one flattened parameter vector.
+/// Splits a flat vector of `total` parameters into the first `first` and the rest (a
+/// composition's parts).
+pub(crate) fn split_at_count<S: Clone>(
+    params: &Tensor<S>,
+    first: usize,
+    total: usize,
+) -> Result<[Tensor<S>; 2]> {
+    params.expect_shape(&[total], "parameter vector")?;
+    let (a, b) = params.data().split_at(first);
+    Ok([Tensor::from_vec(a.to_vec()), Tensor::from_vec(b.to_vec())])
+}
+
+/// Concatenates tensors into one flat parameter vector.
 pub(crate) fn join_params<S: Clone>(parts: &[&Tensor<S>]) -> Tensor<S> {
     Tensor::from_vec(
         parts

@@ -1,32 +1,35 @@
 //! A polynomial with rational coefficients, applied elementwise.
 
-use super::{Op, OpSpec, Parametrized};
+use super::{Op, OpSpec, Param};
 use crate::error::Result;
-use crate::scalar::{Lift, Ring};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `f(x)ᵢ = c₀ + c₁xᵢ + … + c_d xᵢᵈ`, evaluated by Horner's scheme; the rule is the derivative
 /// polynomial `c₁ + 2c₂xᵢ + … + d·c_d xᵢᵈ⁻¹`. The coefficients are the parameters
 /// (`∂f/∂c_k = xᵏ`), flattened as `[c₀, …, c_d]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Polynomial<P> {
-    coeffs: Vec<P>,
+pub struct Polynomial {
+    /// `[c₀, …, c_d]`, the op's one parameter tensor.
+    coeffs: Tensor<Q>,
 }
 
-impl<P> Polynomial<P> {
+impl Polynomial {
     /// The polynomial with coefficients `[c₀, c₁, …]` (lowest degree first).
-    pub fn new(coeffs: Vec<P>) -> Self {
-        Polynomial { coeffs }
+    pub fn new(coeffs: Vec<Q>) -> Self {
+        Polynomial {
+            coeffs: Tensor::from_vec(coeffs),
+        }
     }
 
     /// The coefficients, lowest degree first.
-    pub fn coefficients(&self) -> &[P] {
-        &self.coeffs
+    pub fn coefficients(&self) -> &[Q] {
+        self.coeffs.data()
     }
 }
 
 /// `Σ cₖ vᵏ` by Horner's scheme.
-fn horner<S: Ring>(coeffs: &[S], v: &S) -> S {
+fn horner<S: Scalar>(coeffs: &[S], v: &S) -> S {
     coeffs
         .iter()
         .rev()
@@ -34,7 +37,7 @@ fn horner<S: Ring>(coeffs: &[S], v: &S) -> S {
 }
 
 /// The coefficients of the derivative: `[1·c₁, 2·c₂, …]`.
-fn derivative<S: Ring>(coeffs: &[S]) -> Vec<S> {
+fn derivative<S: Scalar>(coeffs: &[S]) -> Vec<S> {
     coeffs
         .iter()
         .enumerate()
@@ -44,7 +47,7 @@ fn derivative<S: Ring>(coeffs: &[S]) -> Vec<S> {
 }
 
 /// `[v⁰, v¹, …, vᵈ]`.
-fn powers<S: Ring>(v: &S, count: usize) -> Vec<S> {
+fn powers<S: Scalar>(v: &S, count: usize) -> Vec<S> {
     let mut out = Vec::with_capacity(count);
     let mut p = S::one();
     for _ in 0..count {
@@ -54,13 +57,13 @@ fn powers<S: Ring>(v: &S, count: usize) -> Vec<S> {
     out
 }
 
-impl<P: Clone + 'static> Polynomial<P> {
-    fn lifted<S: Ring + Lift<P>>(&self) -> Vec<S> {
-        self.coeffs.iter().map(S::lift).collect()
+impl Polynomial {
+    fn lifted<S: Scalar>(&self) -> Vec<S> {
+        self.coefficients().iter().map(S::from_q).collect()
     }
 }
 
-impl<P> Op for Polynomial<P> {
+impl Op for Polynomial {
     fn name(&self) -> String {
         format!("Polynomial(degree {})", self.coeffs.len().saturating_sub(1))
     }
@@ -70,9 +73,12 @@ impl<P> Op for Polynomial<P> {
     fn is_piecewise_linear(&self) -> bool {
         self.coeffs.len() <= 2
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![Param::new(self, "coefficients", &self.coeffs)]
+    }
 }
 
-impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Polynomial<P> {
+impl<S: Scalar> OpSpec<S> for Polynomial {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let c = self.lifted::<S>();
         Ok(x.map(|v| horner(&c, v)))
@@ -84,12 +90,6 @@ impl<P: Clone + 'static, S: Ring + Lift<P>> OpSpec<S> for Polynomial<P> {
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let d = derivative(&self.lifted::<S>());
         x.map(|v| horner(&d, v)).hadamard(dy)
-    }
-}
-
-impl<P: Clone + 'static, S: Ring + Lift<P>> Parametrized<S> for Polynomial<P> {
-    fn params(&self) -> Tensor<S> {
-        Tensor::from_vec(self.lifted())
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         params.expect_shape(&[self.coeffs.len()], "Polynomial coefficients")?;

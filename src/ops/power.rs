@@ -2,7 +2,7 @@
 
 use super::{Op, OpSpec};
 use crate::error::{Error, Result};
-use crate::scalar::{Field, Ring};
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f(x)ᵢ = xᵢⁿ` with rule `n·xᵢⁿ⁻¹` (and derivative 0 for `n = 0`).
@@ -30,7 +30,7 @@ impl Power {
     }
 
     /// `vᵏ` for `k ≥ 0`, by repeated squaring.
-    fn pow_nat<S: Ring>(v: &S, mut k: u32) -> S {
+    fn pow_nat<S: Scalar>(v: &S, mut k: u32) -> S {
         let (mut base, mut acc) = (v.clone(), S::one());
         while k > 0 {
             if k & 1 == 1 {
@@ -43,7 +43,7 @@ impl Power {
     }
 
     /// `vᵏ` for any integer `k`; `None` for a negative power of zero.
-    fn pow<S: Field>(v: &S, k: i64) -> Option<S> {
+    fn pow<S: Scalar>(v: &S, k: i64) -> Option<S> {
         let p = Self::pow_nat(v, k.unsigned_abs() as u32);
         if k >= 0 {
             Some(p)
@@ -52,7 +52,7 @@ impl Power {
         }
     }
 
-    fn map_checked<S: Field>(
+    fn map_checked<S: Scalar>(
         &self,
         x: &Tensor<S>,
         f: impl Fn(&S) -> Option<S>,
@@ -72,7 +72,7 @@ impl Power {
     }
 
     /// `n·xⁿ⁻¹` elementwise.
-    fn derivs<S: Field>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+    fn derivs<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let n = i64::from(self.n);
         self.map_checked(x, |v| {
             if n == 0 {
@@ -96,7 +96,7 @@ impl Op for Power {
     }
 }
 
-impl<S: Field> OpSpec<S> for Power {
+impl<S: Scalar> OpSpec<S> for Power {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         self.map_checked(x, |v| Self::pow(v, i64::from(self.n)))
     }

@@ -2,7 +2,7 @@
 
 use super::{Guard, Op, OpSpec};
 use crate::error::Result;
-use crate::scalar::Ordered;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
@@ -13,7 +13,7 @@ pub struct Relu;
 
 /// The derivative mask `relu′(x)`: 1 where `x > 0`, 0 where `x < 0` (and 0 at the kink, a
 /// convention the checks never rely on) — Lean's `relu_deriv_spec`.
-pub fn relu_deriv_spec<S: Ordered>(x: &Tensor<S>) -> Tensor<S> {
+pub fn relu_deriv_spec<S: Scalar>(x: &Tensor<S>) -> Tensor<S> {
     x.map(|v| {
         if v.sign() == Ordering::Greater {
             S::one()
@@ -35,7 +35,7 @@ impl Op for Relu {
     }
 }
 
-impl<S: Ordered> OpSpec<S> for Relu {
+impl<S: Scalar> OpSpec<S> for Relu {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         Ok(x.map(|v| {
             if v.sign() == Ordering::Greater {

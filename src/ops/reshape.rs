@@ -2,7 +2,7 @@
 
 use super::{Op, OpSpec};
 use crate::error::{Error, Result};
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f(x)` = the entries of `x` (row-major) under `shape`; both rules reshape their tangent
@@ -38,7 +38,7 @@ impl Op for Reshape {
     }
 }
 
-impl<S: Ring> OpSpec<S> for Reshape {
+impl<S: Scalar> OpSpec<S> for Reshape {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let shape = self.output_shape(x.shape())?;
         x.clone().reshape(shape)

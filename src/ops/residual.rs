@@ -1,8 +1,8 @@
 //! A residual connection `x + g(x)`.
 
-use super::{Guard, Op, OpSpec, Parametrized};
+use super::{Guard, Op, OpSpec, Param};
 use crate::error::Result;
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f(x) = x + g(x)` for an inner op `g` whose output has the input's shape. Rules:
@@ -45,9 +45,16 @@ impl<O: Op> Op for Residual<O> {
     fn depth(&self) -> usize {
         self.inner.depth()
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        self.inner.params()
+    }
+    fn param_count(&self) -> usize {
+        self.inner.param_count()
+    }
 }
 
-impl<S: Ring, O: OpSpec<S>> OpSpec<S> for Residual<O> {
+/// The parameters are the inner op's: `∂f/∂θ = ∂g/∂θ`.
+impl<S: Scalar, O: OpSpec<S>> OpSpec<S> for Residual<O> {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         self.output_shape(x.shape())?;
         x.add(&self.inner.forward(x)?)
@@ -62,13 +69,6 @@ impl<S: Ring, O: OpSpec<S>> OpSpec<S> for Residual<O> {
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
         self.inner.guards(x)
-    }
-}
-
-/// The parameters are the inner op's: `∂f/∂θ = ∂g/∂θ`.
-impl<S: Ring, O: Parametrized<S>> Parametrized<S> for Residual<O> {
-    fn params(&self) -> Tensor<S> {
-        self.inner.params()
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         self.output_shape(x.shape())?;

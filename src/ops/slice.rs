@@ -3,7 +3,7 @@
 use super::gather::{gather, indices, offset_of, scatter_add, strides};
 use super::{Op, OpSpec};
 use crate::error::{Error, Result};
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f(x)` = the entries with index `start..end` along `axis`; `vjp` puts `δ` back in place and
@@ -62,7 +62,7 @@ impl Op for Slice {
     }
 }
 
-impl<S: Ring> OpSpec<S> for Slice {
+impl<S: Scalar> OpSpec<S> for Slice {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let (src, out) = self.source(x.shape())?;
         gather(x, &src, out)

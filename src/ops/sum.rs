@@ -2,7 +2,7 @@
 
 use super::{Op, OpSpec};
 use crate::error::Result;
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f(x) = Σᵢ xᵢ`, a scalar (shape `[]`). Rules: `jvp = Σ dx`, `vjp = δ·𝟙` (the cotangent
@@ -21,7 +21,7 @@ pub(crate) fn scalar<S>(v: S) -> Tensor<S> {
     Tensor::new(vec![], vec![v]).expect("shape [] holds one value")
 }
 
-pub(crate) fn total<S: Ring>(x: &Tensor<S>) -> S {
+pub(crate) fn total<S: Scalar>(x: &Tensor<S>) -> S {
     x.data().iter().fold(S::zero(), |acc, v| acc.add_ref(v))
 }
 
@@ -37,7 +37,7 @@ impl Op for Sum {
     }
 }
 
-impl<S: Ring> OpSpec<S> for Sum {
+impl<S: Scalar> OpSpec<S> for Sum {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         Ok(scalar(total(x)))
     }

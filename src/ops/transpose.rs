@@ -3,7 +3,7 @@
 use super::gather::{gather, indices, offset_of, scatter_add, strides};
 use super::{Op, OpSpec};
 use crate::error::{Error, Result};
-use crate::scalar::Ring;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// `f(x)[i₀, …] = x[j]` with `j[perm[a]] = i[a]`: output axis `a` is input axis `perm[a]`.
@@ -68,7 +68,7 @@ impl Op for Transpose {
     }
 }
 
-impl<S: Ring> OpSpec<S> for Transpose {
+impl<S: Scalar> OpSpec<S> for Transpose {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let (src, out) = self.source(x.shape())?;
         gather(x, &src, out)

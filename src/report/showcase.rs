@@ -8,7 +8,7 @@ use crate::tensor::Tensor;
 
 /// The built-in 3 → 4 → 2 MLP, a point `x` and a cotangent `δ`, with small fractions chosen so
 /// that both ReLU branches occur (`z1 = [1/3, −13/10, 7/6, −29/40]`).
-pub fn builtin_example() -> (Mlp<Q>, Tensor<Q>, Tensor<Q>) {
+pub fn builtin_example() -> (Mlp, Tensor<Q>, Tensor<Q>) {
     let t = |shape: &[usize], lits: &[&str]| {
         Tensor::parse(shape.to_vec(), lits).expect("valid literals")
     };
@@ -37,7 +37,7 @@ pub fn random_example(
     h: usize,
     m: usize,
     seed: u64,
-) -> Result<(Mlp<Q>, Tensor<Q>, Tensor<Q>)> {
+) -> Result<(Mlp, Tensor<Q>, Tensor<Q>)> {
     if n == 0 || h == 0 || m == 0 {
         return Err(Error::Malformed(format!(
             "dimensions must be at least 1, got {n},{h},{m}"

@@ -138,6 +138,9 @@ impl<S: Field> Field for Dual<S> {
         let eps = num.checked_div(&rhs.re.mul_ref(&rhs.re))?;
         Some(Dual::new(re, eps))
     }
+    fn from_q(q: &super::Q) -> Self {
+        Dual::constant(S::from_q(q))
+    }
 }
 
 impl<S: Ordered> Ordered for Dual<S> {

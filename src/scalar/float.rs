@@ -1,6 +1,7 @@
 //! `f64` as a scalar: for side-by-side comparisons with float frameworks, never for verdicts.
 
-use super::{Field, Lift, Ordered, Ring};
+use super::{Field, Ordered, Ring, Q};
+use num_traits::ToPrimitive;
 use std::cmp::Ordering;
 
 impl Ring for f64 {
@@ -25,16 +26,14 @@ impl Field for f64 {
     fn checked_div(&self, rhs: &Self) -> Option<Self> {
         (*rhs != 0.0).then(|| self / rhs)
     }
+    /// The nearest float (for comparisons with float frameworks; not exact).
+    fn from_q(q: &Q) -> Self {
+        q.to_f64().unwrap_or(f64::NAN)
+    }
 }
 
 impl Ordered for f64 {
     fn sign(&self) -> Ordering {
         self.partial_cmp(&0.0).unwrap_or(Ordering::Equal)
-    }
-}
-
-impl Lift<f64> for f64 {
-    fn lift(p: &f64) -> Self {
-        *p
     }
 }

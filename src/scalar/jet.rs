@@ -9,7 +9,7 @@
 //! gives (tests/jet.rs checks that property).
 
 use super::kernels::jet::{self as kernel, Layout};
-use super::{Field, Lift, Ordered, Ring};
+use super::{Field, Ordered, Ring};
 use num_traits::{One, Zero};
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -356,17 +356,14 @@ impl<S: Field> Field for Jet<S> {
         }
         Some(Jet::new(value, row))
     }
+    fn from_q(q: &super::Q) -> Self {
+        Jet::constant(S::from_q(q))
+    }
 }
 
 impl<S: Ordered> Ordered for Jet<S> {
     fn sign(&self) -> Ordering {
         self.value.sign()
-    }
-}
-
-impl<P, S: Lift<P> + Ring> Lift<P> for Jet<S> {
-    fn lift(p: &P) -> Self {
-        Jet::constant(S::lift(p))
     }
 }
 

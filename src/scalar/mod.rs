@@ -1,10 +1,9 @@
 //! Number traits, layered so that each op asks only for what it needs.
 //!
 //! * [`Ring`]: `+ − ×` — enough for linear maps and their JVP/VJP.
-//! * [`Field`]: adds exact division — difference quotients, means, radii.
+//! * [`Field`]: adds exact division — difference quotients, means, radii — and the rationals
+//!   ([`Field::from_q`]), so an op's exact parameters are constants of every scalar.
 //! * [`Ordered`]: a sign — enough for piecewise ops such as ReLU.
-//! * [`Lift`]: how a parameter of type `P` becomes a constant of type `Self`, so that one op
-//!   value can be evaluated over `Q`, `f64` and `Dual<Q>`.
 //!
 //! Instances: [`Q`] (`BigRational`, the exact default), `f64`, [`Dual<S>`], and [`Jet<S>`]
 //! (a value with a whole row of partials: one forward pass gives a Jacobian).
@@ -20,12 +19,9 @@ pub use jet::Jet;
 pub use rational::{exact_string, parse_q, Q};
 
 use num_traits::{One, Zero};
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::{Debug, Display};
 use std::ops::{Add, Mul, Neg, Sub};
-
-use crate::tensor::Tensor;
 
 /// Runs `f` with the exact kernels remembering the packed (denominator-cleared) form of each
 /// matrix they meet, so that a check evaluating the same weights in many passes (forward, dual
@@ -113,6 +109,11 @@ pub trait Ring:
 pub trait Field: Ring {
     /// `self / rhs`, or `None` when `rhs` is zero (never a panic).
     fn checked_div(&self, rhs: &Self) -> Option<Self>;
+
+    /// The rational `q` in this field: how an op's exact parameters become constants of the
+    /// scalar it is evaluated over (itself over `Q`, the nearest float over `f64`, a constant
+    /// with zero tangent over `Dual` and `Jet`).
+    fn from_q(q: &Q) -> Self;
 }
 
 /// A sign, for piecewise ops. On dual numbers only the real part is looked at, so that branching
@@ -143,29 +144,3 @@ pub trait Ordered: Ring {
 /// Everything the checks need: exact field operations and a sign.
 pub trait Scalar: Field + Ordered {}
 impl<T: Field + Ordered> Scalar for T {}
-
-/// Turns a parameter of type `P` into a constant of type `Self`.
-///
-/// Ops store their parameters once (as `Tensor<P>`) and are evaluated over any scalar that can
-/// lift them: `Q` over `Q`, `Q` over `f64` (nearest float), `P` over `Dual<S>` (tangent zero).
-pub trait Lift<P>: Sized + Clone + 'static {
-    /// The constant `p` in `Self`.
-    fn lift(p: &P) -> Self;
-
-    /// Lifts a whole tensor, borrowing it when `Self` and `P` are the same type.
-    fn lift_tensor(t: &Tensor<P>) -> Cow<'_, Tensor<Self>>
-    where
-        P: 'static,
-    {
-        match (t as &dyn std::any::Any).downcast_ref::<Tensor<Self>>() {
-            Some(same) => Cow::Borrowed(same),
-            None => Cow::Owned(t.map(Self::lift)),
-        }
-    }
-}
-
-impl<P, S: Lift<P> + Ring> Lift<P> for Dual<S> {
-    fn lift(p: &P) -> Self {
-        Dual::constant(S::lift(p))
-    }
-}

@@ -1,10 +1,10 @@
 //! The exact scalar: arbitrary-precision rationals, and parsing of exact literals.
 
-use super::{Field, Lift, Ordered, Ring};
+use super::{Field, Ordered, Ring};
 use crate::error::Error;
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{Signed, ToPrimitive, Zero};
+use num_traits::{Signed, Zero};
 use std::cmp::Ordering;
 
 /// The exact default scalar: an arbitrary-precision rational.
@@ -50,6 +50,9 @@ impl Field for Q {
     fn checked_div(&self, rhs: &Self) -> Option<Self> {
         (!rhs.is_zero()).then(|| self / rhs)
     }
+    fn from_q(q: &Q) -> Self {
+        q.clone()
+    }
 }
 
 impl Ordered for Q {
@@ -61,27 +64,6 @@ impl Ordered for Q {
         } else {
             Ordering::Equal
         }
-    }
-}
-
-impl Lift<Q> for Q {
-    fn lift(p: &Q) -> Self {
-        p.clone()
-    }
-}
-
-/// The nearest `f64` (for comparisons with float frameworks; not exact).
-impl Lift<Q> for f64 {
-    fn lift(p: &Q) -> Self {
-        p.to_f64().unwrap_or(f64::NAN)
-    }
-}
-
-/// The exact value of a finite `f64` (a dyadic rational). Non-finite values become zero; use
-/// [`crate::Tensor::from_f64_exact`] for a checked conversion.
-impl Lift<f64> for Q {
-    fn lift(p: &f64) -> Self {
-        Q::from_float(*p).unwrap_or_else(Q::zero)
     }
 }
 

@@ -3,8 +3,8 @@
 
 use super::graph::{Graph, Node};
 use crate::error::Result;
-use crate::ops::{OpSpec, Parametrized};
-use crate::scalar::Ring;
+use crate::ops::OpSpec;
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// How a cotangent contribution is combined with what a slot (a node's cotangent, or a shared
@@ -13,7 +13,7 @@ use crate::tensor::Tensor;
 /// The chain rule for a value used `k` times says the contributions add up; [`FanInSum`] does
 /// that. The trait exists so that a test can plant the classic bug (the last contribution
 /// overwrites the earlier ones) and check that the exact checks reject it.
-pub trait Accumulate<S: Ring> {
+pub trait Accumulate<S: Scalar> {
     /// Combines `contribution` into `slot` (`None` when nothing arrived yet).
     fn accumulate(&self, slot: &mut Option<Tensor<S>>, contribution: Tensor<S>) -> Result<()>;
 }
@@ -22,7 +22,7 @@ pub trait Accumulate<S: Ring> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FanInSum;
 
-impl<S: Ring> Accumulate<S> for FanInSum {
+impl<S: Scalar> Accumulate<S> for FanInSum {
     fn accumulate(&self, slot: &mut Option<Tensor<S>>, contribution: Tensor<S>) -> Result<()> {
         *slot = Some(match slot.take() {
             None => contribution,
@@ -34,7 +34,7 @@ impl<S: Ring> Accumulate<S> for FanInSum {
 
 impl<O, A> Graph<O, A> {
     /// The value of every node up to the output, each op evaluated by `apply(op, argument)`.
-    fn run_forward<S: Ring>(
+    fn run_forward<S: Scalar>(
         &self,
         x: &Tensor<S>,
         apply: impl Fn(usize, &Tensor<S>) -> Result<Tensor<S>>,
@@ -55,7 +55,7 @@ impl<O, A> Graph<O, A> {
     }
 
     /// The forward pass: every node's value (the tape).
-    pub(super) fn values<S: Ring>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>>
+    pub(super) fn values<S: Scalar>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>>
     where
         O: OpSpec<S>,
     {
@@ -63,13 +63,13 @@ impl<O, A> Graph<O, A> {
     }
 
     /// The forward pass with the ops' parameters replaced by `params` (one part per op).
-    pub(super) fn values_with_params<S: Ring>(
+    pub(super) fn values_with_params<S: Scalar>(
         &self,
         x: &Tensor<S>,
         params: &[Tensor<S>],
     ) -> Result<Vec<Tensor<S>>>
     where
-        O: Parametrized<S>,
+        O: OpSpec<S>,
     {
         self.run_forward(x, |k, v| self.ops[k].forward_with_params(&params[k], v))
     }
@@ -77,14 +77,14 @@ impl<O, A> Graph<O, A> {
     /// Forward mode: the output's tangent for an input tangent `dx` and, when given, a tangent
     /// of the parameters (one part per op). Each node's tangent is computed once from its
     /// arguments' tangents, so fan-out needs no accumulation here.
-    pub(super) fn tangents<S: Ring>(
+    pub(super) fn tangents<S: Scalar>(
         &self,
         values: &[Tensor<S>],
         dx: Tensor<S>,
         dparams: Option<&[Tensor<S>]>,
     ) -> Result<Tensor<S>>
     where
-        O: OpSpec<S> + Parametrized<S>,
+        O: OpSpec<S> + OpSpec<S>,
     {
         self.push_tangents(values, dx, |k, v, t| {
             let through = self.ops[k].jvp(v, t)?;
@@ -96,7 +96,7 @@ impl<O, A> Graph<O, A> {
     }
 
     /// Forward mode with respect to the input only (no parameter rules needed).
-    pub(super) fn input_tangents<S: Ring>(
+    pub(super) fn input_tangents<S: Scalar>(
         &self,
         values: &[Tensor<S>],
         dx: Tensor<S>,
@@ -107,7 +107,7 @@ impl<O, A> Graph<O, A> {
         self.push_tangents(values, dx, |k, v, t| self.ops[k].jvp(v, t))
     }
 
-    fn push_tangents<S: Ring>(
+    fn push_tangents<S: Scalar>(
         &self,
         values: &[Tensor<S>],
         dx: Tensor<S>,
@@ -133,7 +133,7 @@ impl<O, A> Graph<O, A> {
     /// Reverse mode: every node's cotangent for an output cotangent `dy`, visiting the nodes in
     /// reverse topological order and combining contributions by the accumulation policy. `None`
     /// for nodes the output does not depend on.
-    pub(super) fn cotangents<S: Ring>(
+    pub(super) fn cotangents<S: Scalar>(
         &self,
         values: &[Tensor<S>],
         dy: &Tensor<S>,
@@ -172,13 +172,13 @@ impl<O, A> Graph<O, A> {
 
     /// The gradient of each registered op's parameters: the sum, over the nodes applying it, of
     /// its parameter VJP at that node's cotangent (zeros for an op the output never uses).
-    pub(super) fn parameter_cotangents<S: Ring>(
+    pub(super) fn parameter_cotangents<S: Scalar>(
         &self,
         values: &[Tensor<S>],
         dy: &Tensor<S>,
     ) -> Result<Vec<Tensor<S>>>
     where
-        O: Parametrized<S>,
+        O: OpSpec<S>,
         A: Accumulate<S>,
     {
         let grads = self.cotangents(values, dy)?;
@@ -192,7 +192,7 @@ impl<O, A> Graph<O, A> {
         Ok(slots
             .into_iter()
             .zip(&self.ops)
-            .map(|(slot, o)| slot.unwrap_or_else(|| Tensor::zeros(&[o.params().len()])))
+            .map(|(slot, o)| slot.unwrap_or_else(|| Tensor::zeros(&[o.param_count()])))
             .collect())
     }
 }

@@ -2,8 +2,8 @@
 
 use super::backprop::{Accumulate, FanInSum};
 use crate::error::{Error, Result};
-use crate::ops::{no_kinks, Guard, Op, OpSpec, Parametrized};
-use crate::scalar::{Ordered, Ring};
+use crate::ops::{Guard, Op, OpSpec, Param};
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// A node of a [`Graph`]: the input, or its position among the nodes added so far.
@@ -237,13 +237,36 @@ impl<O: Op, A> Op for Graph<O, A> {
     fn depth(&self) -> usize {
         (0..=self.output.0).map(|k| self.node_depth(k)).sum()
     }
+    /// Every registered op's parameters, in registration order; for a graph, `layer` is the
+    /// op's registration number (1-based), since one op may sit at several nodes.
+    fn params(&self) -> Vec<Param<'_>> {
+        self.ops
+            .iter()
+            .enumerate()
+            .flat_map(|(k, o)| {
+                o.params().into_iter().map(move |p| Param {
+                    layer: k + 1,
+                    op: format!("op {k}: {}", p.op),
+                    ..p
+                })
+            })
+            .collect()
+    }
+    fn param_count(&self) -> usize {
+        self.ops.iter().map(Op::param_count).sum()
+    }
 }
 
+/// The rules chain the ops' rules over the tape. The parameters of all registered ops, in registration order, each flattened as that op
+/// flattens them. A parameter shared by several nodes appears once; its gradient is the sum
+/// over the nodes that apply it. The parameter rules return [`Error::Kink`] at a point where a
+/// guard of the graph is zero, so they are refused even when called outside
+/// [`crate::ops::WrtParams`] (which reports the op's guards to the checks).
 impl<O, A, S> OpSpec<S> for Graph<O, A>
 where
     O: OpSpec<S>,
     A: Accumulate<S>,
-    S: Ring,
+    S: Scalar,
 {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let mut values = self.values(x)?;
@@ -285,40 +308,17 @@ where
         }
         Ok(guards)
     }
-}
-
-/// The parameters of all registered ops, in registration order, each flattened as that op
-/// flattens them. A parameter shared by several nodes appears once; its gradient is the sum
-/// over the nodes that apply it. The parameter rules return [`Error::Kink`] at a point where a
-/// guard of the graph is zero, so they are refused even when called outside
-/// [`crate::ops::WrtParams`] (which reports the op's guards to the checks).
-impl<O, A, S> Parametrized<S> for Graph<O, A>
-where
-    O: Parametrized<S>,
-    A: Accumulate<S>,
-    S: Ordered,
-{
-    fn params(&self) -> Tensor<S> {
-        Tensor::from_vec(
-            self.ops
-                .iter()
-                .flat_map(|o| o.params().into_data())
-                .collect(),
-        )
-    }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         let parts = self.split_params(params)?;
         let mut values = self.values_with_params(x, &parts)?;
         Ok(values.swap_remove(self.output.0))
     }
     fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
-        no_kinks(self, x)?;
         let parts = self.split_params(dparams)?;
         let values = self.values(x)?;
         self.tangents(&values, Tensor::zeros(&self.shapes[0]), Some(&parts))
     }
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        no_kinks(self, x)?;
         let values = self.values(x)?;
         let parts = self.parameter_cotangents(&values, dy)?;
         Ok(Tensor::from_vec(
@@ -329,11 +329,11 @@ where
 
 impl<O, A> Graph<O, A> {
     /// Splits a flattened parameter vector into one part per registered op.
-    fn split_params<S: Ring>(&self, params: &Tensor<S>) -> Result<Vec<Tensor<S>>>
+    fn split_params<S: Scalar>(&self, params: &Tensor<S>) -> Result<Vec<Tensor<S>>>
     where
-        O: Parametrized<S>,
+        O: OpSpec<S>,
     {
-        let counts: Vec<usize> = self.ops.iter().map(|o| o.params().len()).collect();
+        let counts: Vec<usize> = self.ops.iter().map(|o| o.param_count()).collect();
         params.expect_shape(&[counts.iter().sum()], "Graph: parameter vector")?;
         let mut rest = params.data();
         Ok(counts

@@ -1,23 +1,23 @@
 //! A ready-made node op for graphs: the primitive layers in one type, each with its parameters.
 
 use crate::error::Result;
-use crate::ops::{Add, Guard, Linear, Op, OpSpec, Parametrized, Relu};
-use crate::scalar::{Lift, Ordered};
+use crate::ops::{Add, Guard, Linear, Op, OpSpec, Param, Relu};
+use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// One of the primitive layers, so that a [`super::Graph`] (whose ops share one type) can mix
 /// them. Users with other ops write their own enum the same way: delegate every method.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Layer<P> {
+pub enum Layer {
     /// `W·x + b`; parameters `W` (row-major) then `b`.
-    Linear(Linear<P>),
+    Linear(Linear),
     /// `relu(x)`; no parameters.
     Relu,
     /// `x + c`; parameters `c` (flattened).
-    Bias(Add<P>),
+    Bias(Add),
 }
 
-impl<P: Clone> Op for Layer<P> {
+impl Op for Layer {
     fn name(&self) -> String {
         match self {
             Layer::Linear(l) => l.name(),
@@ -35,9 +35,16 @@ impl<P: Clone> Op for Layer<P> {
     fn is_piecewise_linear(&self) -> bool {
         true
     }
+    fn params(&self) -> Vec<Param<'_>> {
+        match self {
+            Layer::Linear(l) => l.params(),
+            Layer::Relu => Vec::new(),
+            Layer::Bias(a) => a.params(),
+        }
+    }
 }
 
-impl<P: Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for Layer<P> {
+impl<S: Scalar> OpSpec<S> for Layer {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         match self {
             Layer::Linear(l) => l.forward(x),
@@ -63,16 +70,6 @@ impl<P: Clone + 'static, S: Ordered + Lift<P>> OpSpec<S> for Layer<P> {
         match self {
             Layer::Relu => OpSpec::<S>::guards(&Relu, x),
             _ => Ok(Vec::new()),
-        }
-    }
-}
-
-impl<P: Clone + 'static, S: Ordered + Lift<P>> Parametrized<S> for Layer<P> {
-    fn params(&self) -> Tensor<S> {
-        match self {
-            Layer::Linear(l) => l.params(),
-            Layer::Relu => Tensor::from_vec(vec![]),
-            Layer::Bias(a) => a.params(),
         }
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {

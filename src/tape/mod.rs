@@ -3,8 +3,7 @@
 //! weights). Reverse mode must then *accumulate*: the cotangent of a value is the sum of what
 //! every use sends back, and the gradient of a shared parameter the sum over its uses.
 //!
-//! The graph is itself an op ([`crate::OpSpec`], and [`crate::ops::Parametrized`] with the
-//! parameters of all its ops), so the existing exact checks apply to backprop over the whole
+//! The graph is itself an op ([`crate::OpSpec`], with the parameters of all its ops), so the existing exact checks apply to backprop over the whole
 //! graph: [`crate::check::jacobian`] compares it with the dual-number Jacobian of the graph's
 //! forward pass, [`crate::check::fderiv`] with its exact increment when it is piecewise linear,
 //! and [`crate::ops::WrtParams`] does the same for parameter gradients.

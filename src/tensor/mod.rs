@@ -3,7 +3,9 @@
 mod linalg;
 
 use crate::error::{Error, Result};
-use crate::scalar::{Lift, Ring, Q};
+use crate::scalar::{Field, Ring, Q};
+use std::any::Any;
+use std::borrow::Cow;
 use std::fmt;
 
 /// A dense tensor: `shape` and its values in row-major order (Lean's `Tensor ℝ s`).
@@ -167,14 +169,24 @@ impl<S: Clone> Tensor<S> {
     pub fn flatten(&self) -> Tensor<S> {
         Tensor::from_vec(self.data.clone())
     }
-
-    /// Every value lifted into another scalar (e.g. `Q` into `Dual<Q>` as constants).
-    pub fn lift<T: Lift<S>>(&self) -> Tensor<T> {
-        self.map(T::lift)
-    }
 }
 
 impl Tensor<Q> {
+    /// Every value as a constant of another scalar (e.g. `Q` into `Dual<Q>` with zero
+    /// tangent): how an op's exact parameters enter an evaluation over `S`.
+    pub fn lift<S: Field>(&self) -> Tensor<S> {
+        self.map(S::from_q)
+    }
+
+    /// [`Tensor::lift`], borrowing `self` when `S` is `Q` itself, so that an evaluation over
+    /// `Q` does not copy the weights.
+    pub fn lifted<S: Field>(&self) -> Cow<'_, Tensor<S>> {
+        match (self as &dyn Any).downcast_ref::<Tensor<S>>() {
+            Some(same) => Cow::Borrowed(same),
+            None => Cow::Owned(self.lift()),
+        }
+    }
+
     /// The exact values of finite `f64`s; [`Error::Malformed`] names the first non-finite one.
     pub fn from_f64_exact(shape: Vec<usize>, values: &[f64]) -> Result<Self> {
         let data = values

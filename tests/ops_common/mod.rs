@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 use exactgrad::check::{adjoint, fderiv, jacobian, no_kinks};
-use exactgrad::ops::{OpSpec, Parametrized, WrtParams};
+use exactgrad::ops::{OpSpec, WrtParams};
 use exactgrad::{Dual, Error, Jet, Tensor, Q};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -78,7 +78,7 @@ pub fn check_params<O>(
     pool_dy: &[Q],
 ) -> Result<(), TestCaseError>
 where
-    O: Parametrized<Q> + Parametrized<Dual<Q>> + Parametrized<Jet<Q>>,
+    O: OpSpec<Q> + OpSpec<Dual<Q>> + OpSpec<Jet<Q>>,
 {
     let wrt = WrtParams::new(op, x.clone());
     let theta: Tensor<Q> = op.params();

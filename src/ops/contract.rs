@@ -1,0 +1,246 @@
+//! The op contract: what an op is ([`Op`]), its rules over a scalar ([`OpSpec`]) — for its input
+//! and for its parameters — and the one bound the checks ask for ([`Checkable`]).
+
+use super::Guard;
+use crate::error::{Error, Result};
+use crate::scalar::{Dual, Jet, Scalar, Q};
+use crate::tensor::Tensor;
+use std::fmt;
+
+/// A differentiable op with its derivative rules — Lean's `Spec.OpSpec`.
+///
+/// * `forward(x)` is the function `f`;
+/// * `jvp(x, dx)` must equal `Df(x)·dx` (forward mode);
+/// * `vjp(x, δ)` must equal `Df(x)ᵀ·δ` (reverse mode, "backward").
+///
+/// An op with parameters `θ` ([`Op::params`]) also gives `f_θ(x)` for any `θ`
+/// ([`OpSpec::forward_with_params`], the reference side) and its rules with respect to them
+/// ([`OpSpec::jvp_params`], [`OpSpec::vjp_params`]; [`crate::ops::derived`] has forward-mode
+/// defaults). Parameters travel as one flat vector: the op's parameter tensors in the order of
+/// [`Op::params`], each row-major.
+///
+/// Write the impl once, generically — `impl<S: Scalar> OpSpec<S> for MyOp` — so the checks can
+/// evaluate the op over `Q`, `Dual<Q>`, `Jet<Q>` and every scalar added later. The checks in
+/// [`crate::check`] verify the rules exactly, computing `Df(x)` without calling any rule. Every
+/// method returns a typed error on bad shapes instead of panicking.
+pub trait OpSpec<S: Scalar>: Op {
+    /// `f(x)`.
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>>;
+
+    /// `Df(x)·dx`, the rule under test in forward mode.
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>>;
+
+    /// `Df(x)ᵀ·δ`, the rule under test in reverse mode.
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>>;
+
+    /// The pre-activations whose signs select the smooth piece that contains `x` (for ReLU, its
+    /// input coordinates). A zero among them is a kink: the derivative does not exist there.
+    /// Smooth ops have none.
+    fn guards(&self, _x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        Ok(Vec::new())
+    }
+
+    /// `f_θ(x)` with the parameters replaced by the flat vector `θ` — the reference side: the
+    /// checks evaluate it over dual numbers to get `∂f/∂θ` without calling a parameter rule.
+    /// Ops without parameters need not implement it.
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        if self.param_count() > 0 {
+            return Err(missing(self, "forward_with_params"));
+        }
+        params.expect_shape(&[0], &format!("{}: parameter vector", self.name()))?;
+        self.forward(x)
+    }
+
+    /// `(∂f/∂θ)·dθ` at the op's own parameters, `dθ` flat.
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        if self.param_count() > 0 {
+            return Err(missing(self, "jvp_params"));
+        }
+        dparams.expect_shape(&[0], &format!("{}: parameter tangent", self.name()))?;
+        Ok(Tensor::zeros(&self.output_shape(x.shape())?))
+    }
+
+    /// `(∂f/∂θ)ᵀ·δ` at the op's own parameters: the parameter gradients, flat.
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        if self.param_count() > 0 {
+            return Err(missing(self, "vjp_params"));
+        }
+        dy.expect_shape(
+            &self.output_shape(x.shape())?,
+            &format!("{}: δ must have the output's shape", self.name()),
+        )?;
+        Ok(Tensor::from_vec(Vec::new()))
+    }
+}
+
+fn missing<O: Op + ?Sized>(op: &O, rule: &'static str) -> Error {
+    Error::MissingRule {
+        op: op.name(),
+        rule,
+    }
+}
+
+/// What an op is independently of the scalar it is evaluated over: its name, shapes, kind and
+/// parameters.
+pub trait Op {
+    /// A short name for reports, e.g. `"Linear(3→4)"`.
+    fn name(&self) -> String;
+
+    /// The output shape for an input of shape `input`, or [`crate::Error::ShapeMismatch`].
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>>;
+
+    /// Whether `f` is affine on each piece (Linear, ReLU and their compositions), so that exact
+    /// difference quotients inside a kink-free box equal the derivative.
+    fn is_piecewise_linear(&self) -> bool {
+        false
+    }
+
+    /// How many primitive ops this op chains (1 for a primitive); used to number layers.
+    fn depth(&self) -> usize {
+        1
+    }
+
+    /// Guards at layers `1..=certified_guard_layers()` are affine functions of this op's input
+    /// on the current piece, so [`crate::check::kink_radius`] can certify an exact radius for
+    /// them. By default: every layer of a piecewise-linear op, and the first layer of any other
+    /// op (a primitive's guards are affine in its own input). Return 0 when even that fails.
+    fn certified_guard_layers(&self) -> usize {
+        if self.is_piecewise_linear() {
+            self.depth()
+        } else {
+            1
+        }
+    }
+
+    /// The parameter tensors, named, in the order of the flat parameter vector. A primitive
+    /// reports layer 1 ([`Param::new`]); a composition renumbers its parts' layers.
+    fn params(&self) -> Vec<Param<'_>> {
+        Vec::new()
+    }
+
+    /// How many parameters (the length of the flat parameter vector).
+    fn param_count(&self) -> usize {
+        self.params().iter().map(|p| p.value.len()).sum()
+    }
+}
+
+/// One named parameter tensor of an op, stored exactly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param<'a> {
+    /// 1-based position of the op that owns it in the composed network.
+    pub layer: usize,
+    /// That op's name, e.g. `"Conv2d(1→2, 3×3)"`.
+    pub op: String,
+    /// The tensor's name within the op, e.g. `"weight"`.
+    pub tensor: &'static str,
+    /// Its exact value.
+    pub value: &'a Tensor<Q>,
+}
+
+impl<'a> Param<'a> {
+    /// The parameter `tensor` of the primitive op `op` (layer 1).
+    pub fn new<O: Op + ?Sized>(op: &O, tensor: &'static str, value: &'a Tensor<Q>) -> Self {
+        Param {
+            layer: 1,
+            op: op.name(),
+            tensor,
+            value,
+        }
+    }
+
+    /// The same parameter seen from a composition in which its op starts after `shift` layers.
+    pub fn shifted(self, shift: usize) -> Self {
+        Param {
+            layer: self.layer + shift,
+            ..self
+        }
+    }
+
+    /// Names the entry at position `index` of the flat parameter vector of `params`, e.g.
+    /// `"layer 3 Conv2d(1→2, 3×3) weight[0, 1, 2, 2]"`; `None` past the end.
+    pub fn name_flat(params: &[Param<'_>], mut index: usize) -> Option<String> {
+        for p in params {
+            if index < p.value.len() {
+                return Some(format!("{p}{:?}", p.value.multi_index(index)));
+            }
+            index -= p.value.len();
+        }
+        None
+    }
+}
+
+impl fmt::Display for Param<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "layer {} {} {}", self.layer, self.op, self.tensor)
+    }
+}
+
+/// The op's parameters as one flat vector over `S`, in the order of [`Op::params`].
+pub fn param_vector<S: Scalar, O: Op + ?Sized>(op: &O) -> Tensor<S> {
+    Tensor::from_vec(
+        op.params()
+            .iter()
+            .flat_map(|p| p.value.data().iter().map(S::from_q))
+            .collect(),
+    )
+}
+
+/// An op the checks can take: its rules run over `Q` (the verdicts), `Dual<Q>` and `Jet<Q>`
+/// (the reference derivatives). Implemented for every op with a generic
+/// `impl<S: Scalar> OpSpec<S>`; never implement it by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an op over every scalar the checks use",
+    label = "needs `OpSpec<S>` for every `S: Scalar`, not only for `Q`",
+    note = "write the rules once, generically: `impl<S: exactgrad::Scalar> exactgrad::OpSpec<S> for {Self} {{ … }}`; the checks evaluate them over `Q`, `Dual<Q>` and `Jet<Q>`"
+)]
+pub trait Checkable: OpSpec<Q> + OpSpec<Dual<Q>> + OpSpec<Jet<Q>> {}
+impl<T: OpSpec<Q> + OpSpec<Dual<Q>> + OpSpec<Jet<Q>> + ?Sized> Checkable for T {}
+
+/// Ops by reference are ops, so compositions can borrow their parts.
+impl<O: Op + ?Sized> Op for &O {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        (**self).output_shape(input)
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        (**self).is_piecewise_linear()
+    }
+    fn depth(&self) -> usize {
+        (**self).depth()
+    }
+    fn certified_guard_layers(&self) -> usize {
+        (**self).certified_guard_layers()
+    }
+    fn params(&self) -> Vec<Param<'_>> {
+        (**self).params()
+    }
+    fn param_count(&self) -> usize {
+        (**self).param_count()
+    }
+}
+
+impl<S: Scalar, O: OpSpec<S> + ?Sized> OpSpec<S> for &O {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        (**self).forward(x)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        (**self).jvp(x, dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        (**self).vjp(x, dy)
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        (**self).guards(x)
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        (**self).forward_with_params(params, x)
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        (**self).jvp_params(x, dparams)
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        (**self).vjp_params(x, dy)
+    }
+}

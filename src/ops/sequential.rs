@@ -1,0 +1,174 @@
+//! A chain of any number of ops of one type — [`super::Then`] folded over a list, for networks
+//! whose depth is a run-time value.
+
+use super::params::split_at_count;
+use super::{Guard, Op, OpSpec, Param};
+use crate::error::Result;
+use crate::scalar::Scalar;
+use crate::tensor::Tensor;
+
+/// `ops[0] >>> ops[1] >>> … >>> ops[k−1]`, with exactly the rules, guards, layer numbering and
+/// parameter order of the nested [`super::Then`]. An empty chain is the identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sequential<O> {
+    ops: Vec<O>,
+}
+
+impl<O> Sequential<O> {
+    /// The chain of `ops`, applied first to last.
+    pub fn new(ops: Vec<O>) -> Self {
+        Sequential { ops }
+    }
+
+    /// The ops, first to last.
+    pub fn ops(&self) -> &[O] {
+        &self.ops
+    }
+}
+
+impl<O: Op> Sequential<O> {
+    /// Every op's input, then the output: `values[k]` is the input of `ops[k]`.
+    fn values<S: Scalar>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>>
+    where
+        O: OpSpec<S>,
+    {
+        let mut values = vec![x.clone()];
+        for op in &self.ops {
+            let next = op.forward(values.last().expect("starts with x"))?;
+            values.push(next);
+        }
+        Ok(values)
+    }
+
+    /// Splits a flat parameter vector into the ops' parts.
+    fn split<S: Scalar>(&self, params: &Tensor<S>) -> Result<Vec<Tensor<S>>> {
+        let mut rest = params.clone();
+        let mut total = self.param_count();
+        let mut parts = Vec::with_capacity(self.ops.len());
+        for op in &self.ops {
+            let n = op.param_count();
+            let [head, tail] = split_at_count(&rest, n, total)?;
+            parts.push(head);
+            rest = tail;
+            total -= n;
+        }
+        Ok(parts)
+    }
+}
+
+impl<O: Op> Op for Sequential<O> {
+    fn name(&self) -> String {
+        let names: Vec<String> = self.ops.iter().map(Op::name).collect();
+        if names.is_empty() {
+            "Identity".into()
+        } else {
+            names.join(" >>> ")
+        }
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        self.ops
+            .iter()
+            .try_fold(input.to_vec(), |shape, op| op.output_shape(&shape))
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        self.ops.iter().all(Op::is_piecewise_linear)
+    }
+    fn depth(&self) -> usize {
+        self.ops.iter().map(Op::depth).sum()
+    }
+    /// As for nested [`super::Then`]: every layer up to and including the first op that is not
+    /// piecewise linear (whose own certified layers count).
+    fn certified_guard_layers(&self) -> usize {
+        let mut layers = 0;
+        for op in &self.ops {
+            if !op.is_piecewise_linear() {
+                return layers + op.certified_guard_layers();
+            }
+            layers += op.depth();
+        }
+        layers
+    }
+    fn params(&self) -> Vec<Param<'_>> {
+        let mut shift = 0;
+        let mut params = Vec::new();
+        for op in &self.ops {
+            params.extend(op.params().into_iter().map(|p| p.shifted(shift)));
+            shift += op.depth();
+        }
+        params
+    }
+    fn param_count(&self) -> usize {
+        self.ops.iter().map(Op::param_count).sum()
+    }
+}
+
+impl<S: Scalar, O: OpSpec<S>> OpSpec<S> for Sequential<O> {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        self.ops.iter().try_fold(x.clone(), |v, op| op.forward(&v))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        let values = self.values(x)?;
+        self.ops
+            .iter()
+            .zip(&values)
+            .try_fold(dx.clone(), |t, (op, v)| op.jvp(v, &t))
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let values = self.values(x)?;
+        self.ops
+            .iter()
+            .zip(&values)
+            .rev()
+            .try_fold(dy.clone(), |d, (op, v)| op.vjp(v, &d))
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        let values = self.values(x)?;
+        let mut guards = Vec::new();
+        let mut shift = 0;
+        for (op, v) in self.ops.iter().zip(&values) {
+            guards.extend(op.guards(v)?.into_iter().map(|g| Guard {
+                layer: g.layer + shift,
+                ..g
+            }));
+            shift += op.depth();
+        }
+        Ok(guards)
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let parts = self.split(params)?;
+        self.ops
+            .iter()
+            .zip(&parts)
+            .try_fold(x.clone(), |v, (op, p)| op.forward_with_params(p, &v))
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        let parts = self.split(dparams)?;
+        let values = self.values(x)?;
+        let out = self.output_shape(x.shape())?;
+        let mut tangent: Option<Tensor<S>> = None;
+        for ((op, v), d) in self.ops.iter().zip(&values).zip(&parts) {
+            let own = op.jvp_params(v, d)?;
+            tangent = Some(match tangent {
+                None => own,
+                Some(t) => op.jvp(v, &t)?.add(&own)?,
+            });
+        }
+        Ok(tangent.unwrap_or_else(|| Tensor::zeros(&out)))
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let values = self.values(x)?;
+        let mut grads = Vec::with_capacity(self.ops.len());
+        let mut d = dy.clone();
+        for (op, v) in self.ops.iter().zip(&values).rev() {
+            grads.push(op.vjp_params(v, &d)?);
+            d = op.vjp(v, &d)?;
+        }
+        Ok(Tensor::from_vec(
+            grads
+                .into_iter()
+                .rev()
+                .flat_map(Tensor::into_data)
+                .collect(),
+        ))
+    }
+}
