@@ -10,7 +10,7 @@
 
 use exactgrad::check::{adjoint, gradient, kink_radius, probe, GradientProof};
 use exactgrad::ops::{
-    Conv2d, Flatten, Guard, Linear, MaxPool2d, MseLoss, Op, OpSpec, Relu, WrtParams,
+    param_vector, Conv2d, Flatten, Guard, Linear, MaxPool2d, MseLoss, Op, OpSpec, Relu, WrtParams,
 };
 use exactgrad::{Compose, Result, Scalar, Tensor, Q};
 use std::process::ExitCode;
@@ -233,8 +233,8 @@ fn run(planted: bool) -> Result<()> {
     );
     println!("   ∂L/∂z = relu′(z) ⊙ ∂L/∂a ={}", channels(&d_z, 6));
     println!("   ∂L/∂x = transposed conv of ∂L/∂z ={}", channels(&d_x, 6));
-    let d_wc = Parametrized::<Q>::vjp_params(&conv, &x, &d_z)?;
-    let d_wl = Parametrized::<Q>::vjp_params(&lin, &h, &d_o)?;
+    let d_wc = OpSpec::<Q>::vjp_params(&conv, &x, &d_z)?;
+    let d_wl = OpSpec::<Q>::vjp_params(&lin, &h, &d_o)?;
     let split = |g: &Tensor<Q>, n: usize| -> (Tensor<Q>, Tensor<Q>) {
         let (w, b) = g.data().split_at(n);
         (Tensor::from_vec(w.to_vec()), Tensor::from_vec(b.to_vec()))
@@ -276,28 +276,20 @@ fn run(planted: bool) -> Result<()> {
     )?;
     println!("     (both sides = {})", adj.lhs);
 
-    let theta_c: Tensor<Q> = conv.params();
-    let wrt_conv = WrtParams::new(&conv, x.clone())
-        .then(Relu)
-        .then(pool)
-        .then(Flatten)
-        .then(&lin)
-        .then(&mse);
-    let pc = checked(
+    // Every parameter of the network at once: the composition chains the parameter rules.
+    let theta: Tensor<Q> = param_vector(&net);
+    let names: Vec<String> = net.params().iter().map(|p| p.to_string()).collect();
+    let wrt = WrtParams::new(&net, x.clone());
+    let params = checked(
         &format!(
-            "∂L/∂(Wc, bc): all {} conv parameters, through ReLU, pool and linear",
-            theta_c.len()
+            "∂L/∂θ: all {} parameters ({}) through the composition, from one jet pass",
+            theta.len(),
+            names.join(", ")
         ),
-        gradient(&wrt_conv, &theta_c),
+        gradient(&wrt, &theta),
     )?;
-
-    let theta_l: Tensor<Q> = lin.params();
-    let wrt_lin = WrtParams::new(&lin, h.clone()).then(&mse);
-    let pl = checked(
-        &format!("∂L/∂(Wl, bl): all {} linear parameters", theta_l.len()),
-        gradient(&wrt_lin, &theta_l),
-    )?;
-    if pc.gradient != d_wc || pl.gradient != d_wl {
+    let layer_by_layer: Vec<Q> = d_wc.data().iter().chain(d_wl.data()).cloned().collect();
+    if params.gradient.data() != layer_by_layer.as_slice() {
         return Err(exactgrad::Error::Malformed(
             "the checked parameter gradients differ from the layer-by-layer ones".into(),
         ));
@@ -305,7 +297,7 @@ fn run(planted: bool) -> Result<()> {
     println!();
     println!(
         "verdict: backward = (DL)ᵀ·1 holds exactly for x and all {} parameters at this point.",
-        theta_c.len() + theta_l.len()
+        theta.len()
     );
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use exactgrad::check::{check_at, kink_radius, CheckConfig};
 use exactgrad::ops::{Linear, Relu, Then};
-use exactgrad::{Compose, Field, Op, OpSpec, Ordered, Result, Tensor, Q};
+use exactgrad::{Compose, Op, OpSpec, Result, Scalar, Tensor, Q};
 
 /// gradcheck's defaults.
 const EPS: f64 = 1e-6;

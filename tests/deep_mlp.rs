@@ -3,9 +3,9 @@
 //! stage and unit.
 
 use exactgrad::check::{self, deep_mlp_theorem, deep_mlp_theorem_with};
-use exactgrad::ops::{DeepMlp, Guard, Linear, Mlp, Op, OpSpec, Relu, WrtParams};
+use exactgrad::ops::{param_vector, DeepMlp, Guard, Linear, Mlp, Op, OpSpec, Relu, WrtParams};
 use exactgrad::strategy::{any_q, small_q, tensor};
-use exactgrad::{Compose, Counterexample, Error, Ordered, Tensor, Q};
+use exactgrad::{Compose, Counterexample, Error, Ordered, Scalar, Tensor, Q};
 use proptest::prelude::*;
 use std::cmp::Ordering;
 
@@ -106,7 +106,7 @@ proptest! {
     fn deep_parameter_gradients_are_the_dual_number_jacobian(
         (net, x, dy) in any_deep_case(4, 3, small_q())
     ) {
-        let theta: Tensor<Q> = net.params();
+        let theta: Tensor<Q> = param_vector(&net);
         let wrt = WrtParams::new(&net, x);
         check::jacobian(&wrt, &theta, &check::probe(theta.shape(), 1), &dy).unwrap();
         check::adjoint(&wrt, &theta, &check::probe(theta.shape(), 2), &dy).unwrap();
@@ -168,8 +168,13 @@ fn three_layer_net() -> DeepMlp {
 #[test]
 fn the_deep_net_is_the_composition_of_its_stages() {
     let net = three_layer_net();
-    let [l1, l2, l3] = <[Linear; 3]>::try_from(net.layers().to_vec()).unwrap();
-    let composed = l1.then(Relu).then(l2).then(Relu).then(l3);
+    let [l1, l2, l3] = <[&Linear; 3]>::try_from(net.layers()).unwrap();
+    let composed = l1
+        .clone()
+        .then(Relu)
+        .then(l2.clone())
+        .then(Relu)
+        .then(l3.clone());
     let x = vec_q(&[q(1, 1)]);
     let (dx, dy) = (vec_q(&[q(-2, 3)]), vec_q(&[q(5, 7)]));
     assert_eq!(OpSpec::<Q>::forward(&net, &x), composed.forward(&x));

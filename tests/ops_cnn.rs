@@ -6,7 +6,7 @@
 mod ops_common;
 
 use exactgrad::check::{fderiv, gradient, jacobian, no_kinks};
-use exactgrad::ops::{Conv2d, Flatten, Linear, MaxPool2d, MseLoss, Relu, WrtParams};
+use exactgrad::ops::{param_vector, Conv2d, Flatten, Linear, MaxPool2d, MseLoss, Relu, WrtParams};
 use exactgrad::strategy::{small_q, tensor};
 use exactgrad::{Compose, Error, Tensor, Q};
 use ops_common::*;
@@ -55,12 +55,12 @@ proptest! {
         let grad = gradient(&net, &x).map_err(fail)?;
         prop_assert_eq!(grad.gradient.shape(), x.shape());
 
-        let theta: Tensor<Q> = conv.params();
+        let theta: Tensor<Q> = param_vector(&conv);
         let wrt_conv = WrtParams::new(&conv, x.clone()).then(Relu).then(pool).then(Flatten).then(&lin).then(&mse);
         gradient(&wrt_conv, &theta).map_err(fail)?;
 
         let h = exactgrad::OpSpec::<Q>::forward(&(&conv).then(Relu).then(pool).then(Flatten), &x).unwrap();
-        let theta: Tensor<Q> = lin.params();
+        let theta: Tensor<Q> = param_vector(&lin);
         gradient(&WrtParams::new(&lin, h).then(&mse), &theta).map_err(fail)?;
     }
 }

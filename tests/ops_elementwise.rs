@@ -241,7 +241,7 @@ fn planted_power_exponent_not_lowered() {
 
 planted!(PolyNoPowerRule(Polynomial), fn vjp(&op, x, dy) {
     // Differentiated by shifting coefficients without multiplying by the degree.
-    let c: Vec<S> = op.coefficients().iter().map(S::lift).collect();
+    let c: Vec<S> = op.coefficients().iter().map(S::from_q).collect();
     let shifted = x.map(|v| c[1..].iter().rev().fold(S::zero(), |acc, ck| acc.mul_ref(v).add_ref(ck)));
     shifted.hadamard(dy)
 });

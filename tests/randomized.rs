@@ -3,7 +3,7 @@
 //! exact counterexample naming the rule and the coordinate.
 
 use exactgrad::check::{randomized_adjoint, randomized_jacobian, randomized_params};
-use exactgrad::ops::{Guard, Mlp, Op, OpSpec, WrtParams};
+use exactgrad::ops::{param_vector, Guard, Mlp, Op, OpSpec, WrtParams};
 use exactgrad::strategy::{any_mlp_case, mlp_case, sample, small_q};
 use exactgrad::{parse_q, Counterexample, Error, Ring, Scalar, Tensor, Q};
 use proptest::prelude::*;
@@ -48,6 +48,9 @@ impl Op for Planted<'_> {
     fn output_shape(&self, input: &[usize]) -> exactgrad::Result<Vec<usize>> {
         self.mlp.output_shape(input)
     }
+    fn params(&self) -> Vec<exactgrad::Param<'_>> {
+        self.mlp.params()
+    }
 }
 
 impl<S: Scalar> OpSpec<S> for Planted<'_> {
@@ -62,12 +65,6 @@ impl<S: Scalar> OpSpec<S> for Planted<'_> {
     }
     fn guards(&self, x: &Tensor<S>) -> exactgrad::Result<Vec<Guard<S>>> {
         self.mlp.guards(x)
-    }
-}
-
-impl<S: Scalar> OpSpec<S> for Planted<'_> {
-    fn params(&self) -> Tensor<S> {
-        self.mlp.params()
     }
     fn forward_with_params(&self, p: &Tensor<S>, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
         self.mlp.forward_with_params(p, x)
@@ -182,11 +179,7 @@ fn a_wrong_parameter_jvp_is_caught() {
     assert_eq!(parse_q(&c.difference).unwrap(), rule - reference);
     // The same bug through the WrtParams adapter and the plain Jacobian check.
     let wrt = WrtParams::new(&bad, x.clone());
-    let c = violated(randomized_jacobian(
-        &wrt,
-        &Parametrized::<Q>::params(&bad),
-        3,
-    ));
+    let c = violated(randomized_jacobian(&wrt, &param_vector::<Q, _>(&bad), 3));
     assert_eq!(c.check, "randomized: jvp(x, dx) = J·dx");
     assert_eq!(c.coordinate, vec![1]);
 }
@@ -212,11 +205,7 @@ fn a_wrong_parameter_gradient_is_caught_in_one_entry_of_many() {
     );
     // Through the adapter: vjp of θ ↦ f_θ(x) is vjp_params, located the same way.
     let wrt = WrtParams::new(&bad, x.clone());
-    let c = violated(randomized_jacobian(
-        &wrt,
-        &Parametrized::<Q>::params(&bad),
-        4,
-    ));
+    let c = violated(randomized_jacobian(&wrt, &param_vector::<Q, _>(&bad), 4));
     assert_eq!(c.coordinate, vec![37]);
 }
 
@@ -263,7 +252,7 @@ proptest! {
         randomized_jacobian(&mlp, &x, seed).unwrap();
         randomized_adjoint(&mlp, &x, seed).unwrap();
         let wrt = WrtParams::new(&mlp, x.clone());
-        randomized_jacobian(&wrt, &Parametrized::<Q>::params(&mlp), seed).unwrap();
+        randomized_jacobian(&wrt, &param_vector::<Q, _>(&mlp), seed).unwrap();
     }
 
     #[test]

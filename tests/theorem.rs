@@ -46,7 +46,7 @@ fn the_builtin_example_holds_with_both_relu_branches() {
 }
 
 /// Builds the MLP's composition with a replaced middle or last stage.
-fn layers(mlp: &Mlp<exactgrad::Q>) -> (Linear<exactgrad::Q>, Linear<exactgrad::Q>) {
+fn layers(mlp: &Mlp) -> (Linear, Linear) {
     (mlp.layer1().clone(), mlp.layer2().clone())
 }
 

@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use exactgrad::ops::{Guard, Linear, Relu};
-use exactgrad::{Op, OpSpec, Ordered, Result, Scalar, Tensor, Q};
+use exactgrad::{Op, OpSpec, Result, Scalar, Tensor, Q};
 use num_bigint::BigInt;
 use proptest::test_runner::Config;
 
