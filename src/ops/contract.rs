@@ -1,7 +1,7 @@
 //! The op contract: what an op is ([`Op`]), its rules over a scalar ([`OpSpec`]) — for its input
-//! and for its parameters — and the one bound the checks ask for ([`Checkable`]).
+//! and for its parameters — with the guards that locate kinks ([`Guard`]), and the one bound
+//! the checks ask for ([`Checkable`]).
 
-use super::Guard;
 use crate::error::{Error, Result};
 use crate::scalar::{Dual, Jet, Scalar, Q};
 use crate::tensor::Tensor;
@@ -78,6 +78,20 @@ fn missing<O: Op + ?Sized>(op: &O, rule: &'static str) -> Error {
         op: op.name(),
         rule,
     }
+}
+
+/// A pre-activation of a piecewise op at the current point: its sign must not change for the op
+/// to stay on one smooth piece.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guard<S> {
+    /// 1-based position of the op in the composed network.
+    pub layer: usize,
+    /// The op's name.
+    pub op: String,
+    /// The multi-index within that op's input.
+    pub coordinate: Vec<usize>,
+    /// The pre-activation's value.
+    pub value: S,
 }
 
 /// What an op is independently of the scalar it is evaluated over: its name, shapes, kind and

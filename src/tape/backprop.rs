@@ -1,36 +1,12 @@
-//! The passes over the tape: values forwards, tangents forwards, cotangents backwards with
-//! accumulation at fan-out, and parameter gradients accumulated over shared uses.
+//! The graph as an op: the passes over the tape (values and tangents forwards, cotangents
+//! backwards with accumulation at fan-out, parameter gradients summed over shared uses).
 
+use super::accumulate::Accumulate;
 use super::graph::{Graph, Node};
 use crate::error::Result;
-use crate::ops::OpSpec;
+use crate::ops::{Guard, OpSpec};
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
-
-/// How a cotangent contribution is combined with what a slot (a node's cotangent, or a shared
-/// op's parameter gradient) already holds.
-///
-/// The chain rule for a value used `k` times says the contributions add up; [`FanInSum`] does
-/// that. The trait exists so that a test can plant the classic bug (the last contribution
-/// overwrites the earlier ones) and check that the exact checks reject it.
-pub trait Accumulate<S: Scalar> {
-    /// Combines `contribution` into `slot` (`None` when nothing arrived yet).
-    fn accumulate(&self, slot: &mut Option<Tensor<S>>, contribution: Tensor<S>) -> Result<()>;
-}
-
-/// The correct policy: contributions are summed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FanInSum;
-
-impl<S: Scalar> Accumulate<S> for FanInSum {
-    fn accumulate(&self, slot: &mut Option<Tensor<S>>, contribution: Tensor<S>) -> Result<()> {
-        *slot = Some(match slot.take() {
-            None => contribution,
-            Some(sum) => sum.add(&contribution)?,
-        });
-        Ok(())
-    }
-}
 
 impl<O, A> Graph<O, A> {
     /// The value of every node up to the output, each op evaluated by `apply(op, argument)`.
@@ -193,6 +169,96 @@ impl<O, A> Graph<O, A> {
             .into_iter()
             .zip(&self.ops)
             .map(|(slot, o)| slot.unwrap_or_else(|| Tensor::zeros(&[o.param_count()])))
+            .collect())
+    }
+}
+
+/// The rules chain the ops' rules over the tape. The parameters of all registered ops, in registration order, each flattened as that op
+/// flattens them. A parameter shared by several nodes appears once; its gradient is the sum
+/// over the nodes that apply it. The parameter rules return [`Error::Kink`] at a point where a
+/// guard of the graph is zero, so they are refused even when called outside
+/// [`crate::ops::WrtParams`] (which reports the op's guards to the checks).
+impl<O, A, S> OpSpec<S> for Graph<O, A>
+where
+    O: OpSpec<S>,
+    A: Accumulate<S>,
+    S: Scalar,
+{
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let mut values = self.values(x)?;
+        Ok(values.swap_remove(self.output.0))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        let values = self.values(x)?;
+        dx.expect_shape(&self.shapes[0], "Graph jvp: dx")?;
+        self.input_tangents(&values, dx.clone())
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let values = self.values(x)?;
+        let mut cotangents = self.cotangents(&values, dy)?;
+        Ok(cotangents[0]
+            .take()
+            .unwrap_or_else(|| Tensor::zeros(&self.shapes[0])))
+    }
+    /// The guards of every live `Apply` node, numbered by the layers of the nodes before it; the
+    /// op name says which node.
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        let values = self.values(x)?;
+        let live = self.live();
+        let mut guards = Vec::new();
+        let mut shift = 0;
+        for (k, &is_live) in live.iter().enumerate() {
+            if let (Node::Apply { op, arg }, true) = (self.nodes[k], is_live) {
+                guards.extend(
+                    self.ops[op.0]
+                        .guards(&values[arg.0])?
+                        .into_iter()
+                        .map(|g| Guard {
+                            layer: g.layer + shift,
+                            op: format!("node {k}: {}", g.op),
+                            ..g
+                        }),
+                );
+            }
+            shift += self.node_depth(k);
+        }
+        Ok(guards)
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let parts = self.split_params(params)?;
+        let mut values = self.values_with_params(x, &parts)?;
+        Ok(values.swap_remove(self.output.0))
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        let parts = self.split_params(dparams)?;
+        let values = self.values(x)?;
+        self.tangents(&values, Tensor::zeros(&self.shapes[0]), Some(&parts))
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let values = self.values(x)?;
+        let parts = self.parameter_cotangents(&values, dy)?;
+        Ok(Tensor::from_vec(
+            parts.into_iter().flat_map(Tensor::into_data).collect(),
+        ))
+    }
+}
+
+impl<O, A> Graph<O, A> {
+    /// Splits a flattened parameter vector into one part per registered op.
+    fn split_params<S: Scalar>(&self, params: &Tensor<S>) -> Result<Vec<Tensor<S>>>
+    where
+        O: OpSpec<S>,
+    {
+        let counts: Vec<usize> = self.ops.iter().map(|o| o.param_count()).collect();
+        params.expect_shape(&[counts.iter().sum()], "Graph: parameter vector")?;
+        let mut rest = params.data();
+        Ok(counts
+            .into_iter()
+            .map(|n| {
+                let (head, tail) = rest.split_at(n);
+                rest = tail;
+                Tensor::from_vec(head.to_vec())
+            })
             .collect())
     }
 }

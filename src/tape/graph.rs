@@ -1,10 +1,8 @@
 //! The DAG: nodes, their shapes, and the graph as an op.
 
-use super::backprop::{Accumulate, FanInSum};
+use super::accumulate::FanInSum;
 use crate::error::{Error, Result};
-use crate::ops::{Guard, Op, OpSpec, Param};
-use crate::scalar::Scalar;
-use crate::tensor::Tensor;
+use crate::ops::{Op, Param};
 
 /// A node of a [`Graph`]: the input, or its position among the nodes added so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -254,95 +252,5 @@ impl<O: Op, A> Op for Graph<O, A> {
     }
     fn param_count(&self) -> usize {
         self.ops.iter().map(Op::param_count).sum()
-    }
-}
-
-/// The rules chain the ops' rules over the tape. The parameters of all registered ops, in registration order, each flattened as that op
-/// flattens them. A parameter shared by several nodes appears once; its gradient is the sum
-/// over the nodes that apply it. The parameter rules return [`Error::Kink`] at a point where a
-/// guard of the graph is zero, so they are refused even when called outside
-/// [`crate::ops::WrtParams`] (which reports the op's guards to the checks).
-impl<O, A, S> OpSpec<S> for Graph<O, A>
-where
-    O: OpSpec<S>,
-    A: Accumulate<S>,
-    S: Scalar,
-{
-    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let mut values = self.values(x)?;
-        Ok(values.swap_remove(self.output.0))
-    }
-    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
-        let values = self.values(x)?;
-        dx.expect_shape(&self.shapes[0], "Graph jvp: dx")?;
-        self.input_tangents(&values, dx.clone())
-    }
-    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        let values = self.values(x)?;
-        let mut cotangents = self.cotangents(&values, dy)?;
-        Ok(cotangents[0]
-            .take()
-            .unwrap_or_else(|| Tensor::zeros(&self.shapes[0])))
-    }
-    /// The guards of every live `Apply` node, numbered by the layers of the nodes before it; the
-    /// op name says which node.
-    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
-        let values = self.values(x)?;
-        let live = self.live();
-        let mut guards = Vec::new();
-        let mut shift = 0;
-        for (k, &is_live) in live.iter().enumerate() {
-            if let (Node::Apply { op, arg }, true) = (self.nodes[k], is_live) {
-                guards.extend(
-                    self.ops[op.0]
-                        .guards(&values[arg.0])?
-                        .into_iter()
-                        .map(|g| Guard {
-                            layer: g.layer + shift,
-                            op: format!("node {k}: {}", g.op),
-                            ..g
-                        }),
-                );
-            }
-            shift += self.node_depth(k);
-        }
-        Ok(guards)
-    }
-    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let parts = self.split_params(params)?;
-        let mut values = self.values_with_params(x, &parts)?;
-        Ok(values.swap_remove(self.output.0))
-    }
-    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
-        let parts = self.split_params(dparams)?;
-        let values = self.values(x)?;
-        self.tangents(&values, Tensor::zeros(&self.shapes[0]), Some(&parts))
-    }
-    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        let values = self.values(x)?;
-        let parts = self.parameter_cotangents(&values, dy)?;
-        Ok(Tensor::from_vec(
-            parts.into_iter().flat_map(Tensor::into_data).collect(),
-        ))
-    }
-}
-
-impl<O, A> Graph<O, A> {
-    /// Splits a flattened parameter vector into one part per registered op.
-    fn split_params<S: Scalar>(&self, params: &Tensor<S>) -> Result<Vec<Tensor<S>>>
-    where
-        O: OpSpec<S>,
-    {
-        let counts: Vec<usize> = self.ops.iter().map(|o| o.param_count()).collect();
-        params.expect_shape(&[counts.iter().sum()], "Graph: parameter vector")?;
-        let mut rest = params.data();
-        Ok(counts
-            .into_iter()
-            .map(|n| {
-                let (head, tail) = rest.split_at(n);
-                rest = tail;
-                Tensor::from_vec(head.to_vec())
-            })
-            .collect())
     }
 }

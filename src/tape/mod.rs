@@ -31,10 +31,11 @@
 //! # Ok::<(), exactgrad::Error>(())
 //! ```
 
+mod accumulate;
 mod backprop;
 mod graph;
 mod layer;
 
-pub use backprop::{Accumulate, FanInSum};
+pub use accumulate::{Accumulate, FanInSum};
 pub use graph::{Graph, Node, NodeId, OpId};
 pub use layer::Layer;
