@@ -19,12 +19,15 @@ pub struct Clamp<P> {
 }
 
 impl<P: Ordered> Clamp<P> {
-    /// Clamping to `[lo, hi]`; [`Error::Malformed`] unless `lo < hi`.
+    /// Clamping to `[lo, hi]`; [`Error::InvalidArgument`] unless `lo < hi`.
     pub fn new(lo: P, hi: P) -> Result<Self> {
         if lo.sub_ref(&hi).sign() != Ordering::Less {
-            return Err(Error::Malformed(format!(
-                "Clamp needs lo < hi, got lo = {lo}, hi = {hi}"
-            )));
+            return Err(Error::InvalidArgument {
+                op: "Clamp".into(),
+                argument: "[lo, hi]".into(),
+                value: format!("[{lo}, {hi}]"),
+                requirement: "an interval with lo < hi".into(),
+            });
         }
         Ok(Clamp { lo, hi })
     }

@@ -24,12 +24,16 @@ pub struct HuberLoss<P> {
 }
 
 impl<P: Ordered> HuberLoss<P> {
-    /// The loss against `target` with threshold `beta`; [`Error::Malformed`] unless `beta > 0`.
+    /// The loss against `target` with threshold `beta`; [`Error::InvalidArgument`] unless
+    /// `beta > 0`.
     pub fn new(target: Tensor<P>, beta: P) -> Result<Self> {
         if beta.sign() != Ordering::Greater {
-            return Err(Error::Malformed(format!(
-                "HuberLoss needs a positive threshold, got {beta}"
-            )));
+            return Err(Error::InvalidArgument {
+                op: "HuberLoss".into(),
+                argument: "beta".into(),
+                value: beta.to_string(),
+                requirement: "positive".into(),
+            });
         }
         Ok(HuberLoss { target, beta })
     }
