@@ -4,7 +4,7 @@ use super::case::cases;
 use super::checks::{check_case, descriptions, Subject};
 use super::config::CheckConfig;
 use super::report::{CheckReport, CheckResult};
-use super::runner::{output_shape, run};
+use super::runner::{kink_everywhere, output_shape, run};
 use super::Checkable;
 use crate::ops::Op;
 use crate::strategy::{nudge_off_kinks, tensor};
@@ -35,6 +35,7 @@ where
         config,
         (|(_, case)| case, false),
         |(op, case)| check_case(&Subject { op, looped: None }, case),
+        kink_everywhere,
     )?;
     Ok(CheckReport {
         op: name,

@@ -46,15 +46,23 @@ pub fn check_kinks<O: Checkable + ?Sized>(
         looped: None,
     };
     let layers = std::sync::Mutex::new(std::collections::BTreeMap::<usize, u32>::new());
-    let (cases, _) = run(op.name(), &strategy, config, (|c| c, false), |case| {
-        let layer = kink_case(&subject, case)?;
-        *layers
-            .lock()
-            .expect("not poisoned")
-            .entry(layer)
-            .or_default() += 1;
-        Ok(())
-    })?;
+    let (cases, _) = run(
+        op.name(),
+        &strategy,
+        config,
+        (|c| c, false),
+        |case| {
+            let layer = kink_case(op.name(), &subject, case)?;
+            *layers
+                .lock()
+                .expect("not poisoned")
+                .entry(layer)
+                .or_default() += 1;
+            Ok(())
+        },
+        // The only rejections are points `onto_kink` could not put on a kink.
+        |op, _| Error::NoKinkReachable { op },
+    )?;
     let layers = layers.into_inner().expect("not poisoned");
     Ok(KinkReport {
         op: op.name(),
@@ -64,14 +72,16 @@ pub fn check_kinks<O: Checkable + ?Sized>(
 }
 
 /// The checks at one point on a kink; returns the layer of the kink the checks named.
-fn kink_case(subject: &Subject, case: &Case) -> Result<usize> {
+fn kink_case(op: String, subject: &Subject, case: &Case) -> Result<usize> {
     let x = &case.x;
     let named = match no_kinks(&subject.op, x) {
         Err(e @ Error::Kink { .. }) => e,
-        other => {
-            return Err(Error::Malformed(format!(
-                "the point x = {x} should be on a kink, but no_kinks gave {other:?}"
-            )))
+        Err(e) => return Err(e),
+        Ok(_) => {
+            return Err(Error::NotOnKink {
+                op,
+                x: x.to_string(),
+            })
         }
     };
     let Error::Kink { layer, .. } = named else {
@@ -79,12 +89,15 @@ fn kink_case(subject: &Subject, case: &Case) -> Result<usize> {
     };
     for check in applicable(subject).filter(|c| c.derivative) {
         match (check.run)(subject, case) {
-            Err(ref e) if *e == named => {}
+            Err(e) if e == named => {}
             other => {
-                return Err(Error::Malformed(format!(
-                    "{} at the kink x = {x} should report {named}, but gave {other:?}",
-                    check.description
-                )))
+                return Err(Error::KinkNotReported {
+                    op,
+                    check: check.description.into(),
+                    x: x.to_string(),
+                    expected: Box::new(named),
+                    got: other.err().map(Box::new),
+                })
             }
         }
     }
@@ -92,7 +105,11 @@ fn kink_case(subject: &Subject, case: &Case) -> Result<usize> {
     // point; they are failures here, not redraws.
     for check in applicable(subject).filter(|c| !c.derivative) {
         (check.run)(subject, case).map_err(|e| match e {
-            Error::Kink { .. } => Error::Malformed(format!("a rule refused the kink point: {e}")),
+            Error::Kink { .. } => Error::KinkRefused {
+                op: op.clone(),
+                check: check.description.into(),
+                kink: Box::new(e),
+            },
             e => e,
         })?;
     }

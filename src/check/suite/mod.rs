@@ -24,8 +24,8 @@
 //! 2. [`super::jacobian`]: `jvp(x, dx) = J·dx` and `vjp(x, δ) = Jᵀ·δ` entry by entry, `J` from
 //!    `forward` over dual numbers;
 //! 3. [`super::adjoint`]: `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫`;
-//! 4. [`super::fderiv`] when [`Op::is_piecewise_linear`]: the derivative from exact difference
-//!    quotients inside the certified kink-free box, and `vjp` against it;
+//! 4. [`super::fderiv`] when [`crate::ops::Op::is_piecewise_linear`]: the derivative from
+//!    exact difference quotients inside the certified kink-free box, and `vjp` against it;
 //! 5. with [`check_batched`]: batched = looped.
 //!
 //! The input entries come from [`default_elements`] (small fractions, exact values of `f64`s and

@@ -84,9 +84,14 @@ fn run_suite_with<O: Checkable + ?Sized, X: Strategy<Value = Tensor<Q>>>(
     let strategy = cases(xs, shape, &out, &config.elements);
     // `&O` is sized whatever `O` is, so it can stand behind the table's `&dyn Checkable`.
     let subject = Subject { op: &op, looped };
-    let (passed, kinks) = run(op.name(), &strategy, config, (|c| c, fixed_point), |case| {
-        check_case(&subject, case)
-    })?;
+    let (passed, kinks) = run(
+        op.name(),
+        &strategy,
+        config,
+        (|c| c, fixed_point),
+        |case| check_case(&subject, case),
+        kink_everywhere,
+    )?;
     Ok(CheckReport {
         op: op.name(),
         input_shape: shape.to_vec(),
@@ -98,16 +103,23 @@ fn run_suite_with<O: Checkable + ?Sized, X: Strategy<Value = Tensor<Q>>>(
     })
 }
 
+/// Why a run whose points are nudged off kinks gave up: they stayed on one every time.
+pub(super) fn kink_everywhere(op: String, redrawn: u32) -> Error {
+    Error::KinkEverywhere { op, redrawn }
+}
+
 /// Runs `test` over `strategy` with the configured runner. A case whose test returns
 /// [`Error::Kink`] is rejected (drawn again) and counted; any other error fails the case. The
 /// failing case is shrunk by proptest, then simplified further by [`simplify`], and re-checked
-/// to return its structured error.
+/// to return its structured error. When proptest gives up because too many cases were rejected,
+/// `gave_up(op, kinks redrawn)` says why: only the caller knows what its rejections mean.
 pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
     op: String,
     strategy: &St,
     config: &CheckConfig,
     (case_of, fixed_point): (impl Fn(&mut T) -> &mut Case, bool),
     test: impl Fn(&T) -> Result<()>,
+    gave_up: impl FnOnce(String, u32) -> Error,
 ) -> CheckResult<(u32, u32)> {
     let passed = Cell::new(0u32);
     let kinks = Cell::new(0u32);
@@ -146,10 +158,10 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
                 }
                 Ok(()) => (
                     case,
-                    Error::Malformed(format!(
-                        "the rule failed once and passed when run again on the same case: \
-                         {reason}"
-                    )),
+                    Error::NotDeterministic {
+                        op: op.clone(),
+                        first: reason.to_string(),
+                    },
                 ),
             };
             Err(Box::new(CheckFailure {
@@ -160,15 +172,10 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
                 seed: config.seed,
             }))
         }
-        Err(TestError::Abort(reason)) => Err(CheckFailure::setup(
-            op,
-            Error::Malformed(format!(
-                "gave up after {} points on kinks ({reason}): the op has a kink on a whole \
-                 neighbourhood of the drawn points",
-                kinks.get()
-            )),
-            config.seed,
-        )),
+        Err(TestError::Abort(_)) => {
+            let error = gave_up(op.clone(), kinks.get());
+            Err(CheckFailure::setup(op, error, config.seed))
+        }
     }
 }
 
