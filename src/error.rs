@@ -4,7 +4,12 @@
 use std::fmt;
 
 /// Everything that can go wrong, from parsing a literal to a rule that fails a check.
+///
+/// Each variant carries the data of what went wrong (the op, the argument, the coordinate), not
+/// a sentence, so a caller can match on it; the `Display` form is the sentence. New variants may
+/// be added, hence `#[non_exhaustive]`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Two shapes that had to agree did not.
     #[error("shape mismatch in {context}: {left:?} vs {right:?}")]
@@ -42,9 +47,39 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// Malformed structured input (a data file, JSON, command-line values).
-    #[error("malformed input: {0}")]
-    Malformed(String),
+    /// A constructor argument outside the values the op is defined for (a zero stride, an empty
+    /// range, bounds in the wrong order, a list that is not a permutation).
+    #[error("{op}: {argument} = {value}, but it must be {requirement}")]
+    InvalidArgument {
+        /// The op (or constructor) that rejected the argument.
+        op: String,
+        /// The argument's name.
+        argument: String,
+        /// The value given, printed exactly.
+        value: String,
+        /// What the argument must be.
+        requirement: String,
+    },
+    /// An `f64` that has no exact rational value (NaN or an infinity).
+    #[error("value {index} is {value}, not a finite number")]
+    NotFinite {
+        /// The position of the value in the list given.
+        index: usize,
+        /// The value as Rust prints it: `NaN`, `inf` or `-inf`.
+        value: String,
+    },
+    /// A node id that the graph did not create.
+    #[error("the graph has no node {node}")]
+    UnknownNode {
+        /// The id asked for.
+        node: usize,
+    },
+    /// An op id that the graph did not register.
+    #[error("the graph has no op {op}")]
+    UnknownOp {
+        /// The id asked for.
+        op: usize,
+    },
     /// A division by an exact zero.
     #[error("division by zero in {context} at coordinate {coordinate:?}")]
     DivisionByZero {
@@ -103,6 +138,103 @@ pub enum Error {
     NotOwnParameters {
         /// The op's name.
         op: String,
+    },
+    /// A check failed on a case and passed when run again on the same case: some rule (or
+    /// forward pass) does not give the same result twice.
+    #[error(
+        "{op}: a check failed once and passed when run again on the same case, so a rule is \
+         not deterministic; the first run gave: {first}"
+    )]
+    NotDeterministic {
+        /// The op checked.
+        op: String,
+        /// The first run's failure as proptest recorded it: the error's message, or the
+        /// message of a panic (which is why it is not an [`Error`]).
+        first: String,
+    },
+    /// A randomized identity fails on the random probe but on no single coordinate of it, which
+    /// is impossible for linear maps: a rule, or the forward pass over dual numbers, is not
+    /// linear in its tangent (or cotangent).
+    #[error(
+        "{op}: {check} fails on the random probe but on no single coordinate of it, so a rule \
+         or the forward pass over dual numbers is not linear in its tangent"
+    )]
+    NotLinear {
+        /// The op checked.
+        op: String,
+        /// The identity that failed on the probe.
+        check: String,
+    },
+    /// An op reports a different number of guards over jets than over the base scalar, so its
+    /// guards depend on the scalar and no kink radius can be computed from them.
+    #[error(
+        "{op} reports {jet} guards over jets but {base} over the base scalar; its guards must \
+         not depend on the scalar"
+    )]
+    GuardCountMismatch {
+        /// The op.
+        op: String,
+        /// The number of guards over the base scalar.
+        base: usize,
+        /// The number of guards over jets.
+        jet: usize,
+    },
+    /// Every point drawn stayed on a kink after nudging, until the run gave up: the op has a
+    /// kink on a whole neighbourhood (a dead unit, say), so it cannot be checked there.
+    #[error(
+        "{op}: gave up after {redrawn} drawn points stayed on kinks: the op has a kink on a \
+         whole neighbourhood of the drawn points"
+    )]
+    KinkEverywhere {
+        /// The op checked.
+        op: String,
+        /// Points drawn again because they were on a kink.
+        redrawn: u32,
+    },
+    /// [`crate::check::check_kinks`] found no point on a kink: no guard of the op can be
+    /// brought to exactly zero (an op without kinks, say).
+    #[error("{op}: no guard can be brought to exactly zero, so there is no kink point to check")]
+    NoKinkReachable {
+        /// The op checked.
+        op: String,
+    },
+    /// A point placed on a kink by the op's own guards is not on a kink by
+    /// [`crate::ops::no_kinks`]: the guards disagree with themselves.
+    #[error("{op}: the point x = {x} was placed on a kink, but no guard is zero there")]
+    NotOnKink {
+        /// The op checked.
+        op: String,
+        /// The point, printed exactly.
+        x: String,
+    },
+    /// At a point on a kink, a check that needs the derivative did not refuse the point with the
+    /// kink error the op's guards name: it passed, or failed otherwise.
+    #[error(
+        "{op}: {check} at the kink x = {x} should refuse the point with \"{expected}\", but {}",
+        .got.as_ref().map_or_else(|| "it passed".to_string(), |e| format!("it gave: {e}"))
+    )]
+    KinkNotReported {
+        /// The op checked.
+        op: String,
+        /// The check, as [`crate::check::CheckReport::checks`] lists it.
+        check: String,
+        /// The point, printed exactly.
+        x: String,
+        /// The kink error the guards name there.
+        expected: Box<Error>,
+        /// What the check gave instead (`None`: it passed).
+        got: Option<Box<Error>>,
+    },
+    /// At a point on a kink, a check that needs no derivative failed because a rule (forward,
+    /// jvp or vjp) refused the point: rules must run at kinks, only derivatives do not exist.
+    #[error("{op}: {check} needs no derivative, but a rule refused the kink point: {kink}")]
+    KinkRefused {
+        /// The op checked.
+        op: String,
+        /// The check, as [`crate::check::CheckReport::checks`] lists it.
+        check: String,
+        /// The kink error the rule returned.
+        kink: Box<Error>,
     },
     /// An identity the rule must satisfy is false: the exact counterexample.
     #[error("{0}")]

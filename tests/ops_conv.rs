@@ -149,18 +149,37 @@ fn ties_are_kinks_and_bad_shapes_are_errors() {
             coordinate: vec![0, 1, 0]
         }
     );
-    assert!(matches!(
-        MaxPool2d::new((0, 2), (1, 1)),
-        Err(Error::Malformed(_))
-    ));
+    assert_eq!(
+        MaxPool2d::new((0, 2), (1, 1)).err(),
+        Some(Error::InvalidArgument {
+            op: "MaxPool2d".into(),
+            argument: "kernel".into(),
+            value: "(0, 2)".into(),
+            requirement: "at least 1 in both dimensions".into(),
+        })
+    );
+    assert_eq!(
+        MaxPool2d::new((2, 2), (1, 0)).err(),
+        Some(Error::InvalidArgument {
+            op: "MaxPool2d".into(),
+            argument: "stride".into(),
+            value: "(1, 0)".into(),
+            requirement: "at least 1 in both dimensions".into(),
+        })
+    );
     assert!(matches!(
         Conv2d::new(t(&[1, 1, 2], &["1", "2"]), t(&[1], &["0"]), (1, 1), (0, 0)),
         Err(Error::ShapeMismatch { .. })
     ));
-    assert!(matches!(
-        Conv2d::new(t(&[1, 1, 1, 1], &["1"]), t(&[1], &["0"]), (0, 1), (0, 0)),
-        Err(Error::Malformed(_))
-    ));
+    assert_eq!(
+        Conv2d::new(t(&[1, 1, 1, 1], &["1"]), t(&[1], &["0"]), (0, 1), (0, 0)).err(),
+        Some(Error::InvalidArgument {
+            op: "Conv2d".into(),
+            argument: "stride".into(),
+            value: "(0, 1)".into(),
+            requirement: "at least 1 in both dimensions".into(),
+        })
+    );
     let conv = Conv2d::new(t(&[1, 1, 3, 3], &["1"; 9]), t(&[1], &["0"]), (1, 1), (0, 0)).unwrap();
     assert!(matches!(
         OpSpec::<Q>::forward(&conv, &t(&[1, 2, 2], &["1"; 4])),
@@ -352,4 +371,11 @@ fn the_same_op_values_run_over_f64() {
     let float = OpSpec::<f64>::forward(&conv, &xf).unwrap();
     let back = Tensor::<Q>::from_f64_exact(float.shape().to_vec(), float.data()).unwrap();
     assert_eq!(back, exact);
+    assert_eq!(
+        Tensor::<Q>::from_f64_exact(vec![2], &[1.0, f64::NAN]).err(),
+        Some(Error::NotFinite {
+            index: 1,
+            value: "NaN".into()
+        })
+    );
 }

@@ -170,10 +170,15 @@ fn division_by_zero_names_the_divisor() {
 
 #[test]
 fn bad_parameters_are_typed_errors() {
-    assert!(matches!(
-        Clamp::new(q("1"), q("1")),
-        Err(Error::Malformed(_))
-    ));
+    assert_eq!(
+        Clamp::new(q("1"), q("1")).err(),
+        Some(Error::InvalidArgument {
+            op: "Clamp".into(),
+            argument: "[lo, hi]".into(),
+            value: "[1, 1]".into(),
+            requirement: "an interval with lo < hi".into(),
+        })
+    );
     assert!(matches!(
         OpSpec::<Q>::forward(&Mul, &t(&[3], &["1", "2", "3"])),
         Err(Error::ShapeMismatch { .. })

@@ -107,10 +107,15 @@ fn kinks_and_bad_input_are_typed_errors() {
             coordinate: vec![1]
         }
     );
-    assert!(matches!(
-        HuberLoss::new(target.clone(), q("0")),
-        Err(Error::Malformed(_))
-    ));
+    assert_eq!(
+        HuberLoss::new(target.clone(), q("0")).err(),
+        Some(Error::InvalidArgument {
+            op: "HuberLoss".into(),
+            argument: "beta".into(),
+            value: "0".into(),
+            requirement: "positive".into(),
+        })
+    );
     assert!(matches!(
         OpSpec::<Q>::forward(&MseLoss::new(target), &t(&[2], &["1", "2"])),
         Err(Error::ShapeMismatch { .. })

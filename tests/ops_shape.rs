@@ -158,11 +158,24 @@ fn shape_errors_are_typed() {
         OpSpec::<Q>::forward(&Reshape::new(vec![4]), &x),
         Err(Error::ShapeMismatch { .. })
     ));
-    assert!(matches!(
-        Transpose::new(vec![0, 0]),
-        Err(Error::Malformed(_))
-    ));
-    assert!(matches!(Slice::new(0, 2, 2), Err(Error::Malformed(_))));
+    assert_eq!(
+        Transpose::new(vec![0, 0]).err(),
+        Some(Error::InvalidArgument {
+            op: "Transpose".into(),
+            argument: "perm".into(),
+            value: "[0, 0]".into(),
+            requirement: "a permutation of 0..2".into(),
+        })
+    );
+    assert_eq!(
+        Slice::new(0, 2, 2).err(),
+        Some(Error::InvalidArgument {
+            op: "Slice".into(),
+            argument: "range".into(),
+            value: "2..2".into(),
+            requirement: "non-empty (start < end)".into(),
+        })
+    );
     assert!(matches!(
         OpSpec::<Q>::forward(&Slice::new(1, 1, 4).unwrap(), &x),
         Err(Error::ShapeMismatch { .. })

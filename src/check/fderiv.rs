@@ -63,12 +63,11 @@ where
     let n = x.len();
     let jet_guards = op.guards(&Jet::seed(x)?)?;
     if jet_guards.len() != guards.len() {
-        return Err(Error::Malformed(format!(
-            "{} reports {} guards over jets but {} over the base scalar",
-            op.name(),
-            jet_guards.len(),
-            guards.len()
-        )));
+        return Err(Error::GuardCountMismatch {
+            op: op.name(),
+            base: guards.len(),
+            jet: jet_guards.len(),
+        });
     }
     // ‖∇g‖₁ for every guard at once: |∇g| as the rows of a matrix times the all-ones vector,
     // one exact product on the kernels.

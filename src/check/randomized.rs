@@ -167,10 +167,17 @@ where
         let rhs = vjp.dot(&dx)?;
         if lhs != rhs {
             let reference = |v: &Tensor<S>| dy.dot(&pass(v)?);
-            let j = bisect(vjp.data(), dx.data(), &reference, x.shape())?;
+            let check = "randomized: vjp(x, δ) = Jᵀ·δ";
+            let j = bisect(
+                vjp.data(),
+                dx.data(),
+                &reference,
+                x.shape(),
+                (op.name(), check),
+            )?;
             let at_j = reference(&Tensor::basis(x.shape(), j))?;
             return Err(violation(
-                "randomized: vjp(x, δ) = Jᵀ·δ",
+                check,
                 x.multi_index(j),
                 &vjp.data()[j],
                 &at_j,
@@ -264,18 +271,32 @@ where
             let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
             let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
             if vjp_x.dot(&dx)? != on_x(&dx)? {
-                let j = bisect(vjp_x.data(), dx.data(), &on_x, x.shape())?;
+                let check = "randomized: vjp(x, δ) = J_xᵀ·δ";
+                let j = bisect(
+                    vjp_x.data(),
+                    dx.data(),
+                    &on_x,
+                    x.shape(),
+                    (op.name(), check),
+                )?;
                 return Err(violation(
-                    "randomized: vjp(x, δ) = J_xᵀ·δ",
+                    check,
                     x.multi_index(j),
                     &vjp_x.data()[j],
                     &on_x(&Tensor::basis(x.shape(), j))?,
                     &inputs(),
                 ));
             }
-            let j = bisect(vjp_t.data(), dtheta.data(), &on_t, theta.shape())?;
+            let check = "randomized: vjp_params(x, δ) = J_θᵀ·δ";
+            let j = bisect(
+                vjp_t.data(),
+                dtheta.data(),
+                &on_t,
+                theta.shape(),
+                (op.name(), check),
+            )?;
             return Err(violation(
-                "randomized: vjp_params(x, δ) = J_θᵀ·δ",
+                check,
                 vec![j],
                 &vjp_t.data()[j],
                 &on_t(&Tensor::basis(theta.shape(), j))?,
@@ -300,11 +321,13 @@ fn dual<S: Scalar>(re: &Tensor<S>, tangent: &Tensor<S>) -> Result<Tensor<Dual<S>
 /// A coordinate `j` with `g_j ≠ reference(e_j)`, given that `⟪g, v⟫ ≠ reference(v)` for the
 /// probe `v` and that `reference` is linear: halve the support of `v` while keeping a half on
 /// which the two sides still differ (they differ on one half at least, by linearity).
+/// [`Error::NotLinear`], naming `(op, check)`, when no coordinate is found: linearity fails.
 fn bisect<S: Scalar>(
     g: &[S],
     v: &[S],
     reference: &dyn Fn(&Tensor<S>) -> Result<S>,
     shape: &[usize],
+    (op, check): (String, &str),
 ) -> Result<usize> {
     let restricted = |lo: usize, hi: usize| -> Tensor<S> {
         let data = (0..v.len())
@@ -334,10 +357,9 @@ fn bisect<S: Scalar>(
     if lo < v.len() && differs(lo, hi)? {
         Ok(lo)
     } else {
-        Err(Error::Malformed(
-            "a rule or forward pass is not linear in its tangent: the randomized identity \
-             fails on the probe but on no single coordinate"
-                .into(),
-        ))
+        Err(Error::NotLinear {
+            op,
+            check: check.into(),
+        })
     }
 }

@@ -19,12 +19,15 @@ pub struct Clamp {
 }
 
 impl Clamp {
-    /// Clamping to `[lo, hi]`; [`Error::Malformed`] unless `lo < hi`.
+    /// Clamping to `[lo, hi]`; [`Error::InvalidArgument`] unless `lo < hi`.
     pub fn new(lo: Q, hi: Q) -> Result<Self> {
         if lo >= hi {
-            return Err(Error::Malformed(format!(
-                "Clamp needs lo < hi, got lo = {lo}, hi = {hi}"
-            )));
+            return Err(Error::InvalidArgument {
+                op: "Clamp".into(),
+                argument: "[lo, hi]".into(),
+                value: format!("[{lo}, {hi}]"),
+                requirement: "an interval with lo < hi".into(),
+            });
         }
         Ok(Clamp {
             bounds: Tensor::from_vec(vec![lo, hi]),

@@ -115,9 +115,12 @@ impl Conv2d {
             }
         }
         if stride.0 == 0 || stride.1 == 0 {
-            return Err(Error::Malformed(format!(
-                "Conv2d stride must be at least 1, got {stride:?}"
-            )));
+            return Err(Error::InvalidArgument {
+                op: "Conv2d".into(),
+                argument: "stride".into(),
+                value: format!("{stride:?}"),
+                requirement: "at least 1 in both dimensions".into(),
+            });
         }
         Ok(Conv2d {
             w,

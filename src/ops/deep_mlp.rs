@@ -35,13 +35,16 @@ pub struct DeepKinkRadius<S> {
 
 impl DeepMlp {
     /// A network from its layers (`W_k` of shape `[n_k, n_{k−1}]`); [`Error::ShapeMismatch`]
-    /// naming the first pair of layers whose sizes do not chain, [`Error::Malformed`] for no
-    /// layers.
+    /// naming the first pair of layers whose sizes do not chain, [`Error::InvalidArgument`] for
+    /// no layers.
     pub fn new(layers: Vec<Linear>) -> Result<Self> {
         if layers.is_empty() {
-            return Err(Error::Malformed(
-                "a DeepMlp needs at least one layer".into(),
-            ));
+            return Err(Error::InvalidArgument {
+                op: "DeepMlp".into(),
+                argument: "layers".into(),
+                value: "[]".into(),
+                requirement: "at least one layer".into(),
+            });
         }
         for (k, pair) in layers.windows(2).enumerate() {
             if pair[0].dims().0 != pair[1].dims().1 {
@@ -203,3 +206,66 @@ delegate_to_composition!(
         format!("DeepMLP({})", widths.join("→"))
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::Op;
+    use crate::scalar::{Ring, Q};
+
+    fn layer(w: &[&[i64]], b: &[i64]) -> Linear {
+        let rows = w
+            .iter()
+            .map(|r| r.iter().map(|&v| Q::from_i64(v)).collect())
+            .collect();
+        Linear::new(
+            Tensor::from_rows(rows).unwrap(),
+            Tensor::from_vec(b.iter().map(|&v| Q::from_i64(v)).collect()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn sizes_that_do_not_chain_name_the_layers() {
+        let err = DeepMlp::new(vec![layer(&[&[1, 2]], &[0]), layer(&[&[1, 2]], &[0])]);
+        assert_eq!(
+            err,
+            Err(Error::ShapeMismatch {
+                context: "DeepMlp: W2's column count must equal W1's row count".into(),
+                left: vec![1, 2],
+                right: vec![1, 2],
+            })
+        );
+        assert_eq!(
+            DeepMlp::new(vec![]),
+            Err(Error::InvalidArgument {
+                op: "DeepMlp".into(),
+                argument: "layers".into(),
+                value: "[]".into(),
+                requirement: "at least one layer".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn a_kink_in_the_third_hidden_layer_is_named_by_stage_and_unit() {
+        // z1 = x = 1 > 0, z2 = 1 > 0, z3 = (1, 1 − 1) has unit 1 at zero: stage 6.
+        let net = DeepMlp::new(vec![
+            layer(&[&[1]], &[0]),
+            layer(&[&[1]], &[0]),
+            layer(&[&[1], &[1]], &[0, -1]),
+            layer(&[&[1, 1]], &[0]),
+        ])
+        .unwrap();
+        let x = Tensor::from_vec(vec![Q::from_i64(1)]);
+        assert_eq!(
+            net.deriv(&x),
+            Err(Error::Kink {
+                layer: 6,
+                op: "ReLU".into(),
+                coordinate: vec![1],
+            })
+        );
+        assert_eq!(net.depth(), 7);
+    }
+}

@@ -23,12 +23,16 @@ pub struct HuberLoss {
 }
 
 impl HuberLoss {
-    /// The loss against `target` with threshold `beta`; [`Error::Malformed`] unless `beta > 0`.
+    /// The loss against `target` with threshold `beta`; [`Error::InvalidArgument`] unless
+    /// `beta > 0`.
     pub fn new(target: Tensor<Q>, beta: Q) -> Result<Self> {
         if beta.sign() != Ordering::Greater {
-            return Err(Error::Malformed(format!(
-                "HuberLoss needs a positive threshold, got {beta}"
-            )));
+            return Err(Error::InvalidArgument {
+                op: "HuberLoss".into(),
+                argument: "beta".into(),
+                value: beta.to_string(),
+                requirement: "positive".into(),
+            });
         }
         Ok(HuberLoss { target, beta })
     }

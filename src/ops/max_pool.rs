@@ -21,12 +21,18 @@ pub struct MaxPool2d {
 }
 
 impl MaxPool2d {
-    /// Pooling with window `kernel` and `stride` (all ≥ 1); [`Error::Malformed`] otherwise.
+    /// Pooling with window `kernel` and `stride` (all ≥ 1); [`Error::InvalidArgument`] naming
+    /// the first of the two that has a zero.
     pub fn new(kernel: (usize, usize), stride: (usize, usize)) -> Result<Self> {
-        if kernel.0 == 0 || kernel.1 == 0 || stride.0 == 0 || stride.1 == 0 {
-            return Err(Error::Malformed(format!(
-                "MaxPool2d needs kernel and stride ≥ 1, got {kernel:?} and {stride:?}"
-            )));
+        for (argument, value) in [("kernel", kernel), ("stride", stride)] {
+            if value.0 == 0 || value.1 == 0 {
+                return Err(Error::InvalidArgument {
+                    op: "MaxPool2d".into(),
+                    argument: argument.into(),
+                    value: format!("{value:?}"),
+                    requirement: "at least 1 in both dimensions".into(),
+                });
+            }
         }
         Ok(MaxPool2d { kernel, stride })
     }

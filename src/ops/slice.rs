@@ -16,12 +16,15 @@ pub struct Slice {
 }
 
 impl Slice {
-    /// The range `start..end` of axis `axis`; [`Error::Malformed`] unless `start < end`.
+    /// The range `start..end` of axis `axis`; [`Error::InvalidArgument`] unless `start < end`.
     pub fn new(axis: usize, start: usize, end: usize) -> Result<Self> {
         if start >= end {
-            return Err(Error::Malformed(format!(
-                "Slice needs start < end, got {start}..{end}"
-            )));
+            return Err(Error::InvalidArgument {
+                op: "Slice".into(),
+                argument: "range".into(),
+                value: format!("{start}..{end}"),
+                requirement: "non-empty (start < end)".into(),
+            });
         }
         Ok(Slice { axis, start, end })
     }

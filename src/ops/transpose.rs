@@ -14,17 +14,20 @@ pub struct Transpose {
 }
 
 impl Transpose {
-    /// Axis permutation `perm`; [`Error::Malformed`] unless it is a permutation of `0..len`.
+    /// Axis permutation `perm`; [`Error::InvalidArgument`] unless it is a permutation of
+    /// `0..len`.
     pub fn new(perm: Vec<usize>) -> Result<Self> {
         let mut seen = vec![false; perm.len()];
         for &a in &perm {
             match seen.get_mut(a) {
                 Some(s) if !*s => *s = true,
                 _ => {
-                    return Err(Error::Malformed(format!(
-                        "Transpose: {perm:?} is not a permutation of 0..{}",
-                        perm.len()
-                    )))
+                    return Err(Error::InvalidArgument {
+                        op: "Transpose".into(),
+                        argument: "perm".into(),
+                        value: format!("{perm:?}"),
+                        requirement: format!("a permutation of 0..{}", perm.len()),
+                    })
                 }
             }
         }

@@ -39,9 +39,12 @@ pub fn random_example(
     seed: u64,
 ) -> Result<(Mlp, Tensor<Q>, Tensor<Q>)> {
     if n == 0 || h == 0 || m == 0 {
-        return Err(Error::Malformed(format!(
-            "dimensions must be at least 1, got {n},{h},{m}"
-        )));
+        return Err(Error::InvalidArgument {
+            op: "random_example".into(),
+            argument: "dimensions n,h,m".into(),
+            value: format!("{n},{h},{m}"),
+            requirement: "at least 1 each".into(),
+        });
     }
     Ok(sample(mlp_case(n, h, m, small_q()), seed))
 }

@@ -92,12 +92,12 @@ impl<O: Op, A> Graph<O, A> {
         &self.ops
     }
 
-    /// The shape of a node's value; [`Error::Malformed`] for an unknown node.
+    /// The shape of a node's value; [`Error::UnknownNode`] for an unknown node.
     pub fn shape(&self, node: NodeId) -> Result<&[usize]> {
         self.shapes
             .get(node.0)
             .map(Vec::as_slice)
-            .ok_or_else(|| Error::Malformed(format!("graph has no node {}", node.0)))
+            .ok_or(Error::UnknownNode { node: node.0 })
     }
 
     /// Registers an op, to be applied at one or more nodes.
@@ -107,14 +107,11 @@ impl<O: Op, A> Graph<O, A> {
     }
 
     /// A new node `op(arg)`, which becomes the output. [`Error::ShapeMismatch`] when `arg`'s
-    /// shape does not fit the op (the context names the node), [`Error::Malformed`] for unknown
-    /// ids.
+    /// shape does not fit the op (the context names the node), [`Error::UnknownNode`] or
+    /// [`Error::UnknownOp`] for unknown ids.
     pub fn apply(&mut self, op: OpId, arg: NodeId) -> Result<NodeId> {
         let shape = self.shape(arg)?.to_vec();
-        let o = self
-            .ops
-            .get(op.0)
-            .ok_or_else(|| Error::Malformed(format!("graph has no op {}", op.0)))?;
+        let o = self.ops.get(op.0).ok_or(Error::UnknownOp { op: op.0 })?;
         let out = o.output_shape(&shape).map_err(|e| match e {
             Error::ShapeMismatch {
                 context,

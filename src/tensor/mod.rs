@@ -187,14 +187,15 @@ impl Tensor<Q> {
         }
     }
 
-    /// The exact values of finite `f64`s; [`Error::Malformed`] names the first non-finite one.
+    /// The exact values of finite `f64`s; [`Error::NotFinite`] names the first non-finite one.
     pub fn from_f64_exact(shape: Vec<usize>, values: &[f64]) -> Result<Self> {
         let data = values
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                Q::from_float(*v).ok_or_else(|| {
-                    Error::Malformed(format!("value {i} is {v}, not a finite number"))
+                Q::from_float(*v).ok_or_else(|| Error::NotFinite {
+                    index: i,
+                    value: v.to_string(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;

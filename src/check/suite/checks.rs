@@ -1,0 +1,114 @@
+//! The checks every case runs, as one table: how a report lists each, when it applies, whether it
+//! needs the derivative, and how it runs. The runner, the report and [`super::check_kinks`] all
+//! read this table, so a new check is one entry here.
+
+use super::case::Case;
+use super::Checkable;
+use crate::check::structural::{
+    batched_equals_looped, deterministic, linear_in_cotangent, linear_in_tangent, zero_tangents,
+};
+use crate::check::{adjoint, fderiv, jacobian};
+use crate::error::Result;
+use crate::ops::no_kinks;
+use crate::scalar::Q;
+
+/// What a run checks: the op, and for [`super::check_batched`] the per-sample op that the op
+/// must equal when looped over the batch.
+#[derive(Clone, Copy)]
+pub(super) struct Subject<'a> {
+    /// The op under test.
+    pub op: &'a dyn Checkable,
+    /// The per-sample op of a batched check.
+    pub looped: Option<&'a dyn Checkable>,
+}
+
+/// One check of the suite.
+pub(super) struct SuiteCheck {
+    /// How [`super::CheckReport::checks`] lists it.
+    pub description: &'static str,
+    /// Whether it runs for this subject (a fixed property of the op, so the report computed from
+    /// one op holds for every case).
+    pub applies: fn(&Subject) -> bool,
+    /// Whether it compares against the derivative. At a kink the derivative does not exist, so
+    /// such a check must refuse the point with the kink error, while the others must still hold.
+    pub derivative: bool,
+    /// The check at one case.
+    pub run: fn(&Subject, &Case) -> Result<()>,
+}
+
+/// The checks, in the order a case runs them: the first failure is the one reported, so the
+/// cheap structural checks come before the ones that need a reference derivative.
+pub(super) static CHECKS: &[SuiteCheck] = &[
+    SuiteCheck {
+        description: "structural: vjp(x, 0) = 0 and jvp(x, 0) = 0",
+        applies: |_| true,
+        derivative: false,
+        run: |s, c| zero_tangents(&s.op, &c.x),
+    },
+    SuiteCheck {
+        description: "structural: forward, jvp, vjp run twice give identical values",
+        applies: |_| true,
+        derivative: false,
+        run: |s, c| deterministic(&s.op, &c.x, &c.dx, &c.dy),
+    },
+    SuiteCheck {
+        description: "structural: jvp linear in dx, vjp linear in δ",
+        applies: |_| true,
+        derivative: false,
+        run: |s, c| {
+            linear_in_tangent(&s.op, &c.x, [&c.dx, &c.dx2], [&c.a, &c.b])?;
+            linear_in_cotangent(&s.op, &c.x, [&c.dy, &c.dy2], [&c.a, &c.b])
+        },
+    },
+    SuiteCheck {
+        description: "jacobian: jvp(x, dx) = J·dx, vjp(x, δ) = Jᵀ·δ (J by dual numbers)",
+        applies: |_| true,
+        derivative: true,
+        run: |s, c| jacobian(&s.op, &c.x, &c.dx, &c.dy).map(|_| ()),
+    },
+    SuiteCheck {
+        description: "adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫",
+        applies: |_| true,
+        derivative: true,
+        run: |s, c| adjoint(&s.op, &c.x, &c.dx, &c.dy).map(|_| ()),
+    },
+    SuiteCheck {
+        description: "fderiv: exact increment in the kink-free box, vjp = Df(x)ᵀ·δ",
+        applies: |s| s.op.is_piecewise_linear(),
+        derivative: true,
+        run: |s, c| fderiv(&s.op, &c.x, &c.dy).map(|_| ()),
+    },
+    SuiteCheck {
+        description: "structural: batched = looped (forward, jvp, vjp)",
+        applies: |s| s.looped.is_some(),
+        derivative: false,
+        run: |s, c| match s.looped {
+            Some(single) => {
+                batched_equals_looped::<Q, _, _>(&s.op, &single, &c.x, &c.dx, &c.dy)?;
+                batched_equals_looped::<Q, _, _>(&s.op, &single, &c.x, &c.dx2, &c.dy2)
+            }
+            None => Ok(()),
+        },
+    },
+];
+
+/// The checks that apply to `subject`, in order.
+pub(super) fn applicable<'s>(
+    subject: &'s Subject,
+) -> impl Iterator<Item = &'static SuiteCheck> + 's {
+    CHECKS.iter().filter(move |c| (c.applies)(subject))
+}
+
+/// How the report lists the checks that apply to `subject`.
+pub(super) fn descriptions(subject: &Subject) -> Vec<&'static str> {
+    applicable(subject).map(|c| c.description).collect()
+}
+
+/// Every check that applies at one case; the first error is the verdict. `Err(Error::Kink)`
+/// means "not checkable here" (the point is on a kink), not a failure.
+///
+/// [`Error::Kink`]: crate::Error::Kink
+pub(super) fn check_case(subject: &Subject, case: &Case) -> Result<()> {
+    no_kinks(&subject.op, &case.x)?;
+    applicable(subject).try_for_each(|c| (c.run)(subject, case))
+}

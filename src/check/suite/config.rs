@@ -1,0 +1,94 @@
+//! How a run draws its cases: the number, the seed, the entries, the regression file.
+
+use crate::scalar::Q;
+use crate::strategy::{f64_q, huge_q, small_q};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
+
+/// Proptest's shrinking budget. Fixed (proptest's default scales with the number of cases, and
+/// reads `PROPTEST_MAX_SHRINK_ITERS`) so that the minimal counterexample of a failing rule
+/// depends on the seed only, not on how many cases were asked for.
+const SHRINK_ITERS: u32 = 1024;
+
+/// The seed of every run unless [`CheckConfig::seed`] changes it.
+pub const DEFAULT_SEED: u64 = 0x00e4_ac79_7ad0;
+
+/// The checker's default entries: mostly small fractions `p/q` (`|p|, q ≤ 9`), then exact values
+/// of `f64`s in `[-2, 2]`, then 128-bit fractions (6 : 2 : 1) — every kind of exactness a float
+/// checker lacks, weighted so that a case stays cheap.
+pub fn default_elements() -> impl Strategy<Value = Q> + Clone {
+    prop_oneof![6 => small_q(), 2 => f64_q(), 1 => huge_q(128)]
+}
+
+/// How a check run draws its cases.
+#[derive(Clone, Debug)]
+pub struct CheckConfig {
+    cases: Option<u32>,
+    pub(super) seed: u64,
+    regressions: Option<&'static str>,
+    pub(super) elements: BoxedStrategy<Q>,
+}
+
+impl Default for CheckConfig {
+    /// 256 cases (or `PROPTEST_CASES`), [`DEFAULT_SEED`], entries from [`default_elements`],
+    /// no regression file.
+    fn default() -> Self {
+        CheckConfig {
+            cases: None,
+            seed: DEFAULT_SEED,
+            regressions: None,
+            elements: default_elements().boxed(),
+        }
+    }
+}
+
+impl CheckConfig {
+    /// Run `n` cases (overrides `PROPTEST_CASES`).
+    pub fn cases(mut self, n: u32) -> Self {
+        self.cases = Some(n);
+        self
+    }
+
+    /// Draw cases from `seed` instead of [`DEFAULT_SEED`].
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Save failing seeds, and replay saved ones first, in proptest's regression file for the
+    /// source file `source` (pass `file!()`): `proptest-regressions/…` beside `src/`, or
+    /// `tests/NAME.proptest-regressions` for an integration test. Commit those files.
+    pub fn regressions(mut self, source: &'static str) -> Self {
+        self.regressions = Some(source);
+        self
+    }
+
+    /// Draw every entry of `x`, `dx`, `δ` (and `a`, `b`) from `elements`.
+    pub fn elements(mut self, elements: impl Strategy<Value = Q> + 'static) -> Self {
+        self.elements = elements.boxed();
+        self
+    }
+
+    /// The number of cases a run will pass before declaring success.
+    pub fn case_count(&self) -> u32 {
+        self.cases.unwrap_or_else(|| Config::default().cases)
+    }
+
+    /// Proptest's runner for this configuration, its RNG seeded from [`CheckConfig::seed`] alone
+    /// so that a run is reproducible.
+    pub(super) fn runner(&self) -> TestRunner {
+        let mut config = Config {
+            cases: self.case_count(),
+            failure_persistence: None,
+            source_file: self.regressions,
+            max_shrink_iters: SHRINK_ITERS,
+            ..Config::default()
+        };
+        if self.regressions.is_some() {
+            config.failure_persistence = Some(Box::new(FileFailurePersistence::default()));
+        }
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&self.seed.to_le_bytes());
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+    }
+}

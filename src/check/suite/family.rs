@@ -1,0 +1,52 @@
+//! [`check_family`]: the suite over ops drawn from a strategy, shrinking the op with the case.
+
+use super::case::cases;
+use super::checks::{check_case, descriptions, Subject};
+use super::config::CheckConfig;
+use super::report::{CheckReport, CheckResult};
+use super::runner::{kink_everywhere, output_shape, run};
+use super::Checkable;
+use crate::ops::Op;
+use crate::strategy::{nudge_off_kinks, tensor};
+use proptest::prelude::*;
+
+/// Checks every op drawn from `ops` (random weights, say) on inputs of `shape`: each case draws
+/// an op and then its inputs, and shrinking minimises both, so the counterexample includes the
+/// smallest weights that expose the bug. The op's `Debug` form appears in the case.
+pub fn check_family<St>(ops: St, shape: &[usize], config: &CheckConfig) -> CheckResult<CheckReport>
+where
+    St: Strategy,
+    St::Value: Checkable + Clone + 'static,
+{
+    let sample = crate::strategy::sample(&ops, config.seed);
+    let out = output_shape(&sample, shape, config)?;
+    let elem = config.elements.clone();
+    let (in_shape, out_shape) = (shape.to_vec(), out.clone());
+    let strategy = ops.prop_flat_map(move |op| {
+        let nudging = op.clone();
+        let xs =
+            tensor(in_shape.clone(), elem.clone()).prop_map(move |x| nudge_off_kinks(&nudging, x));
+        (Just(op), cases(xs, &in_shape, &out_shape, &elem))
+    });
+    let name = format!("{} (drawn)", sample.name());
+    let (passed, kinks) = run(
+        name.clone(),
+        &strategy,
+        config,
+        (|(_, case)| case, false),
+        |(op, case)| check_case(&Subject { op, looped: None }, case),
+        kink_everywhere,
+    )?;
+    Ok(CheckReport {
+        op: name,
+        input_shape: shape.to_vec(),
+        output_shape: out,
+        cases: passed,
+        kinks_redrawn: kinks,
+        checks: descriptions(&Subject {
+            op: &sample,
+            looped: None,
+        }),
+        seed: config.seed,
+    })
+}

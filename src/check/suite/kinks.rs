@@ -1,0 +1,117 @@
+//! [`check_kinks`]: points exactly on a kink, where every derivative check must name the kink.
+
+use super::case::{cases, Case};
+use super::checks::{applicable, Subject};
+use super::config::CheckConfig;
+use super::report::CheckResult;
+use super::runner::{output_shape, run};
+use super::Checkable;
+use crate::error::{Error, Result};
+use crate::ops::no_kinks;
+use crate::strategy::{onto_kink, tensor};
+use proptest::prelude::*;
+
+/// What a run of [`check_kinks`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KinkReport {
+    /// The op's name.
+    pub op: String,
+    /// Points exactly on a kink, checked.
+    pub cases: u32,
+    /// For each layer (1-based), how many of those points had a zero guard there.
+    pub layers: Vec<(usize, u32)>,
+}
+
+/// Points exactly on a kink of `op` ([`crate::strategy::on_kink`]): at each, the derivative
+/// checks (jacobian, adjoint, and fderiv for a piecewise-linear op) must refuse the point with
+/// [`Error::Kink`] naming a guard that is zero there — never pass, never report a rule failure —
+/// and the structural checks, which need no derivative, must hold.
+pub fn check_kinks<O: Checkable + ?Sized>(
+    op: &O,
+    shape: &[usize],
+    config: &CheckConfig,
+) -> CheckResult<KinkReport> {
+    let out = output_shape(op, shape, config)?;
+    let xs = (
+        tensor(shape.to_vec(), config.elements.clone()),
+        any::<usize>(),
+    )
+        .prop_filter_map(
+            "no guard of the op can be brought to exactly zero",
+            |(x, k)| onto_kink(op, &x, k),
+        );
+    let strategy = cases(xs, shape, &out, &config.elements);
+    let subject = Subject {
+        op: &op,
+        looped: None,
+    };
+    let layers = std::sync::Mutex::new(std::collections::BTreeMap::<usize, u32>::new());
+    let (cases, _) = run(
+        op.name(),
+        &strategy,
+        config,
+        (|c| c, false),
+        |case| {
+            let layer = kink_case(op.name(), &subject, case)?;
+            *layers
+                .lock()
+                .expect("not poisoned")
+                .entry(layer)
+                .or_default() += 1;
+            Ok(())
+        },
+        // The only rejections are points `onto_kink` could not put on a kink.
+        |op, _| Error::NoKinkReachable { op },
+    )?;
+    let layers = layers.into_inner().expect("not poisoned");
+    Ok(KinkReport {
+        op: op.name(),
+        cases,
+        layers: layers.into_iter().collect(),
+    })
+}
+
+/// The checks at one point on a kink; returns the layer of the kink the checks named.
+fn kink_case(op: String, subject: &Subject, case: &Case) -> Result<usize> {
+    let x = &case.x;
+    let named = match no_kinks(&subject.op, x) {
+        Err(e @ Error::Kink { .. }) => e,
+        Err(e) => return Err(e),
+        Ok(_) => {
+            return Err(Error::NotOnKink {
+                op,
+                x: x.to_string(),
+            })
+        }
+    };
+    let Error::Kink { layer, .. } = named else {
+        unreachable!("matched above")
+    };
+    for check in applicable(subject).filter(|c| c.derivative) {
+        match (check.run)(subject, case) {
+            Err(e) if e == named => {}
+            other => {
+                return Err(Error::KinkNotReported {
+                    op,
+                    check: check.description.into(),
+                    x: x.to_string(),
+                    expected: Box::new(named),
+                    got: other.err().map(Box::new),
+                })
+            }
+        }
+    }
+    // Kink errors from the checks that need no derivative would mean a rule refuses a kink
+    // point; they are failures here, not redraws.
+    for check in applicable(subject).filter(|c| !c.derivative) {
+        (check.run)(subject, case).map_err(|e| match e {
+            Error::Kink { .. } => Error::KinkRefused {
+                op: op.clone(),
+                check: check.description.into(),
+                kink: Box::new(e),
+            },
+            e => e,
+        })?;
+    }
+    Ok(layer)
+}

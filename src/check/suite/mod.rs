@@ -1,0 +1,83 @@
+//! The one-call checker: every check of this module over many generated inputs, with proptest's
+//! shrinking turning a failure into a minimal exact counterexample.
+//!
+//! ```
+//! use exactgrad::check::{check_op, CheckConfig};
+//! use exactgrad::{ops::Relu, Compose, strategy, Tensor};
+//!
+//! // Linear(3→2) >>> ReLU, with weights drawn once from a seed.
+//! let layer = strategy::sample(strategy::linear(3, 2, strategy::small_q()), 1);
+//! let report = check_op(&layer.then(Relu), &[3], &CheckConfig::default().cases(32)).unwrap();
+//! assert_eq!(report.cases, 32);
+//! ```
+//!
+//! In a `#[test]`, [`check_op!`](crate::check_op) does the same, panics with the counterexample
+//! on failure, and saves failing seeds next to the test file as `proptest!` does.
+//!
+//! # What each case runs
+//! For an input shape `s` and the op's output shape `t`, a case draws `x` of shape `s` (moved off
+//! every kink by [`crate::strategy::nudge_off_kinks`]), tangents `dx₁, dx₂` of shape `s`,
+//! cotangents `δ₁, δ₂` of shape `t` and scalars `a, b`; then, in this order, the first failure
+//! being the one reported:
+//! 1. structural checks ([`super::structural`]): `vjp(x, 0) = 0`, `jvp(x, 0) = 0`; forward, jvp
+//!    and vjp give identical values when run twice; `jvp` linear in `dx`, `vjp` linear in `δ`;
+//! 2. [`super::jacobian`]: `jvp(x, dx) = J·dx` and `vjp(x, δ) = Jᵀ·δ` entry by entry, `J` from
+//!    `forward` over dual numbers;
+//! 3. [`super::adjoint`]: `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫`;
+//! 4. [`super::fderiv`] when [`crate::ops::Op::is_piecewise_linear`]: the derivative from
+//!    exact difference quotients inside the certified kink-free box, and `vjp` against it;
+//! 5. with [`check_batched`]: batched = looped.
+//!
+//! The input entries come from [`default_elements`] (small fractions, exact values of `f64`s and
+//! 128-bit fractions) unless [`CheckConfig::elements`] says otherwise. The seed is fixed
+//! ([`DEFAULT_SEED`]) so a run is reproducible; the number of cases is 256, or `PROPTEST_CASES`
+//! when set, or [`CheckConfig::cases`].
+//!
+//! # What a pass means
+//! * **Exact at every sampled point.** Each case is an equality of rationals, not "close": at
+//!   each of the N points the rules equal the true derivative (`Df(x)·dx`, `Df(x)ᵀ·δ`) exactly.
+//!   An error of any size, `2⁻⁶⁰` relative or one unit in one coordinate, fails.
+//! * **Beyond the samples, for rational rules (Schwartz–Zippel).** Where the rule and the
+//!   reference are rational functions of the inputs (Linear, polynomial elementwise ops, ReLU
+//!   networks on a fixed activation pattern, and their compositions), a *wrong* rule differs
+//!   from the truth by a non-zero rational function `P/Q`, and it agrees with the truth only
+//!   where the polynomial `P` vanishes — a set of measure zero. If the entries are drawn
+//!   independently and no value has probability more than `μ`, a non-zero polynomial of degree
+//!   `d` vanishes at the drawn point with probability at most `d·μ` (the Schwartz–Zippel lemma;
+//!   `μ = 1/|S|` for a uniform draw from a set `S`). So a single case already catches a wrong
+//!   rule with probability at least `1 − d·μ`, and `N` independent cases miss it with
+//!   probability at most `(d·μ)ᴺ`. For a piecewise op the argument holds on each piece the
+//!   sampler reaches: a rule wrong only on a piece never drawn (a hidden unit never active at
+//!   the drawn points), or only at isolated points, can pass.
+//! * **Not covered: points on kinks**, where the derivative does not exist. Inputs are moved off
+//!   kinks before checking, and a point that stays on one is redrawn (counted in
+//!   [`CheckReport::kinks_redrawn`]), never reported as a rule failure. Ask for kinks with
+//!   [`check_kinks`]: it puts points exactly on a kink and checks that every derivative check
+//!   names the kink, while the structural checks (which need no derivative) still hold.
+//! * **Not covered: other scalars.** The rules run over `Q`; a rule that is right over `Q` but
+//!   overflows or rounds badly over `f64` is a float question, not a derivative one.
+//!
+//! # Layout
+//! One concept per file: `config` (how cases are drawn), `case` (what a case is), `checks` (the
+//! table of checks every case runs: one entry per check, so adding a check is one edit),
+//! `runner` (the entry points and the proptest loop), `shrink` (the exact simplification after
+//! proptest's shrinking), `kinks` ([`check_kinks`]), `family` ([`check_family`]) and `report`
+//! (what a run returns).
+
+mod case;
+mod checks;
+mod config;
+mod family;
+mod kinks;
+mod report;
+mod runner;
+mod shrink;
+
+pub use case::Case;
+pub use config::{default_elements, CheckConfig, DEFAULT_SEED};
+pub use family::check_family;
+pub use kinks::{check_kinks, KinkReport};
+pub use report::{CheckFailure, CheckReport, CheckResult};
+pub use runner::{check_at, check_batched, check_op};
+
+pub use crate::ops::Checkable;

@@ -1,0 +1,98 @@
+//! What a run returns: the report of a pass, or the failure with its minimal case.
+
+use crate::error::{Counterexample, Error};
+use std::fmt;
+
+/// What a passing run did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckReport {
+    /// The op's name.
+    pub op: String,
+    /// The input shape.
+    pub input_shape: Vec<usize>,
+    /// The output shape.
+    pub output_shape: Vec<usize>,
+    /// Cases that passed every check.
+    pub cases: u32,
+    /// Drawn points that stayed on a kink after nudging and were drawn again (not failures).
+    pub kinks_redrawn: u32,
+    /// The checks run at every case, in order.
+    pub checks: Vec<&'static str>,
+    /// The seed.
+    pub seed: u64,
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: {:?} → {:?}: {} cases pass exactly (seed {:#x}; {} points on kinks redrawn)",
+            self.op, self.input_shape, self.output_shape, self.cases, self.seed, self.kinks_redrawn
+        )?;
+        for check in &self.checks {
+            writeln!(f, "  ✓ {check}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A check run's outcome: the report, or the (boxed) failure.
+pub type CheckResult<T> = std::result::Result<T, Box<CheckFailure>>;
+
+/// A failing run: the error at the minimal case proptest's shrinking found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckFailure {
+    /// The op's name.
+    pub op: String,
+    /// The error at the minimal case: [`Error::Violated`] with the exact counterexample for a
+    /// wrong rule; a typed error for bad setup (shapes) or a rule returning a wrongly shaped
+    /// tensor.
+    pub error: Error,
+    /// The minimal case, printed exactly (`None` when the setup itself failed).
+    pub case: Option<String>,
+    /// How many cases passed before the first failing one.
+    pub passed_before: u32,
+    /// The seed.
+    pub seed: u64,
+}
+
+impl CheckFailure {
+    /// The exact counterexample, when the failure is a violated identity.
+    pub fn counterexample(&self) -> Option<&Counterexample> {
+        match &self.error {
+            Error::Violated(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// A failure before any case ran (or with no case to show): the setup is wrong.
+    pub(super) fn setup(op: String, error: Error, seed: u64) -> Box<Self> {
+        Box::new(CheckFailure {
+            op,
+            error,
+            case: None,
+            passed_before: 0,
+            seed,
+        })
+    }
+}
+
+impl fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.case {
+            None => write!(f, "{}: cannot be checked: {}", self.op, self.error),
+            Some(case) => {
+                writeln!(
+                    f,
+                    "{} fails (after {} passing cases, seed {:#x}); minimal exact \
+                     counterexample:",
+                    self.op, self.passed_before, self.seed
+                )?;
+                writeln!(f, "{}", self.error)?;
+                write!(f, "case: {case}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CheckFailure {}

@@ -1,0 +1,204 @@
+//! The entry points for one op, and the proptest loop every run goes through.
+
+use super::case::{cases, Case};
+use super::checks::{check_case, descriptions, Subject};
+use super::config::CheckConfig;
+use super::report::{CheckFailure, CheckReport, CheckResult};
+use super::shrink::{kind, simplify};
+use super::Checkable;
+use crate::error::{Error, Result};
+use crate::ops::{no_kinks, Op};
+use crate::scalar::Q;
+use crate::strategy::{nudge_off_kinks, tensor};
+use crate::tensor::Tensor;
+use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestError};
+use std::cell::Cell;
+use std::fmt;
+
+/// Checks `op` on inputs of `shape` over the configured number of cases (see the module docs).
+///
+/// `Ok` with a report when every case passes; otherwise the minimal exact counterexample.
+pub fn check_op<O: Checkable + ?Sized>(
+    op: &O,
+    shape: &[usize],
+    config: &CheckConfig,
+) -> CheckResult<CheckReport> {
+    run_suite(op, shape, config, None)
+}
+
+/// [`check_op`] for an op over a batch — inputs `[B, …]` — that must treat each sample
+/// independently: every case also checks that `batched` equals `single` applied to each sample
+/// and stacked ([`crate::check::batched_equals_looped`]). `shape` includes the batch dimension.
+pub fn check_batched<B: Checkable + ?Sized, O: Checkable>(
+    batched: &B,
+    single: &O,
+    shape: &[usize],
+    config: &CheckConfig,
+) -> CheckResult<CheckReport> {
+    run_suite(batched, shape, config, Some(single))
+}
+
+/// [`check_op`] at one fixed point `x`: only the tangents, cotangents and scalars are drawn.
+///
+/// For an op whose rules are only defined at one point — [`crate::ops::WrtParams`], the op as a
+/// function of its parameters, evaluated at its own parameters — and for a point a user cares
+/// about. A point on a kink is a setup failure ([`Error::Kink`]).
+pub fn check_at<O: Checkable + ?Sized>(
+    op: &O,
+    x: &Tensor<Q>,
+    config: &CheckConfig,
+) -> CheckResult<CheckReport> {
+    no_kinks(&op, x).map_err(|e| CheckFailure::setup(op.name(), e, config.seed))?;
+    run_suite_with(op, x.shape(), config, None, (Just(x.clone()), true))
+}
+
+/// The output shape, or a setup failure.
+pub(super) fn output_shape<O: Op + ?Sized>(
+    op: &O,
+    shape: &[usize],
+    config: &CheckConfig,
+) -> CheckResult<Vec<usize>> {
+    op.output_shape(shape)
+        .map_err(|e| CheckFailure::setup(op.name(), e, config.seed))
+}
+
+fn run_suite<O: Checkable + ?Sized>(
+    op: &O,
+    shape: &[usize],
+    config: &CheckConfig,
+    looped: Option<&dyn Checkable>,
+) -> CheckResult<CheckReport> {
+    let xs = tensor(shape.to_vec(), config.elements.clone()).prop_map(|x| nudge_off_kinks(op, x));
+    run_suite_with(op, shape, config, looped, (xs, false))
+}
+
+fn run_suite_with<O: Checkable + ?Sized, X: Strategy<Value = Tensor<Q>>>(
+    op: &O,
+    shape: &[usize],
+    config: &CheckConfig,
+    looped: Option<&dyn Checkable>,
+    (xs, fixed_point): (X, bool),
+) -> CheckResult<CheckReport> {
+    let out = output_shape(op, shape, config)?;
+    let strategy = cases(xs, shape, &out, &config.elements);
+    // `&O` is sized whatever `O` is, so it can stand behind the table's `&dyn Checkable`.
+    let subject = Subject { op: &op, looped };
+    let (passed, kinks) = run(
+        op.name(),
+        &strategy,
+        config,
+        (|c| c, fixed_point),
+        |case| check_case(&subject, case),
+        kink_everywhere,
+    )?;
+    Ok(CheckReport {
+        op: op.name(),
+        input_shape: shape.to_vec(),
+        output_shape: out,
+        cases: passed,
+        kinks_redrawn: kinks,
+        checks: descriptions(&subject),
+        seed: config.seed,
+    })
+}
+
+/// Why a run whose points are nudged off kinks gave up: they stayed on one every time.
+pub(super) fn kink_everywhere(op: String, redrawn: u32) -> Error {
+    Error::KinkEverywhere { op, redrawn }
+}
+
+/// Runs `test` over `strategy` with the configured runner. A case whose test returns
+/// [`Error::Kink`] is rejected (drawn again) and counted; any other error fails the case. The
+/// failing case is shrunk by proptest, then simplified further by [`simplify`], and re-checked
+/// to return its structured error. When proptest gives up because too many cases were rejected,
+/// `gave_up(op, kinks redrawn)` says why: only the caller knows what its rejections mean.
+pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
+    op: String,
+    strategy: &St,
+    config: &CheckConfig,
+    (case_of, fixed_point): (impl Fn(&mut T) -> &mut Case, bool),
+    test: impl Fn(&T) -> Result<()>,
+    gave_up: impl FnOnce(String, u32) -> Error,
+) -> CheckResult<(u32, u32)> {
+    let passed = Cell::new(0u32);
+    let kinks = Cell::new(0u32);
+    let failed = Cell::new(false);
+    let mut runner = config.runner();
+    let outcome = runner.run(strategy, |case| match test(&case) {
+        Ok(()) => {
+            if !failed.get() {
+                passed.set(passed.get() + 1);
+            }
+            Ok(())
+        }
+        Err(Error::Kink { .. }) => {
+            if !failed.get() {
+                kinks.set(kinks.get() + 1);
+            }
+            Err(TestCaseError::reject("the point is on a kink"))
+        }
+        Err(e) => {
+            failed.set(true);
+            Err(TestCaseError::fail(e.to_string()))
+        }
+    });
+    match outcome {
+        Ok(()) => Ok((passed.get(), kinks.get())),
+        Err(TestError::Fail(reason, case)) => {
+            // Rules are re-run on the minimal case to return the error as a value; a rule that
+            // passes the second time is not deterministic, and the first message is kept.
+            let (case, error) = match test(&case) {
+                Err(e) => {
+                    let failure = kind(&e);
+                    let fails = |t: &T| test(t).is_err_and(|e| kind(&e) == failure);
+                    let case = simplify(case, &case_of, fails, fixed_point);
+                    let error = test(&case).err().unwrap_or(e);
+                    (case, error)
+                }
+                Ok(()) => (
+                    case,
+                    Error::NotDeterministic {
+                        op: op.clone(),
+                        first: reason.to_string(),
+                    },
+                ),
+            };
+            Err(Box::new(CheckFailure {
+                op,
+                error,
+                case: Some(format!("{case:?}")),
+                passed_before: passed.get(),
+                seed: config.seed,
+            }))
+        }
+        Err(TestError::Abort(_)) => {
+            let error = gave_up(op.clone(), kinks.get());
+            Err(CheckFailure::setup(op, error, config.seed))
+        }
+    }
+}
+
+/// Checks an op in one line inside a `#[test]`: [`check_op`] with failing seeds saved to (and
+/// replayed from) proptest's regression file for the calling source file; panics with the
+/// minimal exact counterexample on failure, returns the [`CheckReport`] otherwise.
+///
+/// ```
+/// use exactgrad::{check_op, ops::Relu};
+/// let report = check_op!(Relu, [4]);
+/// assert!(report.cases > 0);
+/// // With a configuration:
+/// check_op!(Relu, [2, 3], exactgrad::check::CheckConfig::default().cases(16));
+/// ```
+#[macro_export]
+macro_rules! check_op {
+    ($op:expr, $shape:expr $(,)?) => {
+        $crate::check_op!($op, $shape, $crate::check::CheckConfig::default())
+    };
+    ($op:expr, $shape:expr, $config:expr $(,)?) => {
+        match $crate::check::check_op(&$op, &$shape, &$config.regressions(file!())) {
+            Ok(report) => report,
+            Err(failure) => panic!("{failure}"),
+        }
+    };
+}
