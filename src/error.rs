@@ -260,6 +260,9 @@ pub struct Counterexample {
     pub difference: String,
     /// The inputs that produce the failure, by name (`x`, `dx`, `δ`, …), printed exactly.
     pub inputs: Vec<(String, String)>,
+    /// For a parameter rule, the parameter at the failing coordinate, named by layer, op, tensor
+    /// and index (`"layer 3 Conv2d(…) weight[0, 1, 2, 2]"`); `None` for input rules.
+    pub parameter: Option<String>,
 }
 
 impl fmt::Display for Counterexample {
@@ -269,6 +272,9 @@ impl fmt::Display for Counterexample {
             "{} fails at coordinate {:?}: rule gives {}, reference gives {} (difference {})",
             self.check, self.coordinate, self.rule, self.reference, self.difference
         )?;
+        if let Some(p) = &self.parameter {
+            writeln!(f, "  the parameter there: {p}")?;
+        }
         for (name, value) in &self.inputs {
             writeln!(f, "  {name} = {value}")?;
         }

@@ -323,6 +323,7 @@ fn a_vjp_that_forgets_a_deep_mask_is_rejected_with_its_counterexample() {
             reference: "3".into(),
             difference: "-1".into(),
             inputs: vec![("x".into(), "[1]".into()), ("δ".into(), "[1]".into())],
+            parameter: None,
         }))
     );
 }
@@ -394,6 +395,7 @@ fn guards_that_miss_a_deep_kink_are_rejected_with_the_closed_form_radius() {
                 ("radius from the rule's guards".into(), "1/2".into()),
                 ("closed-form radius".into(), "1/4".into()),
             ],
+            parameter: None,
         }))
     );
 }

@@ -243,6 +243,7 @@ fn a_w1_gradient_without_the_relu_mask_is_rejected_with_its_counterexample() {
                 ("dx".into(), probe::<Q>(&[7], 1).to_string()),
                 ("δ".into(), "1".into()),
             ],
+            parameter: None,
         }))
     );
 }

@@ -212,6 +212,7 @@ fn a_derivative_right_only_at_the_point_passes_first_order_and_fails_gradgrad() 
                 ("dx".into(), "[1]".into()),
                 ("δ".into(), "[1]".into()),
             ],
+            parameter: None,
         }))
     );
 }
@@ -235,6 +236,7 @@ fn a_vjp_with_a_stale_saved_input_has_an_asymmetric_hessian() {
             reference: "0".into(),
             difference: "1".into(),
             inputs: vec![("x".into(), "[3, 5]".into())],
+            parameter: None,
         }))
     );
     // Against nested duals the true Hessian is [[0, 1], [1, 0]]: entry (1, 0) differs.
@@ -252,6 +254,7 @@ fn a_vjp_with_a_stale_saved_input_has_an_asymmetric_hessian() {
                 ("dx".into(), "[1, -1]".into()),
                 ("δ".into(), "[1]".into()),
             ],
+            parameter: None,
         }))
     );
     assert_eq!(

@@ -92,6 +92,7 @@ fn overwriting_at_a_residual_connection_is_caught_with_its_counterexample() {
                 ("dx".into(), "[1]".into()),
                 ("δ".into(), "[1]".into()),
             ],
+            parameter: None,
         }))
     );
     // Adjointness sees the same Jacobian entry.
@@ -181,6 +182,7 @@ fn overwriting_a_shared_weight_gradient_is_caught_while_the_input_gradient_passe
                 ("dx".into(), dtheta.to_string()),
                 ("δ".into(), "[1]".into()),
             ],
+            parameter: None,
         }))
     );
 }

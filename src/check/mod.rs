@@ -138,6 +138,7 @@ fn violation<S: Scalar>(
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
+        parameter: None,
     }))
 }
 

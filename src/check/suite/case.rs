@@ -6,8 +6,8 @@ use crate::tensor::Tensor;
 use proptest::prelude::*;
 use std::fmt;
 
-/// One generated case: the point, two tangents, two cotangents and two scalars (for the
-/// linearity checks). Its `Debug` form is exact, so a regression file records it readably.
+/// One generated case: the point, two tangents, two parameter tangents (empty for an op without
+/// parameters), two cotangents and two scalars (for the linearity checks). Its `Debug` form is exact, so a regression file records it readably.
 #[derive(Clone, PartialEq)]
 pub struct Case {
     /// The point `x`.
@@ -16,6 +16,10 @@ pub struct Case {
     pub dx: Tensor<Q>,
     /// A second tangent `dx₂`.
     pub dx2: Tensor<Q>,
+    /// A tangent `dθ` of the flat parameter vector (`dθ₁`).
+    pub dtheta: Tensor<Q>,
+    /// A second parameter tangent `dθ₂`.
+    pub dtheta2: Tensor<Q>,
     /// The cotangent `δ` (`δ₁`).
     pub dy: Tensor<Q>,
     /// A second cotangent `δ₂`.
@@ -28,39 +32,45 @@ pub struct Case {
 
 impl fmt::Debug for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "x = {}, dx = {}, dx₂ = {}", self.x, self.dx, self.dx2)?;
+        if !self.dtheta.is_empty() {
+            write!(f, ", dθ = {}, dθ₂ = {}", self.dtheta, self.dtheta2)?;
+        }
         write!(
             f,
-            "x = {}, dx = {}, dx₂ = {}, δ = {}, δ₂ = {}, a = {}, b = {}",
-            self.x, self.dx, self.dx2, self.dy, self.dy2, self.a, self.b
+            ", δ = {}, δ₂ = {}, a = {}, b = {}",
+            self.dy, self.dy2, self.a, self.b
         )
     }
 }
 
-/// The generated inputs of one case for an op `shape → out`, `x` drawn by `xs` (which decides
-/// where the point may lie: off kinks, on one, or fixed).
+/// The generated inputs of one case for an op `shape → out` with `params` parameters, `x` drawn
+/// by `xs` (which decides where the point may lie: off kinks, on one, or fixed).
 pub(super) fn cases<X: Strategy<Value = Tensor<Q>>>(
     xs: X,
     shape: &[usize],
     out: &[usize],
+    params: usize,
     elem: &BoxedStrategy<Q>,
 ) -> impl Strategy<Value = Case> {
     let t = |s: &[usize]| tensor(s.to_vec(), elem.clone());
     (
-        xs,
-        t(shape),
-        t(shape),
-        t(out),
-        t(out),
-        elem.clone(),
-        elem.clone(),
+        (xs, t(shape), t(shape)),
+        (t(&[params]), t(&[params])),
+        (t(out), t(out)),
+        (elem.clone(), elem.clone()),
     )
-        .prop_map(|(x, dx, dx2, dy, dy2, a, b)| Case {
-            x,
-            dx,
-            dx2,
-            dy,
-            dy2,
-            a,
-            b,
-        })
+        .prop_map(
+            |((x, dx, dx2), (dtheta, dtheta2), (dy, dy2), (a, b))| Case {
+                x,
+                dx,
+                dx2,
+                dtheta,
+                dtheta2,
+                dy,
+                dy2,
+                a,
+                b,
+            },
+        )
 }

@@ -3,6 +3,7 @@
 //! read this table, so a new check is one entry here.
 
 use super::case::Case;
+use super::parameters::on_parameters;
 use super::Checkable;
 use crate::check::structural::{
     batched_equals_looped, deterministic, linear_in_cotangent, linear_in_tangent, zero_tangents,
@@ -79,6 +80,41 @@ pub(super) static CHECKS: &[SuiteCheck] = &[
         run: |s, c| fderiv(&s.op, &c.x, &c.dy).map(|_| ()),
     },
     SuiteCheck {
+        description: "parameters, structural: vjp_params(x, 0) = 0, jvp_params(x, 0) = 0, \
+                      deterministic, linear in dθ and δ",
+        applies: has_parameters,
+        derivative: false,
+        run: |s, c| {
+            on_parameters(s.op, c, |wrt, theta| {
+                zero_tangents(wrt, theta)?;
+                deterministic(wrt, theta, &c.dtheta, &c.dy)?;
+                linear_in_tangent(wrt, theta, [&c.dtheta, &c.dtheta2], [&c.a, &c.b])?;
+                linear_in_cotangent(wrt, theta, [&c.dy, &c.dy2], [&c.a, &c.b])
+            })
+        },
+    },
+    SuiteCheck {
+        description: "parameters, jacobian: jvp_params(x, dθ) = J_θ·dθ, vjp_params(x, δ) = \
+                      J_θᵀ·δ (J_θ by dual numbers through forward_with_params)",
+        applies: has_parameters,
+        derivative: true,
+        run: |s, c| {
+            on_parameters(s.op, c, |wrt, theta| {
+                jacobian(wrt, theta, &c.dtheta, &c.dy).map(|_| ())
+            })
+        },
+    },
+    SuiteCheck {
+        description: "parameters, adjoint: ⟪jvp_params(x, dθ), δ⟫ = ⟪dθ, vjp_params(x, δ)⟫",
+        applies: has_parameters,
+        derivative: true,
+        run: |s, c| {
+            on_parameters(s.op, c, |wrt, theta| {
+                adjoint(wrt, theta, &c.dtheta, &c.dy).map(|_| ())
+            })
+        },
+    },
+    SuiteCheck {
         description: "structural: batched = looped (forward, jvp, vjp)",
         applies: |s| s.looped.is_some(),
         derivative: false,
@@ -91,6 +127,11 @@ pub(super) static CHECKS: &[SuiteCheck] = &[
         },
     },
 ];
+
+/// Whether the op has parameters, whose rules the suite then checks too.
+fn has_parameters(s: &Subject) -> bool {
+    s.op.param_count() > 0
+}
 
 /// The checks that apply to `subject`, in order.
 pub(super) fn applicable<'s>(

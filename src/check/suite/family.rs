@@ -3,7 +3,7 @@
 use super::case::cases;
 use super::checks::{check_case, descriptions, Subject};
 use super::config::CheckConfig;
-use super::report::{CheckReport, CheckResult};
+use super::report::{parameter_names, CheckReport, CheckResult};
 use super::runner::{kink_everywhere, output_shape, run};
 use super::Checkable;
 use crate::ops::Op;
@@ -26,7 +26,8 @@ where
         let nudging = op.clone();
         let xs =
             tensor(in_shape.clone(), elem.clone()).prop_map(move |x| nudge_off_kinks(&nudging, x));
-        (Just(op), cases(xs, &in_shape, &out_shape, &elem))
+        let params = op.param_count();
+        (Just(op), cases(xs, &in_shape, &out_shape, params, &elem))
     });
     let name = format!("{} (drawn)", sample.name());
     let (passed, kinks) = run(
@@ -47,6 +48,7 @@ where
             op: &sample,
             looped: None,
         }),
+        parameters: parameter_names(&sample),
         seed: config.seed,
     })
 }

@@ -40,7 +40,7 @@ pub fn check_kinks<O: Checkable + ?Sized>(
             "no guard of the op can be brought to exactly zero",
             |(x, k)| onto_kink(op, &x, k),
         );
-    let strategy = cases(xs, shape, &out, &config.elements);
+    let strategy = cases(xs, shape, &out, op.param_count(), &config.elements);
     let subject = Subject {
         op: &op,
         looped: None,

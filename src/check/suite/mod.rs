@@ -69,6 +69,7 @@ mod checks;
 mod config;
 mod family;
 mod kinks;
+mod parameters;
 mod report;
 mod runner;
 mod shrink;

@@ -18,6 +18,9 @@ pub struct CheckReport {
     pub kinks_redrawn: u32,
     /// The checks run at every case, in order.
     pub checks: Vec<&'static str>,
+    /// The op's parameter tensors whose rules were checked too, named by layer, op and tensor
+    /// with their shapes (empty for an op without parameters).
+    pub parameters: Vec<String>,
     /// The seed.
     pub seed: u64,
 }
@@ -29,11 +32,22 @@ impl fmt::Display for CheckReport {
             "{}: {:?} → {:?}: {} cases pass exactly (seed {:#x}; {} points on kinks redrawn)",
             self.op, self.input_shape, self.output_shape, self.cases, self.seed, self.kinks_redrawn
         )?;
+        if !self.parameters.is_empty() {
+            writeln!(f, "  parameters: {}", self.parameters.join(", "))?;
+        }
         for check in &self.checks {
             writeln!(f, "  ✓ {check}")?;
         }
         Ok(())
     }
+}
+
+/// `"layer 1 Linear(2→3) weight [3, 2]"` for each parameter tensor of `op`.
+pub(super) fn parameter_names<O: crate::ops::Op + ?Sized>(op: &O) -> Vec<String> {
+    op.params()
+        .iter()
+        .map(|p| format!("{p} {:?}", p.value.shape()))
+        .collect()
 }
 
 /// A check run's outcome: the report, or the (boxed) failure.

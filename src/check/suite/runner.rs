@@ -3,7 +3,7 @@
 use super::case::{cases, Case};
 use super::checks::{check_case, descriptions, Subject};
 use super::config::CheckConfig;
-use super::report::{CheckFailure, CheckReport, CheckResult};
+use super::report::{parameter_names, CheckFailure, CheckReport, CheckResult};
 use super::shrink::{kind, simplify};
 use super::Checkable;
 use crate::error::{Error, Result};
@@ -81,7 +81,7 @@ fn run_suite_with<O: Checkable + ?Sized, X: Strategy<Value = Tensor<Q>>>(
     (xs, fixed_point): (X, bool),
 ) -> CheckResult<CheckReport> {
     let out = output_shape(op, shape, config)?;
-    let strategy = cases(xs, shape, &out, &config.elements);
+    let strategy = cases(xs, shape, &out, op.param_count(), &config.elements);
     // `&O` is sized whatever `O` is, so it can stand behind the table's `&dyn Checkable`.
     let subject = Subject { op: &op, looped };
     let (passed, kinks) = run(
@@ -99,6 +99,7 @@ fn run_suite_with<O: Checkable + ?Sized, X: Strategy<Value = Tensor<Q>>>(
         cases: passed,
         kinks_redrawn: kinks,
         checks: descriptions(&subject),
+        parameters: parameter_names(&op),
         seed: config.seed,
     })
 }

@@ -48,10 +48,12 @@ pub(super) fn simplify<T: Clone>(
     fixed_point: bool,
 ) -> T {
     type Field = fn(&mut Case) -> &mut Tensor<Q>;
-    let fields: [Field; 5] = [
+    let fields: [Field; 7] = [
         |c| &mut c.x,
         |c| &mut c.dx,
         |c| &mut c.dx2,
+        |c| &mut c.dtheta,
+        |c| &mut c.dtheta2,
         |c| &mut c.dy,
         |c| &mut c.dy2,
     ];

@@ -1,0 +1,129 @@
+//! The suite's checks of the parameter rules: each runs an input check on the op seen as a
+//! function of its parameters ([`WrtParams`]), and a failure is reported in the op's terms — the
+//! check prefixed `parameters:`, the parameter named by layer, op, tensor and index, `θ` and `dθ`
+//! instead of `x` and `dx`.
+
+use super::case::Case;
+use super::Checkable;
+use crate::error::{Error, Result};
+use crate::ops::WrtParams;
+use crate::scalar::Q;
+use crate::tensor::Tensor;
+
+/// Runs `check` on `θ ↦ f_θ(x)` at the op's own parameters `θ`, with the case's `x`, and
+/// relabels a counterexample in terms of the parameters.
+pub(super) fn on_parameters<O: Checkable + ?Sized>(
+    op: &O,
+    case: &Case,
+    check: impl FnOnce(&WrtParams<'_, O>, &Tensor<Q>) -> Result<()>,
+) -> Result<()> {
+    let wrt = WrtParams::new(op, case.x.clone());
+    let theta = wrt.point::<Q>();
+    check(&wrt, &theta).map_err(|e| relabel(e, &wrt, &case.x))
+}
+
+fn relabel<O: Checkable + ?Sized>(error: Error, wrt: &WrtParams<'_, O>, x: &Tensor<Q>) -> Error {
+    let Error::Violated(mut c) = error else {
+        return error;
+    };
+    // The input of a reverse identity is the parameter vector: the VJP's coordinate, or the
+    // last index of the adjoint's (output index, input index) pair. A forward rule fails at an
+    // output coordinate, which names no parameter.
+    let reverse = c.check.contains("vjp") || c.check.starts_with("adjoint");
+    if reverse {
+        c.parameter = c.coordinate.last().and_then(|&k| wrt.name_coordinate(k));
+    }
+    c.check = format!("parameters: {}", c.check);
+    for (name, _) in &mut c.inputs {
+        match name.as_str() {
+            "x" => *name = "θ".into(),
+            "dx" => *name = "dθ".into(),
+            "dx₁" => *name = "dθ₁".into(),
+            "dx₂" => *name = "dθ₂".into(),
+            _ => {}
+        }
+    }
+    c.inputs.insert(0, ("x".into(), x.to_string()));
+    Error::Violated(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::{check_op, CheckConfig};
+    use crate::ops::{Linear, Relu};
+    use crate::{Compose, Op, OpSpec, Param, Result, Scalar, Tensor};
+
+    /// Linear whose bias gradient is doubled: its input rules are right.
+    struct DoubledBias(Linear);
+
+    impl Op for DoubledBias {
+        fn name(&self) -> String {
+            format!("{} [doubled ∂b]", self.0.name())
+        }
+        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+            self.0.output_shape(input)
+        }
+        fn params(&self) -> Vec<Param<'_>> {
+            self.0
+                .params()
+                .into_iter()
+                .map(|p| Param::new(self, p.tensor, p.value))
+                .collect()
+        }
+    }
+
+    impl<S: Scalar> OpSpec<S> for DoubledBias {
+        fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+            self.0.forward(x)
+        }
+        fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+            self.0.jvp(x, dx)
+        }
+        fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            self.0.vjp(x, dy)
+        }
+        fn forward_with_params(&self, p: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+            self.0.forward_with_params(p, x)
+        }
+        fn jvp_params(&self, x: &Tensor<S>, dp: &Tensor<S>) -> Result<Tensor<S>> {
+            self.0.jvp_params(x, dp)
+        }
+        fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            let mut g = self.0.vjp_params(x, dy)?.into_data();
+            let start = g.len() - dy.len();
+            for v in &mut g[start..] {
+                *v = v.add_ref(v);
+            }
+            Ok(Tensor::from_vec(g))
+        }
+    }
+
+    fn t(shape: &[usize], lits: &[&str]) -> Tensor<crate::Q> {
+        Tensor::parse(shape.to_vec(), lits).unwrap()
+    }
+
+    #[test]
+    fn a_wrong_parameter_rule_deep_in_a_composition_is_named_by_layer_op_tensor_and_index() {
+        let first = Linear::new(
+            t(&[3, 2], &["1", "-2", "1/2", "3", "-1", "1/4"]),
+            t(&[3], &["0", "1", "-1"]),
+        );
+        let last = Linear::new(
+            t(&[2, 3], &["1", "0", "-1", "2", "1/2", "1"]),
+            t(&[2], &["0", "1"]),
+        );
+        let net = first.unwrap().then(Relu).then(DoubledBias(last.unwrap()));
+        let failure = check_op(&net, &[2], &CheckConfig::default().cases(32)).unwrap_err();
+        let c = failure.counterexample().expect("a violated identity");
+        assert_eq!(c.check, "parameters: jacobian: vjp(x, δ) = Jᵀ·δ");
+        // The last layer's bias starts after 6 + 3 + 6 parameters; the smallest failing δ is 1
+        // at output 0, so the rule gives 2 where the reference gives 1.
+        assert_eq!(c.coordinate, vec![15]);
+        assert_eq!(
+            c.parameter.as_deref(),
+            Some("layer 3 Linear(3→2) [doubled ∂b] bias[0]")
+        );
+        assert_eq!((c.rule.as_str(), c.reference.as_str()), ("2", "1"));
+        assert_eq!(c.inputs[1].0, "θ");
+    }
+}
