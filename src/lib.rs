@@ -61,6 +61,8 @@
 //! | "no kinks" hypothesis | [`Error::Kink`] naming layer and coordinate |
 //! | `HasFDerivAt` / end-to-end soundness | [`check::fderiv`], [`check::mlp_theorem`] |
 
+#![forbid(unsafe_code)]
+
 pub mod check;
 pub mod error;
 pub mod ops;
