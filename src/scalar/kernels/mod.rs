@@ -349,4 +349,27 @@ mod tests {
         });
         CACHE.with(|c| assert!(c.borrow().is_none(), "the scope closes the cache"));
     }
+
+    #[test]
+    fn a_nested_scope_reuses_the_outer_cache_and_leaves_it_open() {
+        let (rows, cols) = (40, 30);
+        let a: Vec<Q> = (0..rows * cols).map(|k| q(k as i64 % 13 - 6, 3)).collect();
+        let v: Vec<Q> = (0..cols).map(|k| q(k as i64 - 11, 5)).collect();
+        let cached = || CACHE.with(|c| c.borrow().as_ref().map(Vec::len));
+        with_pack_cache(|| {
+            mat_vec(&a, rows, cols, &v);
+            assert_eq!(cached(), Some(1));
+            with_pack_cache(|| {
+                // The inner scope sees the outer entry: a hit, not a second slot.
+                assert_eq!(mat_vec(&a, rows, cols, &v), plain(&a, rows, cols, &v));
+                assert_eq!(cached(), Some(1));
+            });
+            assert_eq!(
+                cached(),
+                Some(1),
+                "the inner scope does not close the outer one"
+            );
+        });
+        assert_eq!(cached(), None);
+    }
 }
