@@ -4,7 +4,7 @@
 //! [`Ring`], so `Dual<Q>` gives exact derivatives and `Dual<Dual<Q>>` exact second derivatives.
 
 use super::kernels::dual::{self as kernel, Layout, Parts, Split};
-use super::{Field, Ordered, Ring};
+use super::{Field, Lift, Ordered, Ring};
 use num_traits::{One, Zero};
 use std::cmp::Ordering;
 use std::fmt;
@@ -179,6 +179,12 @@ impl<S: Field> Field for Dual<S> {
 impl<S: Ordered> Ordered for Dual<S> {
     fn sign(&self) -> Ordering {
         self.re.sign()
+    }
+}
+
+impl<P, S: Lift<P> + Ring> Lift<P> for Dual<S> {
+    fn lift(p: &P) -> Self {
+        Dual::constant(S::lift(p))
     }
 }
 

@@ -238,9 +238,3 @@ pub trait Lift<P>: Sized + Clone + 'static {
         }
     }
 }
-
-impl<P, S: Lift<P> + Ring> Lift<P> for Dual<S> {
-    fn lift(p: &P) -> Self {
-        Dual::constant(S::lift(p))
-    }
-}
