@@ -15,7 +15,8 @@
 //! 2-layer MLP is proved equal to the adjoint of the Fréchet derivative; here that theorem is
 //! [`check::mlp_theorem`].
 //!
-//! Data flows one way: [`scalar`] → [`tensor`] → [`ops`] → [`check`] → [`report`].
+//! Data flows one way: [`scalar`] → [`tensor`] → [`ops`] → [`check`] → [`report`]
+//! (`scripts/import_cycles.py` lists any file that imports one which imports it back).
 //!
 //! ```
 //! use exactgrad::check::{adjoint, jacobian, mlp_theorem};
