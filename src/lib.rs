@@ -15,7 +15,8 @@
 //! 2-layer MLP is proved equal to the adjoint of the Fréchet derivative; here that theorem is
 //! [`check::mlp_theorem`].
 //!
-//! Data flows one way: [`scalar`] → [`tensor`] → [`ops`] → [`check`] → [`report`].
+//! Data flows one way: [`scalar`] → [`tensor`] → [`ops`] → [`check`] → [`report`]
+//! (`scripts/import_cycles.py` lists any file that imports one which imports it back).
 //!
 //! ```
 //! use exactgrad::check::{adjoint, jacobian, mlp_theorem};
@@ -60,6 +61,8 @@
 //! | `mlpVec`, `mlpDeriv` (W2 ∘ diag(relu′ z1) ∘ W1) | [`ops::Mlp`] (`forward`), [`ops::Mlp::deriv`] |
 //! | "no kinks" hypothesis | [`Error::Kink`] naming layer and coordinate |
 //! | `HasFDerivAt` / end-to-end soundness | [`check::fderiv`], [`check::mlp_theorem`] |
+
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod error;

@@ -14,7 +14,7 @@
 //! sample random and exact and costs no proptest rejections.
 
 use crate::ops::{Linear, Mlp, OpSpec};
-use crate::scalar::{Dual, Field, Ordered, Ring, Q};
+use crate::scalar::{Dual, Field, Ordered, Ring, Scalar, Q};
 use crate::tensor::Tensor;
 use num_bigint::BigInt;
 use proptest::prelude::*;
@@ -155,12 +155,32 @@ pub fn shaped_tensor<E: Strategy<Value = Q> + Clone + 'static>(
     any_shape(max_rank, max_dim).prop_flat_map(move |shape| tensor(shape, elem.clone()))
 }
 
+/// A fixed, non-degenerate probe of `shape`: entries `±(1 + (k + salt) mod 9)/(2 + k mod 7)`
+/// with alternating signs, so no entry is zero and neighbours differ, while every denominator
+/// divides 840: a probe of a wide layer stays cheap to multiply exactly.
+pub fn probe<S: Scalar>(shape: &[usize], salt: i64) -> Tensor<S> {
+    let n: usize = shape.iter().product();
+    let data = (0..n as i64)
+        .map(|k| {
+            let v = S::from_i64(1 + (k + salt).rem_euclid(9))
+                .checked_div(&S::from_i64(2 + k % 7))
+                .expect("2 + k mod 7 > 0");
+            if k % 2 == 0 {
+                v
+            } else {
+                v.neg_ref()
+            }
+        })
+        .collect();
+    Tensor::new(shape.to_vec(), data).expect("length is the product of the shape")
+}
+
 /// How many points [`nudge_off_kinks`] tries before giving up.
 const NUDGE_TRIES: i64 = 24;
 
 /// `x` itself when no guard of `op` is zero there; otherwise the first point
 /// `x + t·p` off every kink, for `t = 1/2, −1/2, 1/3, −1/3, …` and two fixed directions `p`
-/// ([`crate::check::probe`] with different salts) taken in turn.
+/// ([`probe`] with different salts) taken in turn.
 ///
 /// For a piecewise-linear op each guard is affine along the line, so only finitely many `t` put
 /// it back on zero and a few tries suffice. When every try fails (a guard that is zero on a whole
@@ -170,10 +190,7 @@ pub fn nudge_off_kinks<O: OpSpec<Q> + ?Sized>(op: &O, x: Tensor<Q>) -> Tensor<Q>
     if off_kinks(op, &x) {
         return x;
     }
-    let directions = [
-        crate::check::probe::<Q>(x.shape(), 0),
-        crate::check::probe::<Q>(x.shape(), 3),
-    ];
+    let directions = [probe::<Q>(x.shape(), 0), probe::<Q>(x.shape(), 3)];
     for k in 0..NUDGE_TRIES {
         let denom = Q::from_i64(k / 2 + 2);
         let t = Q::from_i64(if k % 2 == 0 { 1 } else { -1 })

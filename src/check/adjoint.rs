@@ -3,7 +3,7 @@
 use super::{expect_rule_shape, prepare, violation};
 use crate::error::Result;
 use crate::ops::OpSpec;
-use crate::scalar::Scalar;
+use crate::scalar::{with_kernel_cache, Scalar};
 use crate::tensor::Tensor;
 
 /// The values that prove adjointness at one `(x, dx, δ)`.
@@ -31,50 +31,52 @@ pub fn adjoint<S: Scalar, O: OpSpec<S>>(
     dx: &Tensor<S>,
     dy: &Tensor<S>,
 ) -> Result<AdjointProof<S>> {
-    let out = prepare(op, x, Some(dx), Some(dy))?;
-    let jvp = op.jvp(x, dx)?;
-    expect_rule_shape(&jvp, &out, "jvp")?;
-    let vjp = op.vjp(x, dy)?;
-    expect_rule_shape(&vjp, x.shape(), "vjp")?;
-    let lhs = jvp.dot(dy)?;
-    let rhs = dx.dot(&vjp)?;
-    if lhs == rhs {
-        return Ok(AdjointProof { jvp, vjp, lhs, rhs });
-    }
-    let inputs = [
-        ("x", x.to_string()),
-        ("dx", dx.to_string()),
-        ("δ", dy.to_string()),
-        ("⟪jvp(x, dx), δ⟫", lhs.to_string()),
-        ("⟪dx, vjp(x, δ)⟫", rhs.to_string()),
-    ];
-    // Locate the disagreement on basis vectors: O(in + out) rule calls, only on failure.
-    let columns = (0..x.len())
-        .map(|j| op.jvp(x, &Tensor::basis(x.shape(), j)))
-        .collect::<Result<Vec<_>>>()?;
-    for i in 0..dy.len() {
-        let row = op.vjp(x, &Tensor::basis(&out, i))?;
-        for (j, column) in columns.iter().enumerate() {
-            let (rule, reference) = (&row.data()[j], &column.data()[i]);
-            if rule != reference {
-                let mut coordinate = dy.multi_index(i);
-                coordinate.extend(x.multi_index(j));
-                return Err(violation(
-                    "adjoint: vjp(x, e_i)_j = jvp(x, e_j)_i",
-                    coordinate,
-                    rule,
-                    reference,
-                    &inputs,
-                ));
+    with_kernel_cache(|| {
+        let out = prepare(op, x, Some(dx), Some(dy))?;
+        let jvp = op.jvp(x, dx)?;
+        expect_rule_shape(&jvp, &out, "jvp")?;
+        let vjp = op.vjp(x, dy)?;
+        expect_rule_shape(&vjp, x.shape(), "vjp")?;
+        let lhs = jvp.dot(dy)?;
+        let rhs = dx.dot(&vjp)?;
+        if lhs == rhs {
+            return Ok(AdjointProof { jvp, vjp, lhs, rhs });
+        }
+        let inputs = [
+            ("x", x.to_string()),
+            ("dx", dx.to_string()),
+            ("δ", dy.to_string()),
+            ("⟪jvp(x, dx), δ⟫", lhs.to_string()),
+            ("⟪dx, vjp(x, δ)⟫", rhs.to_string()),
+        ];
+        // Locate the disagreement on basis vectors: O(in + out) rule calls, only on failure.
+        let columns = (0..x.len())
+            .map(|j| op.jvp(x, &Tensor::basis(x.shape(), j)))
+            .collect::<Result<Vec<_>>>()?;
+        for i in 0..dy.len() {
+            let row = op.vjp(x, &Tensor::basis(&out, i))?;
+            for (j, column) in columns.iter().enumerate() {
+                let (rule, reference) = (&row.data()[j], &column.data()[i]);
+                if rule != reference {
+                    let mut coordinate = dy.multi_index(i);
+                    coordinate.extend(x.multi_index(j));
+                    return Err(violation(
+                        "adjoint: vjp(x, e_i)_j = jvp(x, e_j)_i",
+                        coordinate,
+                        rule,
+                        reference,
+                        &inputs,
+                    ));
+                }
             }
         }
-    }
-    // The rules agree on every basis pair, so one of them is not linear in its tangent.
-    Err(violation(
+        // The rules agree on every basis pair, so one of them is not linear in its tangent.
+        Err(violation(
         "adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫ (the rules agree on basis vectors, so one is not linear)",
         vec![],
         &rhs,
         &lhs,
         &inputs,
     ))
+    })
 }

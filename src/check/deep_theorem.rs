@@ -5,7 +5,7 @@ use super::theorem::{against_closed_form, ClosedFormProof};
 use super::{kink_radius, prepare, violation, AdjointProof, FDerivProof, KinkRadius};
 use crate::error::Result;
 use crate::ops::{DeepMlp, Op, OpSpec};
-use crate::scalar::{Jet, Scalar};
+use crate::scalar::{with_kernel_cache, Jet, Scalar};
 use crate::tensor::Tensor;
 
 /// Every value of the deep theorem at one point.
@@ -50,7 +50,7 @@ pub fn deep_mlp_theorem<S>(
 where
     S: Scalar,
 {
-    deep_mlp_theorem_with(net, net, x, dy)
+    with_kernel_cache(|| deep_mlp_theorem_with(net, net, x, dy))
 }
 
 /// The deep theorem for another implementation `rule` of the same network (for example one with
@@ -71,63 +71,66 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    net.output_shape(x.shape())?;
-    prepare(rule, x, None, Some(dy))?;
-    let pre_activations = net.pre_activations(x)?;
-    let masks = net.masks(x)?;
-    let deriv = net.deriv(x)?;
-    let inputs = [("x", x.to_string()), ("δ", dy.to_string())];
+    with_kernel_cache(|| {
+        net.output_shape(x.shape())?;
+        prepare(rule, x, None, Some(dy))?;
+        let pre_activations = net.pre_activations(x)?;
+        let masks = net.masks(x)?;
+        let deriv = net.deriv(x)?;
+        let inputs = [("x", x.to_string()), ("δ", dy.to_string())];
 
-    let radius = kink_radius(rule, x)?;
-    let closed = net.kink_radius(x)?;
-    if radius.radius != closed.radius {
-        let show = |r: &Option<S>| r.as_ref().map_or("∞".to_string(), S::to_string);
-        let binding =
-            |stage: Option<(usize, usize)>| stage.map_or(vec![], |(layer, unit)| vec![layer, unit]);
-        let mut err_inputs = inputs.to_vec();
-        let (rule_r, closed_r) = (show(&radius.radius), show(&closed.radius));
-        err_inputs.push(("radius from the rule's guards", rule_r));
-        err_inputs.push(("closed-form radius", closed_r));
-        let zero = S::zero();
-        return Err(violation(
-            "deep MLP theorem: kink radius from guards = closed form",
-            binding(closed.binding),
-            radius.radius.as_ref().unwrap_or(&zero),
-            closed.radius.as_ref().unwrap_or(&zero),
-            &err_inputs,
-        ));
-    }
+        let radius = kink_radius(rule, x)?;
+        let closed = net.kink_radius(x)?;
+        if radius.radius != closed.radius {
+            let show = |r: &Option<S>| r.as_ref().map_or("∞".to_string(), S::to_string);
+            let binding = |stage: Option<(usize, usize)>| {
+                stage.map_or(vec![], |(layer, unit)| vec![layer, unit])
+            };
+            let mut err_inputs = inputs.to_vec();
+            let (rule_r, closed_r) = (show(&radius.radius), show(&closed.radius));
+            err_inputs.push(("radius from the rule's guards", rule_r));
+            err_inputs.push(("closed-form radius", closed_r));
+            let zero = S::zero();
+            return Err(violation(
+                "deep MLP theorem: kink radius from guards = closed form",
+                binding(closed.binding),
+                radius.radius.as_ref().unwrap_or(&zero),
+                closed.radius.as_ref().unwrap_or(&zero),
+                &err_inputs,
+            ));
+        }
 
-    let ClosedFormProof {
-        vjp,
-        jacobian,
-        dx,
-        adjoint,
-        fderiv,
-    } = against_closed_form(
-        "deep MLP theorem",
-        "(W_L·D_{L−1}···D_1·W_1)",
-        &deriv,
-        rule,
-        x,
-        dy,
-        Some(radius.clone()),
-    )?;
+        let ClosedFormProof {
+            vjp,
+            jacobian,
+            dx,
+            adjoint,
+            fderiv,
+        } = against_closed_form(
+            "deep MLP theorem",
+            "(W_L·D_{L−1}···D_1·W_1)",
+            &deriv,
+            rule,
+            x,
+            dy,
+            Some(radius.clone()),
+        )?;
 
-    Ok(DeepTheoremReport {
-        net: rule.name(),
-        widths: net.widths(),
-        x: x.clone(),
-        pre_activations,
-        masks,
-        output: rule.forward(x)?,
-        deriv,
-        delta: dy.clone(),
-        vjp,
-        jacobian,
-        radius,
-        adjoint,
-        dx,
-        fderiv,
+        Ok(DeepTheoremReport {
+            net: rule.name(),
+            widths: net.widths(),
+            x: x.clone(),
+            pre_activations,
+            masks,
+            output: rule.forward(x)?,
+            deriv,
+            delta: dy.clone(),
+            vjp,
+            jacobian,
+            radius,
+            adjoint,
+            dx,
+            fderiv,
+        })
     })
 }

@@ -5,7 +5,7 @@
 use super::{agree, expect_rule_shape, no_kinks, prepare, reference_jacobian};
 use crate::error::{Error, Result};
 use crate::ops::{Guard, OpSpec};
-use crate::scalar::{Jet, Ordered, Scalar};
+use crate::scalar::{with_kernel_cache, Jet, Ordered, Scalar};
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
@@ -52,50 +52,52 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    let guards = no_kinks(op, x)?;
-    let certified = op.certified_guard_layers();
-    if let Some(g) = guards.iter().find(|g| g.layer > certified) {
-        return Err(Error::RadiusNotCertified {
-            op: op.name(),
-            layer: g.layer,
-        });
-    }
-    let n = x.len();
-    let jet_guards = op.guards(&Jet::seed(x)?)?;
-    if jet_guards.len() != guards.len() {
-        return Err(Error::GuardCountMismatch {
-            op: op.name(),
-            base: guards.len(),
-            jet: jet_guards.len(),
-        });
-    }
-    // ‖∇g‖₁ for every guard at once: |∇g| as the rows of a matrix times the all-ones vector,
-    // one exact product on the kernels.
-    let mut abs = Vec::with_capacity(jet_guards.len() * n);
-    for g in &jet_guards {
-        abs.extend(g.value.tangent(n).iter().map(Ordered::abs_val));
-    }
-    let norms = S::mat_vec(&abs, jet_guards.len(), n, &vec![S::one(); n]);
-    let mut best: Option<(S, usize)> = None;
-    for (k, (g, norm)) in guards.iter().zip(&norms).enumerate() {
-        if let Some(r) = g.value.abs_val().checked_div(norm) {
-            if best
-                .as_ref()
-                .is_none_or(|(b, _)| r.sub_ref(b).sign() == Ordering::Less)
-            {
-                best = Some((r, k));
+    with_kernel_cache(|| {
+        let guards = no_kinks(op, x)?;
+        let certified = op.certified_guard_layers();
+        if let Some(g) = guards.iter().find(|g| g.layer > certified) {
+            return Err(Error::RadiusNotCertified {
+                op: op.name(),
+                layer: g.layer,
+            });
+        }
+        let n = x.len();
+        let jet_guards = op.guards(&Jet::seed(x)?)?;
+        if jet_guards.len() != guards.len() {
+            return Err(Error::GuardCountMismatch {
+                op: op.name(),
+                base: guards.len(),
+                jet: jet_guards.len(),
+            });
+        }
+        // ‖∇g‖₁ for every guard at once: |∇g| as the rows of a matrix times the all-ones vector,
+        // one exact product on the kernels.
+        let mut abs = Vec::with_capacity(jet_guards.len() * n);
+        for g in &jet_guards {
+            abs.extend(g.value.tangent(n).iter().map(Ordered::abs_val));
+        }
+        let norms = S::mat_vec(&abs, jet_guards.len(), n, &vec![S::one(); n]);
+        let mut best: Option<(S, usize)> = None;
+        for (k, (g, norm)) in guards.iter().zip(&norms).enumerate() {
+            if let Some(r) = g.value.abs_val().checked_div(norm) {
+                if best
+                    .as_ref()
+                    .is_none_or(|(b, _)| r.sub_ref(b).sign() == Ordering::Less)
+                {
+                    best = Some((r, k));
+                }
             }
         }
-    }
-    Ok(match best {
-        Some((r, k)) => KinkRadius {
-            radius: Some(r),
-            binding: Some(guards[k].clone()),
-        },
-        None => KinkRadius {
-            radius: None,
-            binding: None,
-        },
+        Ok(match best {
+            Some((r, k)) => KinkRadius {
+                radius: Some(r),
+                binding: Some(guards[k].clone()),
+            },
+            None => KinkRadius {
+                radius: None,
+                binding: None,
+            },
+        })
     })
 }
 
@@ -121,9 +123,11 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    let jac = reference_jacobian(op, x)?;
-    let radius = kink_radius(op, x)?;
-    increment_with(op, x, h, &jac, radius)
+    with_kernel_cache(|| {
+        let jac = reference_jacobian(op, x)?;
+        let radius = kink_radius(op, x)?;
+        increment_with(op, x, h, &jac, radius)
+    })
 }
 
 fn increment_with<S, O>(
@@ -193,7 +197,7 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    fderiv_reusing(op, x, dy, Reuse::default())
+    with_kernel_cache(|| fderiv_reusing(op, x, dy, Reuse::default()))
 }
 
 /// Values a caller already computed at the same `(op, x)`, for [`fderiv_reusing`].

@@ -3,7 +3,7 @@
 use super::{jacobian, JacobianProof};
 use crate::error::{Error, Result};
 use crate::ops::OpSpec;
-use crate::scalar::{Jet, Scalar};
+use crate::scalar::{with_kernel_cache, Jet, Scalar};
 use crate::tensor::Tensor;
 
 /// The gradient `∇f(x) = vjp(x, 1)` of a scalar-valued op, proved equal to the dual-number
@@ -26,20 +26,22 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    let out = op.output_shape(x.shape())?;
-    if out.iter().product::<usize>() != 1 {
-        return Err(Error::ShapeMismatch {
-            context: format!("gradient of {}: a scalar loss has one output", op.name()),
-            left: out,
-            right: vec![1],
-        });
-    }
-    let one = Tensor::new(out.clone(), vec![S::one()])?;
-    let proof = jacobian(op, x, &super::probe(x.shape(), 1), &one)?;
-    let value = op.forward(x)?.into_data().remove(0);
-    Ok(GradientProof {
-        value,
-        gradient: proof.vjp.clone(),
-        proof,
+    with_kernel_cache(|| {
+        let out = op.output_shape(x.shape())?;
+        if out.iter().product::<usize>() != 1 {
+            return Err(Error::ShapeMismatch {
+                context: format!("gradient of {}: a scalar loss has one output", op.name()),
+                left: out,
+                right: vec![1],
+            });
+        }
+        let one = Tensor::new(out.clone(), vec![S::one()])?;
+        let proof = jacobian(op, x, &super::probe(x.shape(), 1), &one)?;
+        let value = op.forward(x)?.into_data().remove(0);
+        Ok(GradientProof {
+            value,
+            gradient: proof.vjp.clone(),
+            proof,
+        })
     })
 }

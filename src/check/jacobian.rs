@@ -4,7 +4,7 @@
 use super::{agree, expect_rule_shape, prepare};
 use crate::error::Result;
 use crate::ops::OpSpec;
-use crate::scalar::{Jet, Scalar};
+use crate::scalar::{with_kernel_cache, Jet, Scalar};
 use crate::tensor::Tensor;
 
 /// The exact Jacobian of `op.forward` at `x`, shape `[out.len, in.len]` (flattened indices),
@@ -17,15 +17,17 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    let out_shape = prepare(op, x, None, None)?;
-    let (out, n) = (out_shape.iter().product::<usize>(), x.len());
-    let y = op.forward(&Jet::seed(x)?)?;
-    expect_rule_shape(&y, &out_shape, "forward over jets")?;
-    let mut data = Vec::with_capacity(out * n);
-    for v in y.data() {
-        data.extend_from_slice(&v.tangent(n));
-    }
-    Tensor::new(vec![out, n], data)
+    with_kernel_cache(|| {
+        let out_shape = prepare(op, x, None, None)?;
+        let (out, n) = (out_shape.iter().product::<usize>(), x.len());
+        let y = op.forward(&Jet::seed(x)?)?;
+        expect_rule_shape(&y, &out_shape, "forward over jets")?;
+        let mut data = Vec::with_capacity(out * n);
+        for v in y.data() {
+            data.extend_from_slice(&v.tangent(n));
+        }
+        Tensor::new(vec![out, n], data)
+    })
 }
 
 /// The values that prove both rules equal the true derivative at one `(x, dx, δ)`.
@@ -52,29 +54,31 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    let out = prepare(op, x, Some(dx), Some(dy))?;
-    let jac = reference_jacobian(op, x)?;
-    let inputs = [
-        ("x", x.to_string()),
-        ("dx", dx.to_string()),
-        ("δ", dy.to_string()),
-    ];
+    with_kernel_cache(|| {
+        let out = prepare(op, x, Some(dx), Some(dy))?;
+        let jac = reference_jacobian(op, x)?;
+        let inputs = [
+            ("x", x.to_string()),
+            ("dx", dx.to_string()),
+            ("δ", dy.to_string()),
+        ];
 
-    let jvp = op.jvp(x, dx)?;
-    expect_rule_shape(&jvp, &out, "jvp")?;
-    let j_dx = jac.mat_vec_mul(&dx.flatten())?.reshape(out.clone())?;
-    agree("jacobian: jvp(x, dx) = J·dx", &jvp, &j_dx, &inputs)?;
+        let jvp = op.jvp(x, dx)?;
+        expect_rule_shape(&jvp, &out, "jvp")?;
+        let j_dx = jac.mat_vec_mul(&dx.flatten())?.reshape(out.clone())?;
+        agree("jacobian: jvp(x, dx) = J·dx", &jvp, &j_dx, &inputs)?;
 
-    let vjp = op.vjp(x, dy)?;
-    expect_rule_shape(&vjp, x.shape(), "vjp")?;
-    let jt_dy = jac
-        .transpose_mat_vec_mul(&dy.flatten())?
-        .reshape(x.shape().to_vec())?;
-    agree("jacobian: vjp(x, δ) = Jᵀ·δ", &vjp, &jt_dy, &inputs)?;
+        let vjp = op.vjp(x, dy)?;
+        expect_rule_shape(&vjp, x.shape(), "vjp")?;
+        let jt_dy = jac
+            .transpose_mat_vec_mul(&dy.flatten())?
+            .reshape(x.shape().to_vec())?;
+        agree("jacobian: vjp(x, δ) = Jᵀ·δ", &vjp, &jt_dy, &inputs)?;
 
-    Ok(JacobianProof {
-        jacobian: jac,
-        jvp,
-        vjp,
+        Ok(JacobianProof {
+            jacobian: jac,
+            jvp,
+            vjp,
+        })
     })
 }

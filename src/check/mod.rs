@@ -55,6 +55,9 @@ pub use suite::{
 pub use theorem::{mlp_theorem, mlp_theorem_with, TheoremReport};
 
 pub use crate::ops::no_kinks;
+// The probe lives with the input generators, below the checks, so that the generators (which
+// nudge points along it) do not import the checks that import them.
+pub use crate::strategy::probe;
 
 use crate::error::{Counterexample, Error, Result};
 use crate::ops::OpSpec;
@@ -140,24 +143,4 @@ fn violation<S: Scalar>(
             .collect(),
         parameter: None,
     }))
-}
-
-/// A fixed, non-degenerate probe of `shape`: entries `±(1 + (k + salt) mod 9)/(2 + k mod 7)`
-/// with alternating signs, so no entry is zero and neighbours differ, while every denominator
-/// divides 840: a probe of a wide layer stays cheap to multiply exactly.
-pub fn probe<S: Scalar>(shape: &[usize], salt: i64) -> Tensor<S> {
-    let n: usize = shape.iter().product();
-    let data = (0..n as i64)
-        .map(|k| {
-            let v = S::from_i64(1 + (k + salt).rem_euclid(9))
-                .checked_div(&S::from_i64(2 + k % 7))
-                .expect("2 + k mod 7 > 0");
-            if k % 2 == 0 {
-                v
-            } else {
-                v.neg_ref()
-            }
-        })
-        .collect();
-    Tensor::new(shape.to_vec(), data).expect("length is the product of the shape")
 }

@@ -100,7 +100,7 @@ where
     S: ProbeScalar,
     O: OpSpec<S>,
 {
-    crate::scalar::kernels::with_pack_cache(|| {
+    crate::scalar::with_kernel_cache(|| {
         let out = prepare(op, x, None, None)?;
         let mut probes = Probes::new(seed);
         let dx = probes.tensor::<S>(x.shape());
@@ -139,7 +139,7 @@ where
     S: ProbeScalar,
     O: OpSpec<S> + OpSpec<Dual<S>>,
 {
-    crate::scalar::kernels::with_pack_cache(|| {
+    crate::scalar::with_kernel_cache(|| {
         let out = prepare(op, x, None, None)?;
         let mut probes = Probes::new(seed);
         let dx = probes.tensor::<S>(x.shape());
@@ -206,7 +206,7 @@ where
     S: ProbeScalar,
     O: OpSpec<S> + OpSpec<Dual<S>>,
 {
-    crate::scalar::kernels::with_pack_cache(|| {
+    crate::scalar::with_kernel_cache(|| {
         let out = op.output_shape(x.shape())?;
         no_kinks(op, x)?;
         let theta: Tensor<S> = param_vector(op);

@@ -10,7 +10,7 @@
 use super::{agree, prepare, probe, violation};
 use crate::error::{Error, Result};
 use crate::ops::OpSpec;
-use crate::scalar::{Dual, Scalar};
+use crate::scalar::{with_kernel_cache, Dual, Scalar};
 use crate::tensor::Tensor;
 
 /// `x` lifted to `Dual<Dual<S>>` as `x + a·ε₁ + b·ε₂` (inner tangent `a`, outer tangent `b`):
@@ -55,17 +55,19 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Dual<Dual<S>>>,
 {
-    prepare(op, x, None, Some(dy))?;
-    let n = x.len();
-    let mut data = Vec::with_capacity(n * n);
-    for i in 0..n {
-        let ei = Tensor::basis(x.shape(), i);
-        for j in 0..n {
-            let d2 = second_directional(op, x, &ei, &Tensor::basis(x.shape(), j))?;
-            data.push(d2.dot(dy)?);
+    with_kernel_cache(|| {
+        prepare(op, x, None, Some(dy))?;
+        let n = x.len();
+        let mut data = Vec::with_capacity(n * n);
+        for i in 0..n {
+            let ei = Tensor::basis(x.shape(), i);
+            for j in 0..n {
+                let d2 = second_directional(op, x, &ei, &Tensor::basis(x.shape(), j))?;
+                data.push(d2.dot(dy)?);
+            }
         }
-    }
-    Tensor::new(vec![n, n], data)
+        Tensor::new(vec![n, n], data)
+    })
 }
 
 /// The reference Hessian-vector product `H_δ·v`, by `n` forward passes over nested duals
@@ -75,11 +77,13 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Dual<Dual<S>>>,
 {
-    prepare(op, x, Some(v), Some(dy))?;
-    let data = (0..x.len())
-        .map(|j| second_directional(op, x, v, &Tensor::basis(x.shape(), j))?.dot(dy))
-        .collect::<Result<Vec<_>>>()?;
-    Tensor::new(x.shape().to_vec(), data)
+    with_kernel_cache(|| {
+        prepare(op, x, Some(v), Some(dy))?;
+        let data = (0..x.len())
+            .map(|j| second_directional(op, x, v, &Tensor::basis(x.shape(), j))?.dot(dy))
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::new(x.shape().to_vec(), data)
+    })
 }
 
 /// The rule's Hessian-vector product, forward-over-reverse: `d/dt vjp(x + t·v, δ)` at `t = 0`,
@@ -89,13 +93,15 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Dual<S>>,
 {
-    prepare(op, x, Some(v), Some(dy))?;
-    let g = op.vjp(&seed(x, v)?, &dy.map(|d| Dual::constant(d.clone())))?;
-    g.expect_shape(
-        x.shape(),
-        "vjp over dual numbers returned a tensor of the wrong shape",
-    )?;
-    Ok(g.map(|d| d.eps.clone()))
+    with_kernel_cache(|| {
+        prepare(op, x, Some(v), Some(dy))?;
+        let g = op.vjp(&seed(x, v)?, &dy.map(|d| Dual::constant(d.clone())))?;
+        g.expect_shape(
+            x.shape(),
+            "vjp over dual numbers returned a tensor of the wrong shape",
+        )?;
+        Ok(g.map(|d| d.eps.clone()))
+    })
 }
 
 /// The derivative of the rule `x ↦ vjp(x, δ)`: `M[i, j] = ∂ⱼ vjp(x, δ)ᵢ`, `[n, n]`, by `n`
@@ -105,15 +111,17 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Dual<S>>,
 {
-    let n = x.len();
-    let mut data = vec![S::zero(); n * n];
-    for j in 0..n {
-        let column = rule_hvp(op, x, dy, &Tensor::basis(x.shape(), j))?;
-        for (i, v) in column.into_data().into_iter().enumerate() {
-            data[i * n + j] = v;
+    with_kernel_cache(|| {
+        let n = x.len();
+        let mut data = vec![S::zero(); n * n];
+        for j in 0..n {
+            let column = rule_hvp(op, x, dy, &Tensor::basis(x.shape(), j))?;
+            for (i, v) in column.into_data().into_iter().enumerate() {
+                data[i * n + j] = v;
+            }
         }
-    }
-    Tensor::new(vec![n, n], data)
+        Tensor::new(vec![n, n], data)
+    })
 }
 
 /// The values that prove the rules are differentiated correctly at one `(x, dx, δ)`.
@@ -145,62 +153,64 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Dual<S>> + OpSpec<Dual<Dual<S>>>,
 {
-    let out = prepare(op, x, None, Some(dy))?;
-    let dx = probe(x.shape(), 1);
-    let inputs = [
-        ("x", x.to_string()),
-        ("dx", dx.to_string()),
-        ("δ", dy.to_string()),
-    ];
-    let hessian = reference_hessian(op, x, dy)?;
-    let vjp_jac = vjp_jacobian(op, x, dy)?;
-    agree(
-        "gradgrad: ∂ⱼ vjp(x, δ)ᵢ = ∂ᵢ∂ⱼ⟪δ, f⟫(x)",
-        &vjp_jac,
-        &hessian,
-        &inputs,
-    )?;
-
-    let (m, n) = (out.iter().product::<usize>(), x.len());
-    let mut rule = vec![S::zero(); m * n];
-    let mut reference = vec![S::zero(); m * n];
-    let lifted_dx = dx.map(|d: &S| Dual::constant(d.clone()));
-    for j in 0..n {
-        let ej = Tensor::basis(x.shape(), j);
-        let column = op.jvp(&seed(x, &ej)?, &lifted_dx)?;
-        column.expect_shape(
-            &out,
-            "jvp over dual numbers returned a tensor of the wrong shape",
+    with_kernel_cache(|| {
+        let out = prepare(op, x, None, Some(dy))?;
+        let dx = probe(x.shape(), 1);
+        let inputs = [
+            ("x", x.to_string()),
+            ("dx", dx.to_string()),
+            ("δ", dy.to_string()),
+        ];
+        let hessian = reference_hessian(op, x, dy)?;
+        let vjp_jac = vjp_jacobian(op, x, dy)?;
+        agree(
+            "gradgrad: ∂ⱼ vjp(x, δ)ᵢ = ∂ᵢ∂ⱼ⟪δ, f⟫(x)",
+            &vjp_jac,
+            &hessian,
+            &inputs,
         )?;
-        let expected = second_directional(op, x, &dx, &ej)?;
-        for (o, (r, e)) in column.data().iter().zip(expected.data()).enumerate() {
-            rule[o * n + j] = r.eps.clone();
-            reference[o * n + j] = e.clone();
-        }
-    }
-    let jvp_jacobian = Tensor::new(vec![m, n], rule)?;
-    agree(
-        "gradgrad: ∂ⱼ jvp(x, dx) = ∂ⱼ∂_dx f(x)",
-        &jvp_jacobian,
-        &Tensor::new(vec![m, n], reference)?,
-        &inputs,
-    )?;
 
-    let reference_hvp = hvp(op, x, dy, &dx)?;
-    let rule_hv = rule_hvp(op, x, dy, &dx)?;
-    agree(
-        "gradgrad: d/dt vjp(x + t·dx, δ) = H_δ·dx",
-        &rule_hv,
-        &reference_hvp,
-        &inputs,
-    )?;
-    Ok(GradGradProof {
-        hessian,
-        vjp_jacobian: vjp_jac,
-        dx,
-        jvp_jacobian,
-        hvp: reference_hvp,
-        rule_hvp: rule_hv,
+        let (m, n) = (out.iter().product::<usize>(), x.len());
+        let mut rule = vec![S::zero(); m * n];
+        let mut reference = vec![S::zero(); m * n];
+        let lifted_dx = dx.map(|d: &S| Dual::constant(d.clone()));
+        for j in 0..n {
+            let ej = Tensor::basis(x.shape(), j);
+            let column = op.jvp(&seed(x, &ej)?, &lifted_dx)?;
+            column.expect_shape(
+                &out,
+                "jvp over dual numbers returned a tensor of the wrong shape",
+            )?;
+            let expected = second_directional(op, x, &dx, &ej)?;
+            for (o, (r, e)) in column.data().iter().zip(expected.data()).enumerate() {
+                rule[o * n + j] = r.eps.clone();
+                reference[o * n + j] = e.clone();
+            }
+        }
+        let jvp_jacobian = Tensor::new(vec![m, n], rule)?;
+        agree(
+            "gradgrad: ∂ⱼ jvp(x, dx) = ∂ⱼ∂_dx f(x)",
+            &jvp_jacobian,
+            &Tensor::new(vec![m, n], reference)?,
+            &inputs,
+        )?;
+
+        let reference_hvp = hvp(op, x, dy, &dx)?;
+        let rule_hv = rule_hvp(op, x, dy, &dx)?;
+        agree(
+            "gradgrad: d/dt vjp(x + t·dx, δ) = H_δ·dx",
+            &rule_hv,
+            &reference_hvp,
+            &inputs,
+        )?;
+        Ok(GradGradProof {
+            hessian,
+            vjp_jacobian: vjp_jac,
+            dx,
+            jvp_jacobian,
+            hvp: reference_hvp,
+            rule_hvp: rule_hv,
+        })
     })
 }
 
@@ -223,34 +233,36 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Dual<S>> + OpSpec<Dual<Dual<S>>>,
 {
-    let out = op.output_shape(x.shape())?;
-    if out.iter().product::<usize>() != 1 {
-        return Err(Error::ShapeMismatch {
-            context: format!(
-                "Hessian symmetry of {}: a scalar loss has one output",
-                op.name()
-            ),
-            left: out,
-            right: vec![1],
-        });
-    }
-    let one = Tensor::new(out, vec![S::one()])?;
-    let inputs = [("x", x.to_string())];
-    let rule_hessian = vjp_jacobian(op, x, &one)?;
-    symmetric(
-        "Hessian symmetry: ∂ⱼ vjp(x, 1)ᵢ = ∂ᵢ vjp(x, 1)ⱼ",
-        &rule_hessian,
-        &inputs,
-    )?;
-    let hessian = reference_hessian(op, x, &one)?;
-    symmetric(
-        "Hessian symmetry: nested duals of forward",
-        &hessian,
-        &inputs,
-    )?;
-    Ok(SymmetryProof {
-        rule_hessian,
-        hessian,
+    with_kernel_cache(|| {
+        let out = op.output_shape(x.shape())?;
+        if out.iter().product::<usize>() != 1 {
+            return Err(Error::ShapeMismatch {
+                context: format!(
+                    "Hessian symmetry of {}: a scalar loss has one output",
+                    op.name()
+                ),
+                left: out,
+                right: vec![1],
+            });
+        }
+        let one = Tensor::new(out, vec![S::one()])?;
+        let inputs = [("x", x.to_string())];
+        let rule_hessian = vjp_jacobian(op, x, &one)?;
+        symmetric(
+            "Hessian symmetry: ∂ⱼ vjp(x, 1)ᵢ = ∂ᵢ vjp(x, 1)ⱼ",
+            &rule_hessian,
+            &inputs,
+        )?;
+        let hessian = reference_hessian(op, x, &one)?;
+        symmetric(
+            "Hessian symmetry: nested duals of forward",
+            &hessian,
+            &inputs,
+        )?;
+        Ok(SymmetryProof {
+            rule_hessian,
+            hessian,
+        })
     })
 }
 

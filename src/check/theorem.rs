@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::ops::{Mlp, Op, OpSpec};
-use crate::scalar::{Jet, Scalar};
+use crate::scalar::{with_kernel_cache, Jet, Scalar};
 use crate::tensor::Tensor;
 
 /// Every value of the theorem at one point, in the order a reader follows the derivation.
@@ -54,7 +54,7 @@ pub fn mlp_theorem<S>(mlp: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Theore
 where
     S: Scalar,
 {
-    mlp_theorem_with(mlp, mlp.as_op(), x, dy)
+    with_kernel_cache(|| mlp_theorem_with(mlp, mlp.as_op(), x, dy))
 }
 
 /// The theorem with another implementation `rule` of the same network (for example one with a
@@ -69,35 +69,37 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    mlp.output_shape(x.shape())?;
-    prepare(rule, x, None, Some(dy))?;
-    let mask = mlp.mask(x)?;
-    let deriv = mlp.deriv(x)?;
-    let ClosedFormProof {
-        vjp,
-        jacobian,
-        dx,
-        adjoint,
-        fderiv,
-    } = against_closed_form("MLP theorem", "mlpDeriv(x)", &deriv, rule, x, dy, None)?;
+    with_kernel_cache(|| {
+        mlp.output_shape(x.shape())?;
+        prepare(rule, x, None, Some(dy))?;
+        let mask = mlp.mask(x)?;
+        let deriv = mlp.deriv(x)?;
+        let ClosedFormProof {
+            vjp,
+            jacobian,
+            dx,
+            adjoint,
+            fderiv,
+        } = against_closed_form("MLP theorem", "mlpDeriv(x)", &deriv, rule, x, dy, None)?;
 
-    Ok(TheoremReport {
-        net: rule.name(),
-        w1: mlp.layer1().weight().lift(),
-        b1: mlp.layer1().bias().lift(),
-        w2: mlp.layer2().weight().lift(),
-        b2: mlp.layer2().bias().lift(),
-        x: x.clone(),
-        z1: mlp.z1(x)?,
-        mask,
-        output: rule.forward(x)?,
-        deriv,
-        delta: dy.clone(),
-        vjp,
-        jacobian,
-        adjoint,
-        dx,
-        fderiv,
+        Ok(TheoremReport {
+            net: rule.name(),
+            w1: mlp.layer1().weight().lift(),
+            b1: mlp.layer1().bias().lift(),
+            w2: mlp.layer2().weight().lift(),
+            b2: mlp.layer2().bias().lift(),
+            x: x.clone(),
+            z1: mlp.z1(x)?,
+            mask,
+            output: rule.forward(x)?,
+            deriv,
+            delta: dy.clone(),
+            vjp,
+            jacobian,
+            adjoint,
+            dx,
+            fderiv,
+        })
     })
 }
 

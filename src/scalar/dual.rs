@@ -3,7 +3,7 @@
 //! `num-dual` needs float scalars and so cannot hold rationals; this type is generic over any
 //! [`Ring`], so `Dual<Q>` gives exact derivatives and `Dual<Dual<Q>>` exact second derivatives.
 
-use super::kernels::dual::Layout;
+use super::kernels::dual::{self as kernel, Layout, Parts, Split};
 use super::{Field, Ordered, Ring};
 use num_traits::{One, Zero};
 use std::cmp::Ordering;
@@ -102,31 +102,67 @@ impl<S: Ring> Ring for Dual<S> {
         Dual::constant(S::from_i64(n))
     }
     fn dot(a: &[Self], b: &[Self]) -> Self {
-        let mut out =
-            super::kernels::dual::bilinear(a, b, Some(Layout::Dot), |x, y| vec![S::dot(x, y)]);
+        let mut out = join(kernel::bilinear(
+            a,
+            b,
+            parts(),
+            Some(Layout::Dot),
+            |x, y| vec![S::dot(x, y)],
+        ));
         out.pop().unwrap_or_else(Self::zero)
     }
     fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
-        super::kernels::dual::bilinear(a, v, Some(Layout::MatVec(rows, cols)), |x, y| {
-            S::mat_vec(x, rows, cols, y)
-        })
+        join(kernel::bilinear(
+            a,
+            v,
+            parts(),
+            Some(Layout::MatVec(rows, cols)),
+            |x, y| S::mat_vec(x, rows, cols, y),
+        ))
     }
     fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
-        super::kernels::dual::bilinear(a, v, Some(Layout::TransposeMatVec(rows, cols)), |x, y| {
-            S::transpose_mat_vec(x, rows, cols, y)
-        })
+        join(kernel::bilinear(
+            a,
+            v,
+            parts(),
+            Some(Layout::TransposeMatVec(rows, cols)),
+            |x, y| S::transpose_mat_vec(x, rows, cols, y),
+        ))
     }
     fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
-        super::kernels::dual::bilinear(a, b, Some(Layout::MatMul(m, k, n)), |x, y| {
-            S::matmul(x, m, k, y, n)
-        })
+        join(kernel::bilinear(
+            a,
+            b,
+            parts(),
+            Some(Layout::MatMul(m, k, n)),
+            |x, y| S::matmul(x, m, k, y, n),
+        ))
     }
     fn affine(a: &[Self], rows: usize, cols: usize, v: &[Self], b: &[Self]) -> Vec<Self> {
-        super::kernels::dual::affine(a, rows, cols, v, b)
+        join(kernel::affine(a, rows, cols, v, b, parts()))
     }
     fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
-        super::kernels::dual::bilinear(u, v, None, |x, y| S::outer(x, y))
+        join(kernel::bilinear(u, v, parts(), None, |x, y| S::outer(x, y)))
     }
+}
+
+/// Where the product kernel (src/scalar/kernels/dual.rs) reads the parts of a dual number.
+fn parts<S>() -> Parts<Dual<S>, S> {
+    fn re<S>(d: &Dual<S>) -> &S {
+        &d.re
+    }
+    fn eps<S>(d: &Dual<S>) -> &S {
+        &d.eps
+    }
+    Parts { re, eps }
+}
+
+/// Dual numbers from the kernel's real parts and tangents.
+fn join<S: Ring>((re, eps): Split<S>) -> Vec<Dual<S>> {
+    re.into_iter()
+        .zip(eps)
+        .map(|(r, e)| Dual::new(r, e))
+        .collect()
 }
 
 impl<S: Field> Field for Dual<S> {

@@ -8,130 +8,14 @@
 //! (src/scalar/kernels/jet.rs). Every entry equals what the per-coordinate [`crate::Dual`] pass
 //! gives (tests/jet.rs checks that property).
 
-use super::kernels::jet::{self as kernel, Layout};
+use super::kernels::jet::{self as kernel, Layout, Parts};
+use super::tangent::Tangent;
 use super::{Field, Ordered, Ring};
 use num_traits::{One, Zero};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::ops::{Add, Mul, Neg, Sub};
-use std::rc::Rc;
-
-use crate::tensor::Tensor;
-
-/// The tangent row of a [`Jet`]: `∂value/∂x_c` for `c < width`.
-#[derive(Clone, Debug)]
-pub(crate) enum Tangent<S> {
-    /// All zero: a constant (its width is whatever the other operands say).
-    Zero,
-    /// The basis row `e_index` of length `width`: a seed coordinate.
-    Unit {
-        /// Where the one is.
-        index: usize,
-        /// The row's length.
-        width: usize,
-    },
-    /// Every entry, shared between clones (ReLU and guards copy jets without copying rows).
-    Dense(Rc<[S]>),
-}
-
-impl<S: Ring> Tangent<S> {
-    /// The row's length, unknown for [`Tangent::Zero`].
-    pub(crate) fn width(&self) -> Option<usize> {
-        match self {
-            Tangent::Zero => None,
-            Tangent::Unit { width, .. } => Some(*width),
-            Tangent::Dense(d) => Some(d.len()),
-        }
-    }
-
-    /// Entry `c`, borrowing `zero` or `one` for the implicit entries.
-    pub(crate) fn at<'a>(&'a self, c: usize, zero: &'a S, one: &'a S) -> &'a S {
-        match self {
-            Tangent::Zero => zero,
-            Tangent::Unit { index, .. } => {
-                if *index == c {
-                    one
-                } else {
-                    zero
-                }
-            }
-            Tangent::Dense(d) => &d[c],
-        }
-    }
-
-    fn is_zero(&self) -> bool {
-        match self {
-            Tangent::Zero => true,
-            Tangent::Unit { .. } => false,
-            Tangent::Dense(d) => d.iter().all(Zero::is_zero),
-        }
-    }
-
-    /// The entries as a slice of length `width` (borrowed when stored densely).
-    fn dense(&self, width: usize) -> Cow<'_, [S]> {
-        match self {
-            Tangent::Dense(d) => Cow::Borrowed(d),
-            Tangent::Zero => Cow::Owned(vec![S::zero(); width]),
-            Tangent::Unit { index, .. } => {
-                let mut row = vec![S::zero(); width];
-                if let Some(e) = row.get_mut(*index) {
-                    *e = S::one();
-                }
-                Cow::Owned(row)
-            }
-        }
-    }
-
-    fn add(&self, rhs: &Self) -> Self {
-        match (self, rhs) {
-            (Tangent::Zero, t) | (t, Tangent::Zero) => t.clone(),
-            (a, b) => {
-                let width = a.width().expect("not zero");
-                let (a, b) = (a.dense(width), b.dense(width));
-                Tangent::Dense(a.iter().zip(b.iter()).map(|(x, y)| add(x, y)).collect())
-            }
-        }
-    }
-
-    fn neg(&self) -> Self {
-        match self {
-            Tangent::Zero => Tangent::Zero,
-            t => {
-                let width = t.width().expect("not zero");
-                Tangent::Dense(t.dense(width).iter().map(S::neg_ref).collect())
-            }
-        }
-    }
-
-    /// `c·self` (the scalar on the left, as [`crate::Dual`] multiplies).
-    fn scale(&self, c: &S) -> Self {
-        match self {
-            Tangent::Zero => Tangent::Zero,
-            Tangent::Unit { .. } if c.is_one() => self.clone(),
-            t => {
-                let width = t.width().expect("not zero");
-                let row = t.dense(width);
-                Tangent::Dense(
-                    row.iter()
-                        .map(|x| if x.is_zero() { x.clone() } else { c.mul_ref(x) })
-                        .collect(),
-                )
-            }
-        }
-    }
-}
-
-/// `x + y`, without touching a zero side.
-pub(crate) fn add<S: Ring>(x: &S, y: &S) -> S {
-    if x.is_zero() {
-        y.clone()
-    } else if y.is_zero() {
-        x.clone()
-    } else {
-        x.add_ref(y)
-    }
-}
 
 /// A value and its row of partial derivatives with respect to `width` seed coordinates.
 ///
@@ -167,19 +51,6 @@ impl<S: Ring> Jet<S> {
             value,
             tangent: Tangent::Dense(tangent.into()),
         }
-    }
-
-    /// `x` seeded with the identity: coordinate `k` (flattened) gets the row `e_k`, so that
-    /// `f(seed(x))` carries the Jacobian of `f` at `x` in its rows.
-    pub fn seed(x: &Tensor<S>) -> Result<Tensor<Self>, crate::Error> {
-        let width = x.len();
-        let data = x
-            .data()
-            .iter()
-            .enumerate()
-            .map(|(k, v)| Jet::variable(v.clone(), k, width))
-            .collect();
-        Tensor::new(x.shape().to_vec(), data)
     }
 
     pub(crate) fn from_parts(value: S, tangent: Tangent<S>) -> Self {
@@ -317,24 +188,44 @@ impl<S: Ring> Ring for Jet<S> {
             a.len(),
             b.len()
         );
-        let mut out = kernel::bilinear(a, b, Layout::Dot(a.len()), None);
+        let mut out = product(a, b, Layout::Dot(a.len()), None);
         out.pop().unwrap_or_else(Self::zero)
     }
     fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
-        kernel::bilinear(a, v, Layout::MatVec(rows, cols), None)
+        product(a, v, Layout::MatVec(rows, cols), None)
     }
     fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
-        kernel::bilinear(a, v, Layout::TransposeMatVec(rows, cols), None)
+        product(a, v, Layout::TransposeMatVec(rows, cols), None)
     }
     fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
-        kernel::bilinear(a, b, Layout::MatMul(m, k, n), None)
+        product(a, b, Layout::MatMul(m, k, n), None)
     }
     fn affine(a: &[Self], rows: usize, cols: usize, v: &[Self], b: &[Self]) -> Vec<Self> {
-        kernel::bilinear(a, v, Layout::MatVec(rows, cols), Some(b))
+        product(a, v, Layout::MatVec(rows, cols), Some(b))
     }
     fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
-        kernel::bilinear(u, v, Layout::Outer(u.len(), v.len()), None)
+        product(u, v, Layout::Outer(u.len(), v.len()), None)
     }
+}
+
+/// The kernel's product of jets, read through their parts and rebuilt as jets.
+fn product<S: Ring>(
+    a: &[Jet<S>],
+    b: &[Jet<S>],
+    layout: Layout,
+    bias: Option<&[Jet<S>]>,
+) -> Vec<Jet<S>> {
+    let parts = Parts {
+        value: Jet::value,
+        tangent: Jet::tangent_ref,
+    };
+    kernel::bilinear(a, b, parts, layout, bias)
+        .into_iter()
+        .map(|(value, row)| match row {
+            Some(row) => Jet::from_parts(value, Tangent::Dense(row.into())),
+            None => Jet::constant(value),
+        })
+        .collect()
 }
 
 impl<S: Field> Field for Jet<S> {

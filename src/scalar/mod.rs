@@ -13,9 +13,11 @@ mod float;
 mod jet;
 pub(crate) mod kernels;
 mod rational;
+mod tangent;
 
 pub use dual::Dual;
 pub use jet::Jet;
+pub use kernels::Vectors;
 pub use rational::{exact_string, parse_q, Q};
 
 use num_traits::{One, Zero};
@@ -26,8 +28,12 @@ use std::ops::{Add, Mul, Neg, Sub};
 /// Runs `f` with the exact kernels remembering the packed (denominator-cleared) form of each
 /// matrix they meet, so that a check evaluating the same weights in many passes (forward, dual
 /// numbers, rules, difference quotients) packs them once. Entries are reused only for a matrix
-/// with exactly the same values, and dropped when `f` returns; results are identical with or
-/// without it. The randomized checks open this scope themselves.
+/// with exactly the same values, and dropped when the outermost scope returns; results are
+/// identical with or without it.
+///
+/// Every check in [`crate::check`] already opens this scope, so a single check call gets the
+/// speed without it. Open it yourself around several calls that share weights (a benchmark
+/// loop, a sweep over points): scopes nest, and an inner scope reuses the outer cache.
 pub fn with_kernel_cache<R>(f: impl FnOnce() -> R) -> R {
     kernels::with_pack_cache(f)
 }
@@ -78,30 +84,99 @@ pub trait Ring:
     /// `A·v` for a row-major `rows × cols` matrix `A` (slices of matching lengths). Instances may
     /// override this with a faster exact kernel giving the same values.
     fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
-        kernels::generic::mat_vec(a, rows, cols, v)
+        generic::mat_vec(a, rows, cols, v)
     }
 
     /// `Aᵀ·v` for a row-major `rows × cols` matrix `A`, without forming the transpose.
     /// Overridable like [`Ring::mat_vec`].
     fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
-        kernels::generic::transpose_mat_vec(a, rows, cols, v)
+        generic::transpose_mat_vec(a, rows, cols, v)
     }
 
     /// `A·B` for row-major `A` (`m × k`) and `B` (`k × n`). Overridable like [`Ring::mat_vec`].
     fn matmul(a: &[Self], m: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
-        kernels::generic::matmul(a, m, k, b, n)
+        generic::matmul(a, m, k, b, n)
     }
 
     /// `A·v + b` for a row-major `rows × cols` matrix `A` (an affine layer). Overridable like
     /// [`Ring::mat_vec`].
     fn affine(a: &[Self], rows: usize, cols: usize, v: &[Self], b: &[Self]) -> Vec<Self> {
-        kernels::generic::affine(a, rows, cols, v, b)
+        generic::affine(a, rows, cols, v, b)
     }
 
     /// The outer product `u·vᵀ`, row-major (`len u × len v`). Overridable like
     /// [`Ring::mat_vec`].
     fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
-        kernels::generic::outer(u, v)
+        generic::outer(u, v)
+    }
+
+    /// `⟪a_i, b_j⟫` for every vector `a_i` of `a` and `b_j` of `b` (of equal lengths), at
+    /// `i·b.count() + j`, reading the entries in place; `None` when the scalar has no kernel for
+    /// it, which is the default.
+    ///
+    /// This is the hook through which `Dual<Self>` and `Jet<Self>` reach a fast kernel of
+    /// `Self`: they hand over views of their real and tangent parts instead of copying them
+    /// out. On `None` they copy the parts and use the slice methods above, so an instance that
+    /// returns `Some` must give exactly the values of the plain loop.
+    fn products(a: &Vectors<'_, Self>, b: &Vectors<'_, Self>) -> Option<Vec<Self>> {
+        let _ = (a, b);
+        None
+    }
+}
+
+/// The plain loops, shared by [`Ring`]'s default methods.
+mod generic {
+    use super::Ring;
+
+    /// `A·v` by one [`Ring::dot`] per row.
+    pub fn mat_vec<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S]) -> Vec<S> {
+        (0..rows)
+            .map(|i| S::dot(&a[i * cols..(i + 1) * cols], v))
+            .collect()
+    }
+
+    /// `Aᵀ·v`, accumulating scaled rows.
+    pub fn transpose_mat_vec<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S]) -> Vec<S> {
+        let mut out = vec![S::zero(); cols];
+        if cols == 0 {
+            return out;
+        }
+        for (row, vi) in a.chunks(cols).take(rows).zip(v) {
+            for (o, x) in out.iter_mut().zip(row) {
+                *o = o.add_ref(&x.mul_ref(vi));
+            }
+        }
+        out
+    }
+
+    /// `A·v + b` by [`Ring::mat_vec`] and a sum.
+    pub fn affine<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S], b: &[S]) -> Vec<S> {
+        S::mat_vec(a, rows, cols, v)
+            .into_iter()
+            .zip(b)
+            .map(|(x, y)| x + y.clone())
+            .collect()
+    }
+
+    /// `u·vᵀ`, row-major.
+    pub fn outer<S: Ring>(u: &[S], v: &[S]) -> Vec<S> {
+        u.iter()
+            .flat_map(|a| v.iter().map(move |b| a.mul_ref(b)))
+            .collect()
+    }
+
+    /// `A·B` by one [`Ring::dot`] per entry, against the columns of `B` copied once.
+    pub fn matmul<S: Ring>(a: &[S], m: usize, k: usize, b: &[S], n: usize) -> Vec<S> {
+        let cols: Vec<S> = (0..n)
+            .flat_map(|j| (0..k).map(move |t| b[t * n + j].clone()))
+            .collect();
+        let mut out = Vec::with_capacity(m * n);
+        for i in 0..m {
+            for j in 0..n {
+                out.push(S::dot(&a[i * k..(i + 1) * k], &cols[j * k..(j + 1) * k]));
+            }
+        }
+        out
     }
 }
 
@@ -113,7 +188,9 @@ pub trait Field: Ring {
     /// The rational `q` in this field: how an op's exact parameters become constants of the
     /// scalar it is evaluated over (itself over `Q`, the nearest float over `f64`, a constant
     /// with zero tangent over `Dual` and `Jet`).
-    fn from_q(q: &Q) -> Self;
+    // Spelled `BigRational` (what `Q` names) so that this trait does not depend on the module
+    // that implements it for `Q`.
+    fn from_q(q: &num_rational::BigRational) -> Self;
 }
 
 /// A sign, for piecewise ops. On dual numbers only the real part is looked at, so that branching

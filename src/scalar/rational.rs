@@ -1,5 +1,6 @@
 //! The exact scalar: arbitrary-precision rationals, and parsing of exact literals.
 
+use super::kernels::Vectors;
 use super::{Field, Ordered, Ring};
 use crate::error::Error;
 use num_bigint::BigInt;
@@ -43,6 +44,9 @@ impl Ring for Q {
     }
     fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
         super::kernels::outer(u, v)
+    }
+    fn products(a: &Vectors<'_, Self>, b: &Vectors<'_, Self>) -> Option<Vec<Self>> {
+        Some(super::kernels::products(a, b))
     }
 }
 

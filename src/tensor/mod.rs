@@ -1,6 +1,7 @@
 //! `Tensor<S>`: a shape and row-major data, with the spec operations of the Lean file.
 
 mod linalg;
+mod seed;
 
 use crate::error::{Error, Result};
 use crate::scalar::{Field, Ring, Q};

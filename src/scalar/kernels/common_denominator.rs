@@ -9,10 +9,10 @@
 //! multi-word gcd is ever computed (num-bigint's gcd has no single-word fast path).
 
 use super::limbs::{self, Accumulator, Packed};
-use super::View;
-use crate::scalar::Q;
+use super::Vectors;
 use num_bigint::{BigInt, BigUint, Sign};
 use num_integer::Integer;
+use num_rational::BigRational as Q;
 use num_traits::{One, ToPrimitive, Zero};
 use std::collections::HashMap;
 
@@ -27,7 +27,7 @@ struct Scale {
 /// Denominators below this are remembered per vector, so a repeated one costs no division.
 const SEEN: usize = 1024;
 
-fn scale_of(view: &View<'_>, v: usize, seen: &mut [bool; SEEN]) -> Scale {
+fn scale_of(view: &Vectors<'_>, v: usize, seen: &mut [bool; SEEN]) -> Scale {
     seen.fill(false);
     let mut d = vec![1u64];
     let mut factors = Some(Vec::new());
@@ -108,7 +108,7 @@ fn bits(limbs: &[u64]) -> u64 {
 }
 
 /// Packs `v′ = d_v·v` for every vector of the view.
-fn pack(view: &View<'_>, scales: &[Scale]) -> Packed {
+fn pack(view: &Vectors<'_>, scales: &[Scale]) -> Packed {
     let mut width = 1;
     for (v, s) in scales.iter().enumerate() {
         let db = bits(&s.d);
@@ -241,7 +241,7 @@ pub(crate) struct CommonPack {
 }
 
 /// Clears every vector of the view of its denominators.
-pub(crate) fn pack_view(view: &View<'_>) -> CommonPack {
+pub(crate) fn pack_view(view: &Vectors<'_>) -> CommonPack {
     let mut seen = [false; SEEN];
     let scales: Vec<Scale> = (0..view.count)
         .map(|v| scale_of(view, v, &mut seen))

@@ -1,11 +1,12 @@
 //! Products of dual numbers as products of their parts, so that `Dual<Q>` passes (reference
 //! Jacobians, randomized checks) run on the `Q` kernels:
 //! `(A + A′ε)(v + v′ε) = Av + (Av′ + A′v)ε`, skipping `A′v` when `A′ = 0` (lifted constants).
+//!
+//! The kernel reads entries through [`Parts`] and returns parts, rather than naming the dual
+//! type, so that the dual type (which calls it) and the kernel do not import each other.
 
-use super::{products, View};
-use crate::scalar::{Dual, Ring, Q};
-use num_traits::Zero;
-use std::any::{Any, TypeId};
+use super::Vectors;
+use crate::scalar::Ring;
 
 /// How the two operands of a product are read as families of vectors.
 #[derive(Clone, Copy)]
@@ -20,14 +21,33 @@ pub(crate) enum Layout {
     MatMul(usize, usize, usize),
 }
 
+/// How the kernel reads an entry `T` of a dual number: its real part and its tangent.
+pub(crate) struct Parts<T, S> {
+    /// The real part.
+    pub(crate) re: fn(&T) -> &S,
+    /// The tangent.
+    pub(crate) eps: fn(&T) -> &S,
+}
+
+impl<T, S> Clone for Parts<T, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, S> Copy for Parts<T, S> {}
+
+/// The real parts and the tangents of a product's outputs.
+pub(crate) type Split<S> = (Vec<S>, Vec<S>);
+
 impl Layout {
-    fn views<'a, T>(
+    fn views<'a, T, S>(
         self,
         a: &'a [T],
         b: &'a [T],
-        part_a: fn(&T) -> &Q,
-        part_b: fn(&T) -> &Q,
-    ) -> (View<'a>, View<'a>) {
+        part_a: fn(&T) -> &S,
+        part_b: fn(&T) -> &S,
+    ) -> (Vectors<'a, S>, Vectors<'a, S>) {
         let (n_a, n_b) = (a.len(), b.len());
         let (va, vb) = match self {
             Layout::Dot => ((1, n_a, (n_a, 1)), (1, n_b, (n_b, 1))),
@@ -36,70 +56,50 @@ impl Layout {
             Layout::MatMul(m, k, n) => ((m, k, (k, 1)), (n, k, (1, n))),
         };
         (
-            View::projected(a, part_a, va.0, va.1, va.2, None),
-            View::projected(b, part_b, vb.0, vb.1, vb.2, None),
+            Vectors::projected(a, part_a, va.0, va.1, va.2, None),
+            Vectors::projected(b, part_b, vb.0, vb.1, vb.2, None),
         )
     }
 }
 
-fn re(d: &Dual<Q>) -> &Q {
-    &d.re
+/// Whether every tangent of `xs` is zero.
+fn constant<T, S: Ring>(xs: &[T], p: Parts<T, S>) -> bool {
+    xs.iter().all(|x| (p.eps)(x).is_zero())
 }
 
-fn eps(d: &Dual<Q>) -> &Q {
-    &d.eps
-}
-
-/// `xs` as dual numbers over `Q`, when `S` is `Q`.
-fn as_q<S: Ring>(xs: &[Dual<S>]) -> Option<&[Dual<Q>]> {
-    if TypeId::of::<S>() != TypeId::of::<Q>() {
-        return None;
+/// Products on `S`'s kernel ([`Ring::products`]) read straight from the parts (no copy of either
+/// operand): `re = ⟪a.re, b.re⟫`, `eps = ⟪a.re, b.eps⟫ + ⟪a.eps, b.re⟫`, skipping zero tangents;
+/// `None` when `S` has no kernel.
+fn kernel_products<T, S: Ring>(
+    a: &[T],
+    b: &[T],
+    p: Parts<T, S>,
+    layout: Layout,
+) -> Option<Split<S>> {
+    let (ra, rb) = layout.views(a, b, p.re, p.re);
+    let out_re = S::products(&ra, &rb)?;
+    let mut out_eps: Option<Vec<S>> = None;
+    if !constant(b, p) {
+        let (x, y) = layout.views(a, b, p.re, p.eps);
+        out_eps = Some(S::products(&x, &y)?);
     }
-    // SAFETY: `S` and `Q` are the same type (checked above), so the slices have the same layout.
-    Some(unsafe { &*(xs as *const [Dual<S>] as *const [Dual<Q>]) })
-}
-
-/// Products of `Dual<Q>` read straight from the parts (no copy of either operand):
-/// `re = ⟪a.re, b.re⟫`, `eps = ⟪a.re, b.eps⟫ + ⟪a.eps, b.re⟫`, skipping zero tangents.
-fn q_products<S: Ring>(a: &[Dual<S>], b: &[Dual<S>], layout: Layout) -> Option<Vec<Dual<S>>> {
-    let (a, b) = (as_q(a)?, as_q(b)?);
-    let (ra, rb) = layout.views(a, b, re, re);
-    let out_re = products(&ra, &rb);
-    let mut out_eps: Option<Vec<Q>> = None;
-    if !b.iter().all(|d| d.eps.is_zero()) {
-        let (x, y) = layout.views(a, b, re, eps);
-        out_eps = Some(products(&x, &y));
-    }
-    if !a.iter().all(|d| d.eps.is_zero()) {
-        let (x, y) = layout.views(a, b, eps, re);
-        let more = products(&x, &y);
+    if !constant(a, p) {
+        let (x, y) = layout.views(a, b, p.eps, p.re);
+        let more = S::products(&x, &y)?;
         out_eps = Some(match out_eps {
-            Some(e) => e.into_iter().zip(more).map(|(p, q)| p + q).collect(),
+            Some(e) => add(e, more),
             None => more,
         });
     }
-    let out_eps = out_eps.unwrap_or_else(|| vec![Q::zero(); out_re.len()]);
-    let joined: Vec<Dual<Q>> = out_re
-        .into_iter()
-        .zip(out_eps)
-        .map(|(r, e)| Dual::new(r, e))
-        .collect();
-    let boxed: Box<dyn Any> = Box::new(joined);
-    Some(*boxed.downcast::<Vec<Dual<S>>>().ok()?)
+    let out_eps = out_eps.unwrap_or_else(|| vec![S::zero(); out_re.len()]);
+    Some((out_re, out_eps))
 }
 
-fn parts<S: Ring>(xs: &[Dual<S>]) -> (Vec<S>, Vec<S>, bool) {
-    let re = xs.iter().map(|x| x.re.clone()).collect();
-    let eps: Vec<S> = xs.iter().map(|x| x.eps.clone()).collect();
-    let constant = eps.iter().all(Zero::is_zero);
+fn parts<T, S: Ring>(xs: &[T], p: Parts<T, S>) -> (Vec<S>, Vec<S>, bool) {
+    let re = xs.iter().map(|x| (p.re)(x).clone()).collect();
+    let eps: Vec<S> = xs.iter().map(|x| (p.eps)(x).clone()).collect();
+    let constant = eps.iter().all(|e| e.is_zero());
     (re, eps, constant)
-}
-
-fn join<S: Ring>(re: Vec<S>, eps: Vec<S>) -> Vec<Dual<S>> {
-    re.into_iter()
-        .zip(eps)
-        .map(|(r, e)| Dual::new(r, e))
-        .collect()
 }
 
 fn add<S: Ring>(a: Vec<S>, b: Vec<S>) -> Vec<S> {
@@ -107,18 +107,19 @@ fn add<S: Ring>(a: Vec<S>, b: Vec<S>) -> Vec<S> {
 }
 
 /// `f(A, v)` for a bilinear product `f` of `S` laid out as `layout`, extended to dual numbers;
-/// over `Q` the `Q` kernels read the parts in place.
-pub(crate) fn bilinear<S: Ring>(
-    a: &[Dual<S>],
-    v: &[Dual<S>],
+/// when `S` has a product kernel it reads the parts in place.
+pub(crate) fn bilinear<T, S: Ring>(
+    a: &[T],
+    v: &[T],
+    p: Parts<T, S>,
     layout: Option<Layout>,
     f: impl Fn(&[S], &[S]) -> Vec<S>,
-) -> Vec<Dual<S>> {
-    if let Some(out) = layout.and_then(|l| q_products(a, v, l)) {
+) -> Split<S> {
+    if let Some(out) = layout.and_then(|l| kernel_products(a, v, p, l)) {
         return out;
     }
-    let (are, aeps, a_const) = parts(a);
-    let (vre, veps, v_const) = parts(v);
+    let (are, aeps, a_const) = parts(a, p);
+    let (vre, veps, v_const) = parts(v, p);
     let re = f(&are, &vre);
     let mut eps = if v_const {
         vec![S::zero(); re.len()]
@@ -128,55 +129,64 @@ pub(crate) fn bilinear<S: Ring>(
     if !a_const {
         eps = add(eps, f(&aeps, &vre));
     }
-    join(re, eps)
+    (re, eps)
+}
+
+/// `A·v + b` on `S`'s kernel, read in place: one affine product `[A | b]·[v; 1]` on the real
+/// parts; the tangent is a plain product plus `b′`, so that it reuses the packed `A` of other
+/// products instead of packing `[A | b′]` anew. `None` when `S` has no kernel.
+fn kernel_affine<T, S: Ring>(
+    a: &[T],
+    rows: usize,
+    cols: usize,
+    v: &[T],
+    b: &[T],
+    p: Parts<T, S>,
+) -> Option<Split<S>> {
+    let one = [S::one()];
+    let out_re = S::products(
+        &Vectors::projected(a, p.re, rows, cols, (cols, 1), Some(b)),
+        &Vectors::projected(v, p.re, 1, cols, (cols, 1), None).extended(&one),
+    )?;
+    let a_re = Vectors::projected(a, p.re, rows, cols, (cols, 1), None);
+    let mut eps_part = S::products(
+        &a_re,
+        &Vectors::projected(v, p.eps, 1, cols, (cols, 1), None),
+    )?;
+    if !constant(a, p) {
+        let x = Vectors::projected(a, p.eps, rows, cols, (cols, 1), None);
+        let more = S::products(&x, &Vectors::projected(v, p.re, 1, cols, (cols, 1), None))?;
+        eps_part = add(eps_part, more);
+    }
+    for (e, d) in eps_part.iter_mut().zip(b) {
+        let d = (p.eps)(d);
+        if !d.is_zero() {
+            *e = e.add_ref(d);
+        }
+    }
+    Some((out_re, eps_part))
 }
 
 /// `A·v + b` over dual numbers: `(A·v + b)′ = A·v′ + b′ + A′·v` (the last skipped for constant
-/// `A`). The tangent part is a plain product plus `b′`, so that it reuses the packed `A` of
-/// other products instead of packing `[A | b′]` anew.
-pub(crate) fn affine<S: Ring>(
-    a: &[Dual<S>],
+/// `A`).
+pub(crate) fn affine<T, S: Ring>(
+    a: &[T],
     rows: usize,
     cols: usize,
-    v: &[Dual<S>],
-    b: &[Dual<S>],
-) -> Vec<Dual<S>> {
-    if let (Some(aq), Some(vq), Some(bq)) = (as_q(a), as_q(v), as_q(b)) {
-        // re: one affine product on the real parts; eps: a product plus b′ (when non-zero).
-        let one = [Dual::new(Q::from_integer(1.into()), Q::zero())];
-        let out_re = products(
-            &View::projected(aq, re, rows, cols, (cols, 1), Some(bq)),
-            &View::projected(vq, re, 1, cols, (cols, 1), Some(&one)),
-        );
-        let a_re = View::projected(aq, re, rows, cols, (cols, 1), None);
-        let mut eps_part = products(&a_re, &View::projected(vq, eps, 1, cols, (cols, 1), None));
-        if !aq.iter().all(|d| d.eps.is_zero()) {
-            let x = View::projected(aq, eps, rows, cols, (cols, 1), None);
-            let more = products(&x, &View::projected(vq, re, 1, cols, (cols, 1), None));
-            eps_part = eps_part.into_iter().zip(more).map(|(p, q)| p + q).collect();
-        }
-        for (e, d) in eps_part.iter_mut().zip(bq) {
-            if !d.eps.is_zero() {
-                *e += &d.eps;
-            }
-        }
-        let joined: Vec<Dual<Q>> = out_re
-            .into_iter()
-            .zip(eps_part)
-            .map(|(r, e)| Dual::new(r, e))
-            .collect();
-        let boxed: Box<dyn Any> = Box::new(joined);
-        if let Ok(out) = boxed.downcast::<Vec<Dual<S>>>() {
-            return *out;
-        }
+    v: &[T],
+    b: &[T],
+    p: Parts<T, S>,
+) -> Split<S> {
+    if let Some(out) = kernel_affine(a, rows, cols, v, b, p) {
+        return out;
     }
-    let (are, aeps, a_const) = parts(a);
-    let (vre, veps, _) = parts(v);
-    let (bre, beps, _) = parts(b);
+    let (are, aeps, a_const) = parts(a, p);
+    let (vre, veps, _) = parts(v, p);
+    let (bre, beps, _) = parts(b, p);
     let re = S::affine(&are, rows, cols, &vre, &bre);
     let mut eps = add(S::mat_vec(&are, rows, cols, &veps), beps);
     if !a_const {
         eps = add(eps, S::mat_vec(&aeps, rows, cols, &vre));
     }
-    join(re, eps)
+    (re, eps)
 }

@@ -6,9 +6,9 @@
 //! is brought to lowest terms by cancelling the numerator's trailing zero bits.
 
 use super::limbs::{self, Accumulator, Packed};
-use super::View;
-use crate::scalar::Q;
+use super::Vectors;
 use num_bigint::{BigInt, BigUint, Sign};
+use num_rational::BigRational as Q;
 use num_traits::Zero;
 
 /// Whether `q`'s denominator is a power of two.
@@ -28,7 +28,7 @@ pub(crate) struct DyadicPack {
 }
 
 /// Packs `v′ = 2^k_v · v` for every vector of a view whose entries are all dyadic.
-pub(crate) fn pack(view: &View<'_>) -> DyadicPack {
+pub(crate) fn pack(view: &Vectors<'_>) -> DyadicPack {
     let ks: Vec<u64> = (0..view.count)
         .map(|v| {
             (0..view.len)

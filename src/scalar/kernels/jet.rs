@@ -4,16 +4,17 @@
 //!
 //! * A side whose tangents are all absent or seeds `e_p` needs no multiplication: its term adds
 //!   the other side's values into column `p` (at the identity seed, `W·x` has tangent block `W`).
-//! * Otherwise, over `Q`, the term is one product of the values of one side with the tangent rows
-//!   of the other on the [`products`] kernels, which also drop positions whose tangent rows are
-//!   all zero (the rows a ReLU masked).
+//! * Otherwise, when the scalar has a product kernel ([`Ring::products`]; over `Q` it also drops
+//!   positions whose tangent rows are all zero, the rows a ReLU masked), the term is one product
+//!   of the values of one side with the tangent rows of the other.
 //! * Any other scalar accumulates entry by entry.
+//!
+//! The kernel reads entries through [`Parts`] rather than naming the jet type, so that the jet
+//! (which calls it) and the kernel do not import each other.
 
-use super::{products, View};
-use crate::scalar::jet::{add, Jet, Tangent};
-use crate::scalar::{Ring, Q};
-use num_traits::{One, Zero};
-use std::any::{Any, TypeId};
+use super::Vectors;
+use crate::scalar::tangent::{add, Tangent};
+use crate::scalar::Ring;
 
 /// How the two operands of a product are read as families of vectors.
 #[derive(Clone, Copy, Debug)]
@@ -69,6 +70,25 @@ impl Geometry {
     }
 }
 
+/// How the kernel reads an entry `T` of a jet: its value and its tangent row.
+pub(crate) struct Parts<T, S> {
+    /// The value.
+    pub(crate) value: fn(&T) -> &S,
+    /// The row of partials.
+    pub(crate) tangent: fn(&T) -> &Tangent<S>,
+}
+
+impl<T, S> Clone for Parts<T, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, S> Copy for Parts<T, S> {}
+
+/// One output of a product: its value, and its row of partials unless it is a constant.
+pub(crate) type Entry<S> = (S, Option<Vec<S>>);
+
 /// Which side's tangents a term reads (the other side contributes its values).
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
@@ -78,40 +98,48 @@ enum Side {
 
 /// The product `layout` of `a` and `b`, plus `bias` on each output when given (an affine map
 /// `A·v + b`, layout [`Layout::MatVec`]).
-pub(crate) fn bilinear<S: Ring>(
-    a: &[Jet<S>],
-    b: &[Jet<S>],
+pub(crate) fn bilinear<T, S: Ring>(
+    a: &[T],
+    b: &[T],
+    p: Parts<T, S>,
     layout: Layout,
-    bias: Option<&[Jet<S>]>,
-) -> Vec<Jet<S>> {
+    bias: Option<&[T]>,
+) -> Vec<Entry<S>> {
     let g = Geometry::of(layout);
-    let values = values(a, b, layout, &g, bias);
+    let values = values(a, b, p, layout, &g, bias);
     let width = a
         .iter()
         .chain(b)
         .chain(bias.unwrap_or(&[]))
-        .find_map(|x| x.tangent_ref().width());
+        .find_map(|x| (p.tangent)(x).width());
     let Some(width) = width else {
-        return values.into_iter().map(Jet::constant).collect();
+        return values.into_iter().map(|v| (v, None)).collect();
     };
     let mut rows: Vec<Option<Vec<S>>> = vec![None; g.outputs()];
     for side in [Side::B, Side::A] {
         let tangents = if side == Side::A { a } else { b };
         let seeds_only = tangents
             .iter()
-            .all(|x| !matches!(x.tangent_ref(), Tangent::Dense(_)));
-        if tangents.iter().all(Jet::is_constant) {
+            .all(|x| !matches!((p.tangent)(x), Tangent::Dense(_)));
+        if tangents
+            .iter()
+            .all(|x| matches!((p.tangent)(x), Tangent::Zero))
+        {
             continue;
         }
-        if side == Side::B && rows.iter().all(Option::is_none) && identity_seed(b, &g, width) {
+        if side == Side::B && rows.iter().all(Option::is_none) && identity_seed(b, p, &g, width) {
             // Σₜ a[i, t]·e_t is row i of `a` itself: copied, with no arithmetic.
             for (i, row) in rows.iter_mut().enumerate() {
-                *row = Some((0..g.len).map(|t| a[g.a(i, t)].value().clone()).collect());
+                *row = Some(
+                    (0..g.len)
+                        .map(|t| (p.value)(&a[g.a(i, t)]).clone())
+                        .collect(),
+                );
             }
             continue;
         }
         if !seeds_only {
-            if let Some(block) = q_block(a, b, &g, width, side) {
+            if let Some(block) = kernel_block(a, b, p, &g, width, side) {
                 for (o, row) in rows.iter_mut().enumerate() {
                     let contribution = &block[o * width..(o + 1) * width];
                     if contribution.iter().any(|x| !x.is_zero()) {
@@ -124,31 +152,24 @@ pub(crate) fn bilinear<S: Ring>(
                 continue;
             }
         }
-        accumulate(a, b, &g, width, side, &mut rows);
+        accumulate(a, b, p, &g, width, side, &mut rows);
     }
     if let Some(bias) = bias {
         let one = S::one();
         for (row, x) in rows.iter_mut().zip(bias) {
-            axpy(row, width, &one, x.tangent_ref());
+            axpy(row, width, &one, (p.tangent)(x));
         }
     }
-    values
-        .into_iter()
-        .zip(rows)
-        .map(|(v, row)| match row {
-            Some(row) => Jet::from_parts(v, Tangent::Dense(row.into())),
-            None => Jet::constant(v),
-        })
-        .collect()
+    values.into_iter().zip(rows).collect()
 }
 
 /// Whether `b` is read as one vector whose entry `t` is the seed `e_t` of width `len` (the
-/// identity seed, as [`Jet::seed`] makes it).
-fn identity_seed<S: Ring>(b: &[Jet<S>], g: &Geometry, width: usize) -> bool {
+/// identity seed, as [`Jet::seed`](crate::Jet::seed) makes it).
+fn identity_seed<T, S: Ring>(b: &[T], p: Parts<T, S>, g: &Geometry, width: usize) -> bool {
     g.count_b == 1
         && width == g.len
         && (0..g.len).all(
-            |t| matches!(b[g.b(0, t)].tangent_ref(), Tangent::Unit { index, .. } if *index == t),
+            |t| matches!((p.tangent)(&b[g.b(0, t)]), Tangent::Unit { index, .. } if *index == t),
         )
 }
 
@@ -177,9 +198,10 @@ fn axpy<S: Ring>(row: &mut Option<Vec<S>>, width: usize, coef: &S, t: &Tangent<S
 
 /// The term of `side`'s tangents entry by entry: `Σₜ a[i, t]·b′[j, t]` (side `B`) or
 /// `Σₜ a′[i, t]·b[j, t]` (side `A`).
-fn accumulate<S: Ring>(
-    a: &[Jet<S>],
-    b: &[Jet<S>],
+fn accumulate<T, S: Ring>(
+    a: &[T],
+    b: &[T],
+    p: Parts<T, S>,
     g: &Geometry,
     width: usize,
     side: Side,
@@ -191,46 +213,44 @@ fn accumulate<S: Ring>(
             for t in 0..g.len {
                 let (x, y) = (&a[g.a(i, t)], &b[g.b(j, t)]);
                 match side {
-                    Side::B => axpy(row, width, x.value(), y.tangent_ref()),
-                    Side::A => axpy(row, width, y.value(), x.tangent_ref()),
+                    Side::B => axpy(row, width, (p.value)(x), (p.tangent)(y)),
+                    Side::A => axpy(row, width, (p.value)(y), (p.tangent)(x)),
                 }
             }
         }
     }
 }
 
-/// The values of the product: over `Q` read in place by the kernels, otherwise by `S`'s own
-/// (possibly overridden) product on copies.
-fn values<S: Ring>(
-    a: &[Jet<S>],
-    b: &[Jet<S>],
+/// The values of the product: read in place by `S`'s product kernel when it has one, otherwise
+/// by `S`'s own (possibly overridden) slice product on copies.
+fn values<T, S: Ring>(
+    a: &[T],
+    b: &[T],
+    p: Parts<T, S>,
     layout: Layout,
     g: &Geometry,
-    bias: Option<&[Jet<S>]>,
+    bias: Option<&[T]>,
 ) -> Vec<S> {
-    if let (Some(aq), Some(bq)) = (as_q(a), as_q(b)) {
-        let one = [Jet::constant(Q::one())];
-        let biased = bias.and_then(as_q);
-        let va = View::projected(aq, value_q, g.count_a, g.len, g.a_stride, biased);
-        let vb = View::projected(
-            bq,
-            value_q,
-            g.count_b,
-            g.len,
-            g.b_stride,
-            biased.map(|_| &one[..]),
-        );
-        if bias.is_none() || biased.is_some() {
-            return from_q(products(&va, &vb));
-        }
+    let one = [S::one()];
+    let va = Vectors::projected(a, p.value, g.count_a, g.len, g.a_stride, bias);
+    let vb = Vectors::projected(b, p.value, g.count_b, g.len, g.b_stride, None);
+    // With a bias, `[A | b]·[v; 1]`: one normalisation per entry instead of a product's and
+    // then a sum's.
+    let vb = if bias.is_some() {
+        vb.extended(&one)
+    } else {
+        vb
+    };
+    if let Some(out) = S::products(&va, &vb) {
+        return out;
     }
-    let va: Vec<S> = a.iter().map(|x| x.value().clone()).collect();
-    let vb: Vec<S> = b.iter().map(|x| x.value().clone()).collect();
+    let va: Vec<S> = a.iter().map(|x| (p.value)(x).clone()).collect();
+    let vb: Vec<S> = b.iter().map(|x| (p.value)(x).clone()).collect();
     match layout {
         Layout::Dot(_) => vec![S::dot(&va, &vb)],
         Layout::MatVec(rows, cols) => match bias {
             Some(bias) => {
-                let vbias: Vec<S> = bias.iter().map(|x| x.value().clone()).collect();
+                let vbias: Vec<S> = bias.iter().map(|x| (p.value)(x).clone()).collect();
                 S::affine(&va, rows, cols, &vb, &vbias)
             }
             None => S::mat_vec(&va, rows, cols, &vb),
@@ -241,64 +261,45 @@ fn values<S: Ring>(
     }
 }
 
-fn value_q(x: &Jet<Q>) -> &Q {
-    x.value()
-}
-
-/// `xs` as jets over `Q`, when `S` is `Q`.
-fn as_q<S: Ring>(xs: &[Jet<S>]) -> Option<&[Jet<Q>]> {
-    if TypeId::of::<S>() != TypeId::of::<Q>() {
-        return None;
-    }
-    // SAFETY: `S` and `Q` are the same type (checked above), so the slices have the same layout.
-    Some(unsafe { &*(xs as *const [Jet<S>] as *const [Jet<Q>]) })
-}
-
-/// `v` as a vector of `S`, when `S` is `Q` (only called then).
-fn from_q<S: Ring>(v: Vec<Q>) -> Vec<S> {
-    let boxed: Box<dyn Any> = Box::new(v);
-    *boxed.downcast::<Vec<S>>().expect("called only when S is Q")
-}
-
-/// Over `Q`, the term of `side`'s tangents as one kernel product, laid out `out[o·width + c]`
-/// for output `o` and partial `c`; `None` for other scalars.
-fn q_block<S: Ring>(
-    a: &[Jet<S>],
-    b: &[Jet<S>],
+/// The term of `side`'s tangents as one kernel product ([`Ring::products`]), laid out
+/// `out[o·width + c]` for output `o` and partial `c`; `None` when `S` has no kernel.
+fn kernel_block<T, S: Ring>(
+    a: &[T],
+    b: &[T],
+    p: Parts<T, S>,
     g: &Geometry,
     width: usize,
     side: Side,
 ) -> Option<Vec<S>> {
-    let (a, b) = (as_q(a)?, as_q(b)?);
-    let (zero, one) = (Q::zero(), Q::one());
+    let (zero, one) = (S::zero(), S::one());
     let (zero, one) = (&zero, &one);
     let g = *g;
     let block = match side {
         Side::B => {
             // Vectors (j, c) of b′: entry t is ∂b[j, t]/∂x_c.
-            let tangents = View {
+            let tangents = Vectors {
                 count: g.count_b * width,
                 len: g.len,
                 get: Box::new(move |v, t| {
-                    b[g.b(v / width, t)].tangent_ref().at(v % width, zero, one)
+                    (p.tangent)(&b[g.b(v / width, t)]).at(v % width, zero, one)
                 }),
             };
-            let values = View::projected(a, value_q, g.count_a, g.len, g.a_stride, None);
+            let values = Vectors::projected(a, p.value, g.count_a, g.len, g.a_stride, None);
             // products(values, tangents)[i·(count_b·width) + j·width + c] is already o·width + c.
-            products(&values, &tangents)
+            S::products(&values, &tangents)?
         }
         Side::A => {
-            let tangents = View {
+            let tangents = Vectors {
                 count: g.count_a * width,
                 len: g.len,
                 get: Box::new(move |v, t| {
-                    a[g.a(v / width, t)].tangent_ref().at(v % width, zero, one)
+                    (p.tangent)(&a[g.a(v / width, t)]).at(v % width, zero, one)
                 }),
             };
-            let values = View::projected(b, value_q, g.count_b, g.len, g.b_stride, None);
+            let values = Vectors::projected(b, p.value, g.count_b, g.len, g.b_stride, None);
             // products(tangents, values)[(i·width + c)·count_b + j] → (i·count_b + j)·width + c.
-            let flat = products(&tangents, &values);
-            let mut out = vec![Q::zero(); flat.len()];
+            let flat = S::products(&tangents, &values)?;
+            let mut out = vec![S::zero(); flat.len()];
             for (k, x) in flat.into_iter().enumerate() {
                 let (ic, j) = (k / g.count_b, k % g.count_b);
                 let (i, c) = (ic / width, ic % width);
@@ -307,5 +308,5 @@ fn q_block<S: Ring>(
             out
         }
     };
-    Some(from_q(block))
+    Some(block)
 }

@@ -1,5 +1,6 @@
 //! Exact kernels for inner products and matrix products over ℚ, behind [`crate::Ring`]'s
-//! overridable methods (`dot`, `mat_vec`, `transpose_mat_vec`, `matmul`).
+//! overridable methods (`dot`, `mat_vec`, `transpose_mat_vec`, `matmul`, and `products`, the
+//! hook through which dual numbers and jets over `Q` reach them).
 //!
 //! A plain `BigRational` loop runs two or three multi-word gcds per multiply–add. These kernels
 //! return exactly the same values (tests/kernels.rs checks that property) with far fewer:
@@ -8,7 +9,7 @@
 //!   normalisation per output entry (FLINT's method);
 //! * [`outer`]: outer products with one word-sized side, by word gcds;
 //! * [`dual`]: `Dual<S>` products split into products of `S`, so dual-number passes reach the
-//!   `Q` kernels too;
+//!   `Q` kernels too (through [`crate::Ring::products`], with no test of the type);
 //! * [`jet`]: `Jet<S>` products as one matrix product of values by tangent rows.
 //!
 //! Both ℚ kernels share [`limbs`]: integers packed once per matrix into flat `u64` limbs and a
@@ -20,76 +21,17 @@ mod dyadic;
 pub(crate) mod jet;
 mod limbs;
 mod outer;
+mod vectors;
 
 pub(crate) use outer::outer;
+pub use vectors::Vectors;
 
-use super::{Ring, Q};
+// The kernels sit below the scalar traits: they name the rational type itself rather than the
+// crate's `Q` (whose `Ring` instance calls them), so that no import runs back up.
+use num_rational::BigRational as Q;
 use num_traits::{One, Zero};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
-
-/// `count` vectors of `len` entries each, read through an accessor: the rows or the columns of
-/// a row-major matrix (without copying), optionally with one extra entry per vector (a bias).
-pub(crate) struct View<'a> {
-    count: usize,
-    len: usize,
-    get: Box<dyn Fn(usize, usize) -> &'a Q + 'a>,
-}
-
-impl<'a> View<'a> {
-    fn at(&self, v: usize, t: usize) -> &'a Q {
-        (self.get)(v, t)
-    }
-
-    /// Entry `t` of vector `v` is `data[v·vec_stride + t·elem_stride]` for `t < len`, and
-    /// `tail[v]` for `t = len` when there is a tail.
-    fn strided(
-        data: &'a [Q],
-        count: usize,
-        len: usize,
-        strides: (usize, usize),
-        tail: Option<&'a [Q]>,
-    ) -> View<'a> {
-        View::projected(data, |q| q, count, len, strides, tail)
-    }
-
-    /// Like [`View::strided`], reading a part of each element (e.g. the real or the tangent part
-    /// of a dual number) without copying it.
-    fn projected<T>(
-        data: &'a [T],
-        part: fn(&T) -> &Q,
-        count: usize,
-        len: usize,
-        (vec_stride, elem_stride): (usize, usize),
-        tail: Option<&'a [T]>,
-    ) -> View<'a> {
-        View {
-            count,
-            len: len + usize::from(tail.is_some()),
-            get: Box::new(move |v, t| {
-                if t < len {
-                    part(&data[v * vec_stride + t * elem_stride])
-                } else {
-                    part(&tail.expect("only a tail lies past len")[v])
-                }
-            }),
-        }
-    }
-
-    /// The rows of a `rows × cols` row-major matrix.
-    fn rows(data: &'a [Q], rows: usize, cols: usize) -> View<'a> {
-        View::strided(data, rows, cols, (cols, 1), None)
-    }
-
-    /// The columns of a `rows × cols` row-major matrix.
-    fn columns(data: &'a [Q], rows: usize, cols: usize) -> View<'a> {
-        View::strided(data, cols, rows, (1, cols), None)
-    }
-
-    fn entries(&self) -> impl Iterator<Item = &'a Q> + '_ {
-        (0..self.count).flat_map(move |v| (0..self.len).map(move |t| self.at(v, t)))
-    }
-}
 
 /// Below this many multiply–adds the plain loop is as fast as packing.
 const SMALL: usize = 48;
@@ -138,7 +80,7 @@ pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-fn packs_of(view: &View<'_>) -> Rc<Packs> {
+fn packs_of(view: &Vectors<'_>) -> Rc<Packs> {
     let fresh = |values: Option<Vec<Q>>| Packs {
         values,
         dyadic: view.entries().all(dyadic::is_dyadic),
@@ -178,7 +120,7 @@ fn same(a: &Q, b: &Q) -> bool {
 }
 
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫`, choosing the kernel by the denominators.
-pub(crate) fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
+pub(crate) fn products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
     debug_assert_eq!(a.len, b.len);
     if a.len < 3 || a.count * b.count * a.len < SMALL {
         let mut out = Vec::with_capacity(a.count * b.count);
@@ -196,7 +138,7 @@ pub(crate) fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
     // Positions where every vector of one side is zero contribute nothing: dropping them
     // before packing saves their scaling and can shrink the common denominators (a ReLU mask
     // zeroes whole columns of W2, so half of W1 need not be packed for the Jacobian).
-    let live = |view: &View<'_>| -> Vec<bool> {
+    let live = |view: &Vectors<'_>| -> Vec<bool> {
         let mut live = vec![false; view.len];
         for v in 0..view.count {
             for (t, l) in live.iter_mut().enumerate() {
@@ -220,8 +162,8 @@ pub(crate) fn products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
 }
 
 /// The positions `keep` of every vector of `view`.
-fn squeeze<'v, 'a: 'v>(view: &'v View<'a>, keep: &'v [usize]) -> View<'v> {
-    View {
+fn squeeze<'v, 'a: 'v>(view: &'v Vectors<'a>, keep: &'v [usize]) -> Vectors<'v> {
+    Vectors {
         count: view.count,
         len: keep.len(),
         get: Box::new(move |v, t| view.at(v, keep[t])),
@@ -229,7 +171,7 @@ fn squeeze<'v, 'a: 'v>(view: &'v View<'a>, keep: &'v [usize]) -> View<'v> {
 }
 
 /// [`products`] on the packed kernels, without the small-size and zero-position shortcuts.
-fn packed_products(a: &View<'_>, b: &View<'_>) -> Vec<Q> {
+fn packed_products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
     let (pa, pb) = (packs_of(a), packs_of(b));
     if pa.dyadic && pb.dyadic {
         dyadic::multiply(
@@ -253,13 +195,13 @@ pub(crate) fn dot(a: &[Q], b: &[Q]) -> Q {
         a.len(),
         b.len()
     );
-    let mut out = products(&View::rows(a, 1, a.len()), &View::rows(b, 1, b.len()));
+    let mut out = products(&Vectors::rows(a, 1, a.len()), &Vectors::rows(b, 1, b.len()));
     out.pop().unwrap_or_default()
 }
 
 /// `A·v` for a row-major `rows × cols` matrix `A`.
 pub(crate) fn mat_vec(a: &[Q], rows: usize, cols: usize, v: &[Q]) -> Vec<Q> {
-    products(&View::rows(a, rows, cols), &View::rows(v, 1, cols))
+    products(&Vectors::rows(a, rows, cols), &Vectors::rows(v, 1, cols))
 }
 
 /// `A·v + b` as one product `[A | b]·[v; 1]`: one normalisation per entry instead of a
@@ -267,76 +209,20 @@ pub(crate) fn mat_vec(a: &[Q], rows: usize, cols: usize, v: &[Q]) -> Vec<Q> {
 pub(crate) fn affine(a: &[Q], rows: usize, cols: usize, v: &[Q], b: &[Q]) -> Vec<Q> {
     let one = [Q::one()];
     let out = products(
-        &View::strided(a, rows, cols, (cols, 1), Some(b)),
-        &View::strided(v, 1, cols, (cols, 1), Some(&one)),
+        &Vectors::strided(a, rows, cols, (cols, 1), Some(b)),
+        &Vectors::strided(v, 1, cols, (cols, 1), Some(&one)),
     );
     out
 }
 
 /// `Aᵀ·v` for a row-major `rows × cols` matrix `A`.
 pub(crate) fn transpose_mat_vec(a: &[Q], rows: usize, cols: usize, v: &[Q]) -> Vec<Q> {
-    products(&View::columns(a, rows, cols), &View::rows(v, 1, rows))
+    products(&Vectors::columns(a, rows, cols), &Vectors::rows(v, 1, rows))
 }
 
 /// `A·B` for row-major `A` (`m × k`) and `B` (`k × n`).
 pub(crate) fn matmul(a: &[Q], m: usize, k: usize, b: &[Q], n: usize) -> Vec<Q> {
-    products(&View::rows(a, m, k), &View::columns(b, k, n))
-}
-
-/// The plain loops, shared by [`Ring`]'s default methods.
-pub(crate) mod generic {
-    use super::Ring;
-
-    /// `A·v` by one [`Ring::dot`] per row.
-    pub fn mat_vec<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S]) -> Vec<S> {
-        (0..rows)
-            .map(|i| S::dot(&a[i * cols..(i + 1) * cols], v))
-            .collect()
-    }
-
-    /// `Aᵀ·v`, accumulating scaled rows.
-    pub fn transpose_mat_vec<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S]) -> Vec<S> {
-        let mut out = vec![S::zero(); cols];
-        if cols == 0 {
-            return out;
-        }
-        for (row, vi) in a.chunks(cols).take(rows).zip(v) {
-            for (o, x) in out.iter_mut().zip(row) {
-                *o = o.add_ref(&x.mul_ref(vi));
-            }
-        }
-        out
-    }
-
-    /// `A·v + b` by [`Ring::mat_vec`] and a sum.
-    pub fn affine<S: Ring>(a: &[S], rows: usize, cols: usize, v: &[S], b: &[S]) -> Vec<S> {
-        S::mat_vec(a, rows, cols, v)
-            .into_iter()
-            .zip(b)
-            .map(|(x, y)| x + y.clone())
-            .collect()
-    }
-
-    /// `u·vᵀ`, row-major.
-    pub fn outer<S: Ring>(u: &[S], v: &[S]) -> Vec<S> {
-        u.iter()
-            .flat_map(|a| v.iter().map(move |b| a.mul_ref(b)))
-            .collect()
-    }
-
-    /// `A·B` by one [`Ring::dot`] per entry, against the columns of `B` copied once.
-    pub fn matmul<S: Ring>(a: &[S], m: usize, k: usize, b: &[S], n: usize) -> Vec<S> {
-        let cols: Vec<S> = (0..n)
-            .flat_map(|j| (0..k).map(move |t| b[t * n + j].clone()))
-            .collect();
-        let mut out = Vec::with_capacity(m * n);
-        for i in 0..m {
-            for j in 0..n {
-                out.push(S::dot(&a[i * k..(i + 1) * k], &cols[j * k..(j + 1) * k]));
-            }
-        }
-        out
-    }
+    products(&Vectors::rows(a, m, k), &Vectors::columns(b, k, n))
 }
 
 #[cfg(test)]
@@ -377,5 +263,28 @@ mod tests {
             assert_eq!(mat_vec(&d, rows, cols, &v), plain(&d, rows, cols, &v));
         });
         CACHE.with(|c| assert!(c.borrow().is_none(), "the scope closes the cache"));
+    }
+
+    #[test]
+    fn a_nested_scope_reuses_the_outer_cache_and_leaves_it_open() {
+        let (rows, cols) = (40, 30);
+        let a: Vec<Q> = (0..rows * cols).map(|k| q(k as i64 % 13 - 6, 3)).collect();
+        let v: Vec<Q> = (0..cols).map(|k| q(k as i64 - 11, 5)).collect();
+        let cached = || CACHE.with(|c| c.borrow().as_ref().map(Vec::len));
+        with_pack_cache(|| {
+            mat_vec(&a, rows, cols, &v);
+            assert_eq!(cached(), Some(1));
+            with_pack_cache(|| {
+                // The inner scope sees the outer entry: a hit, not a second slot.
+                assert_eq!(mat_vec(&a, rows, cols, &v), plain(&a, rows, cols, &v));
+                assert_eq!(cached(), Some(1));
+            });
+            assert_eq!(
+                cached(),
+                Some(1),
+                "the inner scope does not close the outer one"
+            );
+        });
+        assert_eq!(cached(), None);
     }
 }

@@ -5,8 +5,8 @@
 //! instead of two multi-word gcds per entry.
 
 use super::limbs;
-use crate::scalar::Q;
 use num_bigint::{BigInt, Sign};
+use num_rational::BigRational as Q;
 use num_traits::{ToPrimitive, Zero};
 
 /// A rational whose numerator's magnitude and denominator fit in a word.

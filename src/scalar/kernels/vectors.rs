@@ -1,0 +1,93 @@
+//! [`Vectors`]: families of vectors read in place, the operand type of every product kernel.
+//!
+//! It has a file of its own, below the kernels and the module that dispatches between them, so
+//! that each kernel can read it without importing the dispatcher that imports the kernel.
+
+use num_rational::BigRational as Q;
+
+/// `count` vectors of `dim` entries each, read in place through an accessor: the rows or the
+/// columns of a row-major matrix, or one part of each entry of a slice of dual numbers or jets.
+///
+/// This is what [`Ring::products`](crate::Ring::products) receives, so that a scalar with a
+/// fast product kernel serves `Dual<S>` and `Jet<S>` passes without their parts being copied.
+pub struct Vectors<'a, S = Q> {
+    pub(crate) count: usize,
+    pub(crate) len: usize,
+    pub(crate) get: Box<dyn Fn(usize, usize) -> &'a S + 'a>,
+}
+
+impl<'a, S> Vectors<'a, S> {
+    /// How many vectors there are.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// How many entries each vector has.
+    pub fn dim(&self) -> usize {
+        self.len
+    }
+
+    /// Entry `t` of vector `v`.
+    pub fn at(&self, v: usize, t: usize) -> &'a S {
+        (self.get)(v, t)
+    }
+
+    /// Entry `t` of vector `v` is `data[v·vec_stride + t·elem_stride]` for `t < len`, and
+    /// `tail[v]` for `t = len` when there is a tail.
+    pub(crate) fn strided(
+        data: &'a [S],
+        count: usize,
+        len: usize,
+        strides: (usize, usize),
+        tail: Option<&'a [S]>,
+    ) -> Vectors<'a, S> {
+        Vectors::projected(data, |q| q, count, len, strides, tail)
+    }
+
+    /// Like [`Vectors::strided`], reading a part of each element (e.g. the real or the tangent
+    /// part of a dual number) without copying it.
+    pub(crate) fn projected<T>(
+        data: &'a [T],
+        part: fn(&T) -> &S,
+        count: usize,
+        len: usize,
+        (vec_stride, elem_stride): (usize, usize),
+        tail: Option<&'a [T]>,
+    ) -> Vectors<'a, S> {
+        Vectors {
+            count,
+            len: len + usize::from(tail.is_some()),
+            get: Box::new(move |v, t| {
+                if t < len {
+                    part(&data[v * vec_stride + t * elem_stride])
+                } else {
+                    part(&tail.expect("only a tail lies past len")[v])
+                }
+            }),
+        }
+    }
+
+    /// The rows of a `rows × cols` row-major matrix.
+    pub(crate) fn rows(data: &'a [S], rows: usize, cols: usize) -> Vectors<'a, S> {
+        Vectors::strided(data, rows, cols, (cols, 1), None)
+    }
+
+    /// The columns of a `rows × cols` row-major matrix.
+    pub(crate) fn columns(data: &'a [S], rows: usize, cols: usize) -> Vectors<'a, S> {
+        Vectors::strided(data, cols, rows, (1, cols), None)
+    }
+
+    /// Each vector `v` with `tail[v]` appended.
+    pub(crate) fn extended(self, tail: &'a [S]) -> Vectors<'a, S> {
+        let (len, get) = (self.len, self.get);
+        Vectors {
+            count: self.count,
+            len: len + 1,
+            get: Box::new(move |v, t| if t < len { get(v, t) } else { &tail[v] }),
+        }
+    }
+
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &'a S> + '_ {
+        (0..self.count).flat_map(move |v| (0..self.len).map(move |t| self.at(v, t)))
+    }
+}
