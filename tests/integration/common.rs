@@ -1,5 +1,5 @@
 //! Shared test helpers: the proptest configuration and rules with planted bugs.
-#![allow(dead_code)] // each test file uses a different subset
+#![allow(dead_code)] // each module uses a different subset
 
 use exactgrad::ops::{Guard, Linear, Relu};
 use exactgrad::{Op, OpSpec, Result, Scalar, Tensor, Q};

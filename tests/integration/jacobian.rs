@@ -1,8 +1,6 @@
 //! `check::jacobian`: the rules against the dual-number Jacobian of `forward`, entry by entry.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use exactgrad::check::{jacobian, reference_jacobian};
 use exactgrad::ops::{Add, Elementwise, Linear, MatVec, Relu, ScalarFn};
 use exactgrad::strategy::{any_mlp_case, any_q, huge_q, linear, tensor};

@@ -1,9 +1,7 @@
 //! `check::adjoint` (Lean's `OpSpecCorrect`): every primitive and composition passes exactly on
 //! random rationals, and each planted wrong rule is caught with its exact counterexample.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use exactgrad::check::adjoint;
 use exactgrad::ops::{Add, Identity, Linear, MatVec, Relu};
 use exactgrad::strategy::{any_mlp_case, any_q, huge_q, linear, tensor};

@@ -2,9 +2,7 @@
 //! identity `f(x+h) − f(x) = J·h` inside it (and its failure across a kink), and the VJP against
 //! exact difference quotients.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use exactgrad::check::{fderiv, increment, kink_radius};
 use exactgrad::ops::{Elementwise, Linear, Relu, ScalarFn};
 use exactgrad::strategy::{any_mlp_case, any_q, linear, small_q, tensor};

@@ -1,9 +1,7 @@
 //! Parameter gradients of the primitive ops (Linear's `∂W = δ·xᵀ`, `∂b = δ`; Add; MatVec; the
 //! MLP's four parameter blocks), checked like input gradients through `WrtParams`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use exactgrad::check::{adjoint, jacobian, probe};
 use exactgrad::ops::{param_vector, Add, Linear, MatVec, WrtParams};
 use exactgrad::strategy::{any_mlp_case, any_q, linear, tensor};

@@ -2,9 +2,7 @@
 //! derivative check returns `Error::Kink` naming the layer and coordinate — never a verdict,
 //! never a panic.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use exactgrad::check::{
     adjoint, fderiv, gradient, increment, jacobian, kink_radius, mlp_theorem, reference_jacobian,
 };

@@ -1,9 +1,7 @@
 //! The reference page's theorem: `backward(x, δ) = mlpDeriv(x)ᵀ·δ` for Linear → ReLU → Linear,
 //! exactly, with every part of the report consistent; and the scalar-loss gradient.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use exactgrad::check::{gradient, mlp_theorem, mlp_theorem_with};
 use exactgrad::ops::{Linear, Mlp, Relu};
 use exactgrad::strategy::{any_mlp_case, any_q, mlp_case};

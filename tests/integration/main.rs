@@ -1,0 +1,24 @@
+//! The integration tests of `exactgrad`, one crate (one link of the library) with one module per
+//! theorem or capability. Unit tests of single ops live beside the ops in `src/`.
+//!
+//! Proptest keeps failing seeds of this crate under `tests/proptest-regressions/` (its default
+//! `SourceParallel` persistence, resolved from this `main.rs`): `kernels.txt` for the module
+//! `kernels`, and so on.
+
+mod common;
+
+mod adjoint;
+mod cli;
+mod deep_mlp;
+mod fderiv;
+mod jacobian;
+mod jet;
+mod kernels;
+mod kinks;
+mod mutants;
+mod parameters;
+mod randomized;
+mod second_order;
+mod suite;
+mod tape;
+mod theorem;
