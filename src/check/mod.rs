@@ -20,12 +20,16 @@
 //! [`check_op`] (and the [`check_op!`](crate::check_op) macro) runs all of them over many
 //! generated inputs and shrinks a failure to a minimal exact counterexample; see [`suite`] for
 //! what a pass means.
+//!
+//! [`planted!`](crate::planted) plants one wrong rule into a correct op, to show that the checks
+//! catch it (every op of the crate has such a test beside its rules).
 
 mod adjoint;
 mod deep_theorem;
 mod fderiv;
 mod gradient;
 mod jacobian;
+mod planted;
 mod randomized;
 mod second_order;
 pub mod structural;

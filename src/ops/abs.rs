@@ -46,3 +46,32 @@ impl<S: Scalar> OpSpec<S> for Abs {
         Ok(coordinate_guards(x, "Abs"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn abs_passes() {
+        assert_passes(&crate::check_op!(Abs, [2, 3], cases(64)), true);
+    }
+
+    #[test]
+    fn a_zero_input_is_a_kink() {
+        let x = t(&[2, 2], &["1", "-2", "0", "3"]);
+        let r = crate::check::jacobian(&Abs, &x, &x, &x);
+        assert_eq!(kink(r), (1, "Abs".into(), vec![1, 0]));
+    }
+
+    planted!(AbsNoSign(Abs), fn vjp(&_op, _x, dy) {
+        // The sign of x forgotten: the gradient of |x| taken as 1 everywhere.
+        Ok(dy.clone())
+    });
+
+    #[test]
+    fn planted_abs_without_sign() {
+        assert_cx(&caught(&AbsNoSign(Abs), &[2]), VJP, &[1], "1", "-1");
+    }
+}

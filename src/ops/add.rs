@@ -66,3 +66,34 @@ impl<S: Scalar> OpSpec<S> for Add {
         Ok(dy.flatten())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn add_passes_and_its_constant_gradient() {
+        let op = Add::new(t(&[2, 2], &["1/2", "-1", "3", "0"]));
+        assert_passes(&crate::check_op!(op, [2, 2], cases(64)), true);
+        assert_params_pass(&op, t(&[2, 2], &["1", "2", "3", "4"]), 32);
+    }
+
+    planted!(ConstantInGradient(Add), fn vjp(&op, _x, dy) {
+        // The forward pass applied to δ: the constant leaks into the cotangent.
+        op.forward(dy)
+    });
+
+    #[test]
+    fn planted_add_constant_in_the_gradient() {
+        let op = ConstantInGradient(Add::new(t(&[2], &["1/2", "-1"])));
+        assert_cx(
+            &caught(&op, &[2]),
+            "structural: vjp(x, 0) = 0",
+            &[0],
+            "1/2",
+            "0",
+        );
+    }
+}

@@ -167,3 +167,40 @@ impl<S: Scalar> OpSpec<S> for BatchMatMul {
         Ok(Tensor::from_vec(grad))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn batch_matmul_passes_shared_and_batched_right_factors() {
+        let shared = BatchMatMul::new(t(&[2, 3], &["1", "-2", "1/3", "0", "4", "-1"])).unwrap();
+        assert_passes(&crate::check_op!(shared, [2, 2, 2], cases(32)), true);
+        assert_params_pass(&shared, t(&[1, 2, 2], &["1", "2", "-3", "1/2"]), 32);
+        let batched = BatchMatMul::new(t(&[2, 2, 1], &["1", "-2", "3", "1/4"])).unwrap();
+        assert_passes(&crate::check_op!(batched, [2, 3, 2], cases(32)), true);
+        assert_params_pass(&batched, t(&[2, 1, 2], &["1", "2", "-3", "1/2"]), 32);
+    }
+
+    #[test]
+    fn mismatched_inner_dimensions_are_errors() {
+        let op = BatchMatMul::new(t(&[2, 2], &["1"; 4])).unwrap();
+        let r = OpSpec::<Q>::forward(&op, &t(&[1, 1, 3], &["1"; 3]));
+        assert!(matches!(r, Err(crate::Error::ShapeMismatch { .. })));
+    }
+
+    planted!(MatMulNoTranspose(BatchMatMul), fn vjp(&op, x, dy) {
+        // δ·B instead of δ·Bᵀ (only right for a symmetric B).
+        let b = op.right().lifted::<S>();
+        let s = dy.shape().to_vec();
+        dy.clone().reshape(vec![s[0] * s[1], s[2]])?.matmul(&b)?.reshape(x.shape().to_vec())
+    });
+
+    #[test]
+    fn planted_matmul_without_transpose() {
+        let op = MatMulNoTranspose(BatchMatMul::new(t(&[2, 2], &["1", "2", "3", "4"])).unwrap());
+        assert_cx(&caught(&op, &[1, 1, 2]), VJP, &[0, 0, 1], "2", "3");
+    }
+}

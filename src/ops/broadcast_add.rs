@@ -98,3 +98,49 @@ impl<S: Scalar> OpSpec<S> for BroadcastAdd {
         scatter_add(dy, &src, &[self.b.len()])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn broadcast_add_passes_and_its_bias_gradient() {
+        let row = BroadcastAdd::new(t(&[3], &["1", "-1/2", "2"]));
+        assert_passes(&crate::check_op!(row, [2, 3], cases(64)), true);
+        assert_params_pass(&row, t(&[2, 3], &["1", "2", "3", "4", "5", "6"]), 32);
+        let column = BroadcastAdd::new(t(&[2, 1], &["1/3", "-2"]));
+        assert_passes(&crate::check_op!(column, [2, 2, 3], cases(32)), true);
+        assert_params_pass(&column, t(&[1, 2, 3], &["1", "2", "3", "4", "5", "6"]), 32);
+    }
+
+    #[test]
+    fn a_column_bias_broadcasts_and_bad_shapes_are_errors() {
+        let x = t(&[2, 3], &["1", "2", "3", "4", "5", "6"]);
+        let column = BroadcastAdd::new(t(&[2, 1], &["10", "20"]));
+        let y = OpSpec::<Q>::forward(&column, &x).unwrap();
+        assert_eq!(y, t(&[2, 3], &["11", "12", "13", "24", "25", "26"]));
+        let bias = BroadcastAdd::new(t(&[2], &["1", "2"]));
+        let r = OpSpec::<Q>::forward(&bias, &x);
+        assert!(matches!(r, Err(crate::Error::ShapeMismatch { .. })));
+    }
+
+    planted!(BiasOverwrite(BroadcastAdd), fn vjp_params(&op, _x, dy) {
+        // Each broadcast copy overwrites the bias gradient instead of accumulating into it, so
+        // only the last row of δ survives.
+        let n = op.bias().len();
+        let mut g = vec![S::zero(); n];
+        for (k, d) in dy.data().iter().enumerate() {
+            g[k % n] = d.clone();
+        }
+        Ok(Tensor::from_vec(g))
+    });
+
+    #[test]
+    fn planted_broadcast_bias_gradient_overwritten() {
+        let op = BiasOverwrite(BroadcastAdd::new(t(&[3], &["1", "2", "3"])));
+        let c = caught_params(&op, t(&[2, 3], &["0"; 6]));
+        assert_cx(&c, VJP, &[2], "0", "1");
+    }
+}

@@ -148,3 +148,53 @@ impl<S: Scalar> OpSpec<S> for Clamp {
         ]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn clamp_and_hardtanh_pass_and_the_bound_gradients() {
+        let op = Clamp::new(q("-1/2"), q("2")).unwrap();
+        assert_passes(&crate::check_op!(op, [2, 3], cases(64)), true);
+        assert_params_pass(&op, t(&[4], &["-1", "0", "1", "3"]), 32);
+        assert_passes(&crate::check_op!(Clamp::hardtanh(), [3], cases(64)), true);
+    }
+
+    #[test]
+    fn kinks_are_named_and_empty_ranges_refused() {
+        let x = t(&[2, 2], &["1", "-2", "0", "3"]);
+        let clamp = Clamp::new(q("-2"), q("3")).unwrap();
+        let r = crate::check::jacobian(&clamp, &x, &x, &x);
+        assert_eq!(kink(r), (1, "Clamp[-2, 3]".into(), vec![0, 1]));
+        let r = crate::check::jacobian(&Clamp::hardtanh(), &x, &x, &x);
+        assert_eq!(kink(r), (1, "Clamp[-1, 1]".into(), vec![0, 0]));
+        assert_eq!(
+            Clamp::new(q("1"), q("1")).err(),
+            Some(crate::Error::InvalidArgument {
+                op: "Clamp".into(),
+                argument: "[lo, hi]".into(),
+                value: "[1, 1]".into(),
+                requirement: "an interval with lo < hi".into(),
+            })
+        );
+    }
+
+    planted!(StraightThrough(Clamp), fn vjp(&_op, _x, dy) {
+        // The straight-through estimator passed off as the derivative: clamped entries get δ.
+        Ok(dy.clone())
+    });
+
+    #[test]
+    fn planted_hardtanh_straight_through() {
+        assert_cx(
+            &caught(&StraightThrough(Clamp::hardtanh()), &[3]),
+            VJP,
+            &[2],
+            "1",
+            "0",
+        );
+    }
+}

@@ -110,3 +110,65 @@ impl<S: Scalar, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    use crate::ops::{Conv2d, Flatten, Linear, MaxPool2d, MseLoss, Relu};
+    use crate::strategy::{nudge_off_kinks, sample, small_q, tensor};
+
+    /// `Linear(3→3) >>> ReLU`, `W ≠ Wᵀ`.
+    fn lin_relu() -> Then<Linear, Relu> {
+        let w = t(&[3, 3], &["1", "2", "0", "-3", "1", "4", "2", "-1", "1"]);
+        Linear::new(w, t(&[3], &["0", "1", "-2"]))
+            .unwrap()
+            .then(Relu)
+    }
+
+    #[test]
+    fn then_passes_and_chains_the_parameter_gradients() {
+        assert_passes(&crate::check_op!(lin_relu(), [3], cases(64)), true);
+        assert_params_pass(&lin_relu(), t(&[3], &["1", "1/2", "2"]), 32);
+    }
+
+    #[test]
+    fn cnn_gradients_are_exact() {
+        // conv2d (1 → c channels, 2×2, padding 0–1) → ReLU → max pool 2×2 (stride 1–2) →
+        // flatten → linear to 2 outputs (→ MSE), weights drawn once per configuration: the
+        // piecewise-linear part passes fderiv too, and every parameter is checked through the
+        // composition.
+        for (seed, (c, pad, stride)) in [(1, 0, 1), (1, 1, 2), (2, 0, 2), (2, 1, 1)]
+            .into_iter()
+            .enumerate()
+        {
+            let draw =
+                |shape: Vec<usize>, k: u64| sample(tensor(shape, small_q()), 10 * seed as u64 + k);
+            let pooled = (4 + 2 * pad - 1 - 2) / stride + 1;
+            // A positive bias keeps most ReLUs alive: a window of two dead ReLUs ties at 0 on a
+            // whole neighbourhood, where nothing can be checked.
+            let bias = t(&[c], &["5", "7"][..c]);
+            let conv = Conv2d::new(draw(vec![c, 1, 2, 2], 1), bias, (1, 1), (pad, pad)).unwrap();
+            let lin = Linear::new(draw(vec![2, c * pooled * pooled], 3), draw(vec![2], 4)).unwrap();
+            let pool = MaxPool2d::new((2, 2), (stride, stride)).unwrap();
+            let features = (&conv).then(Relu).then(pool).then(Flatten).then(&lin);
+            assert_passes(&crate::check_op!(features, [1, 4, 4], cases(4)), true);
+            let net = (&features).then(MseLoss::new(draw(vec![2], 5)));
+            assert_passes(&crate::check_op!(net, [1, 4, 4], cases(4)), false);
+            let x = nudge_off_kinks(&net, draw(vec![1, 4, 4], 6));
+            assert_params_pass(&net, x, 4);
+        }
+    }
+
+    planted!(SkipsSecond(Then<Linear, Relu>), fn vjp(&op, x, dy) {
+        // The second op skipped in the backward pass (ReLU treated as the identity).
+        op.first.vjp(x, dy)
+    });
+
+    #[test]
+    fn planted_then_skipping_the_second_op() {
+        assert_cx(&caught(&SkipsSecond(lin_relu()), &[3]), VJP, &[0], "2", "0");
+    }
+}

@@ -78,3 +78,46 @@ impl<S: Scalar> OpSpec<S> for Concat {
         scatter_add(dy, &src, x.shape())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    #[test]
+    fn concat_passes_along_each_axis() {
+        assert_passes(
+            &crate::check_op!(Concat::new(2, 1), [2, 2, 3], cases(64)),
+            true,
+        );
+        assert_passes(
+            &crate::check_op!(Concat::new(3, 0), [3, 2], cases(64)),
+            true,
+        );
+    }
+
+    #[test]
+    fn too_few_operands_are_an_error() {
+        let x = t(&[2, 3], &["1", "2", "3", "4", "5", "6"]);
+        let r = OpSpec::<Q>::forward(&Concat::new(3, 0), &x);
+        assert!(matches!(r, Err(crate::Error::ShapeMismatch { .. })));
+    }
+
+    planted!(SplitWrongAxis(Concat), fn vjp(&_op, x, dy) {
+        // δ split along the leading axis although the forward concatenated along axis 1.
+        dy.clone().reshape(x.shape().to_vec())
+    });
+
+    #[test]
+    fn planted_concat_split_along_the_wrong_axis() {
+        assert_cx(
+            &caught(&SplitWrongAxis(Concat::new(2, 1)), &[2, 2, 1]),
+            VJP,
+            &[0, 1, 0],
+            "0",
+            "1",
+        );
+    }
+}

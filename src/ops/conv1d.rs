@@ -121,3 +121,44 @@ impl<S: Scalar> OpSpec<S> for Conv1d {
         self.inner.vjp_params(&self.up(x)?, &dy)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn conv1d_passes_with_stride_and_padding_and_its_parameter_gradients() {
+        let w = t(&[2, 1, 2], &["1", "-2", "1/3", "3"]);
+        let op = Conv1d::new(w, t(&[2], &["1/2", "-1"]), 2, 1).unwrap();
+        assert_passes(&crate::check_op!(op, [1, 5], cases(32)), true);
+        assert_params_pass(&op, t(&[1, 5], &["1", "-1", "2", "0", "1/2"]), 32);
+    }
+
+    planted!(StrideIgnored(Conv1d), fn vjp(&op, x, dy) {
+        // The transposed convolution scattered with stride 1 whatever the forward stride was.
+        let w = op.as_conv2d().weight().lifted::<S>();
+        let mut dx = vec![S::zero(); x.len()];
+        for (t, d) in dy.data().iter().enumerate() {
+            for (p, wp) in w.data().iter().enumerate() {
+                if let Some(slot) = dx.get_mut(t + p) {
+                    *slot = slot.add_ref(&wp.mul_ref(d));
+                }
+            }
+        }
+        Tensor::new(x.shape().to_vec(), dx)
+    });
+
+    #[test]
+    fn planted_conv1d_stride_ignored_in_backward() {
+        let conv = Conv1d::new(t(&[1, 1, 2], &["1", "2"]), t(&[1], &["0"]), 2, 0).unwrap();
+        assert_cx(
+            &caught(&StrideIgnored(conv), &[1, 4]),
+            VJP,
+            &[0, 1],
+            "1",
+            "0",
+        );
+    }
+}

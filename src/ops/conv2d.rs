@@ -260,3 +260,137 @@ impl<S: Scalar> OpSpec<S> for Conv2d {
         ]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn conv2d_passes_with_stride_and_padding_and_its_parameter_gradients() {
+        let w = t(
+            &[2, 1, 2, 2],
+            &["1", "-2", "1/3", "3", "0", "1", "-1", "1/2"],
+        );
+        let op = Conv2d::new(w, t(&[2], &["1/2", "-1"]), (2, 1), (1, 0)).unwrap();
+        assert_passes(&crate::check_op!(op, [1, 3, 3], cases(16)), true);
+        let x = t(
+            &[1, 3, 3],
+            &["1", "-1", "2", "0", "1/2", "3", "-2", "1", "1/4"],
+        );
+        assert_params_pass(&op, x, 16);
+        let two_in = Conv2d::new(
+            t(&[1, 2, 1, 2], &["1", "2", "-1", "1/2"]),
+            t(&[1], &["0"]),
+            (1, 1),
+            (0, 0),
+        );
+        assert_passes(
+            &crate::check_op!(two_in.unwrap(), [2, 2, 2], cases(16)),
+            true,
+        );
+    }
+
+    #[test]
+    fn conv2d_with_stride_and_padding_is_exact() {
+        // One channel, kernel [[1, 2], [3, 4]], bias 1/2, stride 2, padding 1 on a 3×3 input:
+        // output 2×2, each entry a window of the zero-padded input.
+        let w = t(&[1, 1, 2, 2], &["1", "2", "3", "4"]);
+        let op = Conv2d::new(w, t(&[1], &["1/2"]), (2, 2), (1, 1)).unwrap();
+        let x = t(&[1, 3, 3], &["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+        // y[0,0] = 4·1 + 1/2; y[0,1] = 3·2 + 4·3 + 1/2; y[1,0] = 2·4 + 4·7 + 1/2;
+        // y[1,1] = 1·5 + 2·6 + 3·8 + 4·9 + 1/2.
+        let y = OpSpec::<Q>::forward(&op, &x).unwrap();
+        assert_eq!(y, t(&[1, 2, 2], &["9/2", "37/2", "73/2", "155/2"]));
+    }
+
+    #[test]
+    fn the_same_op_values_run_over_f64() {
+        // Dyadic inputs and weights are exact in binary, so the float forward equals the exact one.
+        let w = t(&[1, 1, 2, 2], &["1/2", "-1", "1/4", "2"]);
+        let conv = Conv2d::new(w, t(&[1], &["1/8"]), (1, 1), (1, 0)).unwrap();
+        let x = t(&[1, 2, 3], &["1", "-1/2", "3/4", "2", "1/16", "-3"]);
+        let exact = OpSpec::<Q>::forward(&conv, &x).unwrap();
+        let xf = x.map(|v| num_traits::ToPrimitive::to_f64(v).unwrap());
+        let float = OpSpec::<f64>::forward(&conv, &xf).unwrap();
+        let back = Tensor::<Q>::from_f64_exact(float.shape().to_vec(), float.data()).unwrap();
+        assert_eq!(back, exact);
+    }
+
+    #[test]
+    fn bad_shapes_and_strides_are_typed_errors() {
+        use crate::Error;
+        let r = Conv2d::new(t(&[1, 1, 2], &["1", "2"]), t(&[1], &["0"]), (1, 1), (0, 0));
+        assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
+        let r = Conv2d::new(t(&[1, 1, 1, 1], &["1"]), t(&[1], &["0"]), (0, 1), (0, 0));
+        assert_eq!(
+            r.err(),
+            Some(crate::Error::InvalidArgument {
+                op: "Conv2d".into(),
+                argument: "stride".into(),
+                value: "(0, 1)".into(),
+                requirement: "at least 1 in both dimensions".into(),
+            })
+        );
+        let conv = Conv2d::new(t(&[1, 1, 3, 3], &["1"; 9]), t(&[1], &["0"]), (1, 1), (0, 0));
+        let r = OpSpec::<Q>::forward(&conv.unwrap(), &t(&[1, 2, 2], &["1"; 4]));
+        assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
+    }
+
+    planted!(KernelFlipped(Conv2d), fn vjp(&op, x, dy) {
+        // The transposed convolution with the kernel flipped (convolution and cross-correlation
+        // mixed up); one channel, stride 1, no padding.
+        let w = op.weight().lifted::<S>();
+        let (kh, kw) = (w.shape()[2], w.shape()[3]);
+        let (wd, ho, wo) = (x.shape()[2], dy.shape()[1], dy.shape()[2]);
+        let mut dx = vec![S::zero(); x.len()];
+        for r in 0..ho {
+            for c in 0..wo {
+                for p in 0..kh {
+                    for q in 0..kw {
+                        let flipped = &w.data()[(kh - 1 - p) * kw + (kw - 1 - q)];
+                        let slot = &mut dx[(r + p) * wd + c + q];
+                        *slot = slot.add_ref(&flipped.mul_ref(&dy.data()[r * wo + c]));
+                    }
+                }
+            }
+        }
+        Tensor::new(x.shape().to_vec(), dx)
+    });
+
+    #[test]
+    fn planted_conv2d_kernel_flipped_in_backward() {
+        let w = t(&[1, 1, 2, 2], &["1", "2", "3", "4"]);
+        let conv = Conv2d::new(w, t(&[1], &["0"]), (1, 1), (0, 0)).unwrap();
+        assert_cx(
+            &caught(&KernelFlipped(conv), &[1, 2, 3]),
+            VJP,
+            &[0, 0, 1],
+            "4",
+            "1",
+        );
+    }
+
+    planted!(BiasNotReduced(Conv2d), fn vjp_params(&op, x, dy) {
+        // The bias gradient reads one output position per channel instead of summing over all
+        // of them (the reduction over space forgotten).
+        let mut g = op.vjp_params(x, dy)?.into_data();
+        let (cout, per) = (dy.shape()[0], dy.len() / dy.shape()[0]);
+        let nw = g.len() - cout;
+        for o in 0..cout {
+            g[nw + o] = dy.data()[o * per].clone();
+        }
+        Ok(Tensor::from_vec(g))
+    });
+
+    #[test]
+    fn planted_conv2d_bias_gradient_not_reduced() {
+        let conv = Conv2d::new(t(&[1, 1, 1, 1], &["2"]), t(&[1], &["1/2"]), (1, 1), (0, 0));
+        let c = caught_params(
+            &BiasNotReduced(conv.unwrap()),
+            t(&[1, 2, 2], &["1", "2", "3", "4"]),
+        );
+        assert_cx(&c, VJP, &[1], "0", "1");
+    }
+}

@@ -210,7 +210,10 @@ delegate_to_composition!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::test_support::*;
+    use crate::ops::Linear;
     use crate::ops::Op;
+    use crate::planted;
     use crate::scalar::{Ring, Q};
 
     fn layer(w: &[&[i64]], b: &[i64]) -> Linear {
@@ -267,5 +270,36 @@ mod tests {
             })
         );
         assert_eq!(net.depth(), 7);
+    }
+
+    /// `MLP(2→3→2→1)`.
+    fn deep() -> DeepMlp {
+        let l1 = Linear::new(
+            t(&[3, 2], &["1", "-1", "2", "1/2", "-1", "1"]),
+            t(&[3], &["0", "1", "-1/2"]),
+        );
+        let l2 = Linear::new(
+            t(&[2, 3], &["1", "2", "-1", "1/3", "-1", "1"]),
+            t(&[2], &["1", "0"]),
+        );
+        let l3 = Linear::new(t(&[1, 2], &["2", "-3"]), t(&[1], &["1/2"]));
+        DeepMlp::new(vec![l1.unwrap(), l2.unwrap(), l3.unwrap()]).unwrap()
+    }
+
+    #[test]
+    fn deep_mlp_passes_and_its_parameter_gradients() {
+        assert_passes(&crate::check_op!(deep(), [2], cases(64)), true);
+        assert_params_pass(&deep(), t(&[2], &["1", "-1/2"]), 32);
+    }
+
+    planted!(MasksDropped(DeepMlp), fn vjp(&m, _x, dy) {
+        // Backward through the weights only: the hidden layers' ReLU masks dropped.
+        let layers = m.layers();
+        layers.iter().rev().try_fold(dy.clone(), |g, l| l.weight().lifted::<S>().transpose_mat_vec_mul(&g))
+    });
+
+    #[test]
+    fn planted_deep_mlp_without_masks() {
+        assert_cx(&caught(&MasksDropped(deep()), &[2]), VJP, &[0], "20", "10");
     }
 }

@@ -63,3 +63,45 @@ impl<S: Scalar> OpSpec<S> for Div {
         stack(&[quotient(dy, &b)?, db])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    #[test]
+    fn div_passes_off_its_poles() {
+        assert_passes(&crate::check_op!(Div, [2, 3], nonzero_cases(64)), false);
+    }
+
+    #[test]
+    fn division_by_zero_names_the_divisor() {
+        let x = t(&[2, 3], &["1", "2", "3", "4", "0", "5"]);
+        let zero = crate::Error::DivisionByZero {
+            context: "Div".into(),
+            coordinate: vec![1, 1],
+        };
+        assert_eq!(OpSpec::<Q>::forward(&Div, &x), Err(zero.clone()));
+        assert_eq!(
+            crate::check::reference_jacobian(&Div, &x).unwrap_err(),
+            zero
+        );
+    }
+
+    planted!(SignLost(Div), fn vjp(&op, x, dy) {
+        // The quotient rule without its minus sign: ∂(a/b)/∂b taken as +a/b².
+        let g = op.vjp(x, dy)?;
+        let n = g.len() / 2;
+        let data = g.data().iter().enumerate();
+        let data = data.map(|(k, v)| if k >= n { v.neg_ref() } else { v.clone() });
+        Tensor::new(g.shape().to_vec(), data.collect())
+    });
+
+    #[test]
+    fn planted_div_quotient_rule_sign() {
+        let c = caught_with(&SignLost(Div), &[2, 1], &nonzero_cases(32).cases(32));
+        assert_cx(&c, VJP, &[1, 0], "1", "-1");
+    }
+}

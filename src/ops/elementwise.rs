@@ -71,3 +71,50 @@ impl<S: Scalar, F: ScalarFn> OpSpec<S> for Elementwise<F> {
         self.derivs(x)?.hadamard(dy)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    /// φ(x) = x³ − x/2, φ′(x) = 3x² − 1/2.
+    struct Cubic;
+    impl ScalarFn for Cubic {
+        fn name(&self) -> String {
+            "x³ − x/2".into()
+        }
+        fn value<S: Scalar>(&self, x: &S) -> Result<S> {
+            let half = S::one().checked_div(&S::from_i64(2)).unwrap();
+            Ok(x.mul_ref(x).mul_ref(x).sub_ref(&half.mul_ref(x)))
+        }
+        fn deriv<S: Scalar>(&self, x: &S) -> Result<S> {
+            let half = S::one().checked_div(&S::from_i64(2)).unwrap();
+            Ok(S::from_i64(3).mul_ref(x).mul_ref(x).sub_ref(&half))
+        }
+    }
+
+    #[test]
+    fn elementwise_passes() {
+        assert_passes(
+            &crate::check_op!(Elementwise(Cubic), [2, 3], cases(64)),
+            false,
+        );
+    }
+
+    planted!(ValueForDerivative(Elementwise<Cubic>), fn vjp(&op, x, dy) {
+        // φ(x) used where φ′(x) belongs.
+        op.forward(x)?.hadamard(dy)
+    });
+
+    #[test]
+    fn planted_elementwise_value_for_derivative() {
+        assert_cx(
+            &caught(&ValueForDerivative(Elementwise(Cubic)), &[2]),
+            VJP,
+            &[0],
+            "0",
+            "-1/2",
+        );
+    }
+}

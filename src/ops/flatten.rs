@@ -35,3 +35,33 @@ impl<S: Scalar> OpSpec<S> for Flatten {
         dy.clone().reshape(x.shape().to_vec())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn flatten_passes() {
+        assert_passes(&crate::check_op!(Flatten, [2, 3], cases(64)), true);
+        assert_passes(&crate::check_op!(Flatten, [2, 1, 2], cases(64)), true);
+    }
+
+    planted!(ColumnMajor(Flatten), fn vjp(&_op, x, dy) {
+        // Unflattened in column-major order while the forward flattened row-major.
+        let s = x.shape().to_vec();
+        dy.clone().reshape(vec![s[1], s[0]])?.transpose()
+    });
+
+    #[test]
+    fn planted_flatten_column_major() {
+        assert_cx(
+            &caught(&ColumnMajor(Flatten), &[2, 2]),
+            VJP,
+            &[0, 1],
+            "1",
+            "0",
+        );
+    }
+}

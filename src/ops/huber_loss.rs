@@ -133,3 +133,56 @@ impl<S: Scalar> OpSpec<S> for HuberLoss {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn huber_passes_on_both_pieces() {
+        let op = HuberLoss::new(t(&[3], &["1", "-1/2", "0"]), q("1/3")).unwrap();
+        assert_passes(&crate::check_op!(op, [3], cases(64)), false);
+    }
+
+    #[test]
+    fn huber_is_exact() {
+        // β = 1/2: h(2) = (1/2)(2 − 1/4) = 7/8, h(−1) = (1/2)(1 − 1/4) = 3/8; mean 5/8.
+        let op = HuberLoss::new(t(&[2], &["1", "1"]), q("1/2")).unwrap();
+        let g = crate::check::gradient(&op, &t(&[2], &["3", "0"])).unwrap();
+        assert_eq!((g.value, g.gradient), (q("5/8"), t(&[2], &["1/4", "-1/4"])));
+    }
+
+    #[test]
+    fn the_threshold_is_a_kink_and_beta_must_be_positive() {
+        // Residual −1/2 sits on the boundary r + β = 0 of the quadratic piece.
+        let huber = HuberLoss::new(t(&[3], &["0", "0", "0"]), q("1/2")).unwrap();
+        let x = t(&[3], &["0", "-1/2", "1"]);
+        let r = crate::check::jacobian(&huber, &x, &x, &t(&[], &["1"]));
+        assert_eq!(kink(r), (1, "HuberLoss(β=1/2)".into(), vec![1]));
+        let r = HuberLoss::new(t(&[1], &["0"]), q("0"));
+        assert_eq!(
+            r.err(),
+            Some(crate::Error::InvalidArgument {
+                op: "HuberLoss".into(),
+                argument: "beta".into(),
+                value: "0".into(),
+                requirement: "positive".into(),
+            })
+        );
+    }
+
+    planted!(Unclipped(HuberLoss), fn vjp(&op, x, dy) {
+        // The quadratic piece's slope r used everywhere: the threshold ignored in backward.
+        let n = S::from_i64(x.len() as i64);
+        let r = x.sub(&op.target().lifted::<S>())?;
+        Ok(r.scale(&dy.data()[0].checked_div(&n).unwrap()))
+    });
+
+    #[test]
+    fn planted_huber_threshold_ignored() {
+        let op = Unclipped(HuberLoss::new(t(&[3], &["0", "0", "0"]), q("1/2")).unwrap());
+        assert_cx(&caught(&op, &[3]), VJP, &[2], "1/3", "1/6");
+    }
+}

@@ -34,3 +34,31 @@ impl<S: Scalar> OpSpec<S> for Identity {
         Ok(dy.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn identity_passes() {
+        assert_passes(&crate::check_op!(Identity, [2, 3], cases(64)), true);
+    }
+
+    planted!(DerivativeForVjp(Identity), fn vjp(&_op, x, _dy) {
+        // The Jacobian's diagonal (all ones) returned instead of Jᵀ·δ: δ never multiplied in.
+        Ok(x.map(|_| S::one()))
+    });
+
+    #[test]
+    fn planted_identity_derivative_for_vjp() {
+        assert_cx(
+            &caught(&DerivativeForVjp(Identity), &[2]),
+            "structural: vjp(x, 0) = 0",
+            &[0],
+            "1",
+            "0",
+        );
+    }
+}

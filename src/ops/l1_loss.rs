@@ -73,3 +73,40 @@ impl<S: Scalar> OpSpec<S> for L1Loss {
         Ok(super::coordinate_guards::coordinate_guards(&r, "L1Loss"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn l1_passes_off_zero_residuals() {
+        let op = L1Loss::new(t(&[2, 2], &["1", "-1/2", "0", "3"]));
+        assert_passes(&crate::check_op!(op, [2, 2], cases(64)), true);
+    }
+
+    #[test]
+    fn l1_is_exact_and_a_zero_residual_is_a_kink() {
+        // (|2| + |−1|)/2 = 3/2; gradient sign/2.
+        let l1 = L1Loss::new(t(&[2], &["1", "1"]));
+        let g = crate::check::gradient(&l1, &t(&[2], &["3", "0"])).unwrap();
+        assert_eq!((g.value, g.gradient), (q("3/2"), t(&[2], &["1/2", "-1/2"])));
+        let x = t(&[3], &["1", "0", "2"]);
+        let r = crate::check::jacobian(&L1Loss::new(t(&[3], &["0"; 3])), &x, &x, &t(&[], &["1"]));
+        assert_eq!(kink(r), (1, "L1Loss".into(), vec![1]));
+    }
+
+    planted!(ResidualForSign(L1Loss), fn vjp(&op, x, dy) {
+        // The residual itself used where its sign belongs (the MSE rule pasted into L1).
+        let n = S::from_i64(x.len() as i64);
+        let r = x.sub(&op.target().lifted::<S>())?;
+        Ok(r.scale(&dy.data()[0].checked_div(&n).unwrap()))
+    });
+
+    #[test]
+    fn planted_l1_residual_instead_of_sign() {
+        let op = ResidualForSign(L1Loss::new(t(&[2], &["0", "0"])));
+        assert_cx(&caught(&op, &[2]), VJP, &[1], "1/6", "1/2");
+    }
+}

@@ -105,3 +105,68 @@ fn negative_part<S: Scalar>(x: &Tensor<S>) -> Tensor<S> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn leaky_relu_passes_and_its_slope_gradient() {
+        let op = LeakyRelu::new(q("1/10"));
+        assert_passes(&crate::check_op!(op, [2, 3], cases(64)), true);
+        assert_params_pass(&op, t(&[3], &["1", "-2", "1/3"]), 32);
+    }
+
+    #[test]
+    fn a_zero_input_is_a_kink() {
+        let x = t(&[2, 2], &["1", "-2", "0", "3"]);
+        let r = crate::check::adjoint(&LeakyRelu::new(q("1/10")), &x, &x, &x);
+        assert_eq!(kink(r), (1, "LeakyReLU(α=1/10)".into(), vec![1, 0]));
+    }
+
+    planted!(SlopeSwapped(LeakyRelu), fn vjp(&op, x, dy) {
+        // The slope applied on the positive side instead of the negative one.
+        let alpha = S::from_q(op.slope());
+        dy.zip_with(x, |d, v| if v.sign() == std::cmp::Ordering::Greater { alpha.mul_ref(d) } else { d.clone() })
+    });
+
+    #[test]
+    fn planted_leaky_relu_slope_on_the_wrong_side() {
+        assert_cx(
+            &caught(&SlopeSwapped(LeakyRelu::new(q("1/10"))), &[2]),
+            VJP,
+            &[0],
+            "1/10",
+            "1",
+        );
+    }
+
+    #[test]
+    fn planted_leaky_relu_caught_by_adjointness_alone() {
+        // Without any reference derivative, ⟪jvp(x, dx), δ⟫ = 6/5 but ⟪dx, vjp(x, δ)⟫ = 21/10;
+        // the disagreement is localised to the Jacobian entry (output 0, input 0).
+        let op = SlopeSwapped(LeakyRelu::new(q("1/10")));
+        let (x, dx, dy) = (
+            t(&[2], &["2", "-3"]),
+            t(&[2], &["1", "2"]),
+            t(&[2], &["1", "1"]),
+        );
+        let c = match crate::check::adjoint(&op, &x, &dx, &dy) {
+            Err(crate::Error::Violated(c)) => c,
+            other => panic!("expected a counterexample, got {other:?}"),
+        };
+        assert_cx(
+            &c,
+            "adjoint: vjp(x, e_i)_j = jvp(x, e_j)_i",
+            &[0, 0],
+            "1/10",
+            "1",
+        );
+        assert!(c.inputs.contains(&("⟪jvp(x, dx), δ⟫".into(), "6/5".into())));
+        assert!(c
+            .inputs
+            .contains(&("⟪dx, vjp(x, δ)⟫".into(), "21/10".into())));
+    }
+}

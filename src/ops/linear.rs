@@ -113,3 +113,63 @@ impl<S: Scalar> OpSpec<S> for Linear {
         ]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::ops::{param_vector, WrtParams};
+    use crate::planted;
+    use num_traits::Zero;
+
+    /// `Linear(3→2)`, non-square and non-symmetric.
+    fn l32() -> Linear {
+        let w = t(&[2, 3], &["1", "-2", "3", "-1", "4", "2"]);
+        Linear::new(w, t(&[2], &["1/2", "-3"])).unwrap()
+    }
+
+    #[test]
+    fn linear_passes_and_its_parameter_gradients() {
+        assert_passes(&crate::check_op!(l32(), [3], cases(64)), true);
+        assert_params_pass(&l32(), t(&[3], &["1", "-1/2", "2"]), 32);
+    }
+
+    planted!(SquareStride(Linear), fn vjp(&l, _x, dy) {
+        // vjpⱼ = Σᵢ W.data[i·m + j]·δᵢ: the row stride is the output size, right for square W.
+        let (m, n) = l.dims();
+        let w = l.weight().lifted::<S>();
+        let v = (0..n).map(|j| (0..m).fold(S::zero(), |acc, i| acc.add_ref(&w.data()[i * m + j].mul_ref(&dy.data()[i]))));
+        Ok(Tensor::from_vec(v.collect()))
+    });
+
+    #[test]
+    fn planted_linear_vjp_with_the_square_stride() {
+        assert_cx(&caught(&SquareStride(l32()), &[3]), VJP, &[0], "3", "-1");
+    }
+
+    planted!(DoubledBias(Linear), fn vjp_params(&l, x, dy) {
+        // ∂b = 2δ: the bias gradient added twice.
+        let g = l.vjp_params(x, dy)?;
+        let nw = g.len() - dy.len();
+        let g = g.data().iter().enumerate();
+        Ok(Tensor::from_vec(g.map(|(k, v)| if k < nw { v.clone() } else { v.add_ref(v) }).collect()))
+    });
+
+    #[test]
+    fn planted_linear_bias_gradient_doubled() {
+        // Only that the check fails, at a bias entry, with the doubled and the correct value:
+        // the check that catches it may change as `check_op` learns parameters.
+        let op = DoubledBias(l32());
+        let c = crate::check::check_at(
+            &WrtParams::new(&op, t(&[3], &["1", "-1/2", "2"])),
+            &param_vector(&op),
+            &fixed(),
+        )
+        .unwrap_err();
+        let c = c.counterexample().expect("a violated identity");
+        assert!(matches!(c.coordinate[..], [6] | [7]), "{c}");
+        let (rule, reference) = (q(&c.rule), q(&c.reference));
+        assert!(!reference.is_zero(), "{c}");
+        assert_eq!(rule, &reference + &reference, "{c}");
+    }
+}

@@ -80,3 +80,28 @@ impl<S: Scalar> OpSpec<S> for MatVec {
         Ok(dy.outer(x).flatten())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn mat_vec_passes_and_its_matrix_gradient() {
+        let op = MatVec::new(t(&[2, 3], &["1", "-2", "3", "-1", "4", "1/2"])).unwrap();
+        assert_passes(&crate::check_op!(op, [3], cases(64)), true);
+        assert_params_pass(&op, t(&[3], &["1", "-1/2", "2"]), 32);
+    }
+
+    planted!(NoTranspose(MatVec), fn vjp(&op, _x, dy) {
+        // A·δ instead of Aᵀ·δ (type-checks for a square A).
+        op.forward(dy)
+    });
+
+    #[test]
+    fn planted_mat_vec_without_transpose() {
+        let op = NoTranspose(MatVec::new(t(&[2, 2], &["1", "2", "3", "4"])).unwrap());
+        assert_cx(&caught(&op, &[2]), VJP, &[1], "3", "2");
+    }
+}

@@ -156,3 +156,82 @@ impl<S: Scalar> OpSpec<S> for MaxPool2d {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn max_pool_passes_off_ties() {
+        let overlapping = MaxPool2d::new((2, 2), (1, 1)).unwrap();
+        assert_passes(&crate::check_op!(overlapping, [1, 3, 3], cases(32)), true);
+        let strided = MaxPool2d::new((1, 2), (2, 1)).unwrap();
+        assert_passes(&crate::check_op!(strided, [2, 3, 3], cases(32)), true);
+    }
+
+    #[test]
+    fn ties_are_kinks_and_empty_kernels_refused() {
+        let pool = MaxPool2d::new((2, 2), (2, 2)).unwrap();
+        let x = t(&[1, 2, 2], &["1", "4", "4", "2"]);
+        let r = crate::check::adjoint(&pool, &x, &x, &t(&[1, 1, 1], &["1"]));
+        let name = "MaxPool2d(kernel (2, 2), stride (2, 2))";
+        assert_eq!(kink(r), (1, name.into(), vec![0, 1, 0]));
+        assert_eq!(
+            MaxPool2d::new((0, 2), (1, 1)).err(),
+            Some(crate::Error::InvalidArgument {
+                op: "MaxPool2d".into(),
+                argument: "kernel".into(),
+                value: "(0, 2)".into(),
+                requirement: "at least 1 in both dimensions".into(),
+            })
+        );
+        assert_eq!(
+            MaxPool2d::new((2, 2), (1, 0)).err(),
+            Some(crate::Error::InvalidArgument {
+                op: "MaxPool2d".into(),
+                argument: "stride".into(),
+                value: "(1, 0)".into(),
+                requirement: "at least 1 in both dimensions".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn a_dead_pooling_window_is_a_tie() {
+        // Every conv output is negative (bias −10), so ReLU gives 0 everywhere and each pooling
+        // window ties at 0: the composition is locally constant, but the guard max − other = 0
+        // is reported — the conservative reading of the kink rule, naming layer 3.
+        use crate::ops::{Compose, Conv2d, Flatten, Relu};
+        let w = t(&[1, 1, 2, 2], &["1", "1", "1", "1"]);
+        let conv = Conv2d::new(w, t(&[1], &["-10"]), (1, 1), (0, 0)).unwrap();
+        let pool = MaxPool2d::new((2, 2), (1, 1)).unwrap();
+        let net = conv.then(Relu).then(pool).then(Flatten);
+        let x = t(&[1, 3, 3], &["1"; 9]);
+        let r = crate::check::jacobian(&net, &x, &x, &t(&[1], &["1"]));
+        let name = "MaxPool2d(kernel (2, 2), stride (1, 1))";
+        assert_eq!(kink(r), (3, name.into(), vec![0, 0, 1]));
+    }
+
+    planted!(FirstEntry(MaxPool2d), fn vjp(&_op, x, dy) {
+        // δ routed to the window's first entry instead of its argmax (kernel = stride = 2×2).
+        let (h, w) = (x.shape()[1], x.shape()[2]);
+        let (ho, wo) = (dy.shape()[1], dy.shape()[2]);
+        let mut dx = vec![S::zero(); x.len()];
+        for c in 0..x.shape()[0] {
+            for r in 0..ho {
+                for s in 0..wo {
+                    dx[(c * h + 2 * r) * w + 2 * s] = dy.data()[(c * ho + r) * wo + s].clone();
+                }
+            }
+        }
+        Tensor::new(x.shape().to_vec(), dx)
+    });
+
+    #[test]
+    fn planted_max_pool_gradient_to_the_wrong_entry() {
+        let op = FirstEntry(MaxPool2d::new((2, 2), (2, 2)).unwrap());
+        assert_cx(&caught(&op, &[1, 2, 4]), VJP, &[0, 0, 2], "1", "0");
+    }
+}

@@ -45,3 +45,44 @@ impl<S: Scalar> OpSpec<S> for Mean {
         Ok(x.map(|_| d.clone()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    #[test]
+    fn mean_passes() {
+        assert_passes(&crate::check_op!(Mean, [2, 3], cases(64)), true);
+    }
+
+    #[test]
+    fn the_mean_of_nothing_is_a_division_by_zero() {
+        let empty = Tensor::<Q>::new(vec![0], vec![]).unwrap();
+        let r = OpSpec::<Q>::forward(&Mean, &empty);
+        assert!(matches!(r, Err(crate::Error::DivisionByZero { .. })));
+    }
+
+    planted!(NotDivided(Mean), fn vjp(&_op, x, dy) {
+        // The 1/n of the mean forgotten in the backward pass.
+        Ok(x.map(|_| dy.data()[0].clone()))
+    });
+
+    #[test]
+    fn planted_mean_without_one_over_n() {
+        assert_cx(&caught(&NotDivided(Mean), &[4]), VJP, &[0], "1", "1/4");
+    }
+
+    planted!(JvpNotDivided(Mean), fn jvp(&_op, _x, dx) {
+        // The forward-mode rule of the mean without its 1/n: the tangent summed.
+        let total = dx.data().iter().fold(S::zero(), |a, v| a.add_ref(v));
+        Tensor::new(vec![], vec![total])
+    });
+
+    #[test]
+    fn planted_mean_jvp_without_one_over_n() {
+        assert_cx(&caught(&JvpNotDivided(Mean), &[4]), JVP, &[], "1", "1/4");
+    }
+}

@@ -114,3 +114,35 @@ delegate_to_composition!(
         format!("MLP({n}→{h}→{m})")
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::relu_deriv_spec;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    /// `MLP(3→3→2)`.
+    fn mlp332() -> Mlp {
+        let w1 = t(&[3, 3], &["1", "-1", "2", "1/2", "1", "-1", "-2", "1", "1"]);
+        let w2 = t(&[2, 3], &["1", "2", "-1", "1/3", "-1", "1"]);
+        Mlp::new(w1, t(&[3], &["0", "1", "-1/2"]), w2, t(&[2], &["1", "0"])).unwrap()
+    }
+
+    #[test]
+    fn mlp_passes_and_its_parameter_gradients() {
+        assert_passes(&crate::check_op!(mlp332(), [3], cases(64)), true);
+        assert_params_pass(&mlp332(), t(&[3], &["1", "-1/2", "2"]), 32);
+    }
+
+    planted!(MaskFromInput(Mlp), fn jvp(&m, x, dx) {
+        // The ReLU mask computed from x instead of z1 (type-checks when in = hidden).
+        let dz = m.layer1().weight().lifted::<S>().mat_vec_mul(dx)?;
+        m.layer2().weight().lifted::<S>().mat_vec_mul(&relu_deriv_spec(x).hadamard(&dz)?)
+    });
+
+    #[test]
+    fn planted_mlp_mask_from_the_input() {
+        assert_cx(&caught(&MaskFromInput(mlp332()), &[3]), JVP, &[0], "0", "-2");
+    }
+}

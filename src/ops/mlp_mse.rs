@@ -171,3 +171,39 @@ impl<N: OpSpec<S>, S: Scalar> OpSpec<S> for MlpMse<N> {
         self.op.vjp_params(x, dy)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    use crate::ops::Linear;
+
+    /// `MLP(2→3→2)` against the target `[1, −1/2]`.
+    fn loss() -> MlpMse<Mlp> {
+        let w1 = t(&[3, 2], &["1", "-1", "2", "1/2", "-1", "1"]);
+        let w2 = t(&[2, 3], &["1", "2", "-1", "1/3", "-1", "1"]);
+        let mlp = Mlp::from_layers(
+            Linear::new(w1, t(&[3], &["0", "1", "-1/2"])).unwrap(),
+            Linear::new(w2, t(&[2], &["1", "0"])).unwrap(),
+        );
+        MlpMse::new(mlp.unwrap(), t(&[2], &["1", "-1/2"]), &[2]).unwrap()
+    }
+
+    #[test]
+    fn mlp_mse_passes_and_its_parameter_gradients() {
+        assert_passes(&crate::check_op!(loss(), [2], cases(64)), false);
+        assert_params_pass(&loss(), t(&[2], &["1", "-1/2"]), 32);
+    }
+
+    planted!(Ascent(MlpMse<Mlp>), fn vjp(&op, x, dy) {
+        // The residual taken as t − f(x) instead of f(x) − t: the gradient's sign flipped.
+        Ok(op.vjp(x, dy)?.map(|v| v.neg_ref()))
+    });
+
+    #[test]
+    fn planted_mlp_mse_residual_sign_flipped() {
+        assert_cx(&caught(&Ascent(loss()), &[2]), VJP, &[0], "-14", "14");
+    }
+}

@@ -56,6 +56,8 @@ mod slice;
 mod softsign;
 mod stacked;
 mod sum;
+#[cfg(test)]
+mod test_support;
 mod transpose;
 
 pub use abs::Abs;

@@ -59,3 +59,38 @@ impl<S: Scalar> OpSpec<S> for MseLoss {
         Ok(self.residual(x)?.scale(&coeff))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn mse_passes() {
+        let op = MseLoss::new(t(&[2, 2], &["1", "-1/2", "0", "3"]));
+        assert_passes(&crate::check_op!(op, [2, 2], cases(64)), false);
+    }
+
+    #[test]
+    fn mse_is_exact_and_checks_the_target_shape() {
+        // ((3−1)² + (0−1)²)/2 = 5/2, gradient (x − t)·2/2 = [2, −1].
+        let op = MseLoss::new(t(&[2], &["1", "1"]));
+        let g = crate::check::gradient(&op, &t(&[2], &["3", "0"])).unwrap();
+        assert_eq!((g.value, g.gradient), (q("5/2"), t(&[2], &["2", "-1"])));
+        let r = OpSpec::<Q>::forward(&op, &t(&[3], &["1", "2", "3"]));
+        assert!(matches!(r, Err(crate::Error::ShapeMismatch { .. })));
+    }
+
+    planted!(NoTwo(MseLoss), fn vjp(&op, x, dy) {
+        // d/dx (x − t)² taken as (x − t): the factor 2 lost.
+        let half = S::one().checked_div(&S::from_i64(2)).unwrap();
+        Ok(op.vjp(x, dy)?.scale(&half))
+    });
+
+    #[test]
+    fn planted_mse_without_factor_two() {
+        let op = NoTwo(MseLoss::new(t(&[2], &["1", "1"])));
+        assert_cx(&caught(&op, &[2]), VJP, &[0], "-1/2", "-1");
+    }
+}

@@ -44,3 +44,41 @@ pub(crate) fn pair<S: Clone>(x: &Tensor<S>) -> Result<[Tensor<S>; 2]> {
         _ => unreachable!("unstack checked the leading axis is 2"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    #[test]
+    fn mul_passes() {
+        assert_passes(&crate::check_op!(Mul, [2, 3], cases(64)), false);
+    }
+
+    #[test]
+    fn one_operand_is_an_error() {
+        let r = OpSpec::<Q>::forward(&Mul, &t(&[3], &["1", "2", "3"]));
+        assert!(matches!(r, Err(crate::Error::ShapeMismatch { .. })));
+    }
+
+    planted!(OperandsSwapped(Mul), fn vjp(&op, x, dy) {
+        // Each operand given its own value instead of the other's: [δ⊙a, δ⊙b].
+        let g = op.vjp(x, dy)?;
+        let n = g.len() / 2;
+        let data = [&g.data()[n..], &g.data()[..n]].concat();
+        Tensor::new(g.shape().to_vec(), data)
+    });
+
+    #[test]
+    fn planted_mul_operands_swapped() {
+        assert_cx(
+            &caught(&OperandsSwapped(Mul), &[2, 1]),
+            VJP,
+            &[0, 0],
+            "0",
+            "1",
+        );
+    }
+}

@@ -109,3 +109,30 @@ impl<S: Scalar> OpSpec<S> for Polynomial {
         Ok(Tensor::from_vec(grad))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn polynomial_passes_and_its_coefficient_gradient() {
+        let op = Polynomial::new(vec![q("1"), q("-2"), q("0"), q("1/3")]);
+        assert_passes(&crate::check_op!(op, [2, 2], cases(64)), false);
+        assert_params_pass(&op, t(&[3], &["1", "-1/2", "2"]), 32);
+    }
+
+    planted!(NoPowerRule(Polynomial), fn vjp(&op, x, dy) {
+        // Differentiated by shifting coefficients without multiplying by the degree.
+        let c: Vec<S> = op.coefficients().iter().map(S::from_q).collect();
+        let shifted = x.map(|v| c[1..].iter().rev().fold(S::zero(), |acc, ck| acc.mul_ref(v).add_ref(ck)));
+        shifted.hadamard(dy)
+    });
+
+    #[test]
+    fn planted_polynomial_without_degree_factor() {
+        let op = NoPowerRule(Polynomial::new(vec![q("1"), q("-2"), q("3")]));
+        assert_cx(&caught(&op, &[1]), VJP, &[0], "1", "4");
+    }
+}

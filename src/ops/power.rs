@@ -107,3 +107,48 @@ impl<S: Scalar> OpSpec<S> for Power {
         self.derivs(x)?.hadamard(dy)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    #[test]
+    fn integer_powers_pass() {
+        assert_passes(&crate::check_op!(Power::new(3), [2, 2], cases(64)), false);
+        assert_passes(&crate::check_op!(Power::square(), [3], cases(64)), false);
+        assert_passes(
+            &crate::check_op!(Power::new(-2), [3], nonzero_cases(64)),
+            false,
+        );
+    }
+
+    #[test]
+    fn a_negative_power_of_zero_names_the_pole() {
+        let pole = crate::Error::DivisionByZero {
+            context: "Power(x^-2)".into(),
+            coordinate: vec![2],
+        };
+        let r = OpSpec::<Q>::forward(&Power::new(-2), &t(&[3], &["1", "2", "0"]));
+        assert_eq!(r, Err(pole));
+    }
+
+    planted!(ExponentNotLowered(Power), fn vjp(&op, x, dy) {
+        // n·xⁿ instead of n·xⁿ⁻¹.
+        let n = S::from_i64(i64::from(op.exponent()));
+        Ok(op.forward(x)?.hadamard(dy)?.scale(&n))
+    });
+
+    #[test]
+    fn planted_power_exponent_not_lowered() {
+        assert_cx(
+            &caught(&ExponentNotLowered(Power::new(3)), &[2]),
+            VJP,
+            &[0],
+            "-3",
+            "3",
+        );
+    }
+}

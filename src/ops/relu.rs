@@ -62,3 +62,25 @@ impl<S: Scalar> OpSpec<S> for Relu {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn relu_passes() {
+        assert_passes(&crate::check_op!(Relu, [2, 3], cases(64)), true);
+    }
+
+    planted!(MaskNegated(Relu), fn vjp(&_op, x, dy) {
+        // The mask taken where x < 0 instead of x > 0.
+        relu_deriv_spec(&x.map(|v| v.neg_ref())).hadamard(dy)
+    });
+
+    #[test]
+    fn planted_relu_mask_negated() {
+        assert_cx(&caught(&MaskNegated(Relu), &[2]), VJP, &[0], "0", "1");
+    }
+}

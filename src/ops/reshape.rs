@@ -52,3 +52,41 @@ impl<S: Scalar> OpSpec<S> for Reshape {
         dy.clone().reshape(x.shape().to_vec())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    #[test]
+    fn reshape_passes() {
+        assert_passes(
+            &crate::check_op!(Reshape::new(vec![3, 2]), [2, 3], cases(64)),
+            true,
+        );
+        assert_passes(
+            &crate::check_op!(Reshape::new(vec![1, 4]), [2, 2], cases(64)),
+            true,
+        );
+    }
+
+    #[test]
+    fn a_size_change_is_an_error() {
+        let x = t(&[2, 3], &["1", "2", "3", "4", "5", "6"]);
+        let r = OpSpec::<Q>::forward(&Reshape::new(vec![4]), &x);
+        assert!(matches!(r, Err(crate::Error::ShapeMismatch { .. })));
+    }
+
+    planted!(UndoneByTranspose(Reshape), fn vjp(&_op, x, dy) {
+        // The gradient of a reshape taken back by transposing (a classic mix-up for matrices).
+        dy.transpose()?.reshape(x.shape().to_vec())
+    });
+
+    #[test]
+    fn planted_reshape_undone_by_transpose() {
+        let op = UndoneByTranspose(Reshape::new(vec![3, 2]));
+        assert_cx(&caught(&op, &[2, 3]), VJP, &[0, 2], "1", "0");
+    }
+}

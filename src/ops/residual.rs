@@ -81,3 +81,61 @@ impl<S: Scalar, O: OpSpec<S>> OpSpec<S> for Residual<O> {
         self.inner.vjp_params(x, dy)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    use crate::ops::{Compose, Conv2d, LeakyRelu, Linear, Relu};
+
+    #[test]
+    fn residual_passes_over_piecewise_and_parametrised_blocks() {
+        let w = t(&[3, 3], &["1", "-2", "0", "1/2", "1", "3", "-1", "0", "2"]);
+        let block = Residual::new(
+            Linear::new(w, t(&[3], &["0", "1", "-1/3"]))
+                .unwrap()
+                .then(Relu),
+        );
+        assert_passes(&crate::check_op!(block, [3], cases(32)), true);
+        let leaky = Residual::new(LeakyRelu::new(q("1/3")));
+        assert_passes(&crate::check_op!(leaky, [2, 2], cases(32)), true);
+        assert_params_pass(&leaky, t(&[3], &["1", "-1", "1/2"]), 32);
+        // A same-shape conv block (3×3 kernel, padding 1), its weights checked through the skip.
+        let w = t(
+            &[1, 1, 3, 3],
+            &["1", "0", "-1", "1/2", "2", "0", "-1", "1", "1/3"],
+        );
+        let conv = Residual::new(Conv2d::new(w, t(&[1], &["1/2"]), (1, 1), (1, 1)).unwrap());
+        assert_passes(&crate::check_op!(conv, [1, 3, 3], cases(8)), true);
+        let img = t(
+            &[1, 3, 3],
+            &["1", "-1", "2", "0", "1/2", "3", "-2", "1", "1/4"],
+        );
+        assert_params_pass(&conv, img, 8);
+    }
+
+    #[test]
+    fn the_kink_names_the_inner_coordinate_and_the_shapes_must_agree() {
+        let block = Residual::new(LeakyRelu::new(q("1/2")));
+        let x = t(&[3], &["1", "0", "2"]);
+        let r = crate::check::jacobian(&block, &x, &x, &x);
+        assert_eq!(kink(r), (1, "LeakyReLU(α=1/2)".into(), vec![1]));
+        let l = Linear::new(t(&[1, 2], &["1", "1"]), t(&[1], &["0"])).unwrap();
+        let r = OpSpec::<Q>::forward(&Residual::new(l), &t(&[2], &["1", "2"]));
+        assert!(matches!(r, Err(crate::Error::ShapeMismatch { .. })));
+    }
+
+    planted!(NoSkip(Residual<LeakyRelu>), fn vjp(&op, x, dy) {
+        // The skip path's gradient dropped: only the inner block's VJP returned.
+        op.inner().vjp(x, dy)
+    });
+
+    #[test]
+    fn planted_residual_without_skip_gradient() {
+        let op = NoSkip(Residual::new(LeakyRelu::new(q("1/2"))));
+        assert_cx(&caught(&op, &[2]), VJP, &[0], "1", "2");
+    }
+}

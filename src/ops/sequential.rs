@@ -172,3 +172,46 @@ impl<S: Scalar, O: OpSpec<S>> OpSpec<S> for Sequential<O> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    use crate::ops::Linear;
+
+    /// Two `Linear(2→2)` layers whose weights do not commute.
+    fn two_layers() -> Sequential<Linear> {
+        let l1 = Linear::new(t(&[2, 2], &["1", "2", "0", "1"]), t(&[2], &["1/2", "0"])).unwrap();
+        let l2 = Linear::new(t(&[2, 2], &["1", "0", "3", "1"]), t(&[2], &["0", "-1"])).unwrap();
+        Sequential::new(vec![l1, l2])
+    }
+
+    #[test]
+    fn sequential_passes_and_chains_the_parameter_gradients() {
+        assert_passes(&crate::check_op!(two_layers(), [2], cases(64)), true);
+        assert_params_pass(&two_layers(), t(&[2], &["1", "-1/2"]), 32);
+    }
+
+    planted!(ForwardOrder(Sequential<Linear>), fn vjp(&op, x, dy) {
+        // The ops' VJPs chained first to last (each at its own input) instead of last to first.
+        let mut inputs = vec![x.clone()];
+        for o in op.ops() {
+            let next = o.forward(inputs.last().expect("non-empty"))?;
+            inputs.push(next);
+        }
+        op.ops().iter().zip(&inputs).try_fold(dy.clone(), |d, (o, v)| o.vjp(v, &d))
+    });
+
+    #[test]
+    fn planted_sequential_chained_in_forward_order() {
+        assert_cx(
+            &caught(&ForwardOrder(two_layers()), &[2]),
+            VJP,
+            &[0],
+            "7",
+            "1",
+        );
+    }
+}

@@ -80,3 +80,59 @@ impl<S: Scalar> OpSpec<S> for Slice {
         scatter_add(dy, &src, x.shape())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    #[test]
+    fn slice_passes() {
+        assert_passes(
+            &crate::check_op!(Slice::new(0, 1, 3).unwrap(), [4], cases(64)),
+            true,
+        );
+        assert_passes(
+            &crate::check_op!(Slice::new(1, 0, 2).unwrap(), [2, 3], cases(64)),
+            true,
+        );
+    }
+
+    #[test]
+    fn empty_and_out_of_range_slices_are_errors() {
+        assert_eq!(
+            Slice::new(0, 2, 2).err(),
+            Some(crate::Error::InvalidArgument {
+                op: "Slice".into(),
+                argument: "range".into(),
+                value: "2..2".into(),
+                requirement: "non-empty (start < end)".into(),
+            })
+        );
+        let x = t(&[2, 3], &["1", "2", "3", "4", "5", "6"]);
+        let r = OpSpec::<Q>::forward(&Slice::new(1, 1, 4).unwrap(), &x);
+        assert!(matches!(r, Err(crate::Error::ShapeMismatch { .. })));
+    }
+
+    planted!(OffByStart(Slice), fn vjp(&_op, x, dy) {
+        // δ put back from index 0 instead of the slice's start (which is 1 here).
+        let mut data = vec![S::zero(); x.len()];
+        for (k, d) in dy.data().iter().enumerate() {
+            data[k] = d.clone();
+        }
+        Tensor::new(x.shape().to_vec(), data)
+    });
+
+    #[test]
+    fn planted_slice_gradient_misplaced() {
+        assert_cx(
+            &caught(&OffByStart(Slice::new(0, 1, 3).unwrap()), &[4]),
+            VJP,
+            &[1],
+            "1",
+            "0",
+        );
+    }
+}

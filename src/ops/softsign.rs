@@ -57,3 +57,39 @@ impl<S: Scalar> OpSpec<S> for Softsign {
         Ok(coordinate_guards(x, "Softsign"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn softsign_passes() {
+        assert_passes(&crate::check_op!(Softsign, [2, 3], cases(64)), false);
+    }
+
+    #[test]
+    fn zero_is_a_kink() {
+        let x = t(&[2, 2], &["1", "-2", "0", "3"]);
+        let r = crate::check::jacobian(&Softsign, &x, &x, &x);
+        assert_eq!(kink(r), (1, "Softsign".into(), vec![1, 0]));
+    }
+
+    planted!(NotSquared(Softsign), fn vjp(&_op, x, dy) {
+        // 1/(1 + |x|) instead of 1/(1 + |x|)².
+        let d = x.map(|v| S::one().checked_div(&S::one().add_ref(&v.abs_val())).unwrap());
+        d.hadamard(dy)
+    });
+
+    #[test]
+    fn planted_softsign_denominator_not_squared() {
+        assert_cx(
+            &caught(&NotSquared(Softsign), &[1]),
+            VJP,
+            &[0],
+            "1/2",
+            "1/4",
+        );
+    }
+}

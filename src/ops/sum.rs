@@ -50,3 +50,27 @@ impl<S: Scalar> OpSpec<S> for Sum {
         Ok(x.map(|_| d.clone()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn sum_passes() {
+        assert_passes(&crate::check_op!(Sum, [2, 3], cases(64)), true);
+    }
+
+    planted!(FirstOnly(Sum), fn vjp(&_op, x, dy) {
+        // The cotangent routed to the first entry only, instead of broadcast to all.
+        let mut data = vec![S::zero(); x.len()];
+        data[0] = dy.data()[0].clone();
+        Tensor::new(x.shape().to_vec(), data)
+    });
+
+    #[test]
+    fn planted_sum_not_broadcast() {
+        assert_cx(&caught(&FirstOnly(Sum), &[3]), VJP, &[1], "0", "1");
+    }
+}

@@ -86,3 +86,44 @@ impl<S: Scalar> OpSpec<S> for Transpose {
         scatter_add(dy, &src, x.shape())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    #[test]
+    fn transpose_passes() {
+        assert_passes(
+            &crate::check_op!(Transpose::matrix(), [2, 3], cases(64)),
+            true,
+        );
+        let op = Transpose::new(vec![1, 2, 0]).unwrap();
+        assert_passes(&crate::check_op!(op, [2, 1, 3], cases(64)), true);
+    }
+
+    #[test]
+    fn a_repeated_axis_is_refused() {
+        assert_eq!(
+            Transpose::new(vec![0, 0]).err(),
+            Some(crate::Error::InvalidArgument {
+                op: "Transpose".into(),
+                argument: "perm".into(),
+                value: "[0, 0]".into(),
+                requirement: "a permutation of 0..2".into(),
+            })
+        );
+    }
+
+    planted!(NotInverted(Transpose), fn vjp(&op, _x, dy) {
+        // The forward permutation applied again instead of its inverse (right for involutions).
+        op.forward(dy)
+    });
+
+    #[test]
+    fn planted_transpose_without_inverse_permutation() {
+        let op = NotInverted(Transpose::new(vec![1, 2, 0]).unwrap());
+        assert_cx(&caught(&op, &[2, 2, 2]), VJP, &[0, 1, 1], "0", "1");
+    }
+}

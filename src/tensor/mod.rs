@@ -264,3 +264,23 @@ impl<S: fmt::Display> fmt::Display for Tensor<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_finite_float_is_named_by_its_index() {
+        assert_eq!(
+            Tensor::<Q>::from_f64_exact(vec![2], &[1.0, f64::NAN]).err(),
+            Some(Error::NotFinite {
+                index: 1,
+                value: "NaN".into()
+            })
+        );
+        assert_eq!(
+            Tensor::from_f64_exact(vec![1], &[0.375]),
+            Ok(Tensor::new(vec![1], vec![Q::new(3.into(), 8.into())]).unwrap())
+        );
+    }
+}
