@@ -21,11 +21,11 @@ impl Op for ScaleShift {
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         if input != self.gamma.shape() {
-            return Err(exactgrad::Error::ShapeMismatch {
-                context: "ScaleShift: input".into(),
-                left: input.to_vec(),
-                right: self.gamma.shape().to_vec(),
-            });
+            return Err(exactgrad::Error::shape_mismatch(
+                "ScaleShift: input",
+                input,
+                self.gamma.shape(),
+            ));
         }
         Ok(input.to_vec())
     }
@@ -94,7 +94,7 @@ fn main() {
     let report = check_op!(scale_shift, [3], config.clone());
     println!("{report}\n");
 
-    // In a network, composed with `then`: one call checks the input gradient and all 27
+    // In a network, composed with `then`: one call checks the input gradient and all 23
     // parameters (two Linear layers, γ and β) through the chain rule.
     let net = Linear::new(
         t(&[3, 2], &["1", "-2", "1/2", "3", "-1", "1/4"]),
@@ -111,6 +111,7 @@ fn main() {
         .expect("shapes chain"),
     )
     .then(MseLoss::new(t(&[2], &["1", "-1"])));
+    assert_eq!(net.param_count(), 23);
     let report = check_op!(net, [2], config);
     println!("{report}");
 }

@@ -12,13 +12,19 @@ use std::fmt;
 #[non_exhaustive]
 pub enum Error {
     /// Two shapes that had to agree did not.
-    #[error("shape mismatch in {context}: {left:?} vs {right:?}")]
+    #[error(
+        "shape mismatch in {op}{}: {left:?} vs {right:?}",
+        if context.is_empty() { String::new() } else { format!(" ({context})") }
+    )]
     ShapeMismatch {
-        /// Where the shapes met (an op, a check, a tensor method).
+        /// The op (or tensor method) where the shapes met, with the rule when there is one:
+        /// `"Linear"`, `"Linear vjp_weight"`, `"Graph"`.
+        op: String,
+        /// What had to agree, e.g. `"δ must have the output's shape"` (may be empty).
         context: String,
-        /// The first shape.
+        /// The first shape (usually the one given).
         left: Vec<usize>,
-        /// The second shape.
+        /// The second shape (usually the one expected).
         right: Vec<usize>,
     },
     /// A tensor's data does not fill its shape.
@@ -279,6 +285,25 @@ impl fmt::Display for Counterexample {
             writeln!(f, "  {name} = {value}")?;
         }
         Ok(())
+    }
+}
+
+impl Error {
+    /// An [`Error::ShapeMismatch`] from a description written `"Op: what"` (the convention of
+    /// every shape check in the crate, e.g. `"Linear vjp_weight: δ"`): the part before the first
+    /// `": "` is the op, the rest the context.
+    pub fn shape_mismatch(
+        description: &str,
+        left: impl Into<Vec<usize>>,
+        right: impl Into<Vec<usize>>,
+    ) -> Error {
+        let (op, context) = description.split_once(": ").unwrap_or((description, ""));
+        Error::ShapeMismatch {
+            op: op.to_string(),
+            context: context.to_string(),
+            left: left.into(),
+            right: right.into(),
+        }
     }
 }
 

@@ -47,6 +47,15 @@
 //! # }
 //! ```
 //!
+//! ## Your own op
+//!
+//! An op stores its parameters once, exactly, as `Tensor<Q>`, names them in [`Op::params`], and
+//! implements [`OpSpec<S>`](OpSpec) once, generically, for every `S: Scalar`: its rules for the
+//! input and for the parameters. Composition ([`Compose::then`]) chains both, so
+//! [`check_op!`] on a network checks the input gradient and every parameter gradient in one
+//! call, and names a wrong parameter by layer, op, tensor and index. `examples/custom_op.rs`
+//! and README.md show a complete op.
+//!
 //! ## Lean → Rust
 //!
 //! | Lean (`fderiv-core`) | Rust |
@@ -54,7 +63,7 @@
 //! | `Tensor ℝ s`, `Spec.get2`, `Spec.toVec`, `toVecE` | [`Tensor<S>`](Tensor), [`Tensor::get2`], [`Tensor::to_vec`] |
 //! | `Spec.dot`, `inner` (`dot_eq_inner_vec`) | [`Tensor::dot`] |
 //! | `map_spec`, `mat_vec_mul_spec`, `Spec.linear_spec` | [`Tensor::map`], [`Tensor::mat_vec_mul`], [`Tensor::linear`] |
-//! | `Spec.OpSpec` (forward / jvp / backward) | trait [`OpSpec`] |
+//! | `Spec.OpSpec` (forward / jvp / backward) | trait [`OpSpec`], written once for every [`Scalar`]; the checks ask for [`Checkable`] |
 //! | `>>>` | [`Compose::then`], [`ops::Then`] |
 //! | `OpSpecCorrect` (⟪JVP,δ⟫ = ⟪dx,VJP⟫) | [`check::adjoint`] |
 //! | `Spec.relu_op`, `relu_deriv_spec`, `reluFunDeriv` | [`ops::Relu`], [`ops::relu_deriv_spec`] |
@@ -63,6 +72,7 @@
 //! | `HasFDerivAt` / end-to-end soundness | [`check::fderiv`], [`check::mlp_theorem`] |
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod check;
 pub mod error;
@@ -78,3 +88,8 @@ pub use ops::{Checkable, Compose, Op, OpSpec, Param};
 pub use scalar::Jet;
 pub use scalar::{parse_q, Dual, Field, Ordered, Ring, Scalar, Q};
 pub use tensor::Tensor;
+
+/// README.md's code blocks, run as doctests so that the README cannot drift from the crate.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

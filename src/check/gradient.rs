@@ -29,11 +29,11 @@ where
     with_kernel_cache(|| {
         let out = op.output_shape(x.shape())?;
         if out.iter().product::<usize>() != 1 {
-            return Err(Error::ShapeMismatch {
-                context: format!("gradient of {}: a scalar loss has one output", op.name()),
-                left: out,
-                right: vec![1],
-            });
+            return Err(Error::shape_mismatch(
+                &format!("gradient of {}: a scalar loss has one output", op.name()),
+                out,
+                vec![1],
+            ));
         }
         let one = Tensor::new(out.clone(), vec![S::one()])?;
         let proof = jacobian(op, x, &super::probe(x.shape(), 1), &one)?;

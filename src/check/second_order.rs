@@ -236,14 +236,14 @@ where
     with_kernel_cache(|| {
         let out = op.output_shape(x.shape())?;
         if out.iter().product::<usize>() != 1 {
-            return Err(Error::ShapeMismatch {
-                context: format!(
+            return Err(Error::shape_mismatch(
+                &format!(
                     "Hessian symmetry of {}: a scalar loss has one output",
                     op.name()
                 ),
-                left: out,
-                right: vec![1],
-            });
+                out,
+                vec![1],
+            ));
         }
         let one = Tensor::new(out, vec![S::one()])?;
         let inputs = [("x", x.to_string())];

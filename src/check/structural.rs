@@ -131,28 +131,28 @@ where
     O: OpSpec<S> + ?Sized,
 {
     let Some((&count, sample)) = x.shape().split_first() else {
-        return Err(Error::ShapeMismatch {
-            context: format!(
+        return Err(Error::shape_mismatch(
+            &format!(
                 "batched_equals_looped: {} needs a batch dimension",
                 batched.name()
             ),
-            left: x.shape().to_vec(),
-            right: vec![],
-        });
+            x.shape().to_vec(),
+            vec![],
+        ));
     };
     let sample_out = single.output_shape(sample)?;
     let out: Vec<usize> = std::iter::once(count).chain(sample_out.clone()).collect();
     let batched_out = batched.output_shape(x.shape())?;
     if batched_out != out {
-        return Err(Error::ShapeMismatch {
-            context: format!(
+        return Err(Error::shape_mismatch(
+            &format!(
                 "batched_equals_looped: output of {} vs the per-sample outputs of {} stacked",
                 batched.name(),
                 single.name()
             ),
-            left: batched_out,
-            right: out,
-        });
+            batched_out,
+            out,
+        ));
     }
     dx.expect_shape(x.shape(), "batched_equals_looped: dx")?;
     dy.expect_shape(&out, "batched_equals_looped: δ")?;

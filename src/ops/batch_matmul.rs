@@ -34,11 +34,11 @@ impl BatchMatMul {
     pub fn new(b: Tensor<Q>) -> Result<Self> {
         match b.shape().len() {
             2 | 3 => Ok(BatchMatMul { b }),
-            _ => Err(Error::ShapeMismatch {
-                context: "BatchMatMul::new: B must be [k, n] or [batch, k, n]".into(),
-                left: b.shape().to_vec(),
-                right: vec![],
-            }),
+            _ => Err(Error::shape_mismatch(
+                "BatchMatMul::new: B must be [k, n] or [batch, k, n]",
+                b.shape().to_vec(),
+                vec![],
+            )),
         }
     }
 
@@ -62,13 +62,11 @@ impl BatchMatMul {
                 n,
                 shared,
             }),
-            _ => Err(Error::ShapeMismatch {
-                context:
-                    "BatchMatMul: A must be [batch, m, k] for B of shape [(batch,) k, n] (A, B)"
-                        .into(),
-                left: input.to_vec(),
-                right: bs.to_vec(),
-            }),
+            _ => Err(Error::shape_mismatch(
+                "BatchMatMul: A must be [batch, m, k] for B of shape [(batch,) k, n] (A, B)",
+                input.to_vec(),
+                bs.to_vec(),
+            )),
         }
     }
 }

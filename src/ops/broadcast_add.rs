@@ -29,10 +29,12 @@ impl BroadcastAdd {
     /// For every input entry, the offset of the bias entry added to it.
     fn source(&self, input: &[usize]) -> Result<Vec<usize>> {
         let bs = self.b.shape();
-        let bad = || Error::ShapeMismatch {
-            context: "BroadcastAdd: the bias must broadcast to the input (input, bias)".into(),
-            left: input.to_vec(),
-            right: bs.to_vec(),
+        let bad = || {
+            Error::shape_mismatch(
+                "BroadcastAdd: the bias must broadcast to the input (input, bias)",
+                input.to_vec(),
+                bs.to_vec(),
+            )
         };
         if bs.len() > input.len() {
             return Err(bad());

@@ -45,15 +45,15 @@ impl Op for Concat {
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         let mut part = operand_shape(input, self.parts, "Concat")?;
         if self.axis >= part.len() || part[self.axis] == 0 {
-            return Err(Error::ShapeMismatch {
-                context: format!(
+            return Err(Error::shape_mismatch(
+                &format!(
                     "{}: operands need a non-empty axis {}",
                     self.name(),
                     self.axis
                 ),
-                left: input.to_vec(),
-                right: vec![self.parts],
-            });
+                input.to_vec(),
+                vec![self.parts],
+            ));
         }
         part[self.axis] *= self.parts;
         Ok(part)

@@ -24,11 +24,11 @@ impl Conv1d {
         let shape = match *w.shape() {
             [cout, cin, k] => vec![cout, cin, 1, k],
             _ => {
-                return Err(Error::ShapeMismatch {
-                    context: "Conv1d::new: W must be [c_out, c_in, k] and b [c_out]".into(),
-                    left: w.shape().to_vec(),
-                    right: b.shape().to_vec(),
-                })
+                return Err(Error::shape_mismatch(
+                    "Conv1d::new: W must be [c_out, c_in, k] and b [c_out]",
+                    w.shape().to_vec(),
+                    b.shape().to_vec(),
+                ))
             }
         };
         let inner = Conv2d::new(w.reshape(shape)?, b, (1, stride), (0, padding))?;
@@ -48,11 +48,11 @@ impl Conv1d {
     fn lifted_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         match *input {
             [c, l] => Ok(vec![c, 1, l]),
-            _ => Err(Error::ShapeMismatch {
-                context: format!("{}: input must be [c_in, L]", self.name()),
-                left: input.to_vec(),
-                right: self.inner.weight().shape().to_vec(),
-            }),
+            _ => Err(Error::shape_mismatch(
+                &format!("{}: input must be [c_in, L]", self.name()),
+                input.to_vec(),
+                self.inner.weight().shape().to_vec(),
+            )),
         }
     }
 

@@ -106,12 +106,11 @@ impl Conv2d {
         match *w.shape() {
             [cout, _, kh, kw] if b.shape() == [cout] && kh > 0 && kw > 0 => {}
             _ => {
-                return Err(Error::ShapeMismatch {
-                    context: "Conv2d::new: W must be [c_out, c_in, k_h, k_w] (k ≥ 1) and b [c_out]"
-                        .into(),
-                    left: w.shape().to_vec(),
-                    right: b.shape().to_vec(),
-                })
+                return Err(Error::shape_mismatch(
+                    "Conv2d::new: W must be [c_out, c_in, k_h, k_w] (k ≥ 1) and b [c_out]",
+                    w.shape().to_vec(),
+                    b.shape().to_vec(),
+                ))
             }
         }
         if stride.0 == 0 || stride.1 == 0 {
@@ -159,14 +158,10 @@ impl Conv2d {
                 ho: (h + 2 * ph - kh) / sh + 1,
                 wo: (w + 2 * pw - kw) / sw + 1,
             }),
-            _ => Err(Error::ShapeMismatch {
-                context: format!(
+            _ => Err(Error::shape_mismatch(&format!(
                     "{}: input must be [c_in, H, W] with the padded input at least the kernel (input, W)",
                     self.name()
-                ),
-                left: input.to_vec(),
-                right: ws.to_vec(),
-            }),
+                ), input.to_vec(), ws.to_vec())),
         }
     }
 

@@ -48,15 +48,15 @@ impl DeepMlp {
         }
         for (k, pair) in layers.windows(2).enumerate() {
             if pair[0].dims().0 != pair[1].dims().1 {
-                return Err(Error::ShapeMismatch {
-                    context: format!(
+                return Err(Error::shape_mismatch(
+                    &format!(
                         "DeepMlp: W{}'s column count must equal W{}'s row count",
                         k + 2,
                         k + 1
                     ),
-                    left: pair[0].weight().shape().to_vec(),
-                    right: pair[1].weight().shape().to_vec(),
-                });
+                    pair[0].weight().shape().to_vec(),
+                    pair[1].weight().shape().to_vec(),
+                ));
             }
         }
         let mut layers = layers;
@@ -233,11 +233,11 @@ mod tests {
         let err = DeepMlp::new(vec![layer(&[&[1, 2]], &[0]), layer(&[&[1, 2]], &[0])]);
         assert_eq!(
             err,
-            Err(Error::ShapeMismatch {
-                context: "DeepMlp: W2's column count must equal W1's row count".into(),
-                left: vec![1, 2],
-                right: vec![1, 2],
-            })
+            Err(Error::shape_mismatch(
+                "DeepMlp: W2's column count must equal W1's row count",
+                vec![1, 2],
+                vec![1, 2]
+            ))
         );
         assert_eq!(
             DeepMlp::new(vec![]),

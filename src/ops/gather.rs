@@ -32,11 +32,11 @@ pub(crate) fn scatter_add<S: Scalar>(
     shape: &[usize],
 ) -> Result<Tensor<S>> {
     if dy.len() != src.len() {
-        return Err(Error::ShapeMismatch {
-            context: "scatter: δ must have the output's size".into(),
-            left: dy.shape().to_vec(),
-            right: vec![src.len()],
-        });
+        return Err(Error::shape_mismatch(
+            "scatter: δ must have the output's size",
+            dy.shape().to_vec(),
+            vec![src.len()],
+        ));
     }
     let mut out = vec![S::zero(); shape.iter().product()];
     for (d, &k) in dy.data().iter().zip(src) {

@@ -21,11 +21,11 @@ impl Linear {
     pub fn new(w: Tensor<Q>, b: Tensor<Q>) -> Result<Self> {
         match *w.shape() {
             [m, _] if b.shape() == [m] => Ok(Linear { w, b }),
-            _ => Err(Error::ShapeMismatch {
-                context: "Linear::new: W must be [m, n] and b [m]".into(),
-                left: w.shape().to_vec(),
-                right: b.shape().to_vec(),
-            }),
+            _ => Err(Error::shape_mismatch(
+                "Linear::new: W must be [m, n] and b [m]",
+                w.shape().to_vec(),
+                b.shape().to_vec(),
+            )),
         }
     }
 

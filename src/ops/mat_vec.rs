@@ -16,11 +16,11 @@ impl MatVec {
     /// `x ↦ A·x`; [`Error::ShapeMismatch`] unless `A` is a matrix.
     pub fn new(a: Tensor<Q>) -> Result<Self> {
         if a.shape().len() != 2 {
-            return Err(Error::ShapeMismatch {
-                context: "MatVec::new: expected a matrix".into(),
-                left: a.shape().to_vec(),
-                right: vec![],
-            });
+            return Err(Error::shape_mismatch(
+                "MatVec::new: expected a matrix",
+                a.shape().to_vec(),
+                vec![],
+            ));
         }
         Ok(MatVec { a })
     }

@@ -101,14 +101,14 @@ impl Op for MaxPool2d {
         let ((kh, kw), (sh, sw)) = (self.kernel, self.stride);
         match *input {
             [c, h, w] if h >= kh && w >= kw => Ok(vec![c, (h - kh) / sh + 1, (w - kw) / sw + 1]),
-            _ => Err(Error::ShapeMismatch {
-                context: format!(
+            _ => Err(Error::shape_mismatch(
+                &format!(
                     "{}: input must be [c, H, W] with H, W ≥ the kernel",
                     self.name()
                 ),
-                left: input.to_vec(),
-                right: vec![kh, kw],
-            }),
+                input.to_vec(),
+                vec![kh, kw],
+            )),
         }
     }
     fn is_piecewise_linear(&self) -> bool {

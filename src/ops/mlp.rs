@@ -27,11 +27,11 @@ impl Mlp {
     /// An MLP from two layers whose sizes chain.
     pub fn from_layers(l1: Linear, l2: Linear) -> Result<Self> {
         if l1.dims().0 != l2.dims().1 {
-            return Err(Error::ShapeMismatch {
-                context: "Mlp: W2's column count must equal W1's row count".into(),
-                left: l1.weight().shape().to_vec(),
-                right: l2.weight().shape().to_vec(),
-            });
+            return Err(Error::shape_mismatch(
+                "Mlp: W2's column count must equal W1's row count",
+                l1.weight().shape().to_vec(),
+                l2.weight().shape().to_vec(),
+            ));
         }
         Ok(Mlp {
             net: l1.then(Relu).then(l2),
@@ -143,6 +143,12 @@ mod tests {
 
     #[test]
     fn planted_mlp_mask_from_the_input() {
-        assert_cx(&caught(&MaskFromInput(mlp332()), &[3]), JVP, &[0], "0", "-2");
+        assert_cx(
+            &caught(&MaskFromInput(mlp332()), &[3]),
+            JVP,
+            &[0],
+            "0",
+            "-2",
+        );
     }
 }

@@ -106,10 +106,10 @@ pub(crate) fn expect_input(x: &[usize], expected: &[usize], context: &str) -> cr
     if x == expected {
         Ok(())
     } else {
-        Err(crate::Error::ShapeMismatch {
-            context: format!("{context}: input"),
-            left: x.to_vec(),
-            right: expected.to_vec(),
-        })
+        Err(crate::Error::shape_mismatch(
+            &format!("{context}: input"),
+            x.to_vec(),
+            expected.to_vec(),
+        ))
     }
 }

@@ -25,11 +25,11 @@ impl Op for Reshape {
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         if input.iter().product::<usize>() != self.shape.iter().product::<usize>() {
-            return Err(Error::ShapeMismatch {
-                context: "Reshape: sizes must agree (input, target)".into(),
-                left: input.to_vec(),
-                right: self.shape.clone(),
-            });
+            return Err(Error::shape_mismatch(
+                "Reshape: sizes must agree (input, target)",
+                input.to_vec(),
+                self.shape.clone(),
+            ));
         }
         Ok(self.shape.clone())
     }

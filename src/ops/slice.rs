@@ -53,11 +53,11 @@ impl Op for Slice {
                 out[self.axis] = self.end - self.start;
                 Ok(out)
             }
-            _ => Err(Error::ShapeMismatch {
-                context: format!("{}: the axis must exist and hold the range", self.name()),
-                left: input.to_vec(),
-                right: vec![self.axis, self.end],
-            }),
+            _ => Err(Error::shape_mismatch(
+                &format!("{}: the axis must exist and hold the range", self.name()),
+                input.to_vec(),
+                vec![self.axis, self.end],
+            )),
         }
     }
     fn is_piecewise_linear(&self) -> bool {

@@ -20,11 +20,11 @@ pub(crate) fn unstack<S: Clone>(x: &Tensor<S>, k: usize, context: &str) -> Resul
                 .map(|i| Tensor::new(rest.to_vec(), x.data()[i * size..(i + 1) * size].to_vec()))
                 .collect()
         }
-        _ => Err(Error::ShapeMismatch {
-            context: format!("{context}: operands stacked as [{k}, ...shape]"),
-            left: x.shape().to_vec(),
-            right: vec![k],
-        }),
+        _ => Err(Error::shape_mismatch(
+            &format!("{context}: operands stacked as [{k}, ...shape]"),
+            x.shape().to_vec(),
+            vec![k],
+        )),
     }
 }
 
@@ -55,10 +55,10 @@ pub fn stack<S: Clone>(parts: &[Tensor<S>]) -> Result<Tensor<S>> {
 pub(crate) fn operand_shape(input: &[usize], k: usize, context: &str) -> Result<Vec<usize>> {
     match input.split_first() {
         Some((&lead, rest)) if lead == k => Ok(rest.to_vec()),
-        _ => Err(Error::ShapeMismatch {
-            context: format!("{context}: operands stacked as [{k}, ...shape]"),
-            left: input.to_vec(),
-            right: vec![k],
-        }),
+        _ => Err(Error::shape_mismatch(
+            &format!("{context}: operands stacked as [{k}, ...shape]"),
+            input.to_vec(),
+            vec![k],
+        )),
     }
 }

@@ -55,14 +55,14 @@ impl Op for Transpose {
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         if input.len() != self.perm.len() {
-            return Err(Error::ShapeMismatch {
-                context: format!(
+            return Err(Error::shape_mismatch(
+                &format!(
                     "{}: input rank must equal the permutation's length",
                     self.name()
                 ),
-                left: input.to_vec(),
-                right: self.perm.clone(),
-            });
+                input.to_vec(),
+                self.perm.clone(),
+            ));
         }
         Ok(self.perm.iter().map(|&a| input[a]).collect())
     }

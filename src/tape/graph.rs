@@ -114,11 +114,13 @@ impl<O: Op, A> Graph<O, A> {
         let o = self.ops.get(op.0).ok_or(Error::UnknownOp { op: op.0 })?;
         let out = o.output_shape(&shape).map_err(|e| match e {
             Error::ShapeMismatch {
+                op,
                 context,
                 left,
                 right,
             } => Error::ShapeMismatch {
-                context: format!("graph node {}: {context}", self.nodes.len()),
+                op: format!("graph node {}: {op}", self.nodes.len()),
+                context,
                 left,
                 right,
             },
@@ -149,16 +151,16 @@ impl<O: Op, A> Graph<O, A> {
     fn same_shapes(&self, a: NodeId, b: NodeId, what: &str) -> Result<Vec<usize>> {
         let (sa, sb) = (self.shape(a)?, self.shape(b)?);
         if sa != sb {
-            return Err(Error::ShapeMismatch {
-                context: format!(
+            return Err(Error::shape_mismatch(
+                &format!(
                     "graph node {}: {what} of nodes {} and {}",
                     self.nodes.len(),
                     a.0,
                     b.0
                 ),
-                left: sa.to_vec(),
-                right: sb.to_vec(),
-            });
+                sa.to_vec(),
+                sb.to_vec(),
+            ));
         }
         Ok(sa.to_vec())
     }
@@ -212,11 +214,11 @@ impl<O: Op, A> Op for Graph<O, A> {
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         if input != self.shapes[0].as_slice() {
-            return Err(Error::ShapeMismatch {
-                context: "Graph: input".into(),
-                left: input.to_vec(),
-                right: self.shapes[0].clone(),
-            });
+            return Err(Error::shape_mismatch(
+                "Graph: input",
+                input.to_vec(),
+                self.shapes[0].clone(),
+            ));
         }
         Ok(self.shapes[self.output.0].clone())
     }

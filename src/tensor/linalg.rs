@@ -36,11 +36,11 @@ impl<S: Ring> Tensor<S> {
     fn matrix_dims(&self, context: &str) -> Result<(usize, usize)> {
         match *self.shape() {
             [m, n] => Ok((m, n)),
-            _ => Err(Error::ShapeMismatch {
-                context: format!("{context}: expected a matrix"),
-                left: self.shape().to_vec(),
-                right: vec![],
-            }),
+            _ => Err(Error::shape_mismatch(
+                &format!("{context}: expected a matrix"),
+                self.shape().to_vec(),
+                vec![],
+            )),
         }
     }
 
@@ -106,11 +106,11 @@ impl<S: Ring> Tensor<S> {
         let (m, k) = self.matrix_dims("matmul")?;
         let (k2, n) = other.matrix_dims("matmul")?;
         if k != k2 {
-            return Err(Error::ShapeMismatch {
-                context: "matmul: inner dimensions".into(),
-                left: self.shape().to_vec(),
-                right: other.shape().to_vec(),
-            });
+            return Err(Error::shape_mismatch(
+                "matmul: inner dimensions",
+                self.shape().to_vec(),
+                other.shape().to_vec(),
+            ));
         }
         Tensor::new(vec![m, n], S::matmul(self.data(), m, k, other.data(), n))
     }

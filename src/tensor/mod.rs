@@ -151,11 +151,11 @@ impl<S> Tensor<S> {
         if self.shape == shape {
             Ok(())
         } else {
-            Err(Error::ShapeMismatch {
-                context: context.to_string(),
-                left: self.shape.clone(),
-                right: shape.to_vec(),
-            })
+            Err(Error::shape_mismatch(
+                context,
+                self.shape.clone(),
+                shape.to_vec(),
+            ))
         }
     }
 }

@@ -66,11 +66,7 @@ impl Op for StaleProduct {
     }
     fn output_shape(&self, input: &[usize]) -> exactgrad::Result<Vec<usize>> {
         if input != [2] {
-            return Err(Error::ShapeMismatch {
-                context: "StaleProduct: input".into(),
-                left: input.to_vec(),
-                right: vec![2],
-            });
+            return Err(Error::shape_mismatch("StaleProduct: input", input, vec![2]));
         }
         Ok(vec![1])
     }

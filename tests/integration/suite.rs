@@ -99,7 +99,8 @@ fn a_wrong_input_shape_is_a_typed_setup_failure() {
     assert_eq!(
         failure.error,
         Error::ShapeMismatch {
-            context: "Linear: input".into(),
+            op: "Linear".into(),
+            context: "input".into(),
             left: vec![4],
             right: vec![3],
         }

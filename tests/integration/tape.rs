@@ -266,7 +266,8 @@ fn malformed_graphs_are_typed_errors() {
     assert_eq!(
         g.apply(l, g.input()),
         Err(Error::ShapeMismatch {
-            context: "graph node 1: Linear: input".into(),
+            op: "graph node 1: Linear".into(),
+            context: "input".into(),
             left: vec![2],
             right: vec![1],
         })

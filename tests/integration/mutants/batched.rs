@@ -35,11 +35,11 @@ impl Op for BatchedLinear {
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         match input {
             [batch, n] => Ok(vec![*batch, self.layer.output_shape(&[*n])?[0]]),
-            _ => Err(exactgrad::Error::ShapeMismatch {
-                context: "BatchedLinear: input [B, n]".into(),
-                left: input.to_vec(),
-                right: vec![0, self.layer.dims().1],
-            }),
+            _ => Err(exactgrad::Error::shape_mismatch(
+                "BatchedLinear: input [B, n]",
+                input,
+                vec![0, self.layer.dims().1],
+            )),
         }
     }
     fn is_piecewise_linear(&self) -> bool {
