@@ -31,6 +31,11 @@ pub fn check_kinks<O: Checkable + ?Sized>(
     shape: &[usize],
     config: &CheckConfig,
 ) -> CheckResult<KinkReport> {
+    kinks_of(&op, shape, config)
+}
+
+// One compiled copy for every op type, as in the runner.
+fn kinks_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckResult<KinkReport> {
     let out = output_shape(op, shape, config)?;
     let xs = (
         tensor(shape.to_vec(), config.elements.clone()),
@@ -41,10 +46,7 @@ pub fn check_kinks<O: Checkable + ?Sized>(
             |(x, k)| onto_kink(op, &x, k),
         );
     let strategy = cases(xs, shape, &out, op.param_count(), &config.elements);
-    let subject = Subject {
-        op: &op,
-        looped: None,
-    };
+    let subject = Subject { op, looped: None };
     let layers = std::sync::Mutex::new(std::collections::BTreeMap::<usize, u32>::new());
     let (cases, _) = run(
         op.name(),

@@ -24,7 +24,7 @@ pub fn check_op<O: Checkable + ?Sized>(
     shape: &[usize],
     config: &CheckConfig,
 ) -> CheckResult<CheckReport> {
-    run_suite(op, shape, config, None)
+    run_suite(&op, shape, config, None)
 }
 
 /// [`check_op`] for an op over a batch — inputs `[B, …]` — that must treat each sample
@@ -36,7 +36,7 @@ pub fn check_batched<B: Checkable + ?Sized, O: Checkable>(
     shape: &[usize],
     config: &CheckConfig,
 ) -> CheckResult<CheckReport> {
-    run_suite(batched, shape, config, Some(single))
+    run_suite(&batched, shape, config, Some(single))
 }
 
 /// [`check_op`] at one fixed point `x`: only the tangents, cotangents and scalars are drawn.
@@ -50,7 +50,7 @@ pub fn check_at<O: Checkable + ?Sized>(
     config: &CheckConfig,
 ) -> CheckResult<CheckReport> {
     no_kinks(&op, x).map_err(|e| CheckFailure::setup(op.name(), e, config.seed))?;
-    run_suite_with(op, x.shape(), config, None, (Just(x.clone()), true))
+    run_suite_with(&op, x.shape(), config, None, (Just(x.clone()), true))
 }
 
 /// The output shape, or a setup failure.
@@ -63,8 +63,10 @@ pub(super) fn output_shape<O: Op + ?Sized>(
         .map_err(|e| CheckFailure::setup(op.name(), e, config.seed))
 }
 
-fn run_suite<O: Checkable + ?Sized>(
-    op: &O,
+// From here on the op is a `&dyn Checkable`: the proptest machinery below is compiled once,
+// not once per op type (which made the test build of many ops slow).
+fn run_suite(
+    op: &dyn Checkable,
     shape: &[usize],
     config: &CheckConfig,
     looped: Option<&dyn Checkable>,
@@ -73,8 +75,8 @@ fn run_suite<O: Checkable + ?Sized>(
     run_suite_with(op, shape, config, looped, (xs, false))
 }
 
-fn run_suite_with<O: Checkable + ?Sized, X: Strategy<Value = Tensor<Q>>>(
-    op: &O,
+fn run_suite_with<X: Strategy<Value = Tensor<Q>>>(
+    op: &dyn Checkable,
     shape: &[usize],
     config: &CheckConfig,
     looped: Option<&dyn Checkable>,
@@ -82,8 +84,7 @@ fn run_suite_with<O: Checkable + ?Sized, X: Strategy<Value = Tensor<Q>>>(
 ) -> CheckResult<CheckReport> {
     let out = output_shape(op, shape, config)?;
     let strategy = cases(xs, shape, &out, op.param_count(), &config.elements);
-    // `&O` is sized whatever `O` is, so it can stand behind the table's `&dyn Checkable`.
-    let subject = Subject { op: &op, looped };
+    let subject = Subject { op, looped };
     let (passed, kinks) = run(
         op.name(),
         &strategy,
