@@ -10,7 +10,7 @@ use crate::tensor::Tensor;
 /// The exact Jacobian of `op.forward` at `x`, shape `[out.len, in.len]` (flattened indices),
 /// computed by one pass of `forward` over [`Jet<S>`] seeded with the identity: each output's row
 /// of partials is its Jacobian row. Entry for entry this is what evaluating `forward` over
-/// `Dual<S>` once per input coordinate gives (tests/jet.rs), at the cost of about one pass with
+/// `Dual<S>` once per input coordinate gives (tests/integration/jet.rs), at the cost of about one pass with
 /// matrix kernels. Never calls the rules under test. [`crate::Error::Kink`] at a kink.
 pub fn reference_jacobian<S, O>(op: &O, x: &Tensor<S>) -> Result<Tensor<S>>
 where

@@ -4,7 +4,7 @@
 //! `grad_b2_mse`, `grad_x_mse`.
 
 use super::{Compose, Guard, Mlp, MseLoss, Op, OpSpec, Param, Then};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
@@ -35,7 +35,7 @@ pub struct MseGradients<S> {
 }
 
 impl<N: Op> MlpMse<N> {
-    /// The loss of `net` against `target`; [`Error::ShapeMismatch`] unless `target` has the
+    /// The loss of `net` against `target`; [`crate::Error::ShapeMismatch`] unless `target` has the
     /// network's output shape for inputs of shape `input`.
     pub fn new(net: N, target: Tensor<Q>, input: &[usize]) -> Result<Self> {
         target.expect_shape(
@@ -64,16 +64,24 @@ impl<N: Op> MlpMse<N> {
 }
 
 impl<N> MlpMse<N> {
-    /// `g = (2/m)·(y − t)`: the cotangent the loss sends back into the network's output `y`.
+    /// `g = (2/m)·(y − t)`: the cotangent the loss sends back into the network's output `y`,
+    /// written out here rather than taken from `MseLoss::vjp`, so that the closed form does not
+    /// depend on the rule it is checked against.
     fn output_cotangent<S: Scalar>(&self, y: &Tensor<S>) -> Result<Tensor<S>> {
-        let one = Tensor::new(vec![], vec![S::one()])?;
-        self.op.second.vjp(y, &one)
+        let r = y.sub(&self.op.second.target().lifted::<S>())?;
+        let two_over_m = S::from_i64(2)
+            .checked_div(&S::from_i64(r.len() as i64))
+            .ok_or_else(|| Error::DivisionByZero {
+                context: "MlpMse: mean over an empty output".into(),
+                coordinate: vec![],
+            })?;
+        Ok(r.scale(&two_over_m))
     }
 }
 
 impl MlpMse<Mlp> {
     /// All five gradients in closed form (no rule of the composed op is called), or
-    /// [`Error::Kink`] when a hidden pre-activation is exactly zero.
+    /// [`crate::Error::Kink`] when a hidden pre-activation is exactly zero.
     pub fn gradients<S: Scalar>(&self, x: &Tensor<S>) -> Result<MseGradients<S>> {
         let mlp = self.net();
         let mask = mlp.mask(x)?;

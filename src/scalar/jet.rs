@@ -6,7 +6,7 @@
 //! so `W·x` at the seed costs no multiplication (its tangent block is `W` itself), and matrix
 //! products of a constant and a jet vector run on the `Q` kernels as one matrix product
 //! (src/scalar/kernels/jet.rs). Every entry equals what the per-coordinate [`crate::Dual`] pass
-//! gives (tests/jet.rs checks that property).
+//! gives (tests/integration/jet.rs checks that property).
 
 use super::kernels::jet::{self as kernel, Layout, Parts};
 use super::tangent::Tangent;

@@ -173,11 +173,10 @@ impl<O, A> Graph<O, A> {
     }
 }
 
-/// The rules chain the ops' rules over the tape. The parameters of all registered ops, in registration order, each flattened as that op
-/// flattens them. A parameter shared by several nodes appears once; its gradient is the sum
-/// over the nodes that apply it. The parameter rules return [`Error::Kink`] at a point where a
-/// guard of the graph is zero, so they are refused even when called outside
-/// [`crate::ops::WrtParams`] (which reports the op's guards to the checks).
+/// The rules chain the ops' rules over the tape. The parameters are those of all registered
+/// ops, in registration order, each flattened as that op flattens them. A parameter shared by
+/// several nodes appears once; its gradient is the sum over the nodes that apply it. Like every
+/// op's, the rules return values at a kink; the checks refuse such a point through the guards.
 impl<O, A, S> OpSpec<S> for Graph<O, A>
 where
     O: OpSpec<S>,

@@ -56,8 +56,10 @@ impl CheckConfig {
     }
 
     /// Save failing seeds, and replay saved ones first, in proptest's regression file for the
-    /// source file `source` (pass `file!()`): `proptest-regressions/…` beside `src/`, or
-    /// `tests/NAME.proptest-regressions` for an integration test. Commit those files.
+    /// source file `source` (pass `file!()`): `proptest-regressions/…` beside `src/`,
+    /// `tests/NAME.proptest-regressions` for a single-file integration test, or
+    /// `tests/proptest-regressions/NAME.txt` for a module of a `tests/DIR/main.rs` crate. Commit
+    /// those files.
     pub fn regressions(mut self, source: &'static str) -> Self {
         self.regressions = Some(source);
         self

@@ -3,7 +3,7 @@
 //! hook through which dual numbers and jets over `Q` reach them).
 //!
 //! A plain `BigRational` loop runs two or three multi-word gcds per multiply–add. These kernels
-//! return exactly the same values (tests/kernels.rs checks that property) with far fewer:
+//! return exactly the same values (tests/integration/kernels.rs checks that property) with far fewer:
 //! * [`dyadic`]: every denominator a power of two (exact `f64` values): shifts, no gcd;
 //! * [`common_denominator`]: clear denominators per vector, integer dot products, one
 //!   normalisation per output entry (FLINT's method);
