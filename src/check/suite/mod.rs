@@ -26,7 +26,11 @@
 //! 3. [`super::adjoint`]: `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫`;
 //! 4. [`super::fderiv`] when [`crate::ops::Op::is_piecewise_linear`]: the derivative from
 //!    exact difference quotients inside the certified kink-free box, and `vjp` against it;
-//! 5. with [`check_batched`]: batched = looped.
+//! 5. for an op with parameters ([`crate::ops::Op::params`]), the same structural, Jacobian
+//!    and adjoint checks of its parameter rules, on `θ ↦ f_θ(x)` at the op's own `θ` with drawn
+//!    parameter tangents `dθ₁, dθ₂` ([`crate::ops::WrtParams`]); a failure names the parameter
+//!    by layer, op, tensor and index ([`crate::Counterexample::parameter`]);
+//! 6. with [`check_batched`]: batched = looped.
 //!
 //! The input entries come from [`default_elements`] (small fractions, exact values of `f64`s and
 //! 128-bit fractions) unless [`CheckConfig::elements`] says otherwise. The seed is fixed
