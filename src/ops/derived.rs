@@ -56,3 +56,39 @@ where
     }
     Ok(Tensor::from_vec(grad))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{jvp_params, vjp_params};
+    use crate::ops::test_support::{q, t};
+    use crate::ops::{Clamp, Linear, OpSpec};
+
+    // The defaults against hand-written rules: Linear (parameters enter bilinearly) and Clamp
+    // (a piecewise op whose parameters are its bounds), at points off every kink.
+    #[test]
+    fn the_forward_mode_defaults_equal_the_hand_written_parameter_rules() {
+        let linear = Linear::new(
+            t(&[2, 3], &["1", "-2", "1/2", "3", "0", "-1/4"]),
+            t(&[2], &["1/3", "-1"]),
+        )
+        .unwrap();
+        let (x, dy) = (t(&[3], &["2", "-1/2", "5"]), t(&[2], &["-3", "7/2"]));
+        let dtheta = t(&[8], &["1", "0", "-1", "2", "1/2", "3", "-2", "1/7"]);
+        assert_eq!(vjp_params(&linear, &x, &dy), linear.vjp_params(&x, &dy));
+        assert_eq!(
+            jvp_params(&linear, &x, &dtheta),
+            linear.jvp_params(&x, &dtheta)
+        );
+
+        let clamp = Clamp::new(q("-1"), q("1")).unwrap();
+        let (x, dy) = (t(&[3], &["-2", "1/2", "3"]), t(&[3], &["5", "-1", "2"]));
+        let dbounds = t(&[2], &["1/3", "-4"]);
+        assert_eq!(vjp_params(&clamp, &x, &dy), clamp.vjp_params(&x, &dy));
+        assert_eq!(
+            jvp_params(&clamp, &x, &dbounds),
+            clamp.jvp_params(&x, &dbounds)
+        );
+        // Values, not only agreement: ∂/∂lo = [x < lo], ∂/∂hi = [x > hi].
+        assert_eq!(vjp_params(&clamp, &x, &dy), Ok(t(&[2], &["5", "2"])));
+    }
+}
