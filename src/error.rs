@@ -94,6 +94,49 @@ pub enum Error {
         /// The coordinate of the zero divisor.
         coordinate: Vec<usize>,
     },
+    /// `exp` or `ln` of a value the scalar cannot represent exactly (`exp(1/2)` over `Q`, `exp`
+    /// of a non-rational value over [`crate::Ex`]): a refusal, never an approximation.
+    #[error(
+        "{function}({argument}) in {op} at coordinate {coordinate:?} is not in {field}; \
+         no approximation is made"
+    )]
+    OutsideField {
+        /// The op that called the function.
+        op: String,
+        /// The coordinate of the op's input (or output) where it was called.
+        coordinate: Vec<usize>,
+        /// `"exp"` or `"ln"`.
+        function: &'static str,
+        /// The argument, printed exactly.
+        argument: String,
+        /// The number system that lacks the value.
+        field: &'static str,
+    },
+    /// A point outside an op's domain (`ln` of a value `≤ 0`): like a kink, not a rule failure;
+    /// the property checks draw another point.
+    #[error("{function}({argument}) in {op} at coordinate {coordinate:?} is undefined")]
+    OutsideDomain {
+        /// The op.
+        op: String,
+        /// The coordinate of the op's input where the argument lies.
+        coordinate: Vec<usize>,
+        /// The function, e.g. `"ln"`.
+        function: &'static str,
+        /// The argument, printed exactly.
+        argument: String,
+    },
+    /// Two values differ formally, but the scalar could not certify that they differ as real
+    /// numbers (a difference of formal logarithms that agrees to the precision tried): no
+    /// verdict, rather than a possibly false one.
+    #[error("{check}: cannot decide at coordinate {coordinate:?}: {reason}")]
+    Undecided {
+        /// The identity being checked.
+        check: String,
+        /// The coordinate compared.
+        coordinate: Vec<usize>,
+        /// Why the scalar could not decide.
+        reason: String,
+    },
     /// The point lies on a kink: a pre-activation of a piecewise op is exactly zero, so the
     /// derivative does not exist there (the "no kinks" hypothesis fails).
     #[error(

@@ -187,7 +187,13 @@ const NUDGE_TRIES: i64 = 24;
 /// neighbourhood, e.g. a ReLU fed by a zero row and zero bias) `x` is returned unchanged and the
 /// caller sees the kink; [`crate::check::check_op`] then draws a new point and counts it.
 pub fn nudge_off_kinks<O: OpSpec<Q> + ?Sized>(op: &O, x: Tensor<Q>) -> Tensor<Q> {
-    if off_kinks(op, &x) {
+    nudge_off_kinks_over::<Q, O>(op, x)
+}
+
+/// [`nudge_off_kinks`] with the guards evaluated over the exact scalar `B` (over [`crate::Ex`]
+/// for ops whose guards follow an `exp`); the point itself stays rational.
+pub fn nudge_off_kinks_over<B: Scalar, O: OpSpec<B> + ?Sized>(op: &O, x: Tensor<Q>) -> Tensor<Q> {
+    if off_kinks::<B, O>(op, &x) {
         return x;
     }
     let directions = [probe::<Q>(x.shape(), 0), probe::<Q>(x.shape(), 3)];
@@ -198,7 +204,7 @@ pub fn nudge_off_kinks<O: OpSpec<Q> + ?Sized>(op: &O, x: Tensor<Q>) -> Tensor<Q>
             .expect("k / 2 + 2 > 0");
         let p = &directions[(k / 2 % 2) as usize];
         let moved = x.add(&p.scale(&t)).expect("the probe has x's shape");
-        if off_kinks(op, &moved) {
+        if off_kinks::<B, O>(op, &moved) {
             return moved;
         }
     }
@@ -206,8 +212,8 @@ pub fn nudge_off_kinks<O: OpSpec<Q> + ?Sized>(op: &O, x: Tensor<Q>) -> Tensor<Q>
 }
 
 /// Whether every guard of `op` at `x` is non-zero (a guard error counts as "not known to be off").
-fn off_kinks<O: OpSpec<Q> + ?Sized>(op: &O, x: &Tensor<Q>) -> bool {
-    op.guards(x)
+fn off_kinks<B: Scalar, O: OpSpec<B> + ?Sized>(op: &O, x: &Tensor<Q>) -> bool {
+    op.guards(&x.lifted::<B>())
         .is_ok_and(|gs| gs.iter().all(|g| g.value.sign() != Ordering::Equal))
 }
 

@@ -135,6 +135,13 @@ fn violation<S: Scalar>(
     reference: &S,
     inputs: &[(&str, String)],
 ) -> Error {
+    if let Err(reason) = rule.certify_distinct(reference) {
+        return Error::Undecided {
+            check: check.to_string(),
+            coordinate,
+            reason,
+        };
+    }
     Error::Violated(Box::new(Counterexample {
         check: check.to_string(),
         coordinate,

@@ -3,7 +3,7 @@
 //! the checks ask for ([`Checkable`]).
 
 use crate::error::{Error, Result};
-use crate::scalar::{Dual, Jet, Scalar, Q};
+use crate::scalar::{Dual, Ex, Jet, Scalar, Q};
 use crate::tensor::Tensor;
 use std::fmt;
 
@@ -199,16 +199,41 @@ pub fn param_vector<S: Scalar, O: Op + ?Sized>(op: &O) -> Tensor<S> {
     )
 }
 
-/// An op the checks can take: its rules run over `Q` (the verdicts), `Dual<Q>` and `Jet<Q>`
-/// (the reference derivatives). Implemented for every op with a generic
-/// `impl<S: Scalar> OpSpec<S>`; never implement it by hand.
+/// An op whose rules run over the exact scalar `B` (the verdicts), `Dual<B>` and `Jet<B>` (the
+/// reference derivatives). Implemented for every op with a generic `impl<S: Scalar> OpSpec<S>`.
+pub trait CheckableOver<B: Scalar>: OpSpec<B> + OpSpec<Dual<B>> + OpSpec<Jet<B>> {}
+impl<B: Scalar, T: OpSpec<B> + OpSpec<Dual<B>> + OpSpec<Jet<B>> + ?Sized> CheckableOver<B> for T {}
+
+/// An op the checks can take: its rules run over `Q` and over [`Ex`] (for ops with `exp` and
+/// `ln`), each with `Dual` and `Jet` of it for the reference derivatives. Implemented for every
+/// op with a generic `impl<S: Scalar> OpSpec<S>`; never implement it by hand.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an op over every scalar the checks use",
     label = "needs `OpSpec<S>` for every `S: Scalar`, not only for `Q`",
-    note = "write the rules once, generically: `impl<S: exactgrad::Scalar> exactgrad::OpSpec<S> for {Self} {{ … }}`; the checks evaluate them over `Q`, `Dual<Q>` and `Jet<Q>`"
+    note = "write the rules once, generically: `impl<S: exactgrad::Scalar> exactgrad::OpSpec<S> for {Self} {{ … }}`; the checks evaluate them over `Q` and `Ex`, and over `Dual` and `Jet` of those"
 )]
-pub trait Checkable: OpSpec<Q> + OpSpec<Dual<Q>> + OpSpec<Jet<Q>> {}
-impl<T: OpSpec<Q> + OpSpec<Dual<Q>> + OpSpec<Jet<Q>> + ?Sized> Checkable for T {}
+pub trait Checkable: CheckableOver<Q> + CheckableOver<Ex> {}
+impl<T: CheckableOver<Q> + CheckableOver<Ex> + ?Sized> Checkable for T {}
+
+/// An exact scalar the checks decide over: [`Q`], or [`Ex`] when an op needs `exp` or `ln` at
+/// points where `Q` has no value. [`crate::check::check_op`] starts over `Q` and moves to `Ex`
+/// when an op answers [`Error::OutsideField`] over `Q`.
+pub trait Exact: Scalar {
+    /// The op's rules over this scalar.
+    fn view(op: &dyn Checkable) -> &dyn CheckableOver<Self>;
+}
+
+impl Exact for Q {
+    fn view(op: &dyn Checkable) -> &dyn CheckableOver<Q> {
+        op
+    }
+}
+
+impl Exact for Ex {
+    fn view(op: &dyn Checkable) -> &dyn CheckableOver<Ex> {
+        op
+    }
+}
 
 /// Ops by reference are ops, so compositions can borrow their parts.
 impl<O: Op + ?Sized> Op for &O {

@@ -4,21 +4,31 @@
 //! * [`Field`]: adds exact division — difference quotients, means, radii — and the rationals
 //!   ([`Field::from_q`]), so an op's exact parameters are constants of every scalar.
 //! * [`Ordered`]: a sign — enough for piecewise ops such as ReLU.
+//! * [`Transcendental`]: `exp` and `ln` where the scalar represents them, a typed refusal where
+//!   it does not.
 //!
-//! Instances: [`Q`] (`BigRational`, the exact default), `f64`, [`Dual<S>`], and [`Jet<S>`]
-//! (a value with a whole row of partials: one forward pass gives a Jacobian).
+//! Instances: [`Q`] (`BigRational`, the exact default), [`Ex`] (exponential-polynomial
+//! fractions: exact `exp`, formal `ln`), `f64`, [`Dual<S>`], and [`Jet<S>`] (a value with a
+//! whole row of partials: one forward pass gives a Jacobian).
 
 mod dual;
+mod enclosure;
+mod exp_field;
+mod exp_poly;
 mod float;
 mod jet;
 pub(crate) mod kernels;
 mod rational;
 mod tangent;
+mod transcendental;
 
 pub use dual::Dual;
+pub use exp_field::Ex;
+pub use exp_poly::ExpPoly;
 pub use jet::Jet;
 pub use kernels::Vectors;
 pub use rational::{exact_string, parse_q, Q};
+pub use transcendental::{FunctionError, Transcendental};
 
 use num_traits::{One, Zero};
 use std::cmp::Ordering;
@@ -218,6 +228,7 @@ pub trait Ordered: Ring {
     }
 }
 
-/// Everything the checks need: exact field operations and a sign.
-pub trait Scalar: Field + Ordered {}
-impl<T: Field + Ordered> Scalar for T {}
+/// Everything the checks need: exact field operations, a sign, and `exp`/`ln` (or a typed
+/// refusal).
+pub trait Scalar: Field + Ordered + Transcendental {}
+impl<T: Field + Ordered + Transcendental> Scalar for T {}

@@ -1,9 +1,10 @@
 //! One generated case, and the strategy that draws it.
 
-use crate::scalar::Q;
+use crate::scalar::{Field, Q};
 use crate::strategy::tensor;
 use crate::tensor::Tensor;
 use proptest::prelude::*;
+use std::borrow::Cow;
 use std::fmt;
 
 /// One generated case: the point, two tangents, two parameter tangents (empty for an op without
@@ -41,6 +42,39 @@ impl fmt::Debug for Case {
             ", δ = {}, δ₂ = {}, a = {}, b = {}",
             self.dy, self.dy2, self.a, self.b
         )
+    }
+}
+
+/// A case's values over the exact scalar `B` the checks run over (borrowed when `B` is `Q`).
+pub(super) struct Over<'c, B: Clone> {
+    /// The case as drawn.
+    pub case: &'c Case,
+    pub x: Cow<'c, Tensor<B>>,
+    pub dx: Cow<'c, Tensor<B>>,
+    pub dx2: Cow<'c, Tensor<B>>,
+    pub dtheta: Cow<'c, Tensor<B>>,
+    pub dtheta2: Cow<'c, Tensor<B>>,
+    pub dy: Cow<'c, Tensor<B>>,
+    pub dy2: Cow<'c, Tensor<B>>,
+    pub a: B,
+    pub b: B,
+}
+
+impl Case {
+    /// The case's values over `B`.
+    pub(super) fn over<B: Field>(&self) -> Over<'_, B> {
+        Over {
+            case: self,
+            x: self.x.lifted(),
+            dx: self.dx.lifted(),
+            dx2: self.dx2.lifted(),
+            dtheta: self.dtheta.lifted(),
+            dtheta2: self.dtheta2.lifted(),
+            dy: self.dy.lifted(),
+            dy2: self.dy2.lifted(),
+            a: B::from_q(&self.a),
+            b: B::from_q(&self.b),
+        }
     }
 }
 

@@ -1,45 +1,45 @@
 //! The checks every case runs, as one table: how a report lists each, when it applies, whether it
 //! needs the derivative, and how it runs. The runner, the report and [`super::check_kinks`] all
-//! read this table, so a new check is one entry here.
+//! read this table, so a new check is one entry here. The table is generic over the exact scalar
+//! `B` the checks decide over (`Q`, or `Ex` for ops with `exp` and `ln`).
 
-use super::case::Case;
+use super::case::{Case, Over};
 use super::parameters::on_parameters;
-use super::Checkable;
 use crate::check::structural::{
     batched_equals_looped, deterministic, linear_in_cotangent, linear_in_tangent, zero_tangents,
 };
 use crate::check::{adjoint, fderiv, jacobian};
 use crate::error::Result;
-use crate::ops::no_kinks;
-use crate::scalar::Q;
+use crate::ops::{no_kinks, CheckableOver, Exact};
 
 /// What a run checks: the op, and for [`super::check_batched`] the per-sample op that the op
 /// must equal when looped over the batch.
 #[derive(Clone, Copy)]
-pub(super) struct Subject<'a> {
+pub(super) struct Subject<'a, B: Exact> {
     /// The op under test.
-    pub op: &'a dyn Checkable,
+    pub op: &'a dyn CheckableOver<B>,
     /// The per-sample op of a batched check.
-    pub looped: Option<&'a dyn Checkable>,
+    pub looped: Option<&'a dyn CheckableOver<B>>,
 }
 
 /// One check of the suite.
-pub(super) struct SuiteCheck {
+pub(super) struct SuiteCheck<B: Exact> {
     /// How [`super::CheckReport::checks`] lists it.
     pub description: &'static str,
     /// Whether it runs for this subject (a fixed property of the op, so the report computed from
     /// one op holds for every case).
-    pub applies: fn(&Subject) -> bool,
+    pub applies: fn(&Subject<B>) -> bool,
     /// Whether it compares against the derivative. At a kink the derivative does not exist, so
     /// such a check must refuse the point with the kink error, while the others must still hold.
     pub derivative: bool,
     /// The check at one case.
-    pub run: fn(&Subject, &Case) -> Result<()>,
+    pub run: fn(&Subject<B>, &Over<B>) -> Result<()>,
 }
 
 /// The checks, in the order a case runs them: the first failure is the one reported, so the
 /// cheap structural checks come before the ones that need a reference derivative.
-pub(super) static CHECKS: &[SuiteCheck] = &[
+pub(super) fn checks<B: Exact>() -> [SuiteCheck<B>; 10] {
+    [
     SuiteCheck {
         description: "structural: vjp(x, 0) = 0 and jvp(x, 0) = 0",
         applies: |_| true,
@@ -120,36 +120,44 @@ pub(super) static CHECKS: &[SuiteCheck] = &[
         derivative: false,
         run: |s, c| match s.looped {
             Some(single) => {
-                batched_equals_looped::<Q, _, _>(&s.op, &single, &c.x, &c.dx, &c.dy)?;
-                batched_equals_looped::<Q, _, _>(&s.op, &single, &c.x, &c.dx2, &c.dy2)
+                batched_equals_looped::<B, _, _>(&s.op, &single, &c.x, &c.dx, &c.dy)?;
+                batched_equals_looped::<B, _, _>(&s.op, &single, &c.x, &c.dx2, &c.dy2)
             }
             None => Ok(()),
         },
     },
-];
+    ]
+}
 
 /// Whether the op has parameters, whose rules the suite then checks too.
-fn has_parameters(s: &Subject) -> bool {
+fn has_parameters<B: Exact>(s: &Subject<B>) -> bool {
     s.op.param_count() > 0
 }
 
 /// The checks that apply to `subject`, in order.
-pub(super) fn applicable<'s>(
-    subject: &'s Subject,
-) -> impl Iterator<Item = &'static SuiteCheck> + 's {
-    CHECKS.iter().filter(move |c| (c.applies)(subject))
+pub(super) fn applicable<B: Exact>(subject: &Subject<B>) -> Vec<SuiteCheck<B>> {
+    checks()
+        .into_iter()
+        .filter(|c| (c.applies)(subject))
+        .collect()
 }
 
 /// How the report lists the checks that apply to `subject`.
-pub(super) fn descriptions(subject: &Subject) -> Vec<&'static str> {
-    applicable(subject).map(|c| c.description).collect()
+pub(super) fn descriptions<B: Exact>(subject: &Subject<B>) -> Vec<&'static str> {
+    applicable(subject).iter().map(|c| c.description).collect()
 }
 
 /// Every check that applies at one case; the first error is the verdict. `Err(Error::Kink)`
-/// means "not checkable here" (the point is on a kink), not a failure.
+/// means "not checkable here" (the point is on a kink), and `Err(Error::OutsideDomain)` from
+/// `forward` "not in the op's domain" (`ln` of a value `≤ 0`): neither is a failure.
 ///
 /// [`Error::Kink`]: crate::Error::Kink
-pub(super) fn check_case(subject: &Subject, case: &Case) -> Result<()> {
-    no_kinks(&subject.op, &case.x)?;
-    applicable(subject).try_for_each(|c| (c.run)(subject, case))
+/// [`Error::OutsideDomain`]: crate::Error::OutsideDomain
+pub(super) fn check_case<B: Exact>(subject: &Subject<B>, case: &Case) -> Result<()> {
+    let over = case.over::<B>();
+    no_kinks(&subject.op, &over.x)?;
+    crate::ops::OpSpec::<B>::forward(subject.op, &over.x)?;
+    applicable(subject)
+        .iter()
+        .try_for_each(|c| (c.run)(subject, &over))
 }

@@ -6,7 +6,8 @@ use super::config::CheckConfig;
 use super::report::{parameter_names, CheckReport, CheckResult};
 use super::runner::{kink_everywhere, output_shape, run};
 use super::Checkable;
-use crate::ops::Op;
+use crate::ops::{CheckableOver, Op};
+use crate::scalar::{Transcendental, Q};
 use crate::strategy::{nudge_off_kinks, tensor};
 use proptest::prelude::*;
 
@@ -30,25 +31,27 @@ where
         (Just(op), cases(xs, &in_shape, &out_shape, params, &elem))
     });
     let name = format!("{} (drawn)", sample.name());
-    let (passed, kinks) = run(
+    let counts = run(
         name.clone(),
         &strategy,
         config,
         (|(_, case)| case, false),
-        |(op, case)| check_case(&Subject { op, looped: None }, case),
+        |(op, case)| check_case(&Subject::<Q> { op: op as &dyn CheckableOver<Q>, looped: None }, case),
         kink_everywhere,
     )?;
     Ok(CheckReport {
         op: name,
         input_shape: shape.to_vec(),
         output_shape: out,
-        cases: passed,
-        kinks_redrawn: kinks,
-        checks: descriptions(&Subject {
+        cases: counts.passed,
+        kinks_redrawn: counts.kinks,
+        outside_domain_redrawn: counts.outside_domain,
+        checks: descriptions(&Subject::<Q> {
             op: &sample,
             looped: None,
         }),
         parameters: parameter_names(&sample),
         seed: config.seed,
+        scalar: <Q as Transcendental>::FIELD,
     })
 }

@@ -7,7 +7,8 @@ use super::report::CheckResult;
 use super::runner::{output_shape, run};
 use super::Checkable;
 use crate::error::{Error, Result};
-use crate::ops::no_kinks;
+use crate::ops::{no_kinks, Exact};
+use crate::scalar::Q;
 use crate::strategy::{onto_kink, tensor};
 use proptest::prelude::*;
 
@@ -46,9 +47,12 @@ fn kinks_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckR
             |(x, k)| onto_kink(op, &x, k),
         );
     let strategy = cases(xs, shape, &out, op.param_count(), &config.elements);
-    let subject = Subject { op, looped: None };
+    let subject = Subject::<Q> {
+        op: <Q as Exact>::view(op),
+        looped: None,
+    };
     let layers = std::sync::Mutex::new(std::collections::BTreeMap::<usize, u32>::new());
-    let (cases, _) = run(
+    let counts = run(
         op.name(),
         &strategy,
         config,
@@ -68,13 +72,14 @@ fn kinks_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckR
     let layers = layers.into_inner().expect("not poisoned");
     Ok(KinkReport {
         op: op.name(),
-        cases,
+        cases: counts.passed,
         layers: layers.into_iter().collect(),
     })
 }
 
 /// The checks at one point on a kink; returns the layer of the kink the checks named.
-fn kink_case(op: String, subject: &Subject, case: &Case) -> Result<usize> {
+fn kink_case(op: String, subject: &Subject<Q>, case: &Case) -> Result<usize> {
+    let over = case.over::<Q>();
     let x = &case.x;
     let named = match no_kinks(&subject.op, x) {
         Err(e @ Error::Kink { .. }) => e,
@@ -89,8 +94,8 @@ fn kink_case(op: String, subject: &Subject, case: &Case) -> Result<usize> {
     let Error::Kink { layer, .. } = named else {
         unreachable!("matched above")
     };
-    for check in applicable(subject).filter(|c| c.derivative) {
-        match (check.run)(subject, case) {
+    for check in applicable(subject).iter().filter(|c| c.derivative) {
+        match (check.run)(subject, &over) {
             Err(e) if e == named => {}
             other => {
                 return Err(Error::KinkNotReported {
@@ -105,8 +110,8 @@ fn kink_case(op: String, subject: &Subject, case: &Case) -> Result<usize> {
     }
     // Kink errors from the checks that need no derivative would mean a rule refuses a kink
     // point; they are failures here, not redraws.
-    for check in applicable(subject).filter(|c| !c.derivative) {
-        (check.run)(subject, case).map_err(|e| match e {
+    for check in applicable(subject).iter().filter(|c| !c.derivative) {
+        (check.run)(subject, &over).map_err(|e| match e {
             Error::Kink { .. } => Error::KinkRefused {
                 op: op.clone(),
                 check: check.description.into(),

@@ -3,26 +3,25 @@
 //! check prefixed `parameters:`, the parameter named by layer, op, tensor and index, `θ` and `dθ`
 //! instead of `x` and `dx`.
 
-use super::case::Case;
-use super::Checkable;
+use super::case::Over;
 use crate::error::{Error, Result};
-use crate::ops::WrtParams;
+use crate::ops::{CheckableOver, Exact, Op, WrtParams};
 use crate::scalar::Q;
 use crate::tensor::Tensor;
 
 /// Runs `check` on `θ ↦ f_θ(x)` at the op's own parameters `θ`, with the case's `x`, and
 /// relabels a counterexample in terms of the parameters.
-pub(super) fn on_parameters<O: Checkable + ?Sized>(
-    op: &O,
-    case: &Case,
-    check: impl FnOnce(&WrtParams<'_, O>, &Tensor<Q>) -> Result<()>,
+pub(super) fn on_parameters<'o, B: Exact>(
+    op: &'o dyn CheckableOver<B>,
+    case: &Over<B>,
+    check: impl FnOnce(&WrtParams<'o, dyn CheckableOver<B> + 'o>, &Tensor<B>) -> Result<()>,
 ) -> Result<()> {
-    let wrt = WrtParams::new(op, case.x.clone());
-    let theta = wrt.point::<Q>();
-    check(&wrt, &theta).map_err(|e| relabel(e, &wrt, &case.x))
+    let wrt = WrtParams::new(op, case.case.x.clone());
+    let theta = wrt.point::<B>();
+    check(&wrt, &theta).map_err(|e| relabel(e, &wrt, &case.case.x))
 }
 
-fn relabel<O: Checkable + ?Sized>(error: Error, wrt: &WrtParams<'_, O>, x: &Tensor<Q>) -> Error {
+fn relabel<O: Op + ?Sized>(error: Error, wrt: &WrtParams<'_, O>, x: &Tensor<Q>) -> Error {
     let Error::Violated(mut c) = error else {
         return error;
     };

@@ -16,6 +16,8 @@ pub struct CheckReport {
     pub cases: u32,
     /// Drawn points that stayed on a kink after nudging and were drawn again (not failures).
     pub kinks_redrawn: u32,
+    /// Drawn points outside the op's domain (`ln` of a value `≤ 0`), drawn again.
+    pub outside_domain_redrawn: u32,
     /// The checks run at every case, in order.
     pub checks: Vec<&'static str>,
     /// The op's parameter tensors whose rules were checked too, named by layer, op and tensor
@@ -23,14 +25,28 @@ pub struct CheckReport {
     pub parameters: Vec<String>,
     /// The seed.
     pub seed: u64,
+    /// The exact scalar the verdicts were decided over: `"Q"`, or the exponential-polynomial
+    /// field [`crate::Ex`] for an op that needs `exp` or `ln`.
+    pub scalar: &'static str,
 }
 
 impl fmt::Display for CheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{}: {:?} → {:?}: {} cases pass exactly (seed {:#x}; {} points on kinks redrawn)",
-            self.op, self.input_shape, self.output_shape, self.cases, self.seed, self.kinks_redrawn
+            "{}: {:?} → {:?}: {} cases pass exactly over {} (seed {:#x}; {} points on kinks redrawn{})",
+            self.op,
+            self.input_shape,
+            self.output_shape,
+            self.cases,
+            self.scalar,
+            self.seed,
+            self.kinks_redrawn,
+            if self.outside_domain_redrawn > 0 {
+                format!(", {} outside the domain", self.outside_domain_redrawn)
+            } else {
+                String::new()
+            }
         )?;
         if !self.parameters.is_empty() {
             writeln!(f, "  parameters: {}", self.parameters.join(", "))?;

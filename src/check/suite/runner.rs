@@ -8,8 +8,9 @@ use super::shrink::{kind, simplify};
 use super::Checkable;
 use crate::error::{Error, Result};
 use crate::ops::{no_kinks, Op};
-use crate::scalar::Q;
-use crate::strategy::{nudge_off_kinks, tensor};
+use crate::ops::{CheckableOver, Exact};
+use crate::scalar::{Ex, Transcendental, Q};
+use crate::strategy::{nudge_off_kinks_over, tensor};
 use crate::tensor::Tensor;
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestError};
@@ -49,8 +50,21 @@ pub fn check_at<O: Checkable + ?Sized>(
     x: &Tensor<Q>,
     config: &CheckConfig,
 ) -> CheckResult<CheckReport> {
-    no_kinks(&op, x).map_err(|e| CheckFailure::setup(op.name(), e, config.seed))?;
-    run_suite_with(&op, x.shape(), config, None, (Just(x.clone()), true))
+    let run = |over_ex: bool| {
+        if over_ex {
+            no_kinks(&<Ex as Exact>::view(&op), &x.lift::<Ex>())
+                .map_err(|e| CheckFailure::setup(op.name(), e, config.seed))?;
+            suite_over::<Ex>(&op, x.shape(), config, None, Some(x))
+        } else {
+            no_kinks(&<Q as Exact>::view(&op), x)
+                .map_err(|e| CheckFailure::setup(op.name(), e, config.seed))?;
+            suite_over::<Q>(&op, x.shape(), config, None, Some(x))
+        }
+    };
+    match run(false) {
+        Err(failure) if needs_ex(&failure.error) => run(true),
+        result => result,
+    }
 }
 
 /// The output shape, or a setup failure.
@@ -63,51 +77,107 @@ pub(super) fn output_shape<O: Op + ?Sized>(
         .map_err(|e| CheckFailure::setup(op.name(), e, config.seed))
 }
 
-// From here on the op is a `&dyn Checkable`: the proptest machinery below is compiled once,
-// not once per op type (which made the test build of many ops slow).
+// From here on the op is a `&dyn Checkable`: the proptest machinery below is compiled once per
+// exact scalar, not once per op type (which made the test build of many ops slow).
 fn run_suite(
     op: &dyn Checkable,
     shape: &[usize],
     config: &CheckConfig,
     looped: Option<&dyn Checkable>,
 ) -> CheckResult<CheckReport> {
-    let xs = tensor(shape.to_vec(), config.elements.clone()).prop_map(|x| nudge_off_kinks(op, x));
-    run_suite_with(op, shape, config, looped, (xs, false))
+    match suite_over::<Q>(op, shape, config, looped, None) {
+        Err(failure) if needs_ex(&failure.error) => suite_over::<Ex>(op, shape, config, looped, None),
+        result => result,
+    }
 }
 
-fn run_suite_with<X: Strategy<Value = Tensor<Q>>>(
+fn suite_over<B: Exact>(
     op: &dyn Checkable,
     shape: &[usize],
     config: &CheckConfig,
     looped: Option<&dyn Checkable>,
+    fixed: Option<&Tensor<Q>>,
+) -> CheckResult<CheckReport> {
+    let view = B::view(op);
+    match fixed {
+        Some(x) => run_suite_with(view, shape, config, looped.map(B::view), (Just(x.clone()), true)),
+        None => {
+            let xs = tensor(shape.to_vec(), config.elements.clone())
+                .prop_map(move |x| nudge_off_kinks_over::<B, _>(view, x));
+            run_suite_with(view, shape, config, looped.map(B::view), (xs, false))
+        }
+    }
+}
+
+/// Whether a run over `Q` stopped because the op needs `exp` or `ln` where `Q` has no value: the
+/// run is then repeated over [`Ex`], where every such value is exact.
+fn needs_ex(error: &Error) -> bool {
+    matches!(error, Error::OutsideField { field, .. } if *field == <Q as Transcendental>::FIELD)
+}
+
+fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
+    op: &dyn CheckableOver<B>,
+    shape: &[usize],
+    config: &CheckConfig,
+    looped: Option<&dyn CheckableOver<B>>,
     (xs, fixed_point): (X, bool),
 ) -> CheckResult<CheckReport> {
     let out = output_shape(op, shape, config)?;
     let strategy = cases(xs, shape, &out, op.param_count(), &config.elements);
     let subject = Subject { op, looped };
-    let (passed, kinks) = run(
+    // Over `Q`, the first case that needs `exp` ends the run at once (no shrinking): the caller
+    // repeats it over `Ex`.
+    let outside = std::cell::RefCell::new(None);
+    let result = run(
         op.name(),
         &strategy,
         config,
         (|c| c, fixed_point),
-        |case| check_case(&subject, case),
+        |case| {
+            if outside.borrow().is_some() {
+                return Ok(());
+            }
+            match check_case(&subject, case) {
+                Err(e) if needs_ex(&e) => {
+                    *outside.borrow_mut() = Some(e);
+                    Ok(())
+                }
+                other => other,
+            }
+        },
         kink_everywhere,
-    )?;
+    );
+    if let Some(e) = outside.into_inner() {
+        return Err(CheckFailure::setup(op.name(), e, config.seed));
+    }
+    let counts = result?;
     Ok(CheckReport {
         op: op.name(),
         input_shape: shape.to_vec(),
         output_shape: out,
-        cases: passed,
-        kinks_redrawn: kinks,
+        cases: counts.passed,
+        kinks_redrawn: counts.kinks,
+        outside_domain_redrawn: counts.outside_domain,
         checks: descriptions(&subject),
         parameters: parameter_names(&op),
         seed: config.seed,
+        scalar: B::FIELD,
     })
 }
 
 /// Why a run whose points are nudged off kinks gave up: they stayed on one every time.
 pub(super) fn kink_everywhere(op: String, redrawn: u32) -> Error {
     Error::KinkEverywhere { op, redrawn }
+}
+
+/// What a run counted.
+pub(super) struct Counts {
+    /// Cases that passed.
+    pub passed: u32,
+    /// Points redrawn because they stayed on a kink.
+    pub kinks: u32,
+    /// Points redrawn because they were outside the op's domain.
+    pub outside_domain: u32,
 }
 
 /// Runs `test` over `strategy` with the configured runner. A case whose test returns
@@ -122,9 +192,10 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
     (case_of, fixed_point): (impl Fn(&mut T) -> &mut Case, bool),
     test: impl Fn(&T) -> Result<()>,
     gave_up: impl FnOnce(String, u32) -> Error,
-) -> CheckResult<(u32, u32)> {
+) -> CheckResult<Counts> {
     let passed = Cell::new(0u32);
     let kinks = Cell::new(0u32);
+    let domain = Cell::new(0u32);
     let failed = Cell::new(false);
     let mut runner = config.runner();
     let outcome = runner.run(strategy, |case| match test(&case) {
@@ -140,13 +211,23 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
             }
             Err(TestCaseError::reject("the point is on a kink"))
         }
+        Err(Error::OutsideDomain { .. }) => {
+            if !failed.get() {
+                domain.set(domain.get() + 1);
+            }
+            Err(TestCaseError::reject("the point is outside the op's domain"))
+        }
         Err(e) => {
             failed.set(true);
             Err(TestCaseError::fail(e.to_string()))
         }
     });
     match outcome {
-        Ok(()) => Ok((passed.get(), kinks.get())),
+        Ok(()) => Ok(Counts {
+            passed: passed.get(),
+            kinks: kinks.get(),
+            outside_domain: domain.get(),
+        }),
         Err(TestError::Fail(reason, case)) => {
             // Rules are re-run on the minimal case to return the error as a value; a rule that
             // passes the second time is not deterministic, and the first message is kept.
