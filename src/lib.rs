@@ -86,7 +86,9 @@ pub mod tensor;
 pub use error::{Counterexample, Error, Result};
 pub use ops::{Checkable, Compose, Op, OpSpec, Param};
 pub use scalar::Jet;
-pub use scalar::{parse_q, Dual, Ex, Field, FunctionError, Ordered, Ring, Scalar, Transcendental, Q};
+pub use scalar::{
+    parse_q, Dual, Ex, Field, FunctionError, Ordered, Ring, Scalar, Transcendental, Q,
+};
 pub use tensor::Tensor;
 
 /// README.md's code blocks, run as doctests so that the README cannot drift from the crate.

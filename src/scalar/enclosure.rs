@@ -33,7 +33,10 @@ fn up(x: &Q, bits: u64) -> Q {
 
 impl Interval {
     pub fn point(x: Q) -> Self {
-        Interval { lo: x.clone(), hi: x }
+        Interval {
+            lo: x.clone(),
+            hi: x,
+        }
     }
 
     /// The interval rounded outward to `bits` fractional bits.
@@ -280,10 +283,7 @@ mod tests {
     fn signs_of_near_cancellations_are_found() {
         // e^{1/10^6} − 1 − 10^{-6} > 0 (by about 5·10^{-13}).
         let eps = q(1, 1_000_000);
-        let p = ExpPoly::from_terms(vec![
-            (eps.clone(), q(1, 1)),
-            (q(0, 1), -(q(1, 1) + &eps)),
-        ]);
+        let p = ExpPoly::from_terms(vec![(eps.clone(), q(1, 1)), (q(0, 1), -(q(1, 1) + &eps))]);
         assert_eq!(sign(&p), Ordering::Greater);
         // e^{-1000} − 3·e^{-1001} = e^{-1001}·(e − 3) < 0, far below any float.
         let p = ExpPoly::from_terms(vec![(q(-1000, 1), q(1, 1)), (q(-1001, 1), q(-3, 1))]);

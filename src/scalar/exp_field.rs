@@ -271,7 +271,10 @@ impl Ex {
         })
     }
 
-    fn combine_logs(mut logs: Vec<LogTerm>, more: impl IntoIterator<Item = LogTerm>) -> Vec<LogTerm> {
+    fn combine_logs(
+        mut logs: Vec<LogTerm>,
+        more: impl IntoIterator<Item = LogTerm>,
+    ) -> Vec<LogTerm> {
         for t in more {
             match logs.iter_mut().find(|l| l.argument == t.argument) {
                 Some(l) => l.coefficient = l.coefficient.add(&t.coefficient),
@@ -375,7 +378,11 @@ fn fmt_poly(p: &ExpPoly) -> String {
 fn fmt_frac(f: &Frac) -> String {
     let one = ExpPoly::constant(Q::one());
     let wrap = |p: &ExpPoly| {
-        if p.len() > 1 || p.terms().first().is_some_and(|t| t.1.is_negative() && !t.0.is_zero()) {
+        if p.len() > 1
+            || p.terms()
+                .first()
+                .is_some_and(|t| t.1.is_negative() && !t.0.is_zero())
+        {
             format!("({})", fmt_poly(p))
         } else {
             fmt_poly(p)
@@ -582,7 +589,9 @@ impl Transcendental for Ex {
         let mut out = Ex::exp_monomial(&Q::one(), &r);
         for t in &self.logs {
             let k = t.coefficient.as_rational().filter(|k| k.is_integer());
-            let k = k.and_then(|k| k.to_integer().to_i32()).ok_or_else(outside)?;
+            let k = k
+                .and_then(|k| k.to_integer().to_i32())
+                .ok_or_else(outside)?;
             let p = Ex::frac(Frac::poly(t.argument.clone()));
             let mut power = Ex::one();
             for _ in 0..k.unsigned_abs() {
@@ -641,7 +650,11 @@ impl Transcendental for Ex {
         let diff = self.sub_ref(other);
         let mut bits = 64;
         while bits <= MAX_LOG_BITS {
-            if diff.enclose(bits).and_then(|i| i.sign()).is_some_and(|s| s != Ordering::Equal) {
+            if diff
+                .enclose(bits)
+                .and_then(|i| i.sign())
+                .is_some_and(|s| s != Ordering::Equal)
+            {
                 return Ok(());
             }
             bits *= 2;
@@ -666,7 +679,9 @@ mod tests {
     #[test]
     fn sigmoid_identities_hold_exactly() {
         let x = ex(1, 2);
-        let s = Ex::one().checked_div(&(Ex::one() + x.neg_ref().exp().unwrap())).unwrap();
+        let s = Ex::one()
+            .checked_div(&(Ex::one() + x.neg_ref().exp().unwrap()))
+            .unwrap();
         // σ(x)·(1 − σ(x)) = e^{-x}/(1 + e^{-x})²
         let lhs = s.mul_ref(&(Ex::one() - s.clone()));
         let e = x.neg_ref().exp().unwrap();
@@ -690,7 +705,10 @@ mod tests {
         assert_eq!(l.clone() - l.clone(), Ex::zero());
         assert_eq!(l.exp().unwrap(), d);
         assert!((l.to_f64() - (1.0 + (1.0f64 / 3.0).exp()).ln()).abs() < 1e-12);
-        assert!(matches!(ex(-1, 2).ln(), Err(FunctionError::OutsideDomain { .. })));
+        assert!(matches!(
+            ex(-1, 2).ln(),
+            Err(FunctionError::OutsideDomain { .. })
+        ));
         assert!(matches!(
             e.checked_div(&d).unwrap().exp(),
             Err(FunctionError::OutsideField { .. })
@@ -707,7 +725,9 @@ mod tests {
     #[test]
     fn display_is_readable() {
         let e = ex(1, 3).exp().unwrap();
-        let v = (ex(2, 1) * e.clone() - Ex::one()).checked_div(&(e + Ex::one())).unwrap();
+        let v = (ex(2, 1) * e.clone() - Ex::one())
+            .checked_div(&(e + Ex::one()))
+            .unwrap();
         assert_eq!(v.to_string(), "(2e^(1/3) − 1)/(e^(1/3) + 1)");
         assert_eq!(ex(-3, 4).to_string(), "-3/4");
         let l = (Ex::one() + ex(1, 1).exp().unwrap()).ln().unwrap();

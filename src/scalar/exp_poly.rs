@@ -159,11 +159,7 @@ impl ExpPoly {
             return Self::zero();
         }
         ExpPoly {
-            terms: self
-                .terms
-                .iter()
-                .map(|(r, d)| (r + s, d * c))
-                .collect(),
+            terms: self.terms.iter().map(|(r, d)| (r + s, d * c)).collect(),
         }
     }
 

@@ -135,7 +135,10 @@ impl<S: Transcendental> Transcendental for Dual<S> {
     }
     fn ln(&self) -> Result<Self, FunctionError> {
         let l = self.re.ln()?;
-        let eps = self.eps.checked_div(&self.re).expect("ln succeeded, so re > 0");
+        let eps = self
+            .eps
+            .checked_div(&self.re)
+            .expect("ln succeeded, so re > 0");
         Ok(Dual::new(l, eps))
     }
 }

@@ -10,6 +10,7 @@ mod common;
 mod adjoint;
 mod cli;
 mod deep_mlp;
+mod exp_field;
 mod fderiv;
 mod jacobian;
 mod jet;

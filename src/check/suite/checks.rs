@@ -40,92 +40,92 @@ pub(super) struct SuiteCheck<B: Exact> {
 /// cheap structural checks come before the ones that need a reference derivative.
 pub(super) fn checks<B: Exact>() -> [SuiteCheck<B>; 10] {
     [
-    SuiteCheck {
-        description: "structural: vjp(x, 0) = 0 and jvp(x, 0) = 0",
-        applies: |_| true,
-        derivative: false,
-        run: |s, c| zero_tangents(&s.op, &c.x),
-    },
-    SuiteCheck {
-        description: "structural: forward, jvp, vjp run twice give identical values",
-        applies: |_| true,
-        derivative: false,
-        run: |s, c| deterministic(&s.op, &c.x, &c.dx, &c.dy),
-    },
-    SuiteCheck {
-        description: "structural: jvp linear in dx, vjp linear in δ",
-        applies: |_| true,
-        derivative: false,
-        run: |s, c| {
-            linear_in_tangent(&s.op, &c.x, [&c.dx, &c.dx2], [&c.a, &c.b])?;
-            linear_in_cotangent(&s.op, &c.x, [&c.dy, &c.dy2], [&c.a, &c.b])
+        SuiteCheck {
+            description: "structural: vjp(x, 0) = 0 and jvp(x, 0) = 0",
+            applies: |_| true,
+            derivative: false,
+            run: |s, c| zero_tangents(&s.op, &c.x),
         },
-    },
-    SuiteCheck {
-        description: "jacobian: jvp(x, dx) = J·dx, vjp(x, δ) = Jᵀ·δ (J by dual numbers)",
-        applies: |_| true,
-        derivative: true,
-        run: |s, c| jacobian(&s.op, &c.x, &c.dx, &c.dy).map(|_| ()),
-    },
-    SuiteCheck {
-        description: "adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫",
-        applies: |_| true,
-        derivative: true,
-        run: |s, c| adjoint(&s.op, &c.x, &c.dx, &c.dy).map(|_| ()),
-    },
-    SuiteCheck {
-        description: "fderiv: exact increment in the kink-free box, vjp = Df(x)ᵀ·δ",
-        applies: |s| s.op.is_piecewise_linear(),
-        derivative: true,
-        run: |s, c| fderiv(&s.op, &c.x, &c.dy).map(|_| ()),
-    },
-    SuiteCheck {
-        description: "parameters, structural: vjp_params(x, 0) = 0, jvp_params(x, 0) = 0, \
+        SuiteCheck {
+            description: "structural: forward, jvp, vjp run twice give identical values",
+            applies: |_| true,
+            derivative: false,
+            run: |s, c| deterministic(&s.op, &c.x, &c.dx, &c.dy),
+        },
+        SuiteCheck {
+            description: "structural: jvp linear in dx, vjp linear in δ",
+            applies: |_| true,
+            derivative: false,
+            run: |s, c| {
+                linear_in_tangent(&s.op, &c.x, [&c.dx, &c.dx2], [&c.a, &c.b])?;
+                linear_in_cotangent(&s.op, &c.x, [&c.dy, &c.dy2], [&c.a, &c.b])
+            },
+        },
+        SuiteCheck {
+            description: "jacobian: jvp(x, dx) = J·dx, vjp(x, δ) = Jᵀ·δ (J by dual numbers)",
+            applies: |_| true,
+            derivative: true,
+            run: |s, c| jacobian(&s.op, &c.x, &c.dx, &c.dy).map(|_| ()),
+        },
+        SuiteCheck {
+            description: "adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫",
+            applies: |_| true,
+            derivative: true,
+            run: |s, c| adjoint(&s.op, &c.x, &c.dx, &c.dy).map(|_| ()),
+        },
+        SuiteCheck {
+            description: "fderiv: exact increment in the kink-free box, vjp = Df(x)ᵀ·δ",
+            applies: |s| s.op.is_piecewise_linear(),
+            derivative: true,
+            run: |s, c| fderiv(&s.op, &c.x, &c.dy).map(|_| ()),
+        },
+        SuiteCheck {
+            description: "parameters, structural: vjp_params(x, 0) = 0, jvp_params(x, 0) = 0, \
                       deterministic, linear in dθ and δ",
-        applies: has_parameters,
-        derivative: false,
-        run: |s, c| {
-            on_parameters(s.op, c, |wrt, theta| {
-                zero_tangents(wrt, theta)?;
-                deterministic(wrt, theta, &c.dtheta, &c.dy)?;
-                linear_in_tangent(wrt, theta, [&c.dtheta, &c.dtheta2], [&c.a, &c.b])?;
-                linear_in_cotangent(wrt, theta, [&c.dy, &c.dy2], [&c.a, &c.b])
-            })
+            applies: has_parameters,
+            derivative: false,
+            run: |s, c| {
+                on_parameters(s.op, c, |wrt, theta| {
+                    zero_tangents(wrt, theta)?;
+                    deterministic(wrt, theta, &c.dtheta, &c.dy)?;
+                    linear_in_tangent(wrt, theta, [&c.dtheta, &c.dtheta2], [&c.a, &c.b])?;
+                    linear_in_cotangent(wrt, theta, [&c.dy, &c.dy2], [&c.a, &c.b])
+                })
+            },
         },
-    },
-    SuiteCheck {
-        description: "parameters, jacobian: jvp_params(x, dθ) = J_θ·dθ, vjp_params(x, δ) = \
+        SuiteCheck {
+            description: "parameters, jacobian: jvp_params(x, dθ) = J_θ·dθ, vjp_params(x, δ) = \
                       J_θᵀ·δ (J_θ by dual numbers through forward_with_params)",
-        applies: has_parameters,
-        derivative: true,
-        run: |s, c| {
-            on_parameters(s.op, c, |wrt, theta| {
-                jacobian(wrt, theta, &c.dtheta, &c.dy).map(|_| ())
-            })
+            applies: has_parameters,
+            derivative: true,
+            run: |s, c| {
+                on_parameters(s.op, c, |wrt, theta| {
+                    jacobian(wrt, theta, &c.dtheta, &c.dy).map(|_| ())
+                })
+            },
         },
-    },
-    SuiteCheck {
-        description: "parameters, adjoint: ⟪jvp_params(x, dθ), δ⟫ = ⟪dθ, vjp_params(x, δ)⟫",
-        applies: has_parameters,
-        derivative: true,
-        run: |s, c| {
-            on_parameters(s.op, c, |wrt, theta| {
-                adjoint(wrt, theta, &c.dtheta, &c.dy).map(|_| ())
-            })
+        SuiteCheck {
+            description: "parameters, adjoint: ⟪jvp_params(x, dθ), δ⟫ = ⟪dθ, vjp_params(x, δ)⟫",
+            applies: has_parameters,
+            derivative: true,
+            run: |s, c| {
+                on_parameters(s.op, c, |wrt, theta| {
+                    adjoint(wrt, theta, &c.dtheta, &c.dy).map(|_| ())
+                })
+            },
         },
-    },
-    SuiteCheck {
-        description: "structural: batched = looped (forward, jvp, vjp)",
-        applies: |s| s.looped.is_some(),
-        derivative: false,
-        run: |s, c| match s.looped {
-            Some(single) => {
-                batched_equals_looped::<B, _, _>(&s.op, &single, &c.x, &c.dx, &c.dy)?;
-                batched_equals_looped::<B, _, _>(&s.op, &single, &c.x, &c.dx2, &c.dy2)
-            }
-            None => Ok(()),
+        SuiteCheck {
+            description: "structural: batched = looped (forward, jvp, vjp)",
+            applies: |s| s.looped.is_some(),
+            derivative: false,
+            run: |s, c| match s.looped {
+                Some(single) => {
+                    batched_equals_looped::<B, _, _>(&s.op, &single, &c.x, &c.dx, &c.dy)?;
+                    batched_equals_looped::<B, _, _>(&s.op, &single, &c.x, &c.dx2, &c.dy2)
+                }
+                None => Ok(()),
+            },
         },
-    },
     ]
 }
 

@@ -1,6 +1,6 @@
 //! How a run draws its cases: the number, the seed, the entries, the regression file.
 
-use crate::scalar::Q;
+use crate::scalar::{Ex, Transcendental, Q};
 use crate::strategy::{f64_q, huge_q, small_q};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
@@ -20,24 +20,33 @@ pub fn default_elements() -> impl Strategy<Value = Q> + Clone {
     prop_oneof![6 => small_q(), 2 => f64_q(), 1 => huge_q(128)]
 }
 
+/// The default entries of a run over [`crate::Ex`] (an op with `exp`): as
+/// [`default_elements`], but the 128-bit fractions are taken in `(−8, 8)`. Their numerators and
+/// denominators stay long, while `e^x` stays a number whose sign a few hundred bits decide, so
+/// a case stays cheap.
+pub fn default_exp_elements() -> impl Strategy<Value = Q> + Clone {
+    let long = huge_q(128).prop_map(|v| v.fract() * Q::from_integer(8.into()));
+    prop_oneof![6 => small_q(), 2 => f64_q(), 1 => long]
+}
+
 /// How a check run draws its cases.
 #[derive(Clone, Debug)]
 pub struct CheckConfig {
     cases: Option<u32>,
     pub(super) seed: u64,
     regressions: Option<&'static str>,
-    pub(super) elements: BoxedStrategy<Q>,
+    elements: Option<BoxedStrategy<Q>>,
 }
 
 impl Default for CheckConfig {
-    /// 256 cases (or `PROPTEST_CASES`), [`DEFAULT_SEED`], entries from [`default_elements`],
-    /// no regression file.
+    /// 256 cases (or `PROPTEST_CASES`), [`DEFAULT_SEED`], entries from [`default_elements`]
+    /// (from [`default_exp_elements`] over [`crate::Ex`]), no regression file.
     fn default() -> Self {
         CheckConfig {
             cases: None,
             seed: DEFAULT_SEED,
             regressions: None,
-            elements: default_elements().boxed(),
+            elements: None,
         }
     }
 }
@@ -65,10 +74,20 @@ impl CheckConfig {
         self
     }
 
-    /// Draw every entry of `x`, `dx`, `δ` (and `a`, `b`) from `elements`.
+    /// Draw every entry of `x`, `dx`, `δ` (and `a`, `b`) from `elements`, over every scalar.
     pub fn elements(mut self, elements: impl Strategy<Value = Q> + 'static) -> Self {
-        self.elements = elements.boxed();
+        self.elements = Some(elements.boxed());
         self
+    }
+
+    /// The entries of a run over the exact scalar `B`: the configured ones, or the default for
+    /// `B` ([`default_elements`] over `Q`, [`default_exp_elements`] over [`crate::Ex`]).
+    pub(super) fn elements_for<B: Transcendental>(&self) -> BoxedStrategy<Q> {
+        match &self.elements {
+            Some(e) => e.clone(),
+            None if B::FIELD == <Ex as Transcendental>::FIELD => default_exp_elements().boxed(),
+            None => default_elements().boxed(),
+        }
     }
 
     /// The number of cases a run will pass before declaring success.

@@ -21,7 +21,7 @@ where
 {
     let sample = crate::strategy::sample(&ops, config.seed);
     let out = output_shape(&sample, shape, config)?;
-    let elem = config.elements.clone();
+    let elem = config.elements_for::<Q>();
     let (in_shape, out_shape) = (shape.to_vec(), out.clone());
     let strategy = ops.prop_flat_map(move |op| {
         let nudging = op.clone();
@@ -36,7 +36,15 @@ where
         &strategy,
         config,
         (|(_, case)| case, false),
-        |(op, case)| check_case(&Subject::<Q> { op: op as &dyn CheckableOver<Q>, looped: None }, case),
+        |(op, case)| {
+            check_case(
+                &Subject::<Q> {
+                    op: op as &dyn CheckableOver<Q>,
+                    looped: None,
+                },
+                case,
+            )
+        },
         kink_everywhere,
     )?;
     Ok(CheckReport {

@@ -39,14 +39,20 @@ pub fn check_kinks<O: Checkable + ?Sized>(
 fn kinks_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckResult<KinkReport> {
     let out = output_shape(op, shape, config)?;
     let xs = (
-        tensor(shape.to_vec(), config.elements.clone()),
+        tensor(shape.to_vec(), config.elements_for::<Q>()),
         any::<usize>(),
     )
         .prop_filter_map(
             "no guard of the op can be brought to exactly zero",
             |(x, k)| onto_kink(op, &x, k),
         );
-    let strategy = cases(xs, shape, &out, op.param_count(), &config.elements);
+    let strategy = cases(
+        xs,
+        shape,
+        &out,
+        op.param_count(),
+        &config.elements_for::<Q>(),
+    );
     let subject = Subject::<Q> {
         op: <Q as Exact>::view(op),
         looped: None,

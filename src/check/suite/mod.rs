@@ -58,8 +58,23 @@
 //!   [`CheckReport::kinks_redrawn`]), never reported as a rule failure. Ask for kinks with
 //!   [`check_kinks`]: it puts points exactly on a kink and checks that every derivative check
 //!   names the kink, while the structural checks (which need no derivative) still hold.
-//! * **Not covered: other scalars.** The rules run over `Q`; a rule that is right over `Q` but
-//!   overflows or rounds badly over `f64` is a float question, not a derivative one.
+//! * **Ops with `exp` and `ln`: exact over [`crate::Ex`].** A run starts over `Q`; when an op
+//!   answers [`crate::Error::OutsideField`] there (it needs `e^x` at a rational `x ≠ 0`), the
+//!   whole run is repeated over `Ex`, the exponential-polynomial fractions, with entries from
+//!   [`default_exp_elements`] unless configured. Every verdict is then still an exact equality:
+//!   values and derivatives of sigmoid, tanh, softmax, SiLU, ELU and tanh-GELU at rational
+//!   points are fractions of sums `Σ cᵢ·e^{rᵢ}`, which are zero only when their terms cancel
+//!   (Lindemann–Weierstrass). [`CheckReport::scalar`] says which scalar decided. Logarithms
+//!   (log-softmax, cross-entropy, softplus values) are formal symbols; their derivatives have
+//!   none, so rule verdicts never rest on them. A difference that only formal logarithms could
+//!   make is reported only once certified enclosures separate the two sides, and otherwise as
+//!   [`crate::Error::Undecided`], never as a pass or a counterexample. `exp` of a value that is
+//!   not rational (a softmax after a sigmoid) is outside the field: a typed
+//!   [`crate::Error::OutsideField`] naming the op and the coordinate, not an approximation.
+//! * **Points outside the domain** (`ln` of a value `≤ 0`) are redrawn like kinks and counted
+//!   in [`CheckReport::outside_domain_redrawn`].
+//! * **Not covered: other scalars.** The rules run over `Q` (or `Ex`); a rule that is right
+//!   there but overflows or rounds badly over `f64` is a float question, not a derivative one.
 //!
 //! # Layout
 //! One concept per file: `config` (how cases are drawn), `case` (what a case is), `checks` (the
@@ -79,7 +94,7 @@ mod runner;
 mod shrink;
 
 pub use case::Case;
-pub use config::{default_elements, CheckConfig, DEFAULT_SEED};
+pub use config::{default_elements, default_exp_elements, CheckConfig, DEFAULT_SEED};
 pub use family::check_family;
 pub use kinks::{check_kinks, KinkReport};
 pub use report::{CheckFailure, CheckReport, CheckResult};

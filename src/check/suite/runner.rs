@@ -86,7 +86,9 @@ fn run_suite(
     looped: Option<&dyn Checkable>,
 ) -> CheckResult<CheckReport> {
     match suite_over::<Q>(op, shape, config, looped, None) {
-        Err(failure) if needs_ex(&failure.error) => suite_over::<Ex>(op, shape, config, looped, None),
+        Err(failure) if needs_ex(&failure.error) => {
+            suite_over::<Ex>(op, shape, config, looped, None)
+        }
         result => result,
     }
 }
@@ -100,9 +102,15 @@ fn suite_over<B: Exact>(
 ) -> CheckResult<CheckReport> {
     let view = B::view(op);
     match fixed {
-        Some(x) => run_suite_with(view, shape, config, looped.map(B::view), (Just(x.clone()), true)),
+        Some(x) => run_suite_with(
+            view,
+            shape,
+            config,
+            looped.map(B::view),
+            (Just(x.clone()), true),
+        ),
         None => {
-            let xs = tensor(shape.to_vec(), config.elements.clone())
+            let xs = tensor(shape.to_vec(), config.elements_for::<B>())
                 .prop_map(move |x| nudge_off_kinks_over::<B, _>(view, x));
             run_suite_with(view, shape, config, looped.map(B::view), (xs, false))
         }
@@ -115,6 +123,12 @@ fn needs_ex(error: &Error) -> bool {
     matches!(error, Error::OutsideField { field, .. } if *field == <Q as Transcendental>::FIELD)
 }
 
+/// Errors after which a run stops without shrinking: the value left the scalar, or the scalar
+/// could not decide an identity.
+fn stops_run(error: &Error) -> bool {
+    matches!(error, Error::OutsideField { .. } | Error::Undecided { .. })
+}
+
 fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
     op: &dyn CheckableOver<B>,
     shape: &[usize],
@@ -123,23 +137,35 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
     (xs, fixed_point): (X, bool),
 ) -> CheckResult<CheckReport> {
     let out = output_shape(op, shape, config)?;
-    let strategy = cases(xs, shape, &out, op.param_count(), &config.elements);
+    let strategy = cases(
+        xs,
+        shape,
+        &out,
+        op.param_count(),
+        &config.elements_for::<B>(),
+    );
     let subject = Subject { op, looped };
-    // Over `Q`, the first case that needs `exp` ends the run at once (no shrinking): the caller
-    // repeats it over `Ex`.
-    let outside = std::cell::RefCell::new(None);
+    // A case whose values leave the scalar (`exp` outside it; over `Q` the caller then repeats
+    // the run over `Ex`) or that the scalar cannot decide ends the run at once, unshrunk: there
+    // is no wrong rule to minimise, and deciding each shrink step again costs the most.
+    let stopped = std::cell::RefCell::new(None);
+    let passed = std::cell::Cell::new(0u32);
     let result = run(
         op.name(),
         &strategy,
         config,
         (|c| c, fixed_point),
         |case| {
-            if outside.borrow().is_some() {
+            if stopped.borrow().is_some() {
                 return Ok(());
             }
             match check_case(&subject, case) {
-                Err(e) if needs_ex(&e) => {
-                    *outside.borrow_mut() = Some(e);
+                Err(e) if stops_run(&e) => {
+                    *stopped.borrow_mut() = Some((e, format!("{case:?}"), passed.get()));
+                    Ok(())
+                }
+                Ok(()) => {
+                    passed.set(passed.get() + 1);
                     Ok(())
                 }
                 other => other,
@@ -147,8 +173,14 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
         },
         kink_everywhere,
     );
-    if let Some(e) = outside.into_inner() {
-        return Err(CheckFailure::setup(op.name(), e, config.seed));
+    if let Some((error, case, passed_before)) = stopped.into_inner() {
+        return Err(Box::new(CheckFailure {
+            op: op.name(),
+            error,
+            case: Some(case),
+            passed_before,
+            seed: config.seed,
+        }));
     }
     let counts = result?;
     Ok(CheckReport {
@@ -215,7 +247,9 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
             if !failed.get() {
                 domain.set(domain.get() + 1);
             }
-            Err(TestCaseError::reject("the point is outside the op's domain"))
+            Err(TestCaseError::reject(
+                "the point is outside the op's domain",
+            ))
         }
         Err(e) => {
             failed.set(true);
