@@ -73,9 +73,7 @@ impl Interval {
 
     /// `self / rhs`, or `None` when `rhs` contains zero.
     pub fn div(&self, rhs: &Self, bits: u64) -> Option<Self> {
-        if rhs.sign().is_none() {
-            return None;
-        }
+        rhs.sign()?;
         let inv = Interval {
             lo: Q::one() / &rhs.hi,
             hi: Q::one() / &rhs.lo,

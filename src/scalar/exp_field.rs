@@ -216,9 +216,9 @@ impl Ex {
         self.defect.as_deref()
     }
 
-    /// The numerator and denominator terms `(exponent, coefficient)` of the log-free part.
-    pub fn fraction_terms(&self) -> (&[(Q, Q)], &[(Q, Q)]) {
-        (self.value.num.terms(), self.value.den.terms())
+    /// The numerator and denominator of the log-free part.
+    pub fn fraction(&self) -> (&ExpPoly, &ExpPoly) {
+        (&self.value.num, &self.value.den)
     }
 
     /// A certified enclosure at `bits` bits of precision, or `None` when a magnitude is out of
