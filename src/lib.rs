@@ -56,6 +56,24 @@
 //! call, and names a wrong parameter by layer, op, tensor and index. `examples/custom_op.rs`
 //! and README.md show a complete op.
 //!
+//! ## Ops with `exp` and `ln`
+//!
+//! Sigmoid, tanh, softmax, cross-entropy, SiLU, softplus, ELU and tanh-GELU are checked exactly
+//! too. At a rational point their values and derivatives are fractions of exponential
+//! polynomials `Σ cᵢ·e^{rᵢ}` ([`Ex`]), where equality is decided exactly (by the
+//! Lindemann–Weierstrass theorem, such a sum is zero only when its terms cancel) and signs are
+//! certified by rational enclosures. [`check_op!`] moves to [`Ex`] by itself when an op needs it;
+//! where a value leaves the field (`exp` of a sigmoid's output), the answer is a typed
+//! [`Error::OutsideField`], never an approximation.
+//!
+//! ```
+//! use exactgrad::{check_op, ops::Sigmoid, Ex, OpSpec, Tensor, Transcendental};
+//! let report = check_op!(Sigmoid, [3], exactgrad::check::CheckConfig::default().cases(8));
+//! assert_eq!(report.scalar, <Ex as Transcendental>::FIELD);
+//! let x = Tensor::parse(vec![1], &["1/3"]).unwrap().lift::<Ex>();
+//! assert_eq!(Sigmoid.forward(&x).unwrap().to_string(), "[e^(1/3)/(e^(1/3) + 1)]");
+//! ```
+//!
 //! ## Lean → Rust
 //!
 //! | Lean (`fderiv-core`) | Rust |

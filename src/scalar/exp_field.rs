@@ -237,6 +237,12 @@ impl Ex {
         Some(sum)
     }
 
+    /// Rational bounds `lo ≤ value ≤ hi` about `2^{−bits}` apart (relative to the value's
+    /// magnitude), certified; `None` for a poisoned value or a magnitude beyond `e^{65536}`.
+    pub fn enclosure(&self, bits: u64) -> Option<(Q, Q)> {
+        self.enclose(bits).map(|i| (i.lo, i.hi))
+    }
+
     /// A float near the value (for display and comparisons with float frameworks only).
     pub fn to_f64(&self) -> f64 {
         self.enclose(64)
