@@ -30,6 +30,7 @@ mod deep_mlp;
 pub mod derived;
 mod div;
 mod elementwise;
+mod exp;
 mod flatten;
 mod gather;
 mod huber_loss;
@@ -75,6 +76,7 @@ pub use conv2d::Conv2d;
 pub use deep_mlp::{DeepKinkRadius, DeepMlp, DeepMlpOp};
 pub use div::Div;
 pub use elementwise::{Elementwise, ScalarFn};
+pub use exp::Exp;
 pub use flatten::Flatten;
 pub use hypothesis::no_kinks;
 
