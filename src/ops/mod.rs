@@ -60,6 +60,7 @@ mod slice;
 mod softsign;
 mod stacked;
 mod sum;
+mod tanh;
 #[cfg(test)]
 mod test_support;
 mod transpose;
@@ -106,6 +107,7 @@ pub use slice::Slice;
 pub use softsign::Softsign;
 pub use stacked::stack;
 pub use sum::Sum;
+pub use tanh::Tanh;
 pub use transpose::Transpose;
 
 /// [`crate::Error::ShapeMismatch`] unless `x` has the shape `expected`; `context` names the op.
