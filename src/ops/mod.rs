@@ -34,6 +34,7 @@ mod elu;
 mod exp;
 mod flatten;
 mod gather;
+mod gelu;
 mod huber_loss;
 mod hypothesis;
 mod identity;
@@ -84,6 +85,7 @@ pub use elementwise::{Elementwise, ScalarFn};
 pub use elu::Elu;
 pub use exp::Exp;
 pub use flatten::Flatten;
+pub use gelu::GeluTanh;
 pub use hypothesis::no_kinks;
 
 pub use huber_loss::HuberLoss;
