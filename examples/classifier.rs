@@ -15,7 +15,7 @@ use exactgrad::check::{check_op, gradient, jacobian, CheckConfig};
 use exactgrad::ops::{
     param_vector, CrossEntropy, Linear, Reduction, Relu, Reshape, Softmax, Tanh, WrtParams,
 };
-use exactgrad::{planted, Compose, Ex, Op, OpSpec, Scalar, Tensor, Q};
+use exactgrad::{planted, Compose, Ex, Op, OpSpec, Ring, Tensor, Q};
 use std::process::ExitCode;
 
 fn t(shape: &[usize], lits: &[&str]) -> Tensor<Q> {
@@ -31,17 +31,31 @@ planted!(ForgetsTarget(CrossEntropy), fn vjp(&_op, x, dy) {
 fn main() -> ExitCode {
     let plant = std::env::args().any(|a| a == "--plant-bug");
     let first = Linear::new(
-        t(&[4, 3], &["1/2", "-1", "1/3", "2", "1/4", "-1/2", "-1/3", "1", "1", "1", "-2", "1/5"]),
+        t(
+            &[4, 3],
+            &[
+                "1/2", "-1", "1/3", "2", "1/4", "-1/2", "-1/3", "1", "1", "1", "-2", "1/5",
+            ],
+        ),
         t(&[4], &["0", "1/2", "-1/4", "1"]),
     )
     .expect("shapes agree");
     let last = Linear::new(
-        t(&[3, 4], &["1", "-1/2", "0", "1/3", "-1", "2", "1/2", "0", "1/4", "1", "-1", "1/2"]),
+        t(
+            &[3, 4],
+            &[
+                "1", "-1/2", "0", "1/3", "-1", "2", "1/2", "0", "1/4", "1", "-1", "1/2",
+            ],
+        ),
         t(&[3], &["0", "-1/3", "1/7"]),
     )
     .expect("shapes agree");
     let loss = CrossEntropy::classes(vec![2], Reduction::Mean).expect("class 2 of 3");
-    let body = first.clone().then(Relu).then(last.clone()).then(Reshape::new(vec![1, 3]));
+    let body = first
+        .clone()
+        .then(Relu)
+        .then(last.clone())
+        .then(Reshape::new(vec![1, 3]));
     let x = t(&[3], &["1", "-1/2", "2/3"]).lift::<Ex>();
 
     println!("Classifier: Linear(3→4) → ReLU → Linear(4→3) → CrossEntropy(target class 2, mean)");
@@ -81,7 +95,9 @@ fn report<N: exactgrad::Checkable + Op>(net: &N, x: &Tensor<Ex>) -> bool {
     let loss = OpSpec::<Ex>::forward(net, x).expect("the loss exists");
     println!("loss = {}", loss.data()[0]);
     println!("     ≈ {:.17}", loss.data()[0].to_f64());
-    let one = Tensor::<Ex>::from_vec(vec![Ex::from_i64(1)]).reshape(vec![]).expect("a scalar");
+    let one = Tensor::<Ex>::from_vec(vec![Ex::from_i64(1)])
+        .reshape(vec![])
+        .expect("a scalar");
     let gx = OpSpec::<Ex>::vjp(net, x, &one).expect("the rule runs");
     println!("\nbackward (the rules under test), δ = 1:");
     println!("  ∂loss/∂x = {gx}");
@@ -89,12 +105,22 @@ fn report<N: exactgrad::Checkable + Op>(net: &N, x: &Tensor<Ex>) -> bool {
     let mut offset = 0;
     for p in net.params() {
         let n = p.value.len();
-        let values: Vec<String> = gp.data()[offset..offset + n].iter().map(|v| v.to_string()).collect();
-        println!("  ∂loss/∂({p}) {:?} = [{}]", p.value.shape(), values.join(", "));
+        let values: Vec<String> = gp.data()[offset..offset + n]
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        println!(
+            "  ∂loss/∂({p}) {:?} = [{}]",
+            p.value.shape(),
+            values.join(", ")
+        );
         offset += n;
     }
 
-    println!("\nchecks (exact, over {}):", <Ex as exactgrad::Transcendental>::FIELD);
+    println!(
+        "\nchecks (exact, over {}):",
+        <Ex as exactgrad::Transcendental>::FIELD
+    );
     let mut ok = true;
     let mut verdict = |what: &str, r: exactgrad::Result<()>| match r {
         Ok(()) => println!("  ✓ {what}"),
@@ -115,7 +141,10 @@ fn report<N: exactgrad::Checkable + Op>(net: &N, x: &Tensor<Ex>) -> bool {
         jacobian(&wrt, &theta, &dtheta, &one).map(|_| ()),
     );
     match check_op(net, &[3], &CheckConfig::default().cases(32)) {
-        Ok(r) => println!("  ✓ check_op: {} random points, every check of the suite", r.cases),
+        Ok(r) => println!(
+            "  ✓ check_op: {} random points, every check of the suite",
+            r.cases
+        ),
         Err(f) => {
             ok = false;
             println!("  ✗ check_op:\n{f}");

@@ -5,8 +5,8 @@
 
 use exactgrad::check::{check_op, CheckConfig};
 use exactgrad::ops::{
-    CrossEntropy, Elu, Exp, GeluTanh, Log, LogSoftmax, Reduction, Relu, Reshape, Sigmoid,
-    Silu, Softmax, Softplus, Tanh,
+    CrossEntropy, Elu, Exp, GeluTanh, Log, LogSoftmax, Reduction, Relu, Reshape, Sigmoid, Silu,
+    Softmax, Softplus, Tanh,
 };
 use exactgrad::{strategy, Checkable, Compose};
 use std::time::Instant;
@@ -34,17 +34,38 @@ fn main() {
     println!("|---|---|---|---|");
     type Row = (&'static str, Box<dyn Fn(usize) -> String>);
     let rows: Vec<Row> = vec![
-        ("Relu (over Q, for scale)", Box::new(move |w| per_case(&Relu, &[w], cases))),
+        (
+            "Relu (over Q, for scale)",
+            Box::new(move |w| per_case(&Relu, &[w], cases)),
+        ),
         ("Exp", Box::new(move |w| per_case(&Exp, &[w], cases))),
         ("Log", Box::new(move |w| per_case(&Log, &[w], cases))),
-        ("Sigmoid", Box::new(move |w| per_case(&Sigmoid, &[w], cases))),
+        (
+            "Sigmoid",
+            Box::new(move |w| per_case(&Sigmoid, &[w], cases)),
+        ),
         ("Tanh", Box::new(move |w| per_case(&Tanh, &[w], cases))),
         ("Silu", Box::new(move |w| per_case(&Silu, &[w], cases))),
-        ("Softplus", Box::new(move |w| per_case(&Softplus::default(), &[w], cases))),
-        ("Elu", Box::new(move |w| per_case(&Elu::default(), &[w], cases))),
-        ("GeluTanh", Box::new(move |w| per_case(&GeluTanh, &[w], cases))),
-        ("Softmax [1, w], dim 1", Box::new(move |w| per_case(&Softmax::new(1), &[1, w], cases))),
-        ("LogSoftmax [1, w], dim 1", Box::new(move |w| per_case(&LogSoftmax::new(1), &[1, w], cases))),
+        (
+            "Softplus",
+            Box::new(move |w| per_case(&Softplus::default(), &[w], cases)),
+        ),
+        (
+            "Elu",
+            Box::new(move |w| per_case(&Elu::default(), &[w], cases)),
+        ),
+        (
+            "GeluTanh",
+            Box::new(move |w| per_case(&GeluTanh, &[w], cases)),
+        ),
+        (
+            "Softmax [1, w], dim 1",
+            Box::new(move |w| per_case(&Softmax::new(1), &[1, w], cases)),
+        ),
+        (
+            "LogSoftmax [1, w], dim 1",
+            Box::new(move |w| per_case(&LogSoftmax::new(1), &[1, w], cases)),
+        ),
         (
             "CrossEntropy [2, w], classes, mean",
             Box::new(move |w| {

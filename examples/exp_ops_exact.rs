@@ -5,8 +5,8 @@
 //! `cargo run --release --example exp_ops_exact > /tmp/exact.json`
 
 use exactgrad::ops::{
-    CrossEntropy, Elu, Exp, GeluTanh, Log, LogSoftmax, Reduction, Sigmoid, Silu, Softmax,
-    Softplus, Tanh,
+    CrossEntropy, Elu, Exp, GeluTanh, Log, LogSoftmax, Reduction, Sigmoid, Silu, Softmax, Softplus,
+    Tanh,
 };
 use exactgrad::scalar::exact_string;
 use exactgrad::{Ex, OpSpec, Tensor, Q};
@@ -26,7 +26,14 @@ fn enclosures(t: &Tensor<Ex>) -> Vec<Value> {
         .collect()
 }
 
-fn case<O: OpSpec<Ex>>(label: &str, op: &O, name: &str, params: Value, x: Tensor<Q>, dy: Tensor<Q>) -> Value {
+fn case<O: OpSpec<Ex>>(
+    label: &str,
+    op: &O,
+    name: &str,
+    params: Value,
+    x: Tensor<Q>,
+    dy: Tensor<Q>,
+) -> Value {
     let xe = x.lift::<Ex>();
     let y = op.forward(&xe).expect("forward");
     let g = op.vjp(&xe, &dy.lift::<Ex>()).expect("vjp");
@@ -53,8 +60,22 @@ fn main() {
     let none = json!({});
     let out = vec![
         case("exp", &Exp, "Exp", none.clone(), x.clone(), dy.clone()),
-        case("log", &Log, "Log", none.clone(), dyadic(&[8], &pos), dy.clone()),
-        case("sigmoid", &Sigmoid, "Sigmoid", none.clone(), x.clone(), dy.clone()),
+        case(
+            "log",
+            &Log,
+            "Log",
+            none.clone(),
+            dyadic(&[8], &pos),
+            dy.clone(),
+        ),
+        case(
+            "sigmoid",
+            &Sigmoid,
+            "Sigmoid",
+            none.clone(),
+            x.clone(),
+            dy.clone(),
+        ),
         case("tanh", &Tanh, "Tanh", none.clone(), x.clone(), dy.clone()),
         case("silu", &Silu, "Silu", none.clone(), x.clone(), dy.clone()),
         case(
@@ -65,9 +86,30 @@ fn main() {
             x.clone(),
             dy.clone(),
         ),
-        case("elu (α 1)", &Elu::default(), "Elu", json!({"alpha": "1"}), x.clone(), dy.clone()),
-        case("gelu (tanh)", &GeluTanh, "GeluTanh", none.clone(), x.clone(), dy.clone()),
-        case("softmax (dim 1)", &Softmax::new(1), "Softmax", json!({"axis": 1}), m.clone(), dm.clone()),
+        case(
+            "elu (α 1)",
+            &Elu::default(),
+            "Elu",
+            json!({"alpha": "1"}),
+            x.clone(),
+            dy.clone(),
+        ),
+        case(
+            "gelu (tanh)",
+            &GeluTanh,
+            "GeluTanh",
+            none.clone(),
+            x.clone(),
+            dy.clone(),
+        ),
+        case(
+            "softmax (dim 1)",
+            &Softmax::new(1),
+            "Softmax",
+            json!({"axis": 1}),
+            m.clone(),
+            dm.clone(),
+        ),
         case(
             "log_softmax (dim 1)",
             &LogSoftmax::new(1),

@@ -28,3 +28,12 @@ pub(crate) fn sigmoid<S: Scalar>(v: &S) -> std::result::Result<S, FunctionError>
         .checked_div(&S::one().add_ref(&e))
         .expect("1 + e^{-v} > 0"))
 }
+
+/// The hyperbolic tangent `tanh(v) = (1 − e^{−2v})/(1 + e^{−2v})`, shared by the ops built on it.
+pub(crate) fn tanh<S: Scalar>(v: &S) -> std::result::Result<S, FunctionError> {
+    let e = v.add_ref(v).neg_ref().exp()?;
+    Ok(S::one()
+        .sub_ref(&e)
+        .checked_div(&S::one().add_ref(&e))
+        .expect("1 + e^{-2v} > 0"))
+}

@@ -237,8 +237,13 @@ pub(crate) fn sign(p: &ExpPoly) -> Ordering {
     if p.is_empty() {
         return Ordering::Equal;
     }
-    if p.len() == 1 {
-        return p.leading_sign();
+    // Every e^r is positive: coefficients of one sign decide at once (1 + e^x > 0).
+    let positive = p.terms().iter().filter(|(_, c)| c.is_positive()).count();
+    if positive == p.len() {
+        return Ordering::Greater;
+    }
+    if positive == 0 {
+        return Ordering::Less;
     }
     let mut bits = 64;
     loop {

@@ -1,0 +1,126 @@
+//! The natural logarithm, elementwise (`torch.log`).
+
+use super::pointwise::map_at;
+use super::{Op, OpSpec};
+use crate::error::Result;
+use crate::scalar::{FunctionError, Scalar};
+use crate::tensor::Tensor;
+use std::cmp::Ordering;
+
+/// `f(x)ᵢ = ln xᵢ` (`torch.log`), rule `ln′(x) = 1/x` (torch's backward is `δ / x`).
+///
+/// Defined for `xᵢ > 0` only. Where torch returns NaN (`xᵢ < 0`) or `−inf` (`xᵢ = 0`), every
+/// rule here returns [`crate::Error::OutsideDomain`] naming the coordinate, so the property
+/// checks draw another point (counted in [`crate::check::CheckReport::outside_domain_redrawn`])
+/// instead of failing. Over `Q` only `ln 1` exists; over [`crate::Ex`] the value is a formal
+/// logarithm and the rule `1/x` is rational, so the verdicts are exact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Log;
+
+/// `1/v` for `v > 0`; outside the domain, the refusal `ln` itself gives.
+fn reciprocal_in_domain<S: Scalar>(v: &S) -> std::result::Result<S, FunctionError> {
+    if v.sign() == Ordering::Greater {
+        Ok(S::one().checked_div(v).expect("v > 0"))
+    } else {
+        Err(FunctionError::OutsideDomain {
+            function: "ln",
+            argument: v.to_string(),
+        })
+    }
+}
+
+impl Log {
+    fn derivs<S: Scalar>(x: &Tensor<S>) -> Result<Tensor<S>> {
+        map_at(x, "Log", reciprocal_in_domain)
+    }
+}
+
+impl Op for Log {
+    fn name(&self) -> String {
+        "Log".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+
+impl<S: Scalar> OpSpec<S> for Log {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        map_at(x, "Log", |v| v.ln())
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        Self::derivs(x)?.hadamard(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        Self::derivs(x)?.hadamard(dy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::default_elements;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use proptest::prelude::*;
+
+    #[test]
+    fn log_passes_and_redraws_points_outside_the_domain() {
+        // Entries mostly positive (a quarter from the default mix, half of them ≤ 0), so that
+        // about a third of the drawn points lie in the domain and the rest are redrawn.
+        let elements = prop_oneof![
+            3 => default_elements().prop_map(|v| num_traits::Signed::abs(&v)),
+            1 => default_elements(),
+        ];
+        let report = crate::check_op!(Log, [2, 3], cases(64).elements(elements));
+        println!("{report}");
+        assert_passes(&report, false);
+        assert_eq!(report.scalar, <crate::Ex as crate::Transcendental>::FIELD);
+        assert!(report.outside_domain_redrawn > 0, "{report}");
+    }
+
+    #[test]
+    fn log_values_are_formal_logarithms() {
+        let x = t(&[3], &["1", "2", "1/2"]).lift::<crate::Ex>();
+        let shown: Vec<_> = Log
+            .forward(&x)
+            .unwrap()
+            .data()
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        // ln(1/2) stays a formal ln(1/2), not −ln 2: equal reals, different formal forms (the
+        // checks never report such a pair as a difference, see `Ex::certify_distinct`).
+        assert_eq!(shown, ["0", "ln(2)", "ln(1/2)"]);
+    }
+
+    #[test]
+    fn log_of_a_negative_entry_is_outside_the_domain() {
+        let x = t(&[2, 2], &["2", "1/3", "-3", "4"]).lift::<crate::Ex>();
+        let outside = |argument: &str| crate::Error::OutsideDomain {
+            op: "Log".into(),
+            coordinate: vec![1, 0],
+            function: "ln",
+            argument: argument.into(),
+        };
+        assert_eq!(Log.forward(&x), Err(outside("-3")));
+        assert_eq!(Log.vjp(&x, &x), Err(outside("-3")));
+        let zero = t(&[2, 2], &["2", "1/3", "0", "4"]).lift::<crate::Ex>();
+        assert_eq!(Log.forward(&zero), Err(outside("0")));
+        assert_eq!(Log.jvp(&zero, &zero), Err(outside("0")));
+    }
+
+    planted!(Log1pRule(Log), fn vjp(&op, x, dy) {
+        // log1p's rule 1/(1 + x) where log's 1/x belongs (after the domain check, so x > 0).
+        op.vjp(x, dy)?;
+        let d = x.map(|v| S::one().checked_div(&S::one().add_ref(v)).expect("1 + x > 1"));
+        d.hadamard(dy)
+    });
+
+    #[test]
+    fn planted_log_rule_of_log1p() {
+        let c = caught(&Log1pRule(Log), &[2]);
+        println!("{c}");
+        assert_cx(&c, VJP, &[1], "1/2", "1");
+    }
+}
