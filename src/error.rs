@@ -3,6 +3,19 @@
 
 use std::fmt;
 
+/// `s` itself when short, else its start and end around the number of characters left out, so
+/// that a message stays readable (the full text stays in the error's data).
+fn shorten(s: &str) -> String {
+    const KEEP: usize = 60;
+    let n = s.chars().count();
+    if n <= 2 * KEEP + 20 {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(KEEP).collect();
+    let tail: String = s.chars().skip(n - KEEP).collect();
+    format!("{head} …[{} characters]… {tail}", n - 2 * KEEP)
+}
+
 /// Everything that can go wrong, from parsing a literal to a rule that fails a check.
 ///
 /// Each variant carries the data of what went wrong (the op, the argument, the coordinate), not
@@ -97,8 +110,9 @@ pub enum Error {
     /// `exp` or `ln` of a value the scalar cannot represent exactly (`exp(1/2)` over `Q`, `exp`
     /// of a non-rational value over [`crate::Ex`]): a refusal, never an approximation.
     #[error(
-        "{function}({argument}) in {op} at coordinate {coordinate:?} is not in {field}; \
-         no approximation is made"
+        "{function}({}) in {op} at coordinate {coordinate:?} is not in {field}; \
+         no approximation is made",
+        shorten(argument)
     )]
     OutsideField {
         /// The op that called the function.

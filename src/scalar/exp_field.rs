@@ -384,7 +384,9 @@ fn fmt_poly(p: &ExpPoly) -> String {
 fn fmt_frac(f: &Frac) -> String {
     let one = ExpPoly::constant(Q::one());
     let wrap = |p: &ExpPoly| {
-        if p.len() > 1
+        let fraction = p.as_rational().is_some_and(|c| !c.is_integer());
+        if fraction
+            || p.len() > 1
             || p.terms()
                 .first()
                 .is_some_and(|t| t.1.is_negative() && !t.0.is_zero())
