@@ -61,16 +61,23 @@ def torch_op(case):
 def main():
     data = json.load(open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin)
     print(f"torch {torch.__version__}, float64; error in ulps of the exact value")
-    print(f"{'op':<28} {'n':>3} {'forward max ulps':>17} {'vjp max ulps':>13}")
+    print(f"{'op':<28} {'n':>3} {'forward max ulps':>17} {'at x':>9} {'vjp max ulps':>13} {'at x':>9}")
     for case in data:
         x = torch.tensor([float(frac(v)) for v in case["x"]]).reshape(case["shape"])
         x.requires_grad_(True)
         y = torch_op(case)(x)
         dy = torch.tensor([float(frac(v)) for v in case["dy"]]).reshape(y.shape)
         (g,) = torch.autograd.grad(y, x, dy)
-        fwd = max(ulps(a, *b) for a, b in zip(y.detach().flatten().tolist(), case["forward"]))
-        vjp = max(ulps(a, *b) for a, b in zip(g.flatten().tolist(), case["vjp"]))
-        print(f"{case['label']:<28} {len(case['x']):>3} {fwd:>17.2f} {vjp:>13.2f}")
+        xs = x.detach().flatten().tolist()
+        fwd = [ulps(a, *b) for a, b in zip(y.detach().flatten().tolist(), case["forward"])]
+        vjp = [ulps(a, *b) for a, b in zip(g.flatten().tolist(), case["vjp"])]
+        # The input coordinate of the worst entry (for elementwise ops, the entry itself).
+        fx = xs[fwd.index(max(fwd))] if len(fwd) == len(xs) else float("nan")
+        vx = xs[vjp.index(max(vjp))]
+        print(
+            f"{case['label']:<28} {len(case['x']):>3} {max(fwd):>17.2f} {fx:>9} "
+            f"{max(vjp):>13.2f} {vx:>9}"
+        )
 
 
 if __name__ == "__main__":

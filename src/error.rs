@@ -254,6 +254,19 @@ pub enum Error {
         /// Points drawn again because they were on a kink.
         redrawn: u32,
     },
+    /// A property run gave up: almost every drawn point was outside the op's domain (`ln` of a
+    /// value `≤ 0`) even after moving it ([`crate::strategy::into_domain`]). Configure entries
+    /// inside the domain ([`crate::check::CheckConfig::elements`]).
+    #[error(
+        "{op}: gave up after {redrawn} drawn points were outside the op's domain; draw entries \
+         inside it with CheckConfig::elements"
+    )]
+    NoPointInDomain {
+        /// The op checked.
+        op: String,
+        /// Points drawn again because they were outside the domain.
+        redrawn: u32,
+    },
     /// [`crate::check::check_kinks`] found no point on a kink: no guard of the op can be
     /// brought to exactly zero (an op without kinks, say).
     #[error("{op}: no guard can be brought to exactly zero, so there is no kink point to check")]

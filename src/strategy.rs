@@ -217,6 +217,31 @@ fn off_kinks<B: Scalar, O: OpSpec<B> + ?Sized>(op: &O, x: &Tensor<Q>) -> bool {
         .is_ok_and(|gs| gs.iter().all(|g| g.value.sign() != Ordering::Equal))
 }
 
+/// `x` moved into the op's domain, as far as a sign flip can: while `forward` over `B` answers
+/// [`crate::Error::OutsideDomain`] at a coordinate of the input (`ln` of a value `≤ 0`), that
+/// entry is negated (a zero becomes 1), at most twice per entry. For a primitive op such as
+/// `Log` this lands every draw in the domain; where the refused coordinate belongs to an inner
+/// op of a composition, or no flip helps, `x` comes back as it is and the run redraws it.
+pub fn into_domain<B: Scalar, O: OpSpec<B> + ?Sized>(op: &O, mut x: Tensor<Q>) -> Tensor<Q> {
+    for _ in 0..2 * x.len().max(1) {
+        let Err(crate::Error::OutsideDomain { coordinate, .. }) = op.forward(&x.lifted::<B>())
+        else {
+            return x;
+        };
+        let Ok(k) = x.offset(&coordinate) else {
+            return x;
+        };
+        let mut data = x.data().to_vec();
+        data[k] = if num_traits::Zero::is_zero(&data[k]) {
+            Q::from_i64(1)
+        } else {
+            data[k].neg_ref()
+        };
+        x = Tensor::new(x.shape().to_vec(), data).expect("same shape");
+    }
+    x
+}
+
 /// Inputs from `xs`, each moved off every kink of `op` by [`nudge_off_kinks`] (no rejections).
 pub fn away_from_kinks<'a, O, X>(op: &'a O, xs: X) -> impl Strategy<Value = Tensor<Q>> + 'a
 where

@@ -73,7 +73,7 @@ fn kinks_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckR
             Ok(())
         },
         // The only rejections are points `onto_kink` could not put on a kink.
-        |op, _| Error::NoKinkReachable { op },
+        |op, _, _| Error::NoKinkReachable { op },
     )?;
     let layers = layers.into_inner().expect("not poisoned");
     Ok(KinkReport {

@@ -61,7 +61,9 @@
 //! * **Ops with `exp` and `ln`: exact over [`crate::Ex`].** A run starts over `Q`; when an op
 //!   answers [`crate::Error::OutsideField`] there (it needs `e^x` at a rational `x ≠ 0`), the
 //!   whole run is repeated over `Ex`, the exponential-polynomial fractions, with entries from
-//!   [`default_exp_elements`] unless configured. Every verdict is then still an exact equality:
+//!   [`default_exp_elements`] unless configured. There the adjoint checks (3 and its
+//!   parameter twin) are not formed: their inner products sum a fraction per coordinate, whose
+//!   common denominator grows like `3ⁿ`, and the identity follows exactly from check 2. Every verdict is then still an exact equality:
 //!   values and derivatives of sigmoid, tanh, softmax, SiLU, ELU and tanh-GELU at rational
 //!   points are fractions of sums `Σ cᵢ·e^{rᵢ}`, which are zero only when their terms cancel
 //!   (Lindemann–Weierstrass). [`CheckReport::scalar`] says which scalar decided. Logarithms

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::ops::{no_kinks, Op};
 use crate::ops::{CheckableOver, Exact};
 use crate::scalar::{Ex, Transcendental, Q};
-use crate::strategy::{nudge_off_kinks_over, tensor};
+use crate::strategy::{into_domain, nudge_off_kinks_over, tensor};
 use crate::tensor::Tensor;
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestError};
@@ -110,8 +110,9 @@ fn suite_over<B: Exact>(
             (Just(x.clone()), true),
         ),
         None => {
-            let xs = tensor(shape.to_vec(), config.elements_for::<B>())
-                .prop_map(move |x| nudge_off_kinks_over::<B, _>(view, x));
+            let xs = tensor(shape.to_vec(), config.elements_for::<B>()).prop_map(move |x| {
+                into_domain::<B, _>(view, nudge_off_kinks_over::<B, _>(view, x))
+            });
             run_suite_with(view, shape, config, looped.map(B::view), (xs, false))
         }
     }
@@ -198,8 +199,15 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
 }
 
 /// Why a run whose points are nudged off kinks gave up: they stayed on one every time.
-pub(super) fn kink_everywhere(op: String, redrawn: u32) -> Error {
-    Error::KinkEverywhere { op, redrawn }
+pub(super) fn kink_everywhere(op: String, kinks: u32, outside_domain: u32) -> Error {
+    if outside_domain > kinks {
+        Error::NoPointInDomain {
+            op,
+            redrawn: outside_domain,
+        }
+    } else {
+        Error::KinkEverywhere { op, redrawn: kinks }
+    }
 }
 
 /// What a run counted.
@@ -216,14 +224,14 @@ pub(super) struct Counts {
 /// [`Error::Kink`] is rejected (drawn again) and counted; any other error fails the case. The
 /// failing case is shrunk by proptest, then simplified further by [`simplify`], and re-checked
 /// to return its structured error. When proptest gives up because too many cases were rejected,
-/// `gave_up(op, kinks redrawn)` says why: only the caller knows what its rejections mean.
+/// `gave_up(op, kinks redrawn, points outside the domain redrawn)` says why: only the caller knows what its rejections mean.
 pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
     op: String,
     strategy: &St,
     config: &CheckConfig,
     (case_of, fixed_point): (impl Fn(&mut T) -> &mut Case, bool),
     test: impl Fn(&T) -> Result<()>,
-    gave_up: impl FnOnce(String, u32) -> Error,
+    gave_up: impl FnOnce(String, u32, u32) -> Error,
 ) -> CheckResult<Counts> {
     let passed = Cell::new(0u32);
     let kinks = Cell::new(0u32);
@@ -290,7 +298,7 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
             }))
         }
         Err(TestError::Abort(_)) => {
-            let error = gave_up(op.clone(), kinks.get());
+            let error = gave_up(op.clone(), kinks.get(), domain.get());
             Err(CheckFailure::setup(op, error, config.seed))
         }
     }
