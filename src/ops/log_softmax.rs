@@ -161,6 +161,6 @@ mod tests {
         println!("{c}");
         // At x = 0, δ = e₁₂: the rule gives 0 − softmax(δ)₁₀·1 = −1/(e + 2), printed with the
         // denominator's lowest term 1; the reference is 0 − s₁₀·1 = −1/3.
-        assert_cx(&c, VJP, &[1, 0], "-1/2/((1/2)e + 1)", "-1/3");
+        assert_cx(&c, VJP, &[1, 0], "(-1/2)/((1/2)e + 1)", "-1/3");
     }
 }
