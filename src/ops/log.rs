@@ -59,10 +59,8 @@ impl<S: Scalar> OpSpec<S> for Log {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::default_elements;
     use crate::ops::test_support::*;
     use crate::planted;
-    use proptest::prelude::*;
 
     #[test]
     fn log_passes_with_every_draw_moved_into_the_domain() {
