@@ -183,6 +183,22 @@ impl<S: Ordered> Ordered for Dual<S> {
     fn sign(&self) -> Ordering {
         self.re.sign()
     }
+    const DECIDES_SIGNS: bool = S::DECIDES_SIGNS;
+    /// Both parts chosen by the real part of the guard, so a symbolic selection gives the
+    /// value and its tangent the same mask.
+    fn select(guard: &Self, if_positive: Self, otherwise: Self) -> Self {
+        if S::DECIDES_SIGNS {
+            return if guard.re.sign() == Ordering::Greater {
+                if_positive
+            } else {
+                otherwise
+            };
+        }
+        Dual {
+            re: S::select(&guard.re, if_positive.re, otherwise.re),
+            eps: S::select(&guard.re, if_positive.eps, otherwise.eps),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -256,6 +256,34 @@ impl<S: Ordered> Ordered for Jet<S> {
     fn sign(&self) -> Ordering {
         self.value.sign()
     }
+    const DECIDES_SIGNS: bool = S::DECIDES_SIGNS;
+    /// The value and every partial chosen by the guard's value, so a symbolic selection gives
+    /// them all the same mask.
+    fn select(guard: &Self, if_positive: Self, otherwise: Self) -> Self {
+        if S::DECIDES_SIGNS {
+            return if guard.value.sign() == Ordering::Greater {
+                if_positive
+            } else {
+                otherwise
+            };
+        }
+        let g = &guard.value;
+        let value = S::select(g, if_positive.value, otherwise.value);
+        let width = if_positive.tangent.width().or(otherwise.tangent.width());
+        let tangent = match width {
+            None => Tangent::Zero,
+            Some(w) => {
+                let (a, b) = (if_positive.tangent.dense(w), otherwise.tangent.dense(w));
+                Tangent::Dense(
+                    a.iter()
+                        .zip(b.iter())
+                        .map(|(x, y)| S::select(g, x.clone(), y.clone()))
+                        .collect(),
+                )
+            }
+        };
+        Jet { value, tangent }
+    }
 }
 
 #[cfg(test)]

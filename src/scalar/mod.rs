@@ -8,8 +8,9 @@
 //!   it does not.
 //!
 //! Instances: [`Q`] (`BigRational`, the exact default), [`Ex`] (exponential-polynomial
-//! fractions: exact `exp`, formal `ln`), `f64`, [`Dual<S>`], and [`Jet<S>`] (a value with a
-//! whole row of partials: one forward pass gives a Jacobian).
+//! fractions: exact `exp`, formal `ln`), [`Sym`] (fractions of polynomials in symbols and mask
+//! symbols: one evaluation covers every input), `f64`, [`Dual<S>`], and [`Jet<S>`] (a value
+//! with a whole row of partials: one forward pass gives a Jacobian).
 
 mod dual;
 mod enclosure;
@@ -18,7 +19,10 @@ mod exp_poly;
 mod float;
 mod jet;
 pub(crate) mod kernels;
+mod poly;
 mod rational;
+mod symbolic;
+pub mod symbols;
 mod tangent;
 mod transcendental;
 
@@ -27,7 +31,9 @@ pub use exp_field::Ex;
 pub use exp_poly::ExpPoly;
 pub use jet::Jet;
 pub use kernels::Vectors;
+pub use poly::{Monomial, Poly, Var};
 pub use rational::{exact_string, parse_q, Q};
+pub use symbolic::Sym;
 pub use transcendental::{FunctionError, Transcendental};
 
 use num_traits::{One, Zero};
@@ -207,24 +213,41 @@ pub trait Field: Ring {
 /// follows the point while tangents ride along.
 pub trait Ordered: Ring {
     /// The sign of `self` (of its real part for dual numbers) compared with zero.
+    ///
+    /// Piecewise ops should branch through [`Ordered::select`] instead: a symbolic scalar
+    /// ([`Sym`]) cannot answer `sign` for a non-constant value, and records the attempt so that
+    /// a proof names the op that branched.
     fn sign(&self) -> Ordering;
 
-    /// `|self|`, branching on [`Ordered::sign`].
-    fn abs_val(&self) -> Self {
-        if self.sign() == Ordering::Less {
-            self.neg_ref()
+    /// Whether [`Ordered::select`] is decided by the guard's sign, picking one whole operand.
+    /// Symbolic scalars answer `false`: their selection blends both operands with a mask
+    /// symbol, so wrappers ([`Dual`], [`Jet`]) must select component by component.
+    const DECIDES_SIGNS: bool = true;
+
+    /// `if_positive` where `guard > 0`, `otherwise` where `guard ≤ 0` — the one way a
+    /// piecewise op chooses its piece (`where` in array libraries).
+    ///
+    /// Over `Q`, `f64` and `Ex` it decides by [`Ordered::sign`]; over `Dual` and `Jet` by the
+    /// real part, with the tangents of the chosen operand; over [`Sym`] it returns
+    /// `m·if_positive + (1 − m)·otherwise` with a mask symbol `m` standing for `guard > 0`, so
+    /// that one evaluation covers every activation pattern.
+    fn select(guard: &Self, if_positive: Self, otherwise: Self) -> Self {
+        if guard.sign() == Ordering::Greater {
+            if_positive
         } else {
-            self.clone()
+            otherwise
         }
     }
 
-    /// The larger of two values (by `sign(self − other)`).
+    /// `|self|`, through [`Ordered::select`].
+    fn abs_val(&self) -> Self {
+        Self::select(self, self.clone(), self.neg_ref())
+    }
+
+    /// The larger of two values, through [`Ordered::select`] on `other − self` (`self` on a
+    /// tie).
     fn max_val(&self, other: &Self) -> Self {
-        if self.sub_ref(other).sign() == Ordering::Less {
-            other.clone()
-        } else {
-            self.clone()
-        }
+        Self::select(&other.sub_ref(self), other.clone(), self.clone())
     }
 }
 
