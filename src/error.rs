@@ -315,6 +315,47 @@ pub enum Error {
     /// An identity the rule must satisfy is false: the exact counterexample.
     #[error("{0}")]
     Violated(Box<Counterexample>),
+    /// A proof over symbols cannot run: the op asked the sign of a value that depends on the
+    /// symbols (a Rust `if`), where a piecewise op must choose with
+    /// [`crate::Ordered::select`].
+    #[error(
+        "{op}: {rule} asks the sign of {}, which depends on the symbols; a piecewise op must \
+         choose its piece with Ordered::select to be proved for all inputs",
+        shorten(value)
+    )]
+    BranchOnSymbol {
+        /// The op evaluated.
+        op: String,
+        /// The rule that branched (`"forward"`, `"vjp"`, …).
+        rule: &'static str,
+        /// The value whose sign was asked, printed.
+        value: String,
+    },
+    /// A proof with symbolic weights cannot run: the op computed a constant from its stored
+    /// weights in `Q`, outside the scalar, so its result is not a function of the weight
+    /// symbols.
+    #[error(
+        "{op}: {rule} computed the constant {} from its weights outside the scalar; prove it \
+         with the weights as given instead",
+        shorten(value)
+    )]
+    WeightsOutsideScalar {
+        /// The op evaluated.
+        op: String,
+        /// The rule that did it.
+        rule: &'static str,
+        /// The constant, printed exactly.
+        value: String,
+    },
+    /// An identity is false as a polynomial identity, and a rational point consistent with the
+    /// guards where it fails was found and re-checked by the point checks.
+    #[error("{0}")]
+    ProofFailed(Box<crate::prove::ProofFailure>),
+    /// An identity is false as a polynomial identity, but no point consistent with the guards
+    /// was found where the two sides differ (they may differ only where guards are related):
+    /// neither a proof nor a counterexample.
+    #[error("not proved: {0}")]
+    NotProved(Box<crate::prove::ProofFailure>),
 }
 
 /// An exact witness that a rule is wrong: where, and by how much.

@@ -120,6 +120,7 @@ mod tests {
     use crate::ops::test_support::*;
     use crate::ops::{param_vector, WrtParams};
     use crate::planted;
+    use crate::prove::prove_op_for_all_weights;
     use num_traits::Zero;
 
     /// `Linear(3→2)`, non-square and non-symmetric.
@@ -171,5 +172,40 @@ mod tests {
         let (rule, reference) = (q(&c.rule), q(&c.reference));
         assert!(!reference.is_zero(), "{c}");
         assert_eq!(rule, &reference + &reference, "{c}");
+    }
+
+    fn rebuilt(p: &[Tensor<Q>]) -> Result<Linear> {
+        Linear::new(p[0].clone(), p[1].clone())
+    }
+
+    #[test]
+    fn linear_proved_for_every_input_and_every_weight() {
+        assert_eq!(crate::prove_op!(l32(), [3]).symbols.masks, 0);
+        let c = prove_op_for_all_weights(&l32(), rebuilt, &[3], &Default::default()).unwrap();
+        assert_eq!((c.symbols.inputs, c.symbols.weights), (3, 8));
+    }
+
+    #[test]
+    fn planted_square_stride_fails_as_a_proof_with_a_point() {
+        let rebuild = |p: &[Tensor<Q>]| Ok(SquareStride(rebuilt(p)?));
+        let e = prove_op_for_all_weights(&SquareStride(l32()), rebuild, &[3], &Default::default());
+        let Err(Error::ProofFailed(f)) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (f.identity.as_str(), f.coordinate.as_str()),
+            ("vjp(x, δ) = Df(x)ᵀ·δ", "input [0]")
+        );
+        assert_eq!(f.counterexample.expect("the point check fails").check, VJP);
+    }
+
+    #[test]
+    fn planted_doubled_bias_gradient_fails_as_a_proof() {
+        let Err(Error::ProofFailed(f)) = crate::prove::prove_op(&DoubledBias(l32()), &[3]) else {
+            panic!("the doubled bias gradient was proved")
+        };
+        assert_eq!(f.identity, "vjp_params(x, δ) = (∂f/∂θ)ᵀ·δ");
+        assert!(f.coordinate.ends_with("bias[0]"), "{f}");
+        assert!(f.counterexample.is_some(), "{f}");
     }
 }

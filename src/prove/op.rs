@@ -1,0 +1,569 @@
+//! `prove_op`: an op's rules checked as polynomial identities over [`Sym`], once, for every
+//! input (and optionally every weight) of given dimensions.
+
+use super::certificate::{Certificate, SymbolCounts, Weights};
+use super::failure::{find_point, Point, ProofFailure};
+use super::Provable;
+use crate::check::{adjoint, jacobian};
+use crate::error::{Error, Result};
+use crate::ops::{param_vector, Op, OpSpec, Param, WrtParams};
+use crate::scalar::symbols::{self, Refusal};
+use crate::scalar::{Dual, Field, Ring, Sym, Var, Q};
+use crate::tensor::Tensor;
+use num_traits::Zero;
+use std::time::Instant;
+
+/// Settings of a proof: the search for a counterexample point when an identity fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProveConfig {
+    /// Seed of the point search.
+    pub seed: u64,
+    /// How many random points to try before giving up ([`Error::NotProved`]).
+    pub tries: usize,
+}
+
+impl Default for ProveConfig {
+    fn default() -> Self {
+        ProveConfig {
+            seed: 0,
+            tries: 512,
+        }
+    }
+}
+
+/// Proves, for every input of shape `shape` at the op's own weights, that
+/// `jvp(x, dx) = Df(x)·dx`, `vjp(x, δ) = Df(x)ᵀ·δ` and `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫` as
+/// polynomial identities in `x`, `dx`, `δ` and the masks of the guards, with `Df` by forward
+/// mode over dual numbers of [`Sym`] (never the rule under test); for an op with parameters,
+/// the same three identities for its parameter rules.
+///
+/// Off the kinks every mask is 0 or 1, so the proof covers every activation pattern. A false
+/// identity is [`Error::ProofFailed`] with the first differing coordinate, a monomial of the
+/// difference, and a rational point consistent with the guards where the point checks fail too;
+/// [`Error::NotProved`] if no such point is found. An op that branches with `if` on a symbolic
+/// value is [`Error::BranchOnSymbol`].
+///
+/// ```
+/// use exactgrad::ops::Relu;
+/// use exactgrad::prove::prove_op;
+///
+/// let certificate = prove_op(&Relu, &[3]).unwrap();
+/// assert_eq!(certificate.symbols.masks, 3);
+/// println!("{certificate}");
+/// ```
+pub fn prove_op<O: Provable + ?Sized>(op: &O, shape: &[usize]) -> Result<Certificate> {
+    prove_op_with(op, shape, &ProveConfig::default())
+}
+
+/// [`prove_op`] with explicit settings.
+pub fn prove_op_with<O: Provable + ?Sized>(
+    op: &O,
+    shape: &[usize],
+    config: &ProveConfig,
+) -> Result<Certificate> {
+    symbols::scoped(|| {
+        let start = Instant::now();
+        let run = Run::new(op, shape, Weights::AsGiven)?;
+        match run.prove(op)? {
+            Ok(done) => Ok(run.certificate(op, done, start)),
+            Err(diff) => {
+                let rule = diff.rule;
+                Err(run.fail(op, diff, config, |point| run.recheck(op, rule, point)))
+            }
+        }
+    })
+}
+
+/// [`prove_op`] with every weight and bias a symbol too: the proof holds for every input and
+/// every weight of these dimensions.
+///
+/// `rebuild` makes the op from parameter tensors shaped like `op`'s ([`Op::params`], in
+/// order) and must store them unchanged: it is called once with markers that stand for the
+/// weight symbols, and again with the weights of a counterexample point. An op that computes
+/// constants from its weights in `Q` (outside the scalar) is refused with
+/// [`Error::WeightsOutsideScalar`] rather than proved wrongly.
+pub fn prove_op_for_all_weights<O, F>(
+    op: &O,
+    rebuild: F,
+    shape: &[usize],
+    config: &ProveConfig,
+) -> Result<Certificate>
+where
+    O: Provable,
+    F: Fn(&[Tensor<Q>]) -> Result<O>,
+{
+    symbols::scoped(|| {
+        let start = Instant::now();
+        let shapes: Vec<(Vec<usize>, String)> = op
+            .params()
+            .iter()
+            .map(|p| (p.value.shape().to_vec(), symbol_prefix(p)))
+            .collect();
+        let markers: Vec<Tensor<Q>> = shapes
+            .iter()
+            .map(|(shape, prefix)| {
+                let n = shape.iter().product::<usize>();
+                let data = (0..n)
+                    .map(|k| {
+                        let at = Tensor::<Q>::zeros(shape).multi_index(k);
+                        symbols::marker(format!("{prefix}{}", index(&at))).0
+                    })
+                    .collect();
+                Tensor::new(shape.clone(), data)
+            })
+            .collect::<Result<_>>()?;
+        let symbolic = rebuild(&markers)?;
+        let flat: Vec<Q> = markers.iter().flat_map(|t| t.data().to_vec()).collect();
+        if param_vector::<Q, _>(&symbolic).data() != flat.as_slice() {
+            return Err(Error::InvalidArgument {
+                op: op.name(),
+                argument: "rebuild".into(),
+                value: "a closure that changed or reordered them".into(),
+                requirement: "store the parameter tensors it is given, unchanged and in order"
+                    .into(),
+            });
+        }
+        let run = Run::new(&symbolic, shape, Weights::Symbolic)?;
+        match run.prove(&symbolic)? {
+            Ok(done) => Ok(run.certificate(&symbolic, done, start)),
+            Err(diff) => {
+                let rule = diff.rule;
+                Err(run.fail(&symbolic, diff, config, |point| {
+                    let weights: Vec<Tensor<Q>> = markers
+                        .iter()
+                        .map(|t| {
+                            let data = t
+                                .data()
+                                .iter()
+                                .map(|m| point.eval(&Sym::from_q(m)).expect("a weight is a symbol"))
+                                .collect();
+                            Tensor::new(t.shape().to_vec(), data)
+                        })
+                        .collect::<Result<_>>()?;
+                    run.recheck(&rebuild(&weights)?, rule, point)
+                }))
+            }
+        }
+    })
+}
+
+/// `"weight1"` for the weight of layer 1: a symbol name short enough to read in a polynomial.
+fn symbol_prefix(p: &Param<'_>) -> String {
+    format!("{}{}", p.tensor, p.layer)
+}
+
+/// `[0,1]` for a multi-index.
+fn index(at: &[usize]) -> String {
+    let parts: Vec<String> = at.iter().map(usize::to_string).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// A tensor of fresh symbols named `name[i,j]`.
+fn symbols_named(name: &str, shape: &[usize]) -> Result<(Tensor<Sym>, Vec<Var>)> {
+    let template = Tensor::<Q>::zeros(shape);
+    let vars: Vec<Var> = (0..template.len())
+        .map(|k| symbols::fresh(format!("{name}{}", index(&template.multi_index(k)))))
+        .collect();
+    let t = Tensor::new(
+        shape.to_vec(),
+        vars.iter().map(|&v| Sym::symbol(v)).collect(),
+    )?;
+    Ok((t, vars))
+}
+
+/// Which side of the contract an identity is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rule {
+    Jvp,
+    Vjp,
+    Adjoint,
+    JvpParams,
+    VjpParams,
+    AdjointParams,
+}
+
+impl Rule {
+    fn identity(self) -> &'static str {
+        match self {
+            Rule::Jvp => "jvp(x, dx) = Df(x)·dx",
+            Rule::Vjp => "vjp(x, δ) = Df(x)ᵀ·δ",
+            Rule::Adjoint => "⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫",
+            Rule::JvpParams => "jvp_params(x, dθ) = ∂f/∂θ·dθ",
+            Rule::VjpParams => "vjp_params(x, δ) = (∂f/∂θ)ᵀ·δ",
+            Rule::AdjointParams => "⟪jvp_params(x, dθ), δ⟫ = ⟪dθ, vjp_params(x, δ)⟫",
+        }
+    }
+}
+
+/// The first identity found false: which, where, and the difference.
+pub(crate) struct Difference {
+    rule: Rule,
+    coordinate: String,
+    diff: Sym,
+}
+
+/// What a successful comparison counted.
+#[derive(Default)]
+pub(crate) struct Tally {
+    coordinates: usize,
+    monomials: usize,
+    largest: usize,
+}
+
+impl Tally {
+    /// Compares `rule` with `reference`; the difference when they are not identical.
+    fn compare(&mut self, rule: &Sym, reference: &Sym) -> Option<Sym> {
+        self.coordinates += 1;
+        let (a, b) = (rule.term_count(), reference.term_count());
+        self.monomials += a + b;
+        self.largest = self.largest.max(a).max(b);
+        let d = rule.sub_ref(reference);
+        (!d.is_zero()).then_some(d)
+    }
+}
+
+/// The symbols of one proof.
+pub(crate) struct Run {
+    shape: Vec<usize>,
+    out_shape: Vec<usize>,
+    weights: Weights,
+    x: Tensor<Sym>,
+    dx: (Tensor<Sym>, Vec<Var>),
+    dy: Tensor<Sym>,
+    /// `(θ, dθ)` for an op with parameters.
+    params: Option<(Tensor<Sym>, Tensor<Sym>, Vec<Var>)>,
+}
+
+/// The refusal recorded by `rule` of `op`, as the crate's error.
+fn refused<O: Op + ?Sized>(op: &O, rule: &'static str) -> Result<()> {
+    match symbols::take_refusals().into_iter().next() {
+        None => Ok(()),
+        Some(Refusal::Branched { value }) => Err(Error::BranchOnSymbol {
+            op: op.name(),
+            rule,
+            value,
+        }),
+        Some(Refusal::DerivedFromWeights { value }) => Err(Error::WeightsOutsideScalar {
+            op: op.name(),
+            rule,
+            value,
+        }),
+    }
+}
+
+/// Calls `f` (rule `rule` of `op`) and turns a recorded refusal into an error.
+fn call<O: Op + ?Sized, T>(op: &O, rule: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    refused(op, "setup")?;
+    let out = f();
+    refused(op, rule)?;
+    out
+}
+
+fn dual(x: &Tensor<Sym>, dx: &Tensor<Sym>) -> Result<Tensor<Dual<Sym>>> {
+    x.zip_with(dx, |a, b| Dual {
+        re: a.clone(),
+        eps: b.clone(),
+    })
+}
+
+fn pairing(a: &Tensor<Sym>, b: &Tensor<Sym>) -> Sym {
+    a.data()
+        .iter()
+        .zip(b.data())
+        .fold(Sym::zero(), |acc, (x, y)| acc.add_ref(&x.mul_ref(y)))
+}
+
+/// `∂⟪δ, T⟫/∂vᵢ` for each direction symbol `vᵢ` of a form linear in them: the transpose of the
+/// derivative applied to `δ`, read off the pairing without forming the matrix.
+fn transpose_applied(pair: &Sym, directions: &[Var]) -> Vec<Sym> {
+    let den = Sym::poly(pair.denom().clone());
+    directions
+        .iter()
+        .map(|&v| {
+            Sym::poly(pair.numer().coefficient_of(v))
+                .checked_div(&den)
+                .expect("a denominator is not zero")
+        })
+        .collect()
+}
+
+impl Run {
+    fn new<O: Provable + ?Sized>(op: &O, shape: &[usize], weights: Weights) -> Result<Self> {
+        let out_shape = op.output_shape(shape)?;
+        let (x, _) = symbols_named("x", shape)?;
+        let dx = symbols_named("dx", shape)?;
+        let (dy, _) = symbols_named("δ", &out_shape)?;
+        let params = if op.param_count() > 0 {
+            let theta: Tensor<Sym> = param_vector(op);
+            let names: Vec<String> = op
+                .params()
+                .iter()
+                .flat_map(|p| {
+                    let prefix = symbol_prefix(p);
+                    (0..p.value.len())
+                        .map(move |k| format!("d{prefix}{}", index(&p.value.multi_index(k))))
+                })
+                .collect();
+            let vars: Vec<Var> = names.into_iter().map(symbols::fresh).collect();
+            let dtheta = Tensor::from_vec(vars.iter().map(|&v| Sym::symbol(v)).collect());
+            Some((theta, dtheta, vars))
+        } else {
+            None
+        };
+        refused(op, "its parameters")?;
+        Ok(Run {
+            shape: shape.to_vec(),
+            out_shape,
+            weights,
+            x,
+            dx,
+            dy,
+            params,
+        })
+    }
+
+    /// Every identity; the tally, or the first difference.
+    fn prove<O: Provable + ?Sized>(
+        &self,
+        op: &O,
+    ) -> Result<std::result::Result<Tally, Difference>> {
+        let mut tally = Tally::default();
+        let (x, (dx, dx_vars), dy) = (&self.x, &self.dx, &self.dy);
+        let output = |k: usize| format!("output {:?}", self.dy.multi_index(k));
+        let input = |k: usize| format!("input {:?}", self.x.multi_index(k));
+
+        let df_dx: Tensor<Sym> = call(op, "forward", || {
+            Ok(OpSpec::<Dual<Sym>>::forward(op, &dual(x, dx)?)?.map(|d| d.eps.clone()))
+        })?;
+        let jvp = call(op, "jvp", || OpSpec::<Sym>::jvp(op, x, dx))?;
+        let vjp = call(op, "vjp", || OpSpec::<Sym>::vjp(op, x, dy))?;
+        expect_shape(op, Rule::Jvp, &jvp, &self.out_shape)?;
+        expect_shape(op, Rule::Vjp, &vjp, &self.shape)?;
+        for (k, (a, b)) in jvp.data().iter().zip(df_dx.data()).enumerate() {
+            if let Some(diff) = tally.compare(a, b) {
+                return Ok(Err(Difference {
+                    rule: Rule::Jvp,
+                    coordinate: output(k),
+                    diff,
+                }));
+            }
+        }
+        let reference = transpose_applied(&pairing(dy, &df_dx), dx_vars);
+        for (k, (a, b)) in vjp.data().iter().zip(&reference).enumerate() {
+            if let Some(diff) = tally.compare(a, b) {
+                return Ok(Err(Difference {
+                    rule: Rule::Vjp,
+                    coordinate: input(k),
+                    diff,
+                }));
+            }
+        }
+        if let Some(diff) = tally.compare(&pairing(&jvp, dy), &pairing(dx, &vjp)) {
+            return Ok(Err(Difference {
+                rule: Rule::Adjoint,
+                coordinate: "the whole pairing".into(),
+                diff,
+            }));
+        }
+
+        let Some((theta, dtheta, dtheta_vars)) = &self.params else {
+            return Ok(Ok(tally));
+        };
+        let param = |k: usize| {
+            format!(
+                "parameter {}",
+                Param::name_flat(&op.params(), k).unwrap_or_else(|| format!("[{k}]"))
+            )
+        };
+        let df_dtheta: Tensor<Sym> = call(op, "forward_with_params", || {
+            Ok(
+                OpSpec::<Dual<Sym>>::forward_with_params(op, &dual(theta, dtheta)?, &lift(x))?
+                    .map(|d| d.eps.clone()),
+            )
+        })?;
+        let jvp_p = call(op, "jvp_params", || {
+            OpSpec::<Sym>::jvp_params(op, x, dtheta)
+        })?;
+        let vjp_p = call(op, "vjp_params", || OpSpec::<Sym>::vjp_params(op, x, dy))?;
+        if jvp_p.len() != df_dtheta.len() || vjp_p.len() != dtheta.len() {
+            return Err(Error::shape_mismatch(
+                &format!("{}: parameter rules of the wrong length", op.name()),
+                vec![df_dtheta.len(), dtheta.len()],
+                vec![jvp_p.len(), vjp_p.len()],
+            ));
+        }
+        for (k, (a, b)) in jvp_p.data().iter().zip(df_dtheta.data()).enumerate() {
+            if let Some(diff) = tally.compare(a, b) {
+                return Ok(Err(Difference {
+                    rule: Rule::JvpParams,
+                    coordinate: output(k),
+                    diff,
+                }));
+            }
+        }
+        let reference = transpose_applied(&pairing(dy, &df_dtheta), dtheta_vars);
+        for (k, (a, b)) in vjp_p.data().iter().zip(&reference).enumerate() {
+            if let Some(diff) = tally.compare(a, b) {
+                return Ok(Err(Difference {
+                    rule: Rule::VjpParams,
+                    coordinate: param(k),
+                    diff,
+                }));
+            }
+        }
+        if let Some(diff) = tally.compare(&pairing(&jvp_p, dy), &pairing(dtheta, &vjp_p)) {
+            return Ok(Err(Difference {
+                rule: Rule::AdjointParams,
+                coordinate: "the whole pairing".into(),
+                diff,
+            }));
+        }
+        Ok(Ok(tally))
+    }
+
+    fn certificate<O: Op + ?Sized>(&self, op: &O, tally: Tally, start: Instant) -> Certificate {
+        let n = self.x.len();
+        let p = self.params.as_ref().map_or(0, |(t, _, _)| t.len());
+        let mut statement = vec![
+            Rule::Jvp.identity(),
+            Rule::Vjp.identity(),
+            Rule::Adjoint.identity(),
+        ];
+        if p > 0 {
+            statement.extend([
+                Rule::JvpParams.identity(),
+                Rule::VjpParams.identity(),
+                Rule::AdjointParams.identity(),
+            ]);
+        }
+        Certificate {
+            kind: "exactgrad proof certificate",
+            schema: 1,
+            op: op.name(),
+            statement: statement.into_iter().map(String::from).collect(),
+            input_shape: self.shape.clone(),
+            output_shape: self.out_shape.clone(),
+            weights: self.weights,
+            symbols: SymbolCounts {
+                inputs: n,
+                weights: if self.weights == Weights::Symbolic {
+                    p
+                } else {
+                    0
+                },
+                tangents: n + p,
+                cotangents: self.dy.len(),
+                masks: symbols::masks().len(),
+            },
+            coordinates: tally.coordinates,
+            monomials: tally.monomials,
+            largest_polynomial: tally.largest,
+            seconds: start.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// The failure for `d`: the monomial, a point, and the point check's verdict there.
+    fn fail<O: Op + ?Sized>(
+        &self,
+        op: &O,
+        d: Difference,
+        config: &ProveConfig,
+        recheck: impl Fn(&Point) -> Result<Option<crate::Counterexample>>,
+    ) -> Error {
+        let terms = d.diff.numer().terms();
+        let (monomial, coefficient) = terms
+            .last()
+            .map(|(m, c)| (m.to_string(), c.to_string()))
+            .unwrap_or_default();
+        let mut failure = ProofFailure {
+            op: op.name(),
+            identity: d.rule.identity().into(),
+            coordinate: d.coordinate,
+            monomial,
+            coefficient,
+            terms: terms.len(),
+            point: Vec::new(),
+            counterexample: None,
+        };
+        let Some(point) = find_point(&d.diff, config.tries, config.seed) else {
+            return Error::NotProved(Box::new(failure));
+        };
+        failure.point = point.named();
+        match recheck(&point) {
+            Ok(Some(c)) => {
+                failure.counterexample = Some(c);
+                Error::ProofFailed(Box::new(failure))
+            }
+            // The point check could not confirm it: no verdict rather than a doubtful one.
+            Ok(None) | Err(_) => Error::NotProved(Box::new(failure)),
+        }
+    }
+
+    /// The point check at `point` for the identity `rule`: the counterexample it reports.
+    fn recheck<O: Provable + ?Sized>(
+        &self,
+        op: &O,
+        rule: Rule,
+        point: &Point,
+    ) -> Result<Option<crate::Counterexample>> {
+        let at = |t: &Tensor<Sym>| -> Result<Tensor<Q>> {
+            let data = t
+                .data()
+                .iter()
+                .map(|s| point.eval(s).ok_or_else(|| pole(op)))
+                .collect::<Result<Vec<Q>>>()?;
+            Tensor::new(t.shape().to_vec(), data)
+        };
+        let (x, dx, dy) = (at(&self.x)?, at(&self.dx.0)?, at(&self.dy)?);
+        let verdict = match rule {
+            Rule::Jvp | Rule::Vjp => jacobian(&op, &x, &dx, &dy).map(|_| ()),
+            Rule::Adjoint => adjoint(&op, &x, &dx, &dy).map(|_| ()),
+            Rule::JvpParams | Rule::VjpParams | Rule::AdjointParams => {
+                let (_, dtheta, _) = self.params.as_ref().expect("a parameter rule");
+                let wrt = WrtParams::new(op, x);
+                let theta = wrt.point::<Q>();
+                let dtheta = at(dtheta)?;
+                if rule == Rule::AdjointParams {
+                    adjoint(&wrt, &theta, &dtheta, &dy).map(|_| ())
+                } else {
+                    jacobian(&wrt, &theta, &dtheta, &dy).map(|_| ())
+                }
+            }
+        };
+        match verdict {
+            Ok(()) => Ok(None),
+            Err(Error::Violated(c)) => Ok(Some(*c)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn expect_shape<O: Op + ?Sized>(
+    op: &O,
+    rule: Rule,
+    got: &Tensor<Sym>,
+    want: &[usize],
+) -> Result<()> {
+    if got.shape() == want {
+        return Ok(());
+    }
+    Err(Error::shape_mismatch(
+        &format!("{}: {}", op.name(), rule.identity()),
+        want.to_vec(),
+        got.shape().to_vec(),
+    ))
+}
+
+fn pole<O: Op + ?Sized>(op: &O) -> Error {
+    Error::DivisionByZero {
+        context: op.name(),
+        coordinate: Vec::new(),
+    }
+}
+
+fn lift(x: &Tensor<Sym>) -> Tensor<Dual<Sym>> {
+    x.map(|v| Dual {
+        re: v.clone(),
+        eps: Sym::zero(),
+    })
+}
