@@ -123,7 +123,7 @@ impl Poly {
     }
 
     /// How many terms.
-    pub fn len(&self) -> usize {
+    pub fn term_count(&self) -> usize {
         self.terms.len()
     }
 
@@ -232,7 +232,8 @@ impl Poly {
         if let Some(c) = rhs.as_constant() {
             return self.scale(&c);
         }
-        let mut acc: HashMap<Monomial, Q> = HashMap::with_capacity(self.len() * rhs.len());
+        let mut acc: HashMap<Monomial, Q> =
+            HashMap::with_capacity(self.term_count() * rhs.term_count());
         for (ma, ca) in &self.terms {
             for (mb, cb) in &rhs.terms {
                 let c = ca * cb;

@@ -57,7 +57,12 @@ impl Sym {
 
     /// How many terms numerator and denominator have together.
     pub fn term_count(&self) -> usize {
-        self.num.len() + if is_one(&self.den) { 0 } else { self.den.len() }
+        self.num.term_count()
+            + if is_one(&self.den) {
+                0
+            } else {
+                self.den.term_count()
+            }
     }
 
     /// The value with the symbols `value` knows replaced (`None` if the denominator vanishes).
@@ -80,7 +85,7 @@ impl Sym {
         let inv = Q::one() / den.leading_coefficient();
         let (num, den) = (num.scale(&inv), den.scale(&inv));
         // A numerator proportional to the denominator (x/x, 2(x+1)/(x+1)) is a constant.
-        if num.len() == den.len() {
+        if num.term_count() == den.term_count() {
             let ratio = num.leading_coefficient();
             if num == den.scale(&ratio) {
                 return Sym::poly(Poly::constant(ratio));
