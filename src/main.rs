@@ -1,8 +1,10 @@
 //! The showcase: the 2-layer MLP soundness theorem checked exactly and printed as a derivation.
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use exactgrad::check::mlp_theorem;
+use exactgrad::prove::{prove_deep_mlp_theorem, prove_mlp_theorem, ProveConfig};
 use exactgrad::report::{builtin_example, random_example, theorem_json};
+use exactgrad::Error;
 use std::process::ExitCode;
 
 /// Checks the reference page's theorem — reverse-mode backward of Linear → ReLU → Linear equals
@@ -12,7 +14,11 @@ use std::process::ExitCode;
 /// value is an exact rational; the exit status is 0 when the theorem holds and 1 otherwise.
 #[derive(Parser, Debug)]
 #[command(name = "exactgrad", version, about, long_about)]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Use a random exact MLP of these sizes (e.g. `5,7,3`): weights, biases, x and δ are small
     /// fractions p/q with |p| ≤ 9, 1 ≤ q ≤ 9. Time grows like IN·HIDDEN·(IN + OUT).
     #[arg(long, value_name = "IN,HIDDEN,OUT", value_parser = parse_dims)]
@@ -27,6 +33,74 @@ struct Cli {
     /// JSON with exact "p/q" strings instead of the derivation.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Prove the theorem for ALL inputs, weights, biases and cotangents of the given sizes (not
+    /// at sampled points): the rules are evaluated once over polynomials in symbols, with one
+    /// mask symbol per hidden unit, so every activation pattern is covered at once. Prints the
+    /// certificate; exit status 0 when proved, 1 when an identity fails (with a counterexample
+    /// point), 2 on bad input.
+    Prove(ProveArgs),
+}
+
+#[derive(Args, Debug)]
+struct ProveArgs {
+    /// The 2-layer MLP Linear → ReLU → Linear of these sizes, e.g. `16,16,16`.
+    #[arg(long, value_name = "IN,HIDDEN,OUT", value_parser = parse_dims)]
+    #[arg(required_unless_present = "deep", conflicts_with = "deep")]
+    dims: Option<(usize, usize, usize)>,
+
+    /// The deep MLP with these layer sizes, e.g. `4,4,4,4,2` (at least three sizes).
+    #[arg(long, value_name = "IN,H1,...,OUT", value_parser = parse_sizes)]
+    deep: Option<Vec<usize>>,
+
+    /// Print the certificate as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_sizes(s: &str) -> Result<Vec<usize>, String> {
+    let sizes = s
+        .split(',')
+        .map(|t| match t.trim().parse::<usize>() {
+            Ok(v) if (1..=4096).contains(&v) => Ok(v),
+            _ => Err(format!(
+                "each size must be an integer from 1 to 4096, got {t:?}"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if sizes.len() < 3 {
+        return Err(format!("expected at least three sizes, got {s:?}"));
+    }
+    Ok(sizes)
+}
+
+fn prove(args: &ProveArgs) -> ExitCode {
+    let config = ProveConfig::default();
+    let result = match (&args.dims, &args.deep) {
+        (Some((n, h, m)), _) => prove_mlp_theorem(&[*n, *h, *m], &config),
+        (None, Some(dims)) => prove_deep_mlp_theorem(dims, &config),
+        (None, None) => unreachable!("clap requires --dims or --deep"),
+    };
+    match result {
+        Ok(certificate) if args.json => {
+            println!("{}", certificate.to_json());
+            ExitCode::SUCCESS
+        }
+        Ok(certificate) => {
+            println!("{certificate}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("exactgrad prove: {e}");
+            match e {
+                Error::ProofFailed(_) | Error::NotProved(_) => ExitCode::FAILURE,
+                _ => ExitCode::from(2),
+            }
+        }
+    }
 }
 
 fn parse_dims(s: &str) -> Result<(usize, usize, usize), String> {
@@ -45,6 +119,9 @@ fn parse_dims(s: &str) -> Result<(usize, usize, usize), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Prove(args)) = &cli.command {
+        return prove(args);
+    }
     let example = match (cli.dims, cli.seed) {
         (None, None) => Ok(builtin_example()),
         (dims, seed) => {

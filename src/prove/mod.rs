@@ -19,10 +19,12 @@
 
 mod certificate;
 mod failure;
+mod mlp;
 mod op;
 
 pub use certificate::{Certificate, SymbolCounts, Weights};
 pub use failure::ProofFailure;
+pub use mlp::{prove_deep_mlp_theorem, prove_mlp_theorem};
 pub use op::{prove_op, prove_op_for_all_weights, prove_op_with, ProveConfig};
 
 use crate::ops::{Checkable, OpSpec};

@@ -10,7 +10,7 @@ use crate::ops::{param_vector, Op, OpSpec, Param, WrtParams};
 use crate::scalar::symbols::{self, Refusal};
 use crate::scalar::{Dual, Field, Ring, Sym, Var, Q};
 use crate::tensor::Tensor;
-use num_traits::Zero;
+use num_traits::{One, Zero};
 use std::time::Instant;
 
 /// Settings of a proof: the search for a counterexample point when an identity fails.
@@ -65,7 +65,7 @@ pub fn prove_op_with<O: Provable + ?Sized>(
         let start = Instant::now();
         let run = Run::new(op, shape, Weights::AsGiven)?;
         match run.prove(op)? {
-            Ok(done) => Ok(run.certificate(op, done, start)),
+            Ok((tally, _)) => Ok(run.certificate(op, tally, start)),
             Err(diff) => {
                 let rule = diff.rule;
                 Err(run.fail(op, diff, config, |point| run.recheck(op, rule, point)))
@@ -87,6 +87,32 @@ pub fn prove_op_for_all_weights<O, F>(
     rebuild: F,
     shape: &[usize],
     config: &ProveConfig,
+) -> Result<Certificate>
+where
+    O: Provable,
+    F: Fn(&[Tensor<Q>]) -> Result<O>,
+{
+    prove_all_weights(op, rebuild, shape, config, None)
+}
+
+/// A closed form of the derivative (`mlpDeriv`) to prove equal to `Df` and to the backward rule,
+/// beside the op's own identities.
+pub(crate) struct ClosedForm<'a, O> {
+    /// What the closed form is called in the statement, e.g. `"mlpDeriv(x)"`.
+    pub name: &'static str,
+    /// The closed form at `x`, an `[out, in]` matrix.
+    pub deriv: &'a dyn Fn(&O, &Tensor<Sym>) -> Result<Tensor<Sym>>,
+    /// The point check of the same statement at `(x, δ)` (the theorem over `Q`).
+    pub recheck: &'a dyn Fn(&O, &Tensor<Q>, &Tensor<Q>) -> Result<()>,
+}
+
+/// [`prove_op_for_all_weights`], and the closed form's identities when one is given.
+pub(crate) fn prove_all_weights<O, F>(
+    op: &O,
+    rebuild: F,
+    shape: &[usize],
+    config: &ProveConfig,
+    closed: Option<&ClosedForm<'_, O>>,
 ) -> Result<Certificate>
 where
     O: Provable,
@@ -124,8 +150,18 @@ where
             });
         }
         let run = Run::new(&symbolic, shape, Weights::Symbolic)?;
-        match run.prove(&symbolic)? {
-            Ok(done) => Ok(run.certificate(&symbolic, done, start)),
+        let outcome = run
+            .prove(&symbolic)?
+            .and_then(|(tally, evaluated)| match closed {
+                None => Ok((tally, Vec::new())),
+                Some(c) => run.closed_form(&symbolic, c, tally, &evaluated),
+            });
+        match outcome {
+            Ok((tally, extra)) => {
+                let mut certificate = run.certificate(&symbolic, tally, start);
+                certificate.statement.extend(extra);
+                Ok(certificate)
+            }
             Err(diff) => {
                 let rule = diff.rule;
                 Err(run.fail(&symbolic, diff, config, |point| {
@@ -140,7 +176,19 @@ where
                             Tensor::new(t.shape().to_vec(), data)
                         })
                         .collect::<Result<_>>()?;
-                    run.recheck(&rebuild(&weights)?, rule, point)
+                    let at = rebuild(&weights)?;
+                    match (rule, closed) {
+                        (Rule::ClosedJacobian | Rule::ClosedBackward, Some(c)) => {
+                            let (x, dy) =
+                                (run.at(&at, &run.x, point)?, run.at(&at, &run.dy, point)?);
+                            match (c.recheck)(&at, &x, &dy) {
+                                Ok(()) => Ok(None),
+                                Err(Error::Violated(c)) => Ok(Some(*c)),
+                                Err(e) => Err(e),
+                            }
+                        }
+                        _ => run.recheck(&at, rule, point),
+                    }
                 }))
             }
         }
@@ -180,6 +228,8 @@ enum Rule {
     JvpParams,
     VjpParams,
     AdjointParams,
+    ClosedJacobian,
+    ClosedBackward,
 }
 
 impl Rule {
@@ -191,6 +241,8 @@ impl Rule {
             Rule::JvpParams => "jvp_params(x, dθ) = ∂f/∂θ·dθ",
             Rule::VjpParams => "vjp_params(x, δ) = (∂f/∂θ)ᵀ·δ",
             Rule::AdjointParams => "⟪jvp_params(x, dθ), δ⟫ = ⟪dθ, vjp_params(x, δ)⟫",
+            Rule::ClosedJacobian => "the closed form times dx = Df(x)·dx",
+            Rule::ClosedBackward => "vjp(x, δ) = (the closed form)ᵀ·δ",
         }
     }
 }
@@ -200,6 +252,12 @@ pub(crate) struct Difference {
     rule: Rule,
     coordinate: String,
     diff: Sym,
+}
+
+/// The derivative applied to the tangent and the VJP, kept for the closed form's identities.
+pub(crate) struct Evaluated {
+    df_dx: Tensor<Sym>,
+    vjp: Tensor<Sym>,
 }
 
 /// What a successful comparison counted.
@@ -326,7 +384,7 @@ impl Run {
     fn prove<O: Provable + ?Sized>(
         &self,
         op: &O,
-    ) -> Result<std::result::Result<Tally, Difference>> {
+    ) -> Result<std::result::Result<(Tally, Evaluated), Difference>> {
         let mut tally = Tally::default();
         let (x, (dx, dx_vars), dy) = (&self.x, &self.dx, &self.dy);
         let output = |k: usize| format!("output {:?}", self.dy.multi_index(k));
@@ -366,8 +424,9 @@ impl Run {
             }));
         }
 
+        let evaluated = Evaluated { df_dx, vjp };
         let Some((theta, dtheta, dtheta_vars)) = &self.params else {
-            return Ok(Ok(tally));
+            return Ok(Ok((tally, evaluated)));
         };
         let param = |k: usize| {
             format!(
@@ -418,7 +477,68 @@ impl Run {
                 diff,
             }));
         }
-        Ok(Ok(tally))
+        Ok(Ok((tally, evaluated)))
+    }
+
+    /// `closed(x)·dx = Df(x)·dx` for every output and `vjp(x, δ) = closed(x)ᵀ·δ` for every input;
+    /// the statements proved, or the first difference.
+    fn closed_form<O: Provable>(
+        &self,
+        op: &O,
+        closed: &ClosedForm<'_, O>,
+        mut tally: Tally,
+        evaluated: &Evaluated,
+    ) -> std::result::Result<(Tally, Vec<String>), Difference> {
+        let deriv = match call(op, "closed form", || (closed.deriv)(op, &self.x)) {
+            Ok(d) => d,
+            Err(e) => {
+                return Err(Difference {
+                    rule: Rule::ClosedJacobian,
+                    coordinate: format!("the closed form itself ({e})"),
+                    diff: Sym::one(),
+                })
+            }
+        };
+        let (out, n) = (self.dy.len(), self.x.len());
+        let entry = |i: usize, j: usize| {
+            deriv
+                .data()
+                .get(i * n + j)
+                .cloned()
+                .unwrap_or_else(Sym::zero)
+        };
+        for i in 0..out {
+            let row = (0..n).fold(Sym::zero(), |acc, j| {
+                acc.add_ref(&entry(i, j).mul_ref(&self.dx.0.data()[j]))
+            });
+            if let Some(diff) = tally.compare(&row, &evaluated.df_dx.data()[i]) {
+                return Err(Difference {
+                    rule: Rule::ClosedJacobian,
+                    coordinate: format!("output {:?}", self.dy.multi_index(i)),
+                    diff,
+                });
+            }
+        }
+        for j in 0..n {
+            let col = (0..out).fold(Sym::zero(), |acc, i| {
+                acc.add_ref(&entry(i, j).mul_ref(&self.dy.data()[i]))
+            });
+            if let Some(diff) = tally.compare(&evaluated.vjp.data()[j], &col) {
+                return Err(Difference {
+                    rule: Rule::ClosedBackward,
+                    coordinate: format!("input {:?}", self.x.multi_index(j)),
+                    diff,
+                });
+            }
+        }
+        let name = closed.name;
+        Ok((
+            tally,
+            vec![
+                format!("{name}·dx = Df(x)·dx ({name} is the derivative)"),
+                format!("backward(x, δ) = {name}ᵀ·δ"),
+            ],
+        ))
     }
 
     fn certificate<O: Op + ?Sized>(&self, op: &O, tally: Tally, start: Instant) -> Certificate {
@@ -506,18 +626,12 @@ impl Run {
         rule: Rule,
         point: &Point,
     ) -> Result<Option<crate::Counterexample>> {
-        let at = |t: &Tensor<Sym>| -> Result<Tensor<Q>> {
-            let data = t
-                .data()
-                .iter()
-                .map(|s| point.eval(s).ok_or_else(|| pole(op)))
-                .collect::<Result<Vec<Q>>>()?;
-            Tensor::new(t.shape().to_vec(), data)
-        };
+        let at = |t: &Tensor<Sym>| self.at(op, t, point);
         let (x, dx, dy) = (at(&self.x)?, at(&self.dx.0)?, at(&self.dy)?);
         let verdict = match rule {
             Rule::Jvp | Rule::Vjp => jacobian(&op, &x, &dx, &dy).map(|_| ()),
             Rule::Adjoint => adjoint(&op, &x, &dx, &dy).map(|_| ()),
+            Rule::ClosedJacobian | Rule::ClosedBackward => Ok(()),
             Rule::JvpParams | Rule::VjpParams | Rule::AdjointParams => {
                 let (_, dtheta, _) = self.params.as_ref().expect("a parameter rule");
                 let wrt = WrtParams::new(op, x);
@@ -535,6 +649,18 @@ impl Run {
             Err(Error::Violated(c)) => Ok(Some(*c)),
             Err(e) => Err(e),
         }
+    }
+}
+
+impl Run {
+    /// `t` at `point`; a division by zero if it has a pole there.
+    fn at<O: Op + ?Sized>(&self, op: &O, t: &Tensor<Sym>, point: &Point) -> Result<Tensor<Q>> {
+        let data = t
+            .data()
+            .iter()
+            .map(|s| point.eval(s).ok_or_else(|| pole(op)))
+            .collect::<Result<Vec<Q>>>()?;
+        Tensor::new(t.shape().to_vec(), data)
     }
 }
 
