@@ -101,10 +101,15 @@ pub(crate) struct ClosedForm<'a, O> {
     /// What the closed form is called in the statement, e.g. `"mlpDeriv(x)"`.
     pub name: &'static str,
     /// The closed form at `x`, an `[out, in]` matrix.
-    pub deriv: &'a dyn Fn(&O, &Tensor<Sym>) -> Result<Tensor<Sym>>,
+    pub deriv: &'a DerivFn<O>,
     /// The point check of the same statement at `(x, δ)` (the theorem over `Q`).
-    pub recheck: &'a dyn Fn(&O, &Tensor<Q>, &Tensor<Q>) -> Result<()>,
+    pub recheck: &'a TheoremFn<O>,
 }
+
+/// A closed-form derivative of `O` at a symbolic point.
+pub(crate) type DerivFn<O> = dyn Fn(&O, &Tensor<Sym>) -> Result<Tensor<Sym>>;
+/// A theorem of `O` checked at an exact point `(x, δ)`.
+pub(crate) type TheoremFn<O> = dyn Fn(&O, &Tensor<Q>, &Tensor<Q>) -> Result<()>;
 
 /// [`prove_op_for_all_weights`], and the closed form's identities when one is given.
 pub(crate) fn prove_all_weights<O, F>(
