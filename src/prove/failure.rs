@@ -92,6 +92,16 @@ impl Point {
 /// A random point (small rationals for the base symbols, masks from their guards) where `diff`
 /// is defined and non-zero, or `None` after `tries` attempts.
 pub(crate) fn find_point(diff: &Sym, tries: usize, seed: u64) -> Option<Point> {
+    find_point_near(diff, &HashMap::new(), tries, seed)
+}
+
+/// [`find_point`] with the symbols of `fixed` held at their values (an input inside a region).
+pub(crate) fn find_point_near(
+    diff: &Sym,
+    fixed: &HashMap<Var, Q>,
+    tries: usize,
+    seed: u64,
+) -> Option<Point> {
     let masks = symbols::masks();
     let base = symbols::symbol_count();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -103,6 +113,7 @@ pub(crate) fn find_point(diff: &Sym, tries: usize, seed: u64) -> Option<Point> {
                 (v, Q::new(n.into(), d.into()))
             })
             .collect();
+        values.extend(fixed.iter().map(|(v, q)| (*v, q.clone())));
         set_masks(&masks, &mut values)?;
         let point = Point { values };
         let at = point.eval(diff)?;

@@ -19,13 +19,16 @@
 
 mod certificate;
 mod failure;
+pub(crate) mod lp;
 mod mlp;
 mod op;
+mod regions;
 
 pub use certificate::{Certificate, SymbolCounts, Weights};
 pub use failure::ProofFailure;
 pub use mlp::{prove_deep_mlp_theorem, prove_mlp_theorem};
 pub use op::{prove_op, prove_op_for_all_weights, prove_op_with, ProveConfig};
+pub use regions::{linear_regions, Region, RegionReport};
 
 use crate::ops::{Checkable, OpSpec};
 use crate::scalar::{Dual, Sym};

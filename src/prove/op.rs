@@ -64,7 +64,7 @@ pub fn prove_op_with<O: Provable + ?Sized>(
     symbols::scoped(|| {
         let start = Instant::now();
         let run = Run::new(op, shape, Weights::AsGiven)?;
-        match run.prove(op)? {
+        match run.prove(op, Tally::default())? {
             Ok((tally, _)) => Ok(run.certificate(op, tally, start)),
             Err(diff) => {
                 let rule = diff.rule;
@@ -156,7 +156,7 @@ where
         }
         let run = Run::new(&symbolic, shape, Weights::Symbolic)?;
         let outcome = run
-            .prove(&symbolic)?
+            .prove(&symbolic, Tally::default())?
             .and_then(|(tally, evaluated)| match closed {
                 None => Ok((tally, Vec::new())),
                 Some(c) => run.closed_form(&symbolic, c, tally, &evaluated),
@@ -226,7 +226,7 @@ fn symbols_named(name: &str, shape: &[usize]) -> Result<(Tensor<Sym>, Vec<Var>)>
 
 /// Which side of the contract an identity is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Rule {
+pub(crate) enum Rule {
     Jvp,
     Vjp,
     Adjoint,
@@ -238,7 +238,7 @@ enum Rule {
 }
 
 impl Rule {
-    fn identity(self) -> &'static str {
+    pub(crate) fn identity(self) -> &'static str {
         match self {
             Rule::Jvp => "jvp(x, dx) = Df(x)·dx",
             Rule::Vjp => "vjp(x, δ) = Df(x)ᵀ·δ",
@@ -254,9 +254,9 @@ impl Rule {
 
 /// The first identity found false: which, where, and the difference.
 pub(crate) struct Difference {
-    rule: Rule,
-    coordinate: String,
-    diff: Sym,
+    pub(crate) rule: Rule,
+    pub(crate) coordinate: String,
+    pub(crate) diff: Sym,
 }
 
 /// The derivative applied to the tangent and the VJP, kept for the closed form's identities.
@@ -265,23 +265,54 @@ pub(crate) struct Evaluated {
     vjp: Tensor<Sym>,
 }
 
-/// What a successful comparison counted.
+/// What the comparisons counted, and in collecting mode every difference found.
 #[derive(Default)]
 pub(crate) struct Tally {
-    coordinates: usize,
+    pub(crate) coordinates: usize,
     monomials: usize,
     largest: usize,
+    /// `Some` to go on past differences, collecting them (for proofs region by region).
+    pub(crate) collected: Option<Vec<Difference>>,
 }
 
 impl Tally {
-    /// Compares `rule` with `reference`; the difference when they are not identical.
-    fn compare(&mut self, rule: &Sym, reference: &Sym) -> Option<Sym> {
+    /// A tally that collects every difference instead of stopping at the first.
+    pub(crate) fn collecting() -> Self {
+        Tally {
+            collected: Some(Vec::new()),
+            ..Tally::default()
+        }
+    }
+
+    /// Compares the rule's value with the reference at `coordinate`; the difference when they
+    /// are not identical (collected instead when collecting).
+    fn compare(
+        &mut self,
+        rule: Rule,
+        coordinate: impl FnOnce() -> String,
+        got: &Sym,
+        reference: &Sym,
+    ) -> Option<Difference> {
         self.coordinates += 1;
-        let (a, b) = (rule.term_count(), reference.term_count());
+        let (a, b) = (got.term_count(), reference.term_count());
         self.monomials += a + b;
         self.largest = self.largest.max(a).max(b);
-        let d = rule.sub_ref(reference);
-        (!d.is_zero()).then_some(d)
+        let diff = got.sub_ref(reference);
+        if diff.is_zero() {
+            return None;
+        }
+        let d = Difference {
+            rule,
+            coordinate: coordinate(),
+            diff,
+        };
+        match &mut self.collected {
+            Some(all) => {
+                all.push(d);
+                None
+            }
+            None => Some(d),
+        }
     }
 }
 
@@ -291,6 +322,8 @@ pub(crate) struct Run {
     out_shape: Vec<usize>,
     weights: Weights,
     x: Tensor<Sym>,
+    /// The input symbols, in `x`'s order.
+    pub(crate) x_vars: Vec<Var>,
     dx: (Tensor<Sym>, Vec<Var>),
     dy: Tensor<Sym>,
     /// `(θ, dθ)` for an op with parameters.
@@ -351,9 +384,13 @@ fn transpose_applied(pair: &Sym, directions: &[Var]) -> Vec<Sym> {
 }
 
 impl Run {
-    fn new<O: Provable + ?Sized>(op: &O, shape: &[usize], weights: Weights) -> Result<Self> {
+    pub(crate) fn new<O: Provable + ?Sized>(
+        op: &O,
+        shape: &[usize],
+        weights: Weights,
+    ) -> Result<Self> {
         let out_shape = op.output_shape(shape)?;
-        let (x, _) = symbols_named("x", shape)?;
+        let (x, x_vars) = symbols_named("x", shape)?;
         let dx = symbols_named("dx", shape)?;
         let (dy, _) = symbols_named("δ", &out_shape)?;
         let params = if op.param_count() > 0 {
@@ -379,6 +416,7 @@ impl Run {
             out_shape,
             weights,
             x,
+            x_vars,
             dx,
             dy,
             params,
@@ -386,11 +424,11 @@ impl Run {
     }
 
     /// Every identity; the tally, or the first difference.
-    fn prove<O: Provable + ?Sized>(
+    pub(crate) fn prove<O: Provable + ?Sized>(
         &self,
         op: &O,
+        mut tally: Tally,
     ) -> Result<std::result::Result<(Tally, Evaluated), Difference>> {
-        let mut tally = Tally::default();
         let (x, (dx, dx_vars), dy) = (&self.x, &self.dx, &self.dy);
         let output = |k: usize| format!("output {:?}", self.dy.multi_index(k));
         let input = |k: usize| format!("input {:?}", self.x.multi_index(k));
@@ -403,30 +441,23 @@ impl Run {
         expect_shape(op, Rule::Jvp, &jvp, &self.out_shape)?;
         expect_shape(op, Rule::Vjp, &vjp, &self.shape)?;
         for (k, (a, b)) in jvp.data().iter().zip(df_dx.data()).enumerate() {
-            if let Some(diff) = tally.compare(a, b) {
-                return Ok(Err(Difference {
-                    rule: Rule::Jvp,
-                    coordinate: output(k),
-                    diff,
-                }));
+            if let Some(d) = tally.compare(Rule::Jvp, || output(k), a, b) {
+                return Ok(Err(d));
             }
         }
         let reference = transpose_applied(&pairing(dy, &df_dx), dx_vars);
         for (k, (a, b)) in vjp.data().iter().zip(&reference).enumerate() {
-            if let Some(diff) = tally.compare(a, b) {
-                return Ok(Err(Difference {
-                    rule: Rule::Vjp,
-                    coordinate: input(k),
-                    diff,
-                }));
+            if let Some(d) = tally.compare(Rule::Vjp, || input(k), a, b) {
+                return Ok(Err(d));
             }
         }
-        if let Some(diff) = tally.compare(&pairing(&jvp, dy), &pairing(dx, &vjp)) {
-            return Ok(Err(Difference {
-                rule: Rule::Adjoint,
-                coordinate: "the whole pairing".into(),
-                diff,
-            }));
+        if let Some(d) = tally.compare(
+            Rule::Adjoint,
+            || "the whole pairing".into(),
+            &pairing(&jvp, dy),
+            &pairing(dx, &vjp),
+        ) {
+            return Ok(Err(d));
         }
 
         let evaluated = Evaluated { df_dx, vjp };
@@ -457,30 +488,23 @@ impl Run {
             ));
         }
         for (k, (a, b)) in jvp_p.data().iter().zip(df_dtheta.data()).enumerate() {
-            if let Some(diff) = tally.compare(a, b) {
-                return Ok(Err(Difference {
-                    rule: Rule::JvpParams,
-                    coordinate: output(k),
-                    diff,
-                }));
+            if let Some(d) = tally.compare(Rule::JvpParams, || output(k), a, b) {
+                return Ok(Err(d));
             }
         }
         let reference = transpose_applied(&pairing(dy, &df_dtheta), dtheta_vars);
         for (k, (a, b)) in vjp_p.data().iter().zip(&reference).enumerate() {
-            if let Some(diff) = tally.compare(a, b) {
-                return Ok(Err(Difference {
-                    rule: Rule::VjpParams,
-                    coordinate: param(k),
-                    diff,
-                }));
+            if let Some(d) = tally.compare(Rule::VjpParams, || param(k), a, b) {
+                return Ok(Err(d));
             }
         }
-        if let Some(diff) = tally.compare(&pairing(&jvp_p, dy), &pairing(dtheta, &vjp_p)) {
-            return Ok(Err(Difference {
-                rule: Rule::AdjointParams,
-                coordinate: "the whole pairing".into(),
-                diff,
-            }));
+        if let Some(d) = tally.compare(
+            Rule::AdjointParams,
+            || "the whole pairing".into(),
+            &pairing(&jvp_p, dy),
+            &pairing(dtheta, &vjp_p),
+        ) {
+            return Ok(Err(d));
         }
         Ok(Ok((tally, evaluated)))
     }
@@ -516,24 +540,26 @@ impl Run {
             let row = (0..n).fold(Sym::zero(), |acc, j| {
                 acc.add_ref(&entry(i, j).mul_ref(&self.dx.0.data()[j]))
             });
-            if let Some(diff) = tally.compare(&row, &evaluated.df_dx.data()[i]) {
-                return Err(Difference {
-                    rule: Rule::ClosedJacobian,
-                    coordinate: format!("output {:?}", self.dy.multi_index(i)),
-                    diff,
-                });
+            if let Some(d) = tally.compare(
+                Rule::ClosedJacobian,
+                || format!("output {:?}", self.dy.multi_index(i)),
+                &row,
+                &evaluated.df_dx.data()[i],
+            ) {
+                return Err(d);
             }
         }
         for j in 0..n {
             let col = (0..out).fold(Sym::zero(), |acc, i| {
                 acc.add_ref(&entry(i, j).mul_ref(&self.dy.data()[i]))
             });
-            if let Some(diff) = tally.compare(&evaluated.vjp.data()[j], &col) {
-                return Err(Difference {
-                    rule: Rule::ClosedBackward,
-                    coordinate: format!("input {:?}", self.x.multi_index(j)),
-                    diff,
-                });
+            if let Some(d) = tally.compare(
+                Rule::ClosedBackward,
+                || format!("input {:?}", self.x.multi_index(j)),
+                &evaluated.vjp.data()[j],
+                &col,
+            ) {
+                return Err(d);
             }
         }
         let name = closed.name;
@@ -625,7 +651,7 @@ impl Run {
     }
 
     /// The point check at `point` for the identity `rule`: the counterexample it reports.
-    fn recheck<O: Provable + ?Sized>(
+    pub(crate) fn recheck<O: Provable + ?Sized>(
         &self,
         op: &O,
         rule: Rule,

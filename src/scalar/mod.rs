@@ -31,7 +31,7 @@ pub use exp_field::Ex;
 pub use exp_poly::ExpPoly;
 pub use jet::Jet;
 pub use kernels::Vectors;
-pub use poly::{Monomial, Poly, Var};
+pub use poly::{is_mask, Monomial, Poly, Var};
 pub use rational::{exact_string, parse_q, Q};
 pub use symbolic::Sym;
 pub use transcendental::{FunctionError, Transcendental};

@@ -27,6 +27,7 @@ impl Bug<Linear> for JvpTransposed {
 }
 
 /// vjpⱼ = Σᵢ W.data[i·m + j]·δᵢ: the row stride is the output size, right only when W is square.
+#[derive(Clone)]
 struct SquareStride;
 impl Bug<Linear> for SquareStride {
     fn name(&self) -> &'static str {
@@ -239,4 +240,20 @@ fn square_stride_bug_passes_on_square_weights() {
     let report = check_op(&mutant(l33(), SquareStride), &[3], &CheckConfig::default())
         .expect("right for square W");
     assert_eq!(report.cases, CheckConfig::default().case_count());
+}
+
+#[test]
+fn the_square_stride_is_disproved_for_non_square_and_proved_for_square_weights() {
+    let f = disproved(l32(), SquareStride, linear_from, &[3]);
+    assert_eq!(f.identity, "vjp(x, δ) = Df(x)ᵀ·δ");
+    // Right for every square W: the proof says so, where sampling could only fail to refute.
+    let square = |p: &[Tensor<Q>]| Ok(mutant(linear_from(p)?, SquareStride));
+    let c = exactgrad::prove::prove_op_for_all_weights(
+        &mutant(l33(), SquareStride),
+        square,
+        &[3],
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(c.symbols.weights, 12);
 }

@@ -7,6 +7,7 @@ use exactgrad::ops::{param_vector, relu_deriv_spec, Mlp, Relu, WrtParams};
 use std::cmp::Ordering;
 
 /// The ReLU mask taken from `z2 = W2·relu(z1) + b2` (the output) instead of `z1`.
+#[derive(Clone)]
 struct MaskFromZ2;
 impl Bug<Mlp> for MaskFromZ2 {
     fn name(&self) -> &'static str {
@@ -20,6 +21,7 @@ impl Bug<Mlp> for MaskFromZ2 {
 }
 
 /// The mask computed from the hidden output as `relu(z1) ≥ 0`, which is always 1.
+#[derive(Clone)]
 struct MaskFromOutputGe;
 impl Bug<Mlp> for MaskFromOutputGe {
     fn name(&self) -> &'static str {
@@ -46,6 +48,7 @@ impl Bug<Mlp> for MaskFromInput {
 }
 
 /// `W2·δ` where `W2ᵀ·δ` belongs (type-checks when hidden = out).
+#[derive(Clone)]
 struct MlpNoTranspose;
 impl Bug<Mlp> for MlpNoTranspose {
     fn name(&self) -> &'static str {
@@ -58,6 +61,7 @@ impl Bug<Mlp> for MlpNoTranspose {
 }
 
 /// vjp right in every coordinate but the last, which is computed without the mask.
+#[derive(Clone)]
 struct MlpLastCoordinate;
 impl Bug<Mlp> for MlpLastCoordinate {
     fn name(&self) -> &'static str {
@@ -134,6 +138,7 @@ impl Bug<Mlp> for DropsBiasGrad {
 }
 
 /// `∂b2 = 2δ`: the bias gradient added twice.
+#[derive(Clone)]
 struct DoublesBiasGrad;
 impl Bug<Mlp> for DoublesBiasGrad {
     fn name(&self) -> &'static str {
@@ -310,5 +315,40 @@ fn mlp_weight_gradient_transposed() {
         &[14],
         ["1/3", "0", "1/3"],
         &[("δ", "[0, 0, 1]")],
+    );
+}
+
+#[test]
+fn the_mlp_mutants_fail_as_proofs_for_every_input_and_weight() {
+    let vjp = "vjp(x, δ) = Df(x)ᵀ·δ";
+    assert_eq!(
+        disproved(mlp333(), MaskFromZ2, mlp_from, &[3]).identity,
+        vjp
+    );
+    assert_eq!(
+        disproved(mlp333(), MlpNoTranspose, mlp_from, &[3]).identity,
+        vjp
+    );
+    let f = disproved(mlp342(), MlpLastCoordinate, mlp_from, &[3]);
+    assert_eq!(
+        (f.identity.as_str(), f.coordinate.as_str()),
+        (vjp, "input [2]")
+    );
+    let f = disproved(mlp342(), DoublesBiasGrad, mlp_from, &[3]);
+    assert_eq!(f.identity, "vjp_params(x, δ) = (∂f/∂θ)ᵀ·δ");
+    assert!(f.coordinate.ends_with("bias[0]"), "{f}");
+}
+
+#[test]
+fn a_mutant_that_branches_with_if_is_refused_rather_than_proved() {
+    let op = mutant(mlp342(), MaskFromOutputGe);
+    let rebuild = |p: &[Tensor<Q>]| Ok(mutant(mlp_from(p)?, MaskFromOutputGe));
+    let e = exactgrad::prove::prove_op_for_all_weights(&op, rebuild, &[3], &Default::default());
+    assert!(
+        matches!(
+            &e,
+            Err(exactgrad::Error::BranchOnSymbol { rule: "vjp", .. })
+        ),
+        "{e:?}"
     );
 }

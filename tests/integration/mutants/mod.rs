@@ -276,3 +276,54 @@ fn correct_rules_pass_every_case() {
         assert_eq!(checks_parameters, !report.parameters.is_empty(), "{report}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same mutants as failed proofs: for every input and every weight, with a point.
+
+/// The failed proof of `bug` in `op` for every input and weight of its dimensions (`rebuild`
+/// makes the op from its parameter tensors); panics if it is proved or refused.
+fn disproved<O, B>(
+    op: O,
+    bug: B,
+    rebuild: impl Fn(&[Tensor<Q>]) -> Result<O>,
+    shape: &[usize],
+) -> exactgrad::prove::ProofFailure
+where
+    B: Clone,
+    Mutant<O, B>: exactgrad::prove::Provable,
+{
+    let outcome = exactgrad::prove::prove_op_for_all_weights(
+        &mutant(op, bug.clone()),
+        |p| Ok(mutant(rebuild(p)?, bug.clone())),
+        shape,
+        &Default::default(),
+    );
+    match outcome {
+        Err(exactgrad::Error::ProofFailed(f)) => {
+            assert!(f.counterexample.is_some(), "{f}");
+            assert!(!f.point.is_empty(), "{f}");
+            *f
+        }
+        other => panic!("not disproved: {other:?}"),
+    }
+}
+
+fn linear_from(p: &[Tensor<Q>]) -> Result<Linear> {
+    Linear::new(p[0].clone(), p[1].clone())
+}
+
+fn mlp_from(p: &[Tensor<Q>]) -> Result<Mlp> {
+    Mlp::new(p[0].clone(), p[1].clone(), p[2].clone(), p[3].clone())
+}
+
+#[test]
+fn correct_rules_are_proved_for_every_input_and_weight() {
+    let c =
+        exactgrad::prove::prove_op_for_all_weights(&l32(), linear_from, &[3], &Default::default())
+            .unwrap();
+    assert_eq!(c.symbols.weights, 8);
+    let c =
+        exactgrad::prove::prove_op_for_all_weights(&mlp342(), mlp_from, &[3], &Default::default())
+            .unwrap();
+    assert_eq!((c.symbols.weights, c.symbols.masks), (26, 4));
+}
