@@ -172,7 +172,7 @@ pub fn name(v: Var) -> String {
 
 /// The least prime `≥ n` (deterministic Miller–Rabin, exact for 64-bit integers).
 fn next_prime(mut n: u64) -> u64 {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         n += 1;
     }
     while !is_prime(n) {
@@ -187,7 +187,7 @@ fn is_prime(n: u64) -> bool {
     }
     const BASES: [u64; 12] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37];
     for p in BASES {
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             return n == p;
         }
     }
