@@ -1,23 +1,19 @@
 //! The absolute value, elementwise.
 
 use super::coordinate_guards::coordinate_guards;
+use super::piecewise::signum;
 use super::{Guard, Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
-use std::cmp::Ordering;
 
 /// `f(x)ᵢ = |xᵢ|`, with derivative `sign(xᵢ)`; every coordinate where `xᵢ = 0` is a kink.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Abs;
 
-/// `sign(x)` as ±1 (0 only at the kink, which the checks refuse).
+/// `sign(x)` as ±1 (0 only at the kink, which the checks refuse), through selects.
 fn signs<S: Scalar>(x: &Tensor<S>) -> Tensor<S> {
-    x.map(|v| match v.sign() {
-        Ordering::Greater => S::one(),
-        Ordering::Less => S::one().neg_ref(),
-        Ordering::Equal => S::zero(),
-    })
+    x.map(signum)
 }
 
 impl Op for Abs {
@@ -63,6 +59,19 @@ mod tests {
         let x = t(&[2, 2], &["1", "-2", "0", "3"]);
         let r = crate::check::jacobian(&Abs, &x, &x, &x);
         assert_eq!(kink(r), (1, "Abs".into(), vec![1, 0]));
+    }
+
+    #[test]
+    fn abs_branches_through_select() {
+        assert_branch_free(&Abs, &[2, 3]);
+    }
+
+    #[test]
+    fn abs_keeps_its_values_at_the_kink() {
+        // sign(0) stays 0 through the nested selects; |0| = 0.
+        let x = t(&[3], &["-2", "0", "1/3"]);
+        assert_eq!(signs(&x), t(&[3], &["-1", "0", "1"]));
+        assert_eq!(Abs.forward(&x).unwrap(), t(&[3], &["2", "0", "1/3"]));
     }
 
     planted!(AbsNoSign(Abs), fn vjp(&_op, _x, dy) {

@@ -47,33 +47,29 @@ impl Clamp {
     }
 }
 
-/// Which piece a value is on: below, inside or above the interval.
-fn piece<S: Scalar>(v: &S, lo: &S, hi: &S) -> Ordering {
-    if v.sub_ref(lo).sign() == Ordering::Less {
-        Ordering::Less
-    } else if v.sub_ref(hi).sign() == Ordering::Greater {
-        Ordering::Greater
-    } else {
-        Ordering::Equal
-    }
+/// `below` where `v < lo`, else `above` where `v > hi`, else `inside`: the piece chosen by
+/// `S::select` on `lo − v`, then on `v − hi`. Values, derivatives and indicators all go through
+/// this one nesting, so that over `Sym` (where the two masks are independent symbols) they
+/// describe the same pieces.
+fn on_piece<S: Scalar>(v: &S, lo: &S, hi: &S, below: S, inside: S, above: S) -> S {
+    S::select(
+        &lo.sub_ref(v),
+        below,
+        S::select(&v.sub_ref(hi), above, inside),
+    )
 }
 
 fn apply<S: Scalar>(x: &Tensor<S>, lo: &S, hi: &S) -> Tensor<S> {
-    x.map(|v| match piece(v, lo, hi) {
-        Ordering::Less => lo.clone(),
-        Ordering::Greater => hi.clone(),
-        Ordering::Equal => v.clone(),
-    })
+    x.map(|v| on_piece(v, lo, hi, lo.clone(), v.clone(), hi.clone()))
 }
 
 /// 1 on the pieces where `x` lies on the `side` of the interval (`Equal` = inside), else 0.
 fn indicator<S: Scalar>(x: &Tensor<S>, lo: &S, hi: &S, side: Ordering) -> Tensor<S> {
+    let one_on = |s: Ordering| if s == side { S::one() } else { S::zero() };
     x.map(|v| {
-        if piece(v, lo, hi) == side {
-            S::one()
-        } else {
-            S::zero()
-        }
+        let [below, inside, above] =
+            [Ordering::Less, Ordering::Equal, Ordering::Greater].map(one_on);
+        on_piece(v, lo, hi, below, inside, above)
     })
 }
 
@@ -180,6 +176,29 @@ mod tests {
                 requirement: "an interval with lo < hi".into(),
             })
         );
+    }
+
+    #[test]
+    fn clamp_branches_through_select() {
+        assert_branch_free(&Clamp::new(q("-1/2"), q("2")).unwrap(), &[3]);
+        assert_branch_free(&Clamp::hardtanh(), &[2]);
+    }
+
+    #[test]
+    fn clamp_keeps_its_values_at_the_bounds() {
+        // At x = lo and x = hi the inside piece is taken, as before.
+        let op = Clamp::new(q("-1/2"), q("2")).unwrap();
+        let x = t(&[5], &["-1", "-1/2", "1", "2", "3"]);
+        assert_eq!(
+            op.forward(&x).unwrap(),
+            t(&[5], &["-1/2", "-1/2", "1", "2", "2"])
+        );
+        let ones = t(&[5], &["1"; 5]);
+        assert_eq!(
+            op.vjp(&x, &ones).unwrap(),
+            t(&[5], &["0", "1", "1", "1", "0"])
+        );
+        assert_eq!(op.vjp_params(&x, &ones).unwrap(), t(&[2], &["1", "1"]));
     }
 
     planted!(StraightThrough(Clamp), fn vjp(&_op, _x, dy) {

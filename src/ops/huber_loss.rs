@@ -55,31 +55,37 @@ impl HuberLoss {
     }
 }
 
-/// Whether `|r| ≤ β` (the quadratic piece).
-fn inside<S: Scalar>(r: &S, beta: &S) -> bool {
-    r.abs_val().sub_ref(beta).sign() != Ordering::Greater
+/// `above` where `r > β`, else `below` where `r < −β`, else `inside` (`|r| ≤ β`, the quadratic
+/// piece): chosen by `S::select` on `r − β`, then on `−r − β` — the guards, so that over `Sym`
+/// the masks stand for them. Value and slope go through this one nesting, so they describe the
+/// same pieces.
+fn on_piece<S: Scalar>(r: &S, beta: &S, above: S, below: S, inside: S) -> S {
+    let beyond_below = r.neg_ref().sub_ref(beta);
+    S::select(
+        &r.sub_ref(beta),
+        above,
+        S::select(&beyond_below, below, inside),
+    )
 }
 
 fn half<S: Scalar>(v: &S) -> S {
     v.checked_div(&S::from_i64(2)).expect("2 ≠ 0")
 }
 
+/// `h(r)`; outside, `β(|r| − β/2)` with `|r|` written as `r` above and `−r` below.
 fn value<S: Scalar>(r: &S, beta: &S) -> S {
-    if inside(r, beta) {
-        half(&r.mul_ref(r))
-    } else {
-        beta.mul_ref(&r.abs_val().sub_ref(&half(beta)))
-    }
+    let linear = |abs: S| beta.mul_ref(&abs.sub_ref(&half(beta)));
+    on_piece(
+        r,
+        beta,
+        linear(r.clone()),
+        linear(r.neg_ref()),
+        half(&r.mul_ref(r)),
+    )
 }
 
 fn slope<S: Scalar>(r: &S, beta: &S) -> S {
-    if inside(r, beta) {
-        r.clone()
-    } else if r.sign() == Ordering::Less {
-        beta.neg_ref()
-    } else {
-        beta.clone()
-    }
+    on_piece(r, beta, beta.clone(), beta.neg_ref(), r.clone())
 }
 
 impl Op for HuberLoss {
@@ -171,6 +177,23 @@ mod tests {
                 requirement: "positive".into(),
             })
         );
+    }
+
+    #[test]
+    fn huber_branches_through_select() {
+        let op = HuberLoss::new(t(&[3], &["1", "-1/2", "0"]), q("1/3")).unwrap();
+        assert_branch_free(&op, &[3]);
+    }
+
+    #[test]
+    fn huber_keeps_its_values_at_the_threshold() {
+        // β = 1/2, residuals −1/2, 1/2 (the quadratic piece, as before), 2 and −1:
+        // h = 1/8, 1/8, 7/8, 3/8 (mean 3/8); h′ = −1/2, 1/2, 1/2, −1/2 (over n = 4).
+        let op = HuberLoss::new(t(&[4], &["0", "0", "0", "0"]), q("1/2")).unwrap();
+        let x = t(&[4], &["-1/2", "1/2", "2", "-1"]);
+        assert_eq!(op.forward(&x).unwrap(), t(&[], &["3/8"]));
+        let g = op.vjp(&x, &t(&[], &["1"])).unwrap();
+        assert_eq!(g, t(&[4], &["-1/8", "1/8", "1/8", "-1/8"]));
     }
 
     planted!(Unclipped(HuberLoss), fn vjp(&op, x, dy) {

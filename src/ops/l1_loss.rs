@@ -1,12 +1,12 @@
 //! Mean absolute error against a stored target.
 
 use super::mean::per_entry;
+use super::piecewise::signum;
 use super::sum::{scalar, scalar_cotangent, total};
 use super::{expect_input, Guard, Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::{Ordered, Scalar, Q};
 use crate::tensor::Tensor;
-use std::cmp::Ordering;
 
 /// `f(x) = (1/n) Σᵢ |xᵢ − tᵢ|` for a stored target `t`; a scalar (shape `[]`). Rules:
 /// `jvp = (1/n) Σ sign(x − t) ⊙ dx`, `vjp = (δ/n)·sign(x − t)`. Kinks where `xᵢ = tᵢ`: the guards
@@ -34,12 +34,9 @@ impl L1Loss {
         x.sub(&self.target.lifted::<S>())
     }
 
+    /// `sign(x − t)`, 0 at the kink, through selects ([`signum`]).
     fn signs<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(self.residual(x)?.map(|r| match r.sign() {
-            Ordering::Greater => S::one(),
-            Ordering::Less => S::one().neg_ref(),
-            Ordering::Equal => S::zero(),
-        }))
+        Ok(self.residual(x)?.map(signum))
     }
 }
 
@@ -95,6 +92,20 @@ mod tests {
         let x = t(&[3], &["1", "0", "2"]);
         let r = crate::check::jacobian(&L1Loss::new(t(&[3], &["0"; 3])), &x, &x, &t(&[], &["1"]));
         assert_eq!(kink(r), (1, "L1Loss".into(), vec![1]));
+    }
+
+    #[test]
+    fn l1_branches_through_select() {
+        assert_branch_free(&L1Loss::new(t(&[2, 2], &["1", "-1/2", "0", "3"])), &[2, 2]);
+    }
+
+    #[test]
+    fn l1_sign_is_zero_at_a_zero_residual() {
+        let l1 = L1Loss::new(t(&[3], &["0"; 3]));
+        let g = l1
+            .vjp(&t(&[3], &["1", "0", "-2"]), &t(&[], &["3"]))
+            .unwrap();
+        assert_eq!(g, t(&[3], &["1", "0", "-1"]));
     }
 
     planted!(ResidualForSign(L1Loss), fn vjp(&op, x, dy) {

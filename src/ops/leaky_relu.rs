@@ -5,7 +5,6 @@ use super::{Guard, Op, OpSpec, Param};
 use crate::error::Result;
 use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
-use std::cmp::Ordering;
 
 /// `f(x)ᵢ = xᵢ` where `xᵢ > 0`, `α·xᵢ` where `xᵢ < 0`, for a rational slope `α`.
 ///
@@ -32,25 +31,16 @@ impl LeakyRelu {
     }
 }
 
+// Every piece is chosen by `S::select` on the coordinate, never by an `if` on its sign, so
+// that over `Sym` one evaluation covers both sides.
+
 /// The derivative mask at `x` for slope `alpha`: 1 on the positive side, `α` on the negative.
 fn mask<S: Scalar>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
-    x.map(|v| {
-        if v.sign() == Ordering::Greater {
-            S::one()
-        } else {
-            alpha.clone()
-        }
-    })
+    x.map(|v| S::select(v, S::one(), alpha.clone()))
 }
 
 fn apply<S: Scalar>(x: &Tensor<S>, alpha: &S) -> Tensor<S> {
-    x.map(|v| {
-        if v.sign() == Ordering::Greater {
-            v.clone()
-        } else {
-            alpha.mul_ref(v)
-        }
-    })
+    x.map(|v| S::select(v, v.clone(), alpha.mul_ref(v)))
 }
 
 impl Op for LeakyRelu {
@@ -97,13 +87,7 @@ impl<S: Scalar> OpSpec<S> for LeakyRelu {
 
 /// `min(x, 0)`, the derivative of `α·min(x, 0)` in `α`.
 fn negative_part<S: Scalar>(x: &Tensor<S>) -> Tensor<S> {
-    x.map(|v| {
-        if v.sign() == Ordering::Greater {
-            S::zero()
-        } else {
-            v.clone()
-        }
-    })
+    x.map(|v| S::select(v, S::zero(), v.clone()))
 }
 
 #[cfg(test)]
@@ -126,10 +110,15 @@ mod tests {
         assert_eq!(kink(r), (1, "LeakyReLU(α=1/10)".into(), vec![1, 0]));
     }
 
+    #[test]
+    fn leaky_relu_branches_through_select() {
+        assert_branch_free(&LeakyRelu::new(q("1/10")), &[3]);
+    }
+
     planted!(SlopeSwapped(LeakyRelu), fn vjp(&op, x, dy) {
         // The slope applied on the positive side instead of the negative one.
         let alpha = S::from_q(op.slope());
-        dy.zip_with(x, |d, v| if v.sign() == std::cmp::Ordering::Greater { alpha.mul_ref(d) } else { d.clone() })
+        dy.zip_with(x, |d, v| S::select(v, alpha.mul_ref(d), d.clone()))
     });
 
     #[test]

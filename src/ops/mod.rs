@@ -52,6 +52,7 @@ mod mlp_mse;
 mod mse_loss;
 mod mul;
 mod params;
+mod piecewise;
 mod pointwise;
 mod polynomial;
 mod power;

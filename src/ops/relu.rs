@@ -1,10 +1,10 @@
 //! ReLU and its derivative mask — Lean's `Spec.relu_op`, `relu_deriv_spec`.
 
+use super::piecewise::step;
 use super::{Guard, Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
-use std::cmp::Ordering;
 
 /// `relu(x) = max(x, 0)` elementwise. Not differentiable where a coordinate is 0: those points
 /// are reported as kinks by [`OpSpec::guards`], and every derivative check refuses them.
@@ -12,15 +12,10 @@ use std::cmp::Ordering;
 pub struct Relu;
 
 /// The derivative mask `relu′(x)`: 1 where `x > 0`, 0 where `x < 0` (and 0 at the kink, a
-/// convention the checks never rely on) — Lean's `relu_deriv_spec`.
+/// convention the checks never rely on) — Lean's `relu_deriv_spec`. Chosen by
+/// [`crate::Ordered::select`], so over [`crate::Sym`] the mask is a mask symbol per coordinate.
 pub fn relu_deriv_spec<S: Scalar>(x: &Tensor<S>) -> Tensor<S> {
-    x.map(|v| {
-        if v.sign() == Ordering::Greater {
-            S::one()
-        } else {
-            S::zero()
-        }
-    })
+    x.map(step)
 }
 
 impl Op for Relu {
@@ -37,13 +32,7 @@ impl Op for Relu {
 
 impl<S: Scalar> OpSpec<S> for Relu {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(x.map(|v| {
-            if v.sign() == Ordering::Greater {
-                v.clone()
-            } else {
-                S::zero()
-            }
-        }))
+        Ok(x.map(|v| S::select(v, v.clone(), S::zero())))
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         relu_deriv_spec(x).hadamard(dx)
@@ -72,6 +61,11 @@ mod tests {
     #[test]
     fn relu_passes() {
         assert_passes(&crate::check_op!(Relu, [2, 3], cases(64)), true);
+    }
+
+    #[test]
+    fn relu_branches_through_select() {
+        assert_branch_free(&Relu, &[2, 3]);
     }
 
     planted!(MaskNegated(Relu), fn vjp(&_op, x, dy) {

@@ -1,10 +1,12 @@
-//! Helpers shared by the ops' test modules: exact literals, the case counts, and the assertions
-//! on a passing report and on a planted bug's exact counterexample.
+//! Helpers shared by the ops' test modules: exact literals, the case counts, the assertions on a
+//! passing report and on a planted bug's exact counterexample, and the evaluation over `Sym` that
+//! shows an op chooses its pieces through `select` instead of branching on a sign.
 
 use crate::check::{check_at, check_op, default_elements, CheckConfig, CheckReport, Checkable};
 use crate::error::{Counterexample, Error};
-use crate::ops::{param_vector, WrtParams};
-use crate::scalar::Q;
+use crate::ops::{param_vector, OpSpec, WrtParams};
+use crate::scalar::symbols::{self, Refusal};
+use crate::scalar::{Dual, Sym, Q};
 use crate::tensor::Tensor;
 use num_traits::Zero;
 use proptest::prelude::*;
@@ -162,5 +164,170 @@ pub fn kink<T: std::fmt::Debug>(r: crate::Result<T>) -> (usize, String, Vec<usiz
             coordinate,
         }) => (layer, op, coordinate),
         other => panic!("expected a kink, got {other:?}"),
+    }
+}
+
+/// What one rule of an op did over [`Sym`]: the error it returned, if any, and the refusals it
+/// recorded (a [`Refusal::Branched`] is an `if` on the sign of a non-constant value).
+#[derive(Debug)]
+pub struct SymbolicCall {
+    /// `"forward"`, `"jvp"`, …, or `"forward over Dual<Sym>"`.
+    pub rule: &'static str,
+    /// The rule's error, if it returned one.
+    pub error: Option<Error>,
+    /// What it recorded in the symbol table.
+    pub refusals: Vec<Refusal>,
+}
+
+/// Evaluates every rule of `op` over [`Sym`] at an input of fresh symbols `x0, x1, …` of shape
+/// `shape`, with tangent `dx…`, cotangent `dy…`, parameters `θ…` and parameter tangent `dθ…`:
+/// `forward`, `jvp`, `vjp`, `guards`, `forward_with_params`, `jvp_params`, `vjp_params`, then
+/// `forward` over `Dual<Sym>` with `dx` as the tangent. Returns what each did, in that order.
+pub fn symbolic_calls<O>(op: &O, shape: &[usize]) -> Vec<SymbolicCall>
+where
+    O: OpSpec<Sym> + OpSpec<Dual<Sym>>,
+{
+    symbols::scoped(|| {
+        let fresh = |name: &str, shape: &[usize]| {
+            let n = shape.iter().product();
+            let data = (0..n)
+                .map(|i| Sym::symbol(symbols::fresh(format!("{name}{i}"))))
+                .collect();
+            Tensor::new(shape.to_vec(), data).expect("one symbol per entry")
+        };
+        let out = op.output_shape(shape).expect("a valid input shape");
+        let n = op.param_count();
+        let (x, dx, dy) = (fresh("x", shape), fresh("dx", shape), fresh("dy", &out));
+        let (theta, dtheta) = (fresh("θ", &[n]), fresh("dθ", &[n]));
+        let dual = Tensor::new(
+            shape.to_vec(),
+            x.data()
+                .iter()
+                .zip(dx.data())
+                .map(|(re, eps)| Dual::new(re.clone(), eps.clone()))
+                .collect(),
+        )
+        .expect("the input's shape");
+        let _ = symbols::take_refusals();
+        let call = |rule: &'static str, result: crate::Result<()>| SymbolicCall {
+            rule,
+            error: result.err(),
+            refusals: symbols::take_refusals(),
+        };
+        vec![
+            call("forward", OpSpec::<Sym>::forward(op, &x).map(drop)),
+            call("jvp", OpSpec::<Sym>::jvp(op, &x, &dx).map(drop)),
+            call("vjp", OpSpec::<Sym>::vjp(op, &x, &dy).map(drop)),
+            call("guards", OpSpec::<Sym>::guards(op, &x).map(drop)),
+            call(
+                "forward_with_params",
+                OpSpec::<Sym>::forward_with_params(op, &theta, &x).map(drop),
+            ),
+            call(
+                "jvp_params",
+                OpSpec::<Sym>::jvp_params(op, &x, &dtheta).map(drop),
+            ),
+            call(
+                "vjp_params",
+                OpSpec::<Sym>::vjp_params(op, &x, &dy).map(drop),
+            ),
+            call(
+                "forward over Dual<Sym>",
+                OpSpec::<Dual<Sym>>::forward(op, &dual).map(drop),
+            ),
+        ]
+    })
+}
+
+/// Asserts that every rule of `op` evaluates over `Sym` (see [`symbolic_calls`]) without an
+/// error and without asking for the sign of a non-constant value: the op chooses its pieces
+/// through `select`, so one evaluation covers every piece.
+#[track_caller]
+pub fn assert_branch_free<O>(op: &O, shape: &[usize])
+where
+    O: OpSpec<Sym> + OpSpec<Dual<Sym>>,
+{
+    for c in symbolic_calls(op, shape) {
+        let name = op.name();
+        assert!(
+            c.refusals.is_empty(),
+            "{name}: {} over Sym asked for a sign: {:?}",
+            c.rule,
+            c.refusals
+        );
+        assert!(
+            c.error.is_none(),
+            "{name}: {} over Sym: {:?}",
+            c.rule,
+            c.error
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Result;
+    use crate::ops::Op;
+    use crate::scalar::Scalar;
+    use std::cmp::Ordering;
+
+    /// ReLU written the old way, with an `if` on the sign in `forward` (its rules select).
+    struct BranchingRelu;
+
+    impl Op for BranchingRelu {
+        fn name(&self) -> String {
+            "BranchingReLU".into()
+        }
+        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+            Ok(input.to_vec())
+        }
+    }
+
+    impl<S: Scalar> OpSpec<S> for BranchingRelu {
+        fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(x.map(|v| {
+                if v.sign() == Ordering::Greater {
+                    v.clone()
+                } else {
+                    S::zero()
+                }
+            }))
+        }
+        fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+            dx.zip_with(x, |d, v| S::select(v, d.clone(), S::zero()))
+        }
+        fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            dy.zip_with(x, |d, v| S::select(v, d.clone(), S::zero()))
+        }
+    }
+
+    #[test]
+    fn an_if_on_the_sign_is_recorded_for_the_rule_that_branched() {
+        let calls = symbolic_calls(&BranchingRelu, &[2]);
+        let branched: Vec<_> = calls
+            .iter()
+            .filter(|c| !c.refusals.is_empty())
+            .map(|c| (c.rule, c.refusals.clone()))
+            .collect();
+        let at = |value: &str| Refusal::Branched {
+            value: value.into(),
+        };
+        // Over Dual<Sym> the sign is asked of the real part, x0 and x1 again.
+        assert_eq!(
+            branched,
+            [
+                ("forward", vec![at("x0"), at("x1")]),
+                ("forward_with_params", vec![at("x0"), at("x1")]),
+                ("forward over Dual<Sym>", vec![at("x0"), at("x1")]),
+            ]
+        );
+        assert!(calls.iter().all(|c| c.error.is_none()), "{calls:?}");
+    }
+
+    #[test]
+    #[should_panic(expected = "BranchingReLU: forward over Sym asked for a sign")]
+    fn the_assertion_fails_on_an_op_that_branches() {
+        assert_branch_free(&BranchingRelu, &[2]);
     }
 }

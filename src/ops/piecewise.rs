@@ -1,0 +1,44 @@
+//! The piece choices shared by piecewise ops, all made through [`crate::Ordered::select`].
+//!
+//! An op never asks for the sign of a value that depends on its input (DESIGN.md, "Scalars to
+//! come"): over `Q`, `f64` and `Ex` a selection is decided by the sign, so every value below is
+//! what an `if` on the sign gave; over `Dual` and `Jet` the real part decides; over
+//! [`crate::Sym`] each guard becomes a mask symbol, so one evaluation covers every piece.
+
+use crate::scalar::Scalar;
+
+/// `[v > 0]`: 1 or 0 where signs are decided, a mask symbol `m` over `Sym`.
+pub(crate) fn step<S: Scalar>(v: &S) -> S {
+    S::select(v, S::one(), S::zero())
+}
+
+/// `sign(v)` as 1, −1, or 0 at `v = 0` exactly: the two selects are nested so that the value at
+/// the kink stays 0 (over `Sym` it reduces to `2m − 1`, as `m² = m`).
+pub(crate) fn signum<S: Scalar>(v: &S) -> S {
+    let minus_one = S::one().neg_ref();
+    S::select(v, S::one(), S::select(&v.neg_ref(), minus_one, S::zero()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scalar::symbols::{fresh, scoped, take_refusals};
+    use crate::scalar::{Ring, Sym, Q};
+    use num_traits::One;
+
+    fn q(n: i64) -> Q {
+        Q::from_integer(n.into())
+    }
+
+    #[test]
+    fn step_and_signum_are_the_sign_over_q_and_masks_over_sym() {
+        assert_eq!([3, 0].map(|v| step(&q(v))), [q(1), q(0)]);
+        assert_eq!([3, -2, 0].map(|v| signum(&q(v))), [q(1), q(-1), q(0)]);
+        scoped(|| {
+            let x = Sym::symbol(fresh("x"));
+            let m = step(&x);
+            assert_eq!(signum(&x), m.add_ref(&m).sub_ref(&Sym::one()));
+            assert!(take_refusals().is_empty());
+        });
+    }
+}
