@@ -95,6 +95,7 @@
 pub mod check;
 pub mod error;
 pub mod ops;
+pub mod prove;
 pub mod report;
 pub mod scalar;
 pub mod strategy;
