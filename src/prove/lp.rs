@@ -6,9 +6,6 @@
 //! Floats cannot decide that when several boundaries meet in one point, so the simplex here runs
 //! over exact rationals, with Bland's rule so that it terminates on such degenerate systems too.
 
-// Used by prove::regions (in progress).
-#![allow(dead_code)]
-
 use crate::error::{Error, Result};
 use crate::scalar::Q;
 use num_bigint::BigInt;
@@ -39,9 +36,9 @@ impl Strict {
 /// A point `x ∈ ℚⁿ` with every `aᵢ·x + cᵢ > 0`, or `None` when no such point exists.
 ///
 /// With the point comes its margin `min_i (aᵢ·x + cᵢ) > 0` (1 when there are no rows). The
-/// point maximises the margin capped at 1, so the margin is at least
-/// `min(1, sup_x min_i (aᵢ·x + cᵢ))`: the point lies well inside the region rather than near
-/// its boundary. A row whose length is not `n` is an [`Error::ShapeMismatch`].
+/// point maximises the margin, capped at 1, of the rows that involve `x`, so the margin is at
+/// least `min(1, sup_x min_i (aᵢ·x + cᵢ))`: the point lies well inside the region rather than
+/// near its boundary. A row whose length is not `n` is an [`Error::ShapeMismatch`].
 pub fn strictly_feasible(n: usize, rows: &[Strict]) -> Result<Option<(Vec<Q>, Q)>> {
     for (i, row) in rows.iter().enumerate() {
         if row.a.len() != n {
