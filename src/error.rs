@@ -5,7 +5,7 @@ use std::fmt;
 
 /// `s` itself when short, else its start and end around the number of characters left out, so
 /// that a message stays readable (the full text stays in the error's data).
-fn shorten(s: &str) -> String {
+pub(crate) fn shorten(s: &str) -> String {
     const KEEP: usize = 60;
     let n = s.chars().count();
     if n <= 2 * KEEP + 20 {

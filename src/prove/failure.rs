@@ -26,6 +26,8 @@ pub struct ProofFailure {
     pub coefficient: String,
     /// How many terms the difference has.
     pub terms: usize,
+    /// The difference `rule − derivative`, printed in full.
+    pub difference: String,
     /// Values of every symbol (masks included, each equal to its guard's truth value) at which
     /// the two sides differ; empty when no such point was found.
     pub point: Vec<(String, String)>,
@@ -35,20 +37,22 @@ pub struct ProofFailure {
 
 impl fmt::Display for ProofFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}: {} is not an identity", self.op, self.identity)?;
         write!(
             f,
-            "{}: {} is not an identity: at {} the difference rule − derivative has {} terms, \
-             among them {}·{}",
-            self.op, self.identity, self.coordinate, self.terms, self.coefficient, self.monomial
+            "  at {} the difference rule − derivative is {} ({} terms)",
+            self.coordinate,
+            crate::error::shorten(&self.difference),
+            self.terms
         )?;
         if self.point.is_empty() {
             return write!(
                 f,
-                "; no point consistent with the guards where the sides differ was found"
+                "\n  and no point consistent with the guards where the sides differ was found"
             );
         }
-        const SHOWN: usize = 12;
-        write!(f, "; they differ at ")?;
+        const SHOWN: usize = 16;
+        write!(f, "\n  the sides differ at ")?;
         for (k, (name, value)) in self.point.iter().take(SHOWN).enumerate() {
             let sep = if k == 0 { "" } else { ", " };
             write!(f, "{sep}{name} = {value}")?;
@@ -57,7 +61,7 @@ impl fmt::Display for ProofFailure {
             write!(f, ", … ({} more)", self.point.len() - SHOWN)?;
         }
         if let Some(c) = &self.counterexample {
-            write!(f, "; the point check there: {c}")?;
+            write!(f, "\n  the point check there: {c}")?;
         }
         Ok(())
     }
@@ -79,12 +83,25 @@ impl Point {
         s.substitute(&|v| self.get(v))?.as_constant()
     }
 
-    /// Every symbol's value, base symbols first, by name.
+    /// Every symbol's value, base symbols first, by name; a mask shows its guard, e.g.
+    /// `m0 = [x[0] > 0]`.
     pub fn named(&self) -> Vec<(String, String)> {
+        let guards: HashMap<Var, String> = symbols::masks()
+            .into_iter()
+            .map(|m| {
+                (
+                    m.var,
+                    format!("{} = [{} > 0]", symbols::name(m.var), m.guard),
+                )
+            })
+            .collect();
         let mut vars: Vec<Var> = self.values.keys().copied().collect();
         vars.sort_unstable();
         vars.into_iter()
-            .map(|v| (symbols::name(v), self.values[&v].to_string()))
+            .map(|v| {
+                let name = guards.get(&v).cloned().unwrap_or_else(|| symbols::name(v));
+                (name, self.values[&v].to_string())
+            })
             .collect()
     }
 }

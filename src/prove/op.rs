@@ -625,6 +625,7 @@ impl Run {
             monomial,
             coefficient,
             terms: terms.len(),
+            difference: d.diff.to_string(),
             point: Vec::new(),
             counterexample: None,
         };

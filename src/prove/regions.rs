@@ -270,6 +270,7 @@ fn fail_in_region<O: Provable + ?Sized>(
         monomial,
         coefficient,
         terms: terms.len(),
+        difference: d.diff.to_string(),
         point: Vec::new(),
         counterexample: None,
     };
