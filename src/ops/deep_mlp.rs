@@ -3,6 +3,7 @@
 //! `W_L·D_{L−1}·W_{L−1}···D_1·W_1` (the reference page's `mlpDeriv`, generalised) and the exact
 //! kink radius in closed form.
 
+use super::piecewise::is_kink;
 use super::{Compose, Linear, OpSpec, Relu, Sequential, Then};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
@@ -102,21 +103,20 @@ impl DeepMlp {
     }
 
     /// The ReLU masks `D_k = diag(relu′(z_k))` as vectors, or [`Error::Kink`] naming the first
-    /// zero pre-activation: its stage `2k` and unit.
+    /// zero pre-activation: its stage `2k` and unit (over [`crate::Sym`], a pre-activation that
+    /// is the zero polynomial: the test does not ask for a sign, see `piecewise::is_kink`).
     pub fn masks<S: Scalar>(&self, x: &Tensor<S>) -> Result<Vec<Tensor<S>>> {
         self.pre_activations(x)?
             .iter()
             .enumerate()
-            .map(
-                |(k, z)| match z.data().iter().position(|v| v.sign() == Ordering::Equal) {
-                    Some(i) => Err(Error::Kink {
-                        layer: 2 * (k + 1),
-                        op: "ReLU".into(),
-                        coordinate: vec![i],
-                    }),
-                    None => Ok(super::relu_deriv_spec(z)),
-                },
-            )
+            .map(|(k, z)| match z.data().iter().position(is_kink) {
+                Some(i) => Err(Error::Kink {
+                    layer: 2 * (k + 1),
+                    op: "ReLU".into(),
+                    coordinate: vec![i],
+                }),
+                None => Ok(super::relu_deriv_spec(z)),
+            })
             .collect()
     }
 
@@ -297,6 +297,21 @@ mod tests {
         let layers = m.layers();
         layers.iter().rev().try_fold(dy.clone(), |g, l| l.weight().lifted::<S>().transpose_mat_vec_mul(&g))
     });
+
+    #[test]
+    fn deep_mlp_branches_through_select() {
+        assert_branch_free(&deep(), &[2]);
+        // The closed form too: its kink test asks no sign (the kink radius still compares).
+        crate::scalar::symbols::scoped(|| {
+            use crate::scalar::symbols::{fresh, take_refusals};
+            use crate::scalar::Sym;
+            let x = Tensor::from_vec(vec![Sym::symbol(fresh("x0")), Sym::symbol(fresh("x1"))]);
+            let net = deep();
+            assert_eq!(net.masks(&x).unwrap().len(), 2);
+            net.deriv(&x).unwrap();
+            assert!(take_refusals().is_empty());
+        });
+    }
 
     #[test]
     fn planted_deep_mlp_without_masks() {

@@ -1,12 +1,12 @@
 //! ELU with a rational `alpha`, elementwise (`torch.nn.ELU`).
 
 use super::coordinate_guards::coordinate_guards;
+use super::piecewise::select_else;
 use super::pointwise::map_at;
 use super::{Guard, Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
-use std::cmp::Ordering;
 
 /// `torch.nn.ELU(alpha)`: `f(x)ᵢ = xᵢ` where `xᵢ > 0`, `α·(e^{xᵢ} − 1)` where `xᵢ ≤ 0`. Rule:
 /// `1` where `xᵢ > 0`, `α·e^{xᵢ}` where `xᵢ < 0` (torch's `elu_backward` from the input).
@@ -31,14 +31,13 @@ impl Elu {
         &self.alpha
     }
 
+    // The pieces are chosen by `select_else` on `x`: the negative piece's `e^x`, which `Q` has
+    // no value for at `x > 0`, is refused only where that piece can be taken.
+
     fn derivs<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let alpha = S::from_q(&self.alpha);
         map_at(x, &self.name(), |v| {
-            if v.sign() == Ordering::Greater {
-                Ok(S::one())
-            } else {
-                Ok(alpha.mul_ref(&v.exp()?))
-            }
+            select_else(v, S::one(), v.exp().map(|e| alpha.mul_ref(&e)))
         })
     }
 }
@@ -63,11 +62,8 @@ impl<S: Scalar> OpSpec<S> for Elu {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let alpha = S::from_q(&self.alpha);
         map_at(x, &self.name(), |v| {
-            if v.sign() == Ordering::Greater {
-                Ok(v.clone())
-            } else {
-                Ok(alpha.mul_ref(&v.exp()?.sub_ref(&S::one())))
-            }
+            let negative = v.exp().map(|e| alpha.mul_ref(&e.sub_ref(&S::one())));
+            select_else(v, v.clone(), negative)
         })
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
@@ -105,16 +101,35 @@ mod tests {
         assert_eq!(kink(r), (1, "ELU(α=3/2)".into(), vec![1, 0]));
     }
 
+    #[test]
+    fn elu_is_outside_the_symbolic_field_without_branching() {
+        // e^x has no value over Sym; what matters is that no rule asked for a sign.
+        assert_outside_field_not_branched(&Elu::new(q("3/2")), &[3]);
+    }
+
+    #[test]
+    fn elu_over_q_keeps_the_positive_piece() {
+        // e^x has no value over Q at x = 2, but that piece is not taken; at x = 0 it is e^0 = 1.
+        let op = Elu::new(q("3/2"));
+        let x = t(&[2], &["2", "0"]);
+        assert_eq!(op.forward(&x).unwrap(), t(&[2], &["2", "0"]));
+        assert_eq!(
+            op.vjp(&x, &t(&[2], &["1", "1"])).unwrap(),
+            t(&[2], &["1", "3/2"])
+        );
+        let r = op.forward(&t(&[2], &["2", "-1"]));
+        assert!(
+            matches!(r, Err(crate::Error::OutsideField { ref coordinate, .. }) if coordinate == &[1]),
+            "{r:?}"
+        );
+    }
+
     planted!(FromOutputWithoutAlpha(Elu), fn vjp(&op, x, dy) {
         // torch computes the negative side from the output as y + α; here the "+ α" is lost, so
         // the rule is α·(eˣ − 1), the forward value, instead of α·eˣ.
         let alpha = S::from_q(op.alpha());
         let d = map_at(x, "ELU", |v| {
-            if v.sign() == std::cmp::Ordering::Greater {
-                Ok(S::one())
-            } else {
-                Ok(alpha.mul_ref(&v.exp()?.sub_ref(&S::one())))
-            }
+            select_else(v, S::one(), v.exp().map(|e| alpha.mul_ref(&e.sub_ref(&S::one()))))
         })?;
         d.hadamard(dy)
     });

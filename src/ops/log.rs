@@ -1,11 +1,11 @@
 //! The natural logarithm, elementwise (`torch.log`).
 
+use super::piecewise::step;
 use super::pointwise::map_at;
 use super::{Op, OpSpec};
 use crate::error::Result;
 use crate::scalar::{FunctionError, Scalar};
 use crate::tensor::Tensor;
-use std::cmp::Ordering;
 
 /// `f(x)ᵢ = ln xᵢ` (`torch.log`), rule `ln′(x) = 1/x` (torch's backward is `δ / x`).
 ///
@@ -18,9 +18,16 @@ use std::cmp::Ordering;
 pub struct Log;
 
 /// `1/v` for `v > 0`; outside the domain, the refusal `ln` itself gives.
+///
+/// Not a choice between pieces (there is one), but a domain test, asked as `[v > 0] = 0` through
+/// [`crate::Ordered::select`] instead of the sign: where signs are decided that is `v ≤ 0`; over
+/// `Sym`, `[v > 0]` is a mask symbol for any non-constant `v`, so the rule is the rational
+/// function `1/v` (the zero polynomial is still refused).
 fn reciprocal_in_domain<S: Scalar>(v: &S) -> std::result::Result<S, FunctionError> {
-    if v.sign() == Ordering::Greater {
-        Ok(S::one().checked_div(v).expect("v > 0"))
+    if !step(v).is_zero() {
+        Ok(S::one()
+            .checked_div(v)
+            .expect("v > 0, or v is not the zero polynomial"))
     } else {
         Err(FunctionError::OutsideDomain {
             function: "ln",
@@ -114,6 +121,19 @@ mod tests {
         let zero = t(&[2, 2], &["2", "1/3", "0", "4"]).lift::<crate::Ex>();
         assert_eq!(Log.forward(&zero), Err(outside("0")));
         assert_eq!(Log.jvp(&zero, &zero), Err(outside("0")));
+    }
+
+    #[test]
+    fn log_is_outside_the_symbolic_field_without_branching() {
+        // ln x has no value over Sym; the rule 1/x does, and its domain test asks no sign.
+        assert_outside_field_not_branched(&Log, &[3]);
+        let calls = symbolic_calls(&Log, &[3]);
+        let ok: Vec<_> = calls
+            .iter()
+            .filter(|c| c.error.is_none())
+            .map(|c| c.rule)
+            .collect();
+        assert_eq!(ok, ["jvp", "vjp", "guards", "jvp_params", "vjp_params"]);
     }
 
     planted!(Log1pRule(Log), fn vjp(&op, x, dy) {

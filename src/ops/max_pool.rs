@@ -14,6 +14,11 @@ use std::cmp::Ordering;
 /// is shared: the guards are, window by window in output order, `max − x[j]` for every other
 /// candidate `j` of the window, at `j`'s input coordinate. A zero guard is a tie — a kink, where
 /// no derivative exists — and the kink error names the tied candidate.
+///
+/// The maximum and the routing of derivatives are chosen by [`crate::Ordered::select`] (see
+/// `MaxPool2d::routing`), so over [`crate::Sym`] one evaluation covers every winner. The
+/// guards cannot be: which candidates they name depends on the winner, so they locate it by its
+/// sign and, over `Sym`, record a branch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaxPool2d {
     kernel: (usize, usize),
@@ -59,9 +64,47 @@ impl MaxPool2d {
         Ok((out, windows))
     }
 
-    /// Every window and the input offset of its maximum (the first one, should several tie).
-    fn argmax<S: Scalar>(&self, x: &Tensor<S>) -> Result<Pooling> {
+    /// Every window with its maximum and the weights that route derivatives through it: 1 at
+    /// the window's argmax (the first one, should several tie) and 0 elsewhere.
+    ///
+    /// A left-to-right scan moves to candidate `j` where `x[j] − (maximum so far) > 0`, through
+    /// `S::select` on that difference both for the maximum and for the weights. Over `Q` this is
+    /// the strict-`>` argmax, ties keeping the earlier entry; over `Sym` each comparison is a
+    /// mask, the weights are products of masks that sum to 1, and the maximum is their weighted
+    /// sum of the window's entries.
+    fn routing<S: Scalar>(&self, x: &Tensor<S>) -> Result<Routing<S>> {
         let (out, windows) = self.windows(x.shape())?;
+        let d = x.data();
+        let (maxima, weights) = windows
+            .iter()
+            .map(|win| {
+                let mut max = d[win[0]].clone();
+                let mut weights: Vec<S> = (0..win.len()).map(|_| S::zero()).collect();
+                weights[0] = S::one();
+                for (t, &j) in win.iter().enumerate().skip(1) {
+                    let gain = d[j].sub_ref(&max);
+                    for (s, w) in weights.iter_mut().enumerate() {
+                        let here = if s == t { S::one() } else { S::zero() };
+                        *w = S::select(&gain, here, std::mem::replace(w, S::zero()));
+                    }
+                    max = S::select(&gain, d[j].clone(), max);
+                }
+                (max, weights)
+            })
+            .unzip();
+        Ok(Routing {
+            out,
+            windows,
+            maxima,
+            weights,
+        })
+    }
+
+    /// The input offset of every window's maximum (the first one, should several tie), for the
+    /// guards only: an index chosen by the sign of `x[j] − x[best]`, the same strict comparison
+    /// as [`MaxPool2d::routing`], so over `Q` it is the position of the routing's weight 1.
+    fn argmax<S: Scalar>(&self, x: &Tensor<S>) -> Result<(Vec<Vec<usize>>, Vec<usize>)> {
+        let (_, windows) = self.windows(x.shape())?;
         let d = x.data();
         let picks = windows
             .iter()
@@ -75,19 +118,17 @@ impl MaxPool2d {
                 })
             })
             .collect();
-        Ok(Pooling {
-            out,
-            windows,
-            picks,
-        })
+        Ok((windows, picks))
     }
 }
 
-/// The piece of the pooling that contains a point: output shape, windows, argmaxes.
-struct Pooling {
+/// The pooling at a point: output shape, windows, and per window its maximum and the weights
+/// of its entries (see [`MaxPool2d::routing`]).
+struct Routing<S> {
     out: Vec<usize>,
     windows: Vec<Vec<usize>>,
-    picks: Vec<usize>,
+    maxima: Vec<S>,
+    weights: Vec<Vec<S>>,
 }
 
 impl Op for MaxPool2d {
@@ -118,25 +159,49 @@ impl Op for MaxPool2d {
 
 impl<S: Scalar> OpSpec<S> for MaxPool2d {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let Pooling { out, picks, .. } = self.argmax(x)?;
-        Tensor::new(out, picks.iter().map(|&j| x.data()[j].clone()).collect())
+        let Routing { out, maxima, .. } = self.routing(x)?;
+        Tensor::new(out, maxima)
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         dx.expect_shape(x.shape(), "MaxPool2d jvp: dx")?;
-        let Pooling { out, picks, .. } = self.argmax(x)?;
-        Tensor::new(out, picks.iter().map(|&j| dx.data()[j].clone()).collect())
+        let Routing {
+            out,
+            windows,
+            weights,
+            ..
+        } = self.routing(x)?;
+        // Σ weight·dx over the window: over Q exactly dx at the argmax.
+        let dy = windows
+            .iter()
+            .zip(&weights)
+            .map(|(win, ws)| {
+                win.iter().zip(ws).fold(S::zero(), |acc, (&j, w)| {
+                    acc.add_ref(&w.mul_ref(&dx.data()[j]))
+                })
+            })
+            .collect();
+        Tensor::new(out, dy)
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        let Pooling { out, picks, .. } = self.argmax(x)?;
+        let Routing {
+            out,
+            windows,
+            weights,
+            ..
+        } = self.routing(x)?;
         dy.expect_shape(&out, "MaxPool2d vjp: δ")?;
+        // δ scattered over each window by its weights: over Q all of it lands on the argmax
+        // (overlapping windows accumulate), but no index is chosen by a sign.
         let mut dx = vec![S::zero(); x.len()];
-        for (&j, d) in picks.iter().zip(dy.data()) {
-            dx[j] = dx[j].add_ref(d);
+        for ((win, ws), d) in windows.iter().zip(&weights).zip(dy.data()) {
+            for (&j, w) in win.iter().zip(ws) {
+                dx[j] = dx[j].add_ref(&w.mul_ref(d));
+            }
         }
         Tensor::new(x.shape().to_vec(), dx)
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
-        let Pooling { windows, picks, .. } = self.argmax(x)?;
+        let (windows, picks) = self.argmax(x)?;
         let d = x.data();
         let name = self.name();
         Ok(windows
@@ -212,6 +277,58 @@ mod tests {
         let r = crate::check::jacobian(&net, &x, &x, &t(&[1], &["1"]));
         let name = "MaxPool2d(kernel (2, 2), stride (1, 1))";
         assert_eq!(kink(r), (3, name.into(), vec![0, 0, 1]));
+    }
+
+    #[test]
+    fn max_pool_rules_branch_through_select_but_its_guards_do_not() {
+        // Overlapping windows, so that δ accumulates through weights from two windows.
+        let pool = MaxPool2d::new((2, 2), (1, 1)).unwrap();
+        let calls = symbolic_calls(&pool, &[1, 2, 3]);
+        assert!(calls.iter().all(|c| c.error.is_none()), "{calls:?}");
+        let branched: Vec<_> = calls
+            .iter()
+            .filter(|c| !c.refusals.is_empty())
+            .map(|c| c.rule)
+            .collect();
+        // The guards name the candidates other than the winner, which only a sign can locate.
+        assert_eq!(branched, ["guards"]);
+    }
+
+    #[test]
+    fn over_sym_one_evaluation_is_adjoint_for_every_winner() {
+        use crate::scalar::symbols::{fresh, masks, scoped};
+        use crate::scalar::Sym;
+        scoped(|| {
+            let pool = MaxPool2d::new((1, 3), (1, 1)).unwrap();
+            let sym = |name: &str, n: usize| {
+                let data = (0..n)
+                    .map(|i| Sym::symbol(fresh(format!("{name}{i}"))))
+                    .collect();
+                Tensor::new(vec![1, 1, n], data).unwrap()
+            };
+            let (x, dx, dy) = (sym("x", 3), sym("dx", 3), sym("dy", 1));
+            // Two comparisons, two masks: x1 − x0, then x2 − (the maximum so far).
+            let y = pool.forward(&x).unwrap();
+            assert_eq!(masks().len(), 2);
+            // ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫ as polynomials in the masks: every pattern at once.
+            let lhs = pool.jvp(&x, &dx).unwrap().dot(&dy).unwrap();
+            let rhs = dx.dot(&pool.vjp(&x, &dy).unwrap()).unwrap();
+            assert_eq!(lhs, rhs);
+            // The maximum is the weights' combination of the entries, so jvp(x, x) = f(x).
+            assert_eq!(pool.jvp(&x, &x).unwrap(), y);
+        });
+    }
+
+    #[test]
+    fn max_pool_keeps_the_first_of_tied_maxima() {
+        // Windows [3, 3] and [3, 1]: δ goes to the first 3 of the tie, as before.
+        let pool = MaxPool2d::new((1, 2), (1, 1)).unwrap();
+        let x = t(&[1, 1, 3], &["3", "3", "1"]);
+        assert_eq!(pool.forward(&x).unwrap(), t(&[1, 1, 2], &["3", "3"]));
+        let dx = pool.vjp(&x, &t(&[1, 1, 2], &["1", "10"])).unwrap();
+        assert_eq!(dx, t(&[1, 1, 3], &["1", "10", "0"]));
+        let dy = pool.jvp(&x, &t(&[1, 1, 3], &["5", "7", "11"])).unwrap();
+        assert_eq!(dy, t(&[1, 1, 2], &["5", "7"]));
     }
 
     planted!(FirstEntry(MaxPool2d), fn vjp(&_op, x, dy) {

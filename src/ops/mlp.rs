@@ -2,11 +2,11 @@
 //! and its closed-form derivative (`mlpDeriv`), which the theorem checks against the
 //! composition's rules.
 
+use super::piecewise::is_kink;
 use super::{Compose, Linear, OpSpec, Relu, Then};
 use crate::error::{Error, Result};
 use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
-use std::cmp::Ordering;
 
 /// `mlpVec(x) = W2·relu(W1·x + b1) + b2`, as a composition of primitive ops.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,10 +65,11 @@ impl Mlp {
     }
 
     /// The ReLU mask `relu′(z1)`, or [`Error::Kink`] naming the first zero coordinate of `z1`
-    /// (layer 2 of the composition).
+    /// (layer 2 of the composition). Over [`crate::Sym`] only a coordinate that is the zero
+    /// polynomial is a kink: the test does not ask for a sign (`piecewise::is_kink`).
     pub fn mask<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let z1 = self.z1(x)?;
-        if let Some(i) = z1.data().iter().position(|v| v.sign() == Ordering::Equal) {
+        if let Some(i) = z1.data().iter().position(is_kink) {
             return Err(Error::Kink {
                 layer: 2,
                 op: "ReLU".into(),
@@ -133,6 +134,32 @@ mod tests {
     fn mlp_passes_and_its_parameter_gradients() {
         assert_passes(&crate::check_op!(mlp332(), [3], cases(64)), true);
         assert_params_pass(&mlp332(), t(&[3], &["1", "-1/2", "2"]), 32);
+    }
+
+    #[test]
+    fn mlp_branches_through_select() {
+        assert_branch_free(&mlp332(), &[3]);
+        // The closed form too: its kink test asks no sign, and its mask is relu′'s masks.
+        crate::scalar::symbols::scoped(|| {
+            use crate::scalar::symbols::{fresh, take_refusals};
+            use crate::scalar::Sym;
+            let x = Tensor::from_vec(
+                (0..3)
+                    .map(|i| Sym::symbol(fresh(format!("x{i}"))))
+                    .collect(),
+            );
+            let m = mlp332();
+            m.deriv(&x).unwrap();
+            assert_eq!(m.mask(&x).unwrap(), relu_deriv_spec(&m.z1(&x).unwrap()));
+            assert!(take_refusals().is_empty());
+        });
+    }
+
+    #[test]
+    fn a_zero_pre_activation_is_still_a_kink() {
+        // At x = 0, z1 = b1 = (0, 1, −1/2): unit 0 is exactly zero.
+        let r = mlp332().mask(&t(&[3], &["0", "0", "0"]));
+        assert_eq!(kink(r), (2, "ReLU".into(), vec![0]));
     }
 
     planted!(MaskFromInput(Mlp), fn jvp(&m, x, dx) {

@@ -19,11 +19,35 @@ pub(crate) fn signum<S: Scalar>(v: &S) -> S {
     S::select(v, S::one(), S::select(&v.neg_ref(), minus_one, S::zero()))
 }
 
+/// Whether `v` is a kink: `v = 0` as the sign reads it (the real part for dual numbers and
+/// jets). Asked through [`signum`] rather than `is_zero`, which compares tangents too; over `Sym`
+/// only the zero polynomial is a kink.
+pub(crate) fn is_kink<S: Scalar>(v: &S) -> bool {
+    signum(v).is_zero()
+}
+
+/// [`crate::Ordered::select`] when the `otherwise` piece may have no value in the scalar (`e^v`
+/// over `Q` for `v ≠ 0`). Both pieces are evaluated, as a selection needs; the refusal of
+/// `otherwise` is returned unless the selection certainly takes `if_positive` (`[guard > 0]` is
+/// exactly 1, which over `Sym` it never is for a non-constant guard), so over `Q` the result is
+/// what evaluating only the chosen piece gave.
+pub(crate) fn select_else<S: Scalar, E>(
+    guard: &S,
+    if_positive: S,
+    otherwise: std::result::Result<S, E>,
+) -> std::result::Result<S, E> {
+    match otherwise {
+        Ok(b) => Ok(S::select(guard, if_positive, b)),
+        Err(_) if step(guard).is_one() => Ok(if_positive),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scalar::symbols::{fresh, scoped, take_refusals};
-    use crate::scalar::{Ring, Sym, Q};
+    use crate::scalar::{Dual, Ring, Sym, Q};
     use num_traits::One;
 
     fn q(n: i64) -> Q {
@@ -38,6 +62,33 @@ mod tests {
             let x = Sym::symbol(fresh("x"));
             let m = step(&x);
             assert_eq!(signum(&x), m.add_ref(&m).sub_ref(&Sym::one()));
+            assert!(take_refusals().is_empty());
+        });
+    }
+
+    #[test]
+    fn a_kink_is_a_zero_as_the_sign_reads_it() {
+        assert_eq!([3, -2, 0].map(|v| is_kink(&q(v))), [false, false, true]);
+        // A dual number is a kink by its real part alone.
+        assert!(is_kink(&Dual::new(q(0), q(5))));
+        scoped(|| {
+            let x = Sym::symbol(fresh("x"));
+            assert!(!is_kink(&x));
+            assert!(is_kink(&x.sub_ref(&x)));
+            assert!(take_refusals().is_empty());
+        });
+    }
+
+    #[test]
+    fn a_refused_piece_matters_only_where_it_can_be_taken() {
+        let refused = || Err::<Q, _>("refused");
+        assert_eq!(select_else(&q(1), q(7), refused()), Ok(q(7)));
+        assert_eq!(select_else(&q(0), q(7), refused()), Err("refused"));
+        assert_eq!(select_else(&q(0), q(7), Ok::<_, &str>(q(8))), Ok(q(8)));
+        scoped(|| {
+            let x = Sym::symbol(fresh("x"));
+            let refused: Result<Sym, &str> = Err("refused");
+            assert_eq!(select_else(&x, x.clone(), refused), Err("refused"));
             assert!(take_refusals().is_empty());
         });
     }

@@ -48,13 +48,17 @@ mod tests {
     use super::*;
     use crate::ops::test_support::*;
     use crate::planted;
-    use std::cmp::Ordering;
 
     #[test]
     fn silu_passes_over_the_exp_field() {
         let report = crate::check_op!(Silu, [2, 3], cases(64));
         assert_passes(&report, false);
         assert_eq!(report.scalar, <crate::Ex as crate::Transcendental>::FIELD);
+    }
+
+    #[test]
+    fn silu_is_outside_the_symbolic_field_without_branching() {
+        assert_outside_field_not_branched(&Silu, &[3]);
     }
 
     planted!(RightForPositive(Silu), fn vjp(&op, x, dy) {
@@ -64,8 +68,9 @@ mod tests {
         let right = op.vjp(x, dy)?;
         let s = map_at(x, "SiLU", sigmoid)?;
         let wrong = s.hadamard(dy)?;
+        // The wrong rule where −v > 0, chosen by a select as the ops choose their pieces.
         let data = (x.data().iter().zip(right.into_data()).zip(wrong.into_data()))
-            .map(|((v, r), w)| if v.sign() == Ordering::Less { w } else { r })
+            .map(|((v, r), w)| S::select(&v.neg_ref(), w, r))
             .collect();
         Tensor::new(x.shape().to_vec(), data)
     });

@@ -1,12 +1,12 @@
 //! Softplus with torch's `beta` and `threshold`, elementwise (`torch.nn.Softplus`).
 
+use super::piecewise::select_else;
 use super::pointwise::{map_at, sigmoid};
 use super::{Guard, Op, OpSpec};
 use crate::error::{Error, Result};
 use crate::scalar::{FunctionError, Scalar, Q};
 use crate::tensor::Tensor;
 use num_traits::Signed;
-use std::cmp::Ordering;
 
 /// `torch.nn.Softplus(beta, threshold)`: `f(x)ᵢ = (1/β)·ln(1 + e^{β·xᵢ})` where
 /// `β·xᵢ ≤ threshold`, and `f(x)ᵢ = xᵢ` where `β·xᵢ > threshold` (torch's switch to the linear
@@ -58,14 +58,15 @@ impl Softplus {
             .sub_ref(&S::from_q(&self.threshold))
     }
 
-    fn linear<S: Scalar>(&self, v: &S) -> bool {
-        self.guard(v).sign() == Ordering::Greater
-    }
+    // The pieces are chosen by `select_else` on the guard: the smooth piece, which `Q` has no
+    // value for (`ln(1 + e^{β·x})` never is rational), is refused only where it can be taken.
 
     fn value<S: Scalar>(&self, v: &S) -> std::result::Result<S, FunctionError> {
-        if self.linear(v) {
-            return Ok(v.clone());
-        }
+        select_else(&self.guard(v), v.clone(), self.smooth(v))
+    }
+
+    /// `(1/β)·ln(1 + e^{β·v})`, the piece below the threshold.
+    fn smooth<S: Scalar>(&self, v: &S) -> std::result::Result<S, FunctionError> {
         let beta = S::from_q(&self.beta);
         let e = beta.mul_ref(v).exp()?;
         Ok(S::one()
@@ -78,11 +79,7 @@ impl Softplus {
     fn derivs<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let beta = S::from_q(&self.beta);
         map_at(x, &self.name(), |v| {
-            if self.linear(v) {
-                Ok(S::one())
-            } else {
-                sigmoid(&beta.mul_ref(v))
-            }
+            select_else(&self.guard(v), S::one(), sigmoid(&beta.mul_ref(v)))
         })
     }
 }
@@ -188,11 +185,38 @@ mod tests {
         assert_eq!(Softplus::default(), Softplus::new(q("1"), q("20")).unwrap());
     }
 
+    #[test]
+    fn softplus_is_outside_the_symbolic_field_without_branching() {
+        // e^{β·x} has no value over Sym; what matters is that no rule asked for a sign.
+        assert_outside_field_not_branched(&Softplus::new(q("2"), q("1")).unwrap(), &[3]);
+    }
+
+    #[test]
+    fn softplus_over_q_keeps_the_linear_piece() {
+        // Above the threshold the op is the identity with slope 1, over Q too, although the
+        // smooth piece there has no rational value.
+        let op = Softplus::new(q("2"), q("1")).unwrap();
+        let x = t(&[2], &["1", "3"]);
+        assert_eq!(op.forward(&x).unwrap(), x);
+        assert_eq!(
+            op.vjp(&x, &t(&[2], &["1", "5"])).unwrap(),
+            t(&[2], &["1", "5"])
+        );
+        // At x = 0 the derivative σ(0) = 1/2 is rational; ln 2 is not.
+        assert_eq!(
+            op.jvp(&t(&[1], &["0"]), &t(&[1], &["1"])).unwrap(),
+            t(&[1], &["1/2"])
+        );
+        let r = op.forward(&t(&[1], &["0"]));
+        assert!(
+            matches!(r, Err(crate::Error::OutsideField { function: "ln", .. })),
+            "{r:?}"
+        );
+    }
+
     planted!(BetaForgotten(Softplus), fn vjp(&op, x, dy) {
         // σ(x) where σ(β·x) belongs: right for β = 1 only.
-        let d = map_at(x, "Softplus", |v| {
-            if op.linear(v) { Ok(S::one()) } else { sigmoid(v) }
-        })?;
+        let d = map_at(x, "Softplus", |v| select_else(&op.guard(v), S::one(), sigmoid(v)))?;
         d.hadamard(dy)
     });
 

@@ -264,6 +264,35 @@ where
     }
 }
 
+/// For ops built on `exp` or `ln`, which `Sym` does not represent: no rule asks for a sign, the
+/// forward pass is refused as [`Error::OutsideField`], and every other rule either evaluates or is
+/// refused the same way.
+#[track_caller]
+pub fn assert_outside_field_not_branched<O>(op: &O, shape: &[usize])
+where
+    O: OpSpec<Sym> + OpSpec<Dual<Sym>>,
+{
+    let outside = |e: &Option<Error>| matches!(e, Some(Error::OutsideField { .. }));
+    for c in symbolic_calls(op, shape) {
+        let name = op.name();
+        assert!(
+            c.refusals.is_empty(),
+            "{name}: {} over Sym asked for a sign: {:?}",
+            c.rule,
+            c.refusals
+        );
+        assert!(
+            c.error.is_none() || outside(&c.error),
+            "{name}: {} over Sym: {:?}",
+            c.rule,
+            c.error
+        );
+        if c.rule == "forward" {
+            assert!(outside(&c.error), "{name}: forward over Sym: {:?}", c.error);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
