@@ -364,20 +364,18 @@ fn dual(x: &Tensor<Sym>, dx: &Tensor<Sym>) -> Result<Tensor<Dual<Sym>>> {
 }
 
 fn pairing(a: &Tensor<Sym>, b: &Tensor<Sym>) -> Sym {
-    a.data()
-        .iter()
-        .zip(b.data())
-        .fold(Sym::zero(), |acc, (x, y)| acc.add_ref(&x.mul_ref(y)))
+    Sym::dot(a.data(), b.data())
 }
 
 /// `∂⟪δ, T⟫/∂vᵢ` for each direction symbol `vᵢ` of a form linear in them: the transpose of the
 /// derivative applied to `δ`, read off the pairing without forming the matrix.
 fn transpose_applied(pair: &Sym, directions: &[Var]) -> Vec<Sym> {
     let den = Sym::poly(pair.denom().clone());
-    directions
-        .iter()
-        .map(|&v| {
-            Sym::poly(pair.numer().coefficient_of(v))
+    pair.numer()
+        .coefficients_of(directions)
+        .into_iter()
+        .map(|c| {
+            Sym::poly(c)
                 .checked_div(&den)
                 .expect("a denominator is not zero")
         })

@@ -226,6 +226,28 @@ impl Poly {
         self.scale(&-Q::one())
     }
 
+    /// `Σ pᵢ` in one pass (adding one at a time would copy the growing sum each time).
+    pub fn sum<'a>(polys: impl IntoIterator<Item = &'a Poly>) -> Poly {
+        let mut acc: HashMap<&Monomial, Q> = HashMap::new();
+        for p in polys {
+            for (m, c) in &p.terms {
+                match acc.entry(m) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => *e.get_mut() += c,
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(c.clone());
+                    }
+                }
+            }
+        }
+        let mut terms: Vec<(Monomial, Q)> = acc
+            .into_iter()
+            .filter(|(_, c)| !c.is_zero())
+            .map(|(m, c)| (m.clone(), c))
+            .collect();
+        terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Poly { terms }
+    }
+
     /// `self · rhs`, with `m² = m` for masks.
     pub fn mul(&self, rhs: &Self) -> Self {
         if self.is_zero() || rhs.is_zero() {
@@ -267,6 +289,31 @@ impl Poly {
             .collect();
         terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Poly { terms }
+    }
+
+    /// [`Poly::coefficient_of`] for every variable of `vars` at once, in one pass over the
+    /// terms: the coefficients of a form linear in `vars` (terms with none of them are left
+    /// out).
+    pub fn coefficients_of(&self, vars: &[Var]) -> Vec<Poly> {
+        let slot: HashMap<Var, usize> = vars.iter().enumerate().map(|(k, &v)| (v, k)).collect();
+        let mut parts: Vec<Vec<(Monomial, Q)>> = vec![Vec::new(); vars.len()];
+        for (m, c) in &self.terms {
+            let hit = m
+                .factors()
+                .iter()
+                .find_map(|(v, _)| slot.get(v).map(|&k| (*v, k)));
+            if let Some((v, k)) = hit {
+                let rest = m.without_one(v).expect("v divides m");
+                parts[k].push((rest, c.clone()));
+            }
+        }
+        parts
+            .into_iter()
+            .map(|mut terms| {
+                terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                Poly { terms }
+            })
+            .collect()
     }
 
     /// `self` with the variables that `value` knows replaced by their values (a partial
@@ -331,6 +378,7 @@ mod tests {
     #[test]
     fn cancellation_gives_the_zero_polynomial() {
         let (x, y) = (Poly::var(0), Poly::var(1));
+        assert_eq!(Poly::sum([&x, &y, &x.neg()]), y);
         let p = x.add(&y).mul(&x.sub(&y));
         assert!(p.sub(&x.mul(&x)).add(&y.mul(&y)).is_zero());
         assert_eq!(c("0"), Poly::default());
@@ -341,6 +389,10 @@ mod tests {
         let (x, u) = (Poly::var(0), Poly::var(1));
         let p = x.mul(&u).scale(&parse_q("3").unwrap()).add(&x);
         assert_eq!(p.coefficient_of(1), x.scale(&parse_q("3").unwrap()));
+        assert_eq!(
+            p.coefficients_of(&[1, 0]),
+            vec![p.coefficient_of(1), p.coefficient_of(0)]
+        );
         let at = p.substitute(&|v| (v == 0).then(|| parse_q("1/2").unwrap()));
         assert_eq!(at, u.scale(&parse_q("3/2").unwrap()).add(&c("1/2")));
     }

@@ -206,6 +206,24 @@ impl Ring for Sym {
     fn from_i64(n: i64) -> Self {
         Sym::poly(Poly::constant(Q::from_integer(n.into())))
     }
+    /// One merge of all the products when no denominator occurs (the common case): adding
+    /// them one at a time copies the growing sum each time.
+    fn dot(a: &[Self], b: &[Self]) -> Self {
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "dot of lengths {} and {}",
+            a.len(),
+            b.len()
+        );
+        if a.iter().chain(b).all(|v| is_one(&v.den)) {
+            let products: Vec<Poly> = a.iter().zip(b).map(|(x, y)| x.num.mul(&y.num)).collect();
+            return Sym::poly(Poly::sum(&products));
+        }
+        a.iter()
+            .zip(b)
+            .fold(Sym::zero(), |acc, (x, y)| acc.add_ref(&x.mul_ref(y)))
+    }
 }
 
 impl Field for Sym {
