@@ -15,7 +15,7 @@
 //! 2-layer MLP is proved equal to the adjoint of the Fréchet derivative; here that theorem is
 //! [`check::mlp_theorem`].
 //!
-//! Data flows one way: [`scalar`] → [`tensor`] → [`ops`] → [`check`] → [`report`]
+//! Data flows one way: [`scalar`] → [`tensor`] → [`ops`] → [`check`] / [`prove`] → [`report`]
 //! (`scripts/import_cycles.py` lists any file that imports one which imports it back).
 //!
 //! ```
@@ -74,6 +74,21 @@
 //! assert_eq!(Sigmoid.forward(&x).unwrap().to_string(), "[e^(1/3)/(e^(1/3) + 1)]");
 //! ```
 //!
+//! ## Proofs for all inputs
+//!
+//! A check is exact at the points it samples; [`prove`] states a rule for **every** input (and
+//! weight) of given dimensions. The op's generic code runs once over [`Sym`], polynomials in
+//! symbols for the inputs, tangents and cotangents and one mask symbol per guard (`m² = m`), so
+//! the identities hold in every activation pattern at once; piecewise ops choose their piece
+//! with [`Ordered::select`] for this.
+//!
+//! ```
+//! let certificate = exactgrad::prove_op!(exactgrad::ops::Relu, [4]);
+//! assert_eq!(certificate.symbols.masks, 4); // all 2⁴ activation patterns, one evaluation
+//! let theorem = exactgrad::prove::prove_mlp_theorem(&[3, 4, 2], &Default::default()).unwrap();
+//! assert_eq!(theorem.symbols.weights, 26); // every weight and bias a symbol too
+//! ```
+//!
 //! ## Lean → Rust
 //!
 //! | Lean (`fderiv-core`) | Rust |
@@ -88,6 +103,7 @@
 //! | `mlpVec`, `mlpDeriv` (W2 ∘ diag(relu′ z1) ∘ W1) | [`ops::Mlp`] (`forward`), [`ops::Mlp::deriv`] |
 //! | "no kinks" hypothesis | [`Error::Kink`] naming layer and coordinate |
 //! | `HasFDerivAt` / end-to-end soundness | [`check::fderiv`], [`check::mlp_theorem`] |
+//! | the theorem for all `x`, `W`, `b`, `δ` (fixed dimensions) | [`prove::prove_mlp_theorem`], [`prove::prove_deep_mlp_theorem`] |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

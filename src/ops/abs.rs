@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn abs_branches_through_select() {
-        assert_branch_free(&Abs, &[2, 3]);
+        assert_proved(&Abs, &[2, 3]);
     }
 
     #[test]

@@ -317,6 +317,9 @@ mod tests {
             // The maximum is the weights' combination of the entries, so jvp(x, x) = f(x).
             assert_eq!(pool.jvp(&x, &x).unwrap(), y);
         });
+        // And the rules against the derivative, for every input: every winner of every window.
+        let c = crate::prove_op!(MaxPool2d::new((2, 2), (1, 1)).unwrap(), [1, 2, 3]);
+        assert!(c.symbols.masks >= 6, "{c}");
     }
 
     #[test]
@@ -350,5 +353,15 @@ mod tests {
     fn planted_max_pool_gradient_to_the_wrong_entry() {
         let op = FirstEntry(MaxPool2d::new((2, 2), (2, 2)).unwrap());
         assert_cx(&caught(&op, &[1, 2, 4]), VJP, &[0, 0, 2], "1", "0");
+    }
+
+    #[test]
+    fn planted_max_pool_gradient_to_the_wrong_entry_fails_as_a_proof() {
+        let op = FirstEntry(MaxPool2d::new((2, 2), (2, 2)).unwrap());
+        let Err(crate::Error::ProofFailed(f)) = crate::prove::prove_op(&op, &[1, 2, 4]) else {
+            panic!("routing to the first entry was proved")
+        };
+        assert_eq!(f.identity, "vjp(x, δ) = Df(x)ᵀ·δ");
+        assert_eq!(f.counterexample.expect("the point check fails").check, VJP);
     }
 }

@@ -240,13 +240,11 @@ where
 }
 
 /// Asserts that every rule of `op` evaluates over `Sym` (see [`symbolic_calls`]) without an
-/// error and without asking for the sign of a non-constant value: the op chooses its pieces
-/// through `select`, so one evaluation covers every piece.
+/// error and without asking for the sign of a non-constant value — the op chooses its pieces
+/// through `select`, so one evaluation covers every piece — and that its rules are then proved
+/// for every input of `shape` ([`crate::prove::prove_op`]).
 #[track_caller]
-pub fn assert_branch_free<O>(op: &O, shape: &[usize])
-where
-    O: OpSpec<Sym> + OpSpec<Dual<Sym>>,
-{
+pub fn assert_proved<O: crate::prove::Provable>(op: &O, shape: &[usize]) {
     for c in symbolic_calls(op, shape) {
         let name = op.name();
         assert!(
@@ -261,6 +259,9 @@ where
             c.rule,
             c.error
         );
+    }
+    if let Err(e) = crate::prove::prove_op(op, shape) {
+        panic!("{}: not proved for all inputs: {e}", op.name());
     }
 }
 
@@ -357,6 +358,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "BranchingReLU: forward over Sym asked for a sign")]
     fn the_assertion_fails_on_an_op_that_branches() {
-        assert_branch_free(&BranchingRelu, &[2]);
+        assert_proved(&BranchingRelu, &[2]);
     }
 }

@@ -172,6 +172,9 @@ impl Poly {
         if c.is_zero() {
             return Poly::default();
         }
+        if c.is_one() {
+            return self.clone();
+        }
         Poly {
             terms: self.terms.iter().map(|(m, a)| (m.clone(), a * c)).collect(),
         }

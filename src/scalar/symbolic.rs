@@ -79,8 +79,10 @@ impl Sym {
             return Sym::zero();
         }
         if let Some(c) = den.as_constant() {
-            let inv = Q::one() / c;
-            return Sym::poly(num.scale(&inv));
+            if c.is_one() {
+                return Sym::poly(num);
+            }
+            return Sym::poly(num.scale(&(Q::one() / c)));
         }
         let inv = Q::one() / den.leading_coefficient();
         let (num, den) = (num.scale(&inv), den.scale(&inv));
@@ -223,6 +225,15 @@ impl Ring for Sym {
         a.iter()
             .zip(b)
             .fold(Sym::zero(), |acc, (x, y)| acc.add_ref(&x.mul_ref(y)))
+    }
+    /// One [`Ring::dot`] per column, for the same reason.
+    fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        (0..cols)
+            .map(|j| {
+                let column: Vec<Sym> = (0..rows).map(|i| a[i * cols + j].clone()).collect();
+                Sym::dot(&column, v)
+            })
+            .collect()
     }
 }
 

@@ -111,12 +111,23 @@ pub(crate) fn symbol_for(q: &Q) -> Option<Var> {
             return Some(v);
         }
         let m = &t.marker_modulus;
-        if !q.is_zero() && (!q.numer().gcd(m).is_one() || !q.denom().gcd(m).is_one()) {
+        if !q.is_zero() && (shares_factor(q.numer(), m) || shares_factor(q.denom(), m)) {
             let value = crate::scalar::exact_string(q);
             t.refusals.push(Refusal::DerivedFromWeights { value });
         }
         None
     })
+}
+
+/// Whether `x` has a prime factor of `m`, the product of the markers' primes (all > 2⁶¹).
+fn shares_factor(x: &BigInt, m: &BigInt) -> bool {
+    // Below 2⁶¹ no such prime fits: the common case (0, 1, ½, an op's small constants) is free.
+    if x.bits() <= 61 {
+        return false;
+    }
+    // One division brings m down to x's size; the binary gcd on the huge m itself would be
+    // quadratic in m's length.
+    !(m % x).gcd(x).is_one()
 }
 
 /// The mask symbol for `[guard > 0]` (`guard` monic): the same guard always gets the same mask.
