@@ -54,14 +54,18 @@ struct ProveArgs {
 
     /// The deep MLP with these layer sizes, e.g. `4,4,4,4,2` (at least three sizes).
     #[arg(long, value_name = "IN,H1,...,OUT", value_parser = parse_sizes)]
-    deep: Option<Vec<usize>>,
+    deep: Option<Sizes>,
 
     /// Print the certificate as JSON.
     #[arg(long)]
     json: bool,
 }
 
-fn parse_sizes(s: &str) -> Result<Vec<usize>, String> {
+/// Layer sizes, one value on the command line (`4,4,4,2`).
+#[derive(Clone, Debug)]
+struct Sizes(Vec<usize>);
+
+fn parse_sizes(s: &str) -> Result<Sizes, String> {
     let sizes = s
         .split(',')
         .map(|t| match t.trim().parse::<usize>() {
@@ -74,14 +78,14 @@ fn parse_sizes(s: &str) -> Result<Vec<usize>, String> {
     if sizes.len() < 3 {
         return Err(format!("expected at least three sizes, got {s:?}"));
     }
-    Ok(sizes)
+    Ok(Sizes(sizes))
 }
 
 fn prove(args: &ProveArgs) -> ExitCode {
     let config = ProveConfig::default();
     let result = match (&args.dims, &args.deep) {
         (Some((n, h, m)), _) => prove_mlp_theorem(&[*n, *h, *m], &config),
-        (None, Some(dims)) => prove_deep_mlp_theorem(dims, &config),
+        (None, Some(Sizes(dims))) => prove_deep_mlp_theorem(dims, &config),
         (None, None) => unreachable!("clap requires --dims or --deep"),
     };
     match result {

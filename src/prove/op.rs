@@ -715,3 +715,160 @@ fn lift(x: &Tensor<Sym>) -> Tensor<Dual<Sym>> {
         eps: Sym::zero(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{Linear, Polynomial, Relu};
+    use crate::planted;
+    use crate::scalar::{parse_q, Ordered, Scalar};
+    use crate::Compose;
+
+    fn t(shape: &[usize], lits: &[&str]) -> Tensor<Q> {
+        Tensor::parse(shape.to_vec(), lits).unwrap()
+    }
+
+    #[test]
+    fn the_certificate_prints_as_text_and_json() {
+        let c = prove_op(&Relu, &[2]).unwrap();
+        let text = c.to_string();
+        assert!(text.starts_with("PROVED for every input (weights as given) of shape [2]"));
+        assert!(
+            text.contains("2 masks (all 2^2 activation patterns at once)"),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(json["schema"], 1);
+        assert_eq!(json["weights"], "as_given");
+        assert_eq!(json["symbols"]["masks"], 2);
+        assert_eq!(json["statement"][1], "vjp(x, δ) = Df(x)ᵀ·δ");
+    }
+
+    planted!(RelatedMasks(Relu), fn vjp(&op, x, dy) {
+        // Adds [x > 0]·[x + 1 ≤ 0]·δ, which is 0 at every real x (x > 0 forces x + 1 > 0) but
+        // not as a polynomial in two unrelated masks.
+        let extra = x.map(|v| {
+            let m = S::select(v, S::one(), S::zero());
+            let n = S::select(&v.add_ref(&S::one()), S::zero(), S::one());
+            m.mul_ref(&n)
+        });
+        op.vjp(x, dy)?.add(&extra.hadamard(dy)?)
+    });
+
+    #[test]
+    fn a_difference_no_consistent_point_reaches_is_not_proved_rather_than_failed() {
+        let e = prove_op(&RelatedMasks(Relu), &[1]).unwrap_err();
+        let Error::NotProved(f) = e else {
+            panic!("{e:?}")
+        };
+        assert!(f.point.is_empty() && f.counterexample.is_none(), "{f}");
+        assert!(
+            f.to_string()
+                .contains("no point consistent with the guards"),
+            "{f}"
+        );
+    }
+
+    planted!(SignBranch(Relu), fn jvp(&_op, x, dx) {
+        // A Rust `if` on the sign: right at every point, unprovable over symbols.
+        dx.zip_with(x, |d, v| if v.sign() == std::cmp::Ordering::Greater { d.clone() } else { S::zero() })
+    });
+
+    #[test]
+    fn a_rule_that_branches_with_if_is_refused_naming_the_rule() {
+        let e = prove_op(&SignBranch(Relu), &[2]).unwrap_err();
+        assert!(
+            matches!(&e, Error::BranchOnSymbol { rule: "jvp", value, .. } if value == "x[0]"),
+            "{e:?}"
+        );
+    }
+
+    /// `Linear` whose forward doubles its weights in `Q` before lifting them.
+    #[derive(Debug)]
+    struct DoubledInQ(Linear);
+    impl Op for DoubledInQ {
+        fn name(&self) -> String {
+            "DoubledInQ".into()
+        }
+        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+            self.0.output_shape(input)
+        }
+        fn params(&self) -> Vec<Param<'_>> {
+            self.0.params()
+        }
+    }
+    impl<S: Scalar> OpSpec<S> for DoubledInQ {
+        fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+            let two = parse_q("2").unwrap();
+            let w = self.0.weight().map(|v| v * &two);
+            w.lift::<S>().linear(&self.0.bias().lift(), x)
+        }
+        fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+            self.0.jvp(x, &dx.scale(&S::from_i64(2)))
+        }
+        fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(self.0.vjp(x, dy)?.scale(&S::from_i64(2)))
+        }
+        fn forward_with_params(&self, p: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+            self.0.forward_with_params(p, &x.scale(&S::from_i64(2)))
+        }
+        fn jvp_params(&self, x: &Tensor<S>, dp: &Tensor<S>) -> Result<Tensor<S>> {
+            self.0.jvp_params(&x.scale(&S::from_i64(2)), dp)
+        }
+        fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            self.0.vjp_params(&x.scale(&S::from_i64(2)), dy)
+        }
+    }
+
+    #[test]
+    fn weights_computed_on_outside_the_scalar_are_refused_for_all_weights_but_fine_as_given() {
+        let l = Linear::new(t(&[1, 2], &["1", "-3"]), t(&[1], &["1/2"])).unwrap();
+        let rebuild = |p: &[Tensor<Q>]| Ok(DoubledInQ(Linear::new(p[0].clone(), p[1].clone())?));
+        let e =
+            prove_op_for_all_weights(&DoubledInQ(l.clone()), rebuild, &[2], &Default::default());
+        assert!(
+            matches!(
+                &e,
+                Err(Error::WeightsOutsideScalar {
+                    rule: "forward",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        assert!(prove_op(&DoubledInQ(l), &[2]).is_ok());
+    }
+
+    #[test]
+    fn a_rebuild_that_changes_the_weights_is_a_typed_error() {
+        let l = Linear::new(t(&[1, 1], &["1"]), t(&[1], &["0"])).unwrap();
+        let e = prove_op_for_all_weights(
+            &l,
+            |p| Linear::new(p[0].clone(), Tensor::zeros(&[1])),
+            &[1],
+            &Default::default(),
+        );
+        assert!(matches!(e, Err(Error::InvalidArgument { .. })), "{e:?}");
+    }
+
+    #[test]
+    fn shapes_are_checked_before_any_symbol_is_made() {
+        let e = prove_op(
+            &Linear::new(t(&[1, 2], &["1", "2"]), t(&[1], &["0"])).unwrap(),
+            &[3],
+        );
+        assert!(matches!(e, Err(Error::ShapeMismatch { .. })), "{e:?}");
+    }
+
+    #[test]
+    fn a_non_linear_smooth_op_is_proved_too() {
+        // x ↦ 1 − x + x³/3 elementwise, then ReLU: polynomial guards, masks over them.
+        let p = Polynomial::new(
+            ["1", "-1", "0", "1/3"]
+                .map(|s| parse_q(s).unwrap())
+                .to_vec(),
+        );
+        let c = prove_op(&p.then(Relu), &[2]).unwrap();
+        assert_eq!(c.symbols.masks, 2);
+    }
+}

@@ -287,3 +287,73 @@ fn fail_in_region<O: Provable + ?Sized>(
         _ => Error::NotProved(Box::new(failure)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{Linear, OpSpec, Polynomial, Relu, Then};
+    use crate::planted;
+    use crate::scalar::{parse_q, Ring};
+    use crate::tensor::Tensor;
+    use crate::Compose;
+
+    /// Three lines in general position, x = 0, y = 0 and x + y = 1, cut the plane into 7 regions.
+    fn three_lines() -> Then<Linear, Relu> {
+        let w = Tensor::parse(vec![3, 2], &["1", "0", "0", "1", "1", "1"]).unwrap();
+        let b = Tensor::parse(vec![3], &["0", "0", "-1"]).unwrap();
+        Linear::new(w, b).unwrap().then(Relu)
+    }
+
+    #[test]
+    fn three_lines_in_general_position_give_seven_regions() {
+        let r = linear_regions(&three_lines(), &[2], &Default::default()).unwrap();
+        assert_eq!((r.regions.len(), r.guards), (7, 3), "{r}");
+        // The pattern 001 (x < 0, y < 0, x + y > 1) is empty, and the LP found it so.
+        assert!(r.regions.iter().all(|g| g.pattern != "001"));
+        // Each point is strictly inside its region: its signs are the pattern.
+        for g in &r.regions {
+            let p: Vec<Q> = g.point.iter().map(|s| parse_q(s).unwrap()).collect();
+            let z = [p[0].clone(), p[1].clone(), &p[0] + &p[1] - Q::one()];
+            let signs: String = z
+                .iter()
+                .map(|v| if *v > Q::zero() { '1' } else { '0' })
+                .collect();
+            assert!(z.iter().all(|v| !v.is_zero()));
+            assert_eq!(signs, g.pattern);
+        }
+        assert!(r.to_string().contains("7 linear regions"), "{r}");
+    }
+
+    planted!(WrongWhereBothActive(Then<Linear, Relu>), fn vjp(&op, x, dy) {
+        // δ₀ leaks into the first input coordinate only where units 0 and 1 are both active.
+        let z = op.first.forward(x)?;
+        let step = |v: &S| S::select(v, S::one(), S::zero());
+        let leak = step(&z.data()[0]).mul_ref(&step(&z.data()[1])).mul_ref(&dy.data()[0]);
+        let mut v = op.vjp(x, dy)?.into_data();
+        v[0] = v[0].add_ref(&leak);
+        Ok(Tensor::from_vec(v))
+    });
+
+    #[test]
+    fn a_rule_wrong_on_some_regions_fails_with_a_point_inside_one_of_them() {
+        let e = linear_regions(
+            &WrongWhereBothActive(three_lines()),
+            &[2],
+            &Default::default(),
+        );
+        let Err(Error::ProofFailed(f)) = e else {
+            panic!("{e:?}")
+        };
+        assert!(f.coordinate.starts_with("input [0] on region 11"), "{f}");
+        let c = f.counterexample.expect("the point check fails");
+        assert_eq!(c.check, "jacobian: vjp(x, δ) = Jᵀ·δ");
+        assert_eq!(c.coordinate, [0]);
+    }
+
+    #[test]
+    fn a_guard_not_affine_in_the_input_is_refused() {
+        let square = Polynomial::new(["-1", "0", "1"].map(|s| parse_q(s).unwrap()).to_vec());
+        let e = linear_regions(&square.then(Relu), &[1], &Default::default());
+        assert!(matches!(e, Err(Error::NotPiecewiseLinear(_))), "{e:?}");
+    }
+}

@@ -138,3 +138,43 @@ fn help_explains_every_option() {
         assert!(text.contains(needle), "{needle} missing from --help");
     }
 }
+
+#[test]
+fn prove_proves_the_theorem_for_all_inputs_and_weights() {
+    let out = run(&["prove", "--dims", "3,4,2"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "PROVED for every input and every weight of shape [3] → [2]",
+        "backward(x, δ) = mlpDeriv(x)ᵀ·δ",
+        "3 inputs, 26 weights",
+        "4 masks (all 2^4 activation patterns at once)",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    let out = run(&["prove", "--deep", "2,3,3,2", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["schema"], 1);
+    assert_eq!(json["weights"], "symbolic");
+    assert_eq!(json["symbols"]["masks"], 6);
+    assert_eq!(
+        json["op"].as_str().unwrap().contains("2→3→3→2"),
+        true,
+        "{json}"
+    );
+}
+
+#[test]
+fn prove_rejects_bad_sizes_with_status_two() {
+    for args in [
+        &["prove"][..],
+        &["prove", "--dims", "3,0,2"],
+        &["prove", "--deep", "2,2"],
+        &["prove", "--dims", "2,2,2", "--deep", "2,2,2"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert!(!out.stderr.is_empty());
+    }
+}
