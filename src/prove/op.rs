@@ -721,7 +721,7 @@ mod tests {
     use super::*;
     use crate::ops::{Linear, Polynomial, Relu};
     use crate::planted;
-    use crate::scalar::{parse_q, Ordered, Scalar};
+    use crate::scalar::{parse_q, Scalar};
     use crate::Compose;
 
     fn t(shape: &[usize], lits: &[&str]) -> Tensor<Q> {

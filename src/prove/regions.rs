@@ -291,9 +291,9 @@ fn fail_in_region<O: Provable + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::{Linear, OpSpec, Polynomial, Relu, Then};
+    use crate::ops::{Linear, Polynomial, Relu, Then};
     use crate::planted;
-    use crate::scalar::{parse_q, Ring};
+    use crate::scalar::parse_q;
     use crate::tensor::Tensor;
     use crate::Compose;
 
