@@ -74,7 +74,7 @@ impl fmt::Display for Certificate {
         };
         writeln!(
             f,
-            "PROVED for {scope} of shape {:?} → {:?}, off the kinks:",
+            "PROVED for {scope} of shape {:?} → {:?}, off the kinks and poles:",
             self.input_shape, self.output_shape
         )?;
         writeln!(f, "  op: {}", self.op)?;
@@ -82,12 +82,15 @@ impl fmt::Display for Certificate {
             writeln!(f, "  {s}")?;
         }
         let c = &self.symbols;
-        writeln!(
+        write!(
             f,
-            "  symbols: {} inputs, {} weights, {} tangents, {} cotangents, {} masks \
-             (all 2^{} activation patterns at once)",
-            c.inputs, c.weights, c.tangents, c.cotangents, c.masks, c.masks
+            "  symbols: {} inputs, {} weights, {} tangents, {} cotangents, {} masks",
+            c.inputs, c.weights, c.tangents, c.cotangents, c.masks
         )?;
+        if c.masks > 0 {
+            write!(f, " (all 2^{} activation patterns at once)", c.masks)?;
+        }
+        writeln!(f)?;
         write!(
             f,
             "  compared {} coordinates, {} monomials; largest polynomial {} terms; {:.3} s",

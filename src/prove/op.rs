@@ -82,6 +82,12 @@ pub fn prove_op_with<O: Provable + ?Sized>(
 /// weight symbols, and again with the weights of a counterexample point. An op that computes
 /// constants from its weights in `Q` (outside the scalar) is refused with
 /// [`Error::WeightsOutsideScalar`] rather than proved wrongly.
+///
+/// The weights must reach the rules through the scalar (`lift`, `from_q`), as every op in the
+/// crate does. A *comparison* of stored weights in `Q` (`if w > 0` on a `Q` value) cannot be
+/// seen: the markers are tiny positive numbers, so such an op would be proved only for the
+/// weights on the side the markers take. Compare through the scalar ([`crate::Ordered::select`])
+/// instead.
 pub fn prove_op_for_all_weights<O, F>(
     op: &O,
     rebuild: F,
