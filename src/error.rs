@@ -400,6 +400,24 @@ impl fmt::Display for Counterexample {
 }
 
 impl Error {
+    /// A pole met by `forward` (a [`Error::DivisionByZero`] at a coordinate) as what it is for
+    /// a property check: a point outside the op's domain, to be moved or redrawn like a kink,
+    /// never a failure of a correct op. Other errors are returned unchanged.
+    pub(crate) fn pole_as_outside_domain(self) -> Error {
+        match self {
+            Error::DivisionByZero {
+                context,
+                coordinate,
+            } => Error::OutsideDomain {
+                op: context,
+                coordinate,
+                function: "reciprocal",
+                argument: "0".into(),
+            },
+            e => e,
+        }
+    }
+
     /// An [`Error::ShapeMismatch`] from a description written `"Op: what"` (the convention of
     /// every shape check in the crate, e.g. `"Linear vjp_weight: δ"`): the part before the first
     /// `": "` is the op, the rest the context.

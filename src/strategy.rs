@@ -218,14 +218,17 @@ fn off_kinks<B: Scalar, O: OpSpec<B> + ?Sized>(op: &O, x: &Tensor<Q>) -> bool {
 }
 
 /// `x` moved into the op's domain, as far as a sign flip can: while `forward` over `B` answers
-/// [`crate::Error::OutsideDomain`] at a coordinate of the input (`ln` of a value `≤ 0`), that
-/// entry is negated (a zero becomes 1), at most twice per entry. For a primitive op such as
+/// [`crate::Error::OutsideDomain`] at a coordinate of the input (`ln` of a value `≤ 0`) or
+/// divides by zero there (a pole of `Div`, `Power(−2)`), that entry is negated (a zero becomes
+/// 1), at most twice per entry. For a primitive op such as
 /// `Log` this lands every draw in the domain; where the refused coordinate belongs to an inner
 /// op of a composition, or no flip helps, `x` comes back as it is and the run redraws it.
 pub fn into_domain<B: Scalar, O: OpSpec<B> + ?Sized>(op: &O, mut x: Tensor<Q>) -> Tensor<Q> {
     for _ in 0..2 * x.len().max(1) {
-        let Err(crate::Error::OutsideDomain { coordinate, .. }) = op.forward(&x.lifted::<B>())
-        else {
+        let refused = op
+            .forward(&x.lifted::<B>())
+            .map_err(crate::Error::pole_as_outside_domain);
+        let Err(crate::Error::OutsideDomain { coordinate, .. }) = refused else {
             return x;
         };
         let Ok(k) = x.offset(&coordinate) else {

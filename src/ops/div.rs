@@ -77,6 +77,38 @@ mod tests {
     }
 
     #[test]
+    fn div_passes_at_the_default_settings_its_poles_moved_off_like_kinks() {
+        // The default elements draw exact zeros: a pole of forward is outside the domain, and
+        // the draw is moved off it (a zero divisor becomes 1), never reported as a failure.
+        let report =
+            crate::check::check_op(&Div, &[2, 3], &crate::check::CheckConfig::default()).unwrap();
+        assert_eq!(report.cases, 256, "{report}");
+        // A check called at a pole still names it.
+        let x = t(&[2, 3], &["1", "2", "3", "4", "0", "5"]);
+        let e = crate::check::check_at(&Div, &x, &fixed()).unwrap_err();
+        assert!(
+            matches!(&e.error, crate::Error::DivisionByZero { coordinate, .. } if coordinate == &[1, 1]),
+            "{e}"
+        );
+    }
+
+    planted!(VjpRefusesPoint(Div), fn vjp(&op, x, dy) {
+        // A rule that divides by zero where forward does not (it divides by the numerator).
+        let swapped = Tensor::new(x.shape().to_vec(), [&x.data()[3..], &x.data()[..3]].concat())?;
+        op.vjp(&swapped, dy)
+    });
+
+    #[test]
+    fn a_rule_that_divides_by_zero_where_forward_does_not_fails() {
+        let x = t(&[2, 3], &["0", "2", "3", "4", "1", "5"]);
+        let e = crate::check::check_at(&VjpRefusesPoint(Div), &x, &fixed()).unwrap_err();
+        assert!(
+            matches!(e.error, crate::Error::DivisionByZero { .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn division_by_zero_names_the_divisor() {
         let x = t(&[2, 3], &["1", "2", "3", "4", "0", "5"]);
         let zero = crate::Error::DivisionByZero {

@@ -126,6 +126,14 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_power_passes_at_the_default_settings_its_pole_moved_off() {
+        let report =
+            crate::check::check_op(&Power::new(-2), &[3], &crate::check::CheckConfig::default())
+                .unwrap();
+        assert_eq!(report.cases, 256, "{report}");
+    }
+
+    #[test]
     fn a_negative_power_of_zero_names_the_pole() {
         let pole = crate::Error::DivisionByZero {
             context: "Power(x^-2)".into(),

@@ -9,7 +9,7 @@ use crate::check::structural::{
     batched_equals_looped, deterministic, linear_in_cotangent, linear_in_tangent, zero_tangents,
 };
 use crate::check::{adjoint, fderiv, jacobian};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops::{no_kinks, CheckableOver, Exact};
 
 /// What a run checks: the op, and for [`super::check_batched`] the per-sample op that the op
@@ -149,14 +149,15 @@ pub(super) fn descriptions<B: Exact>(subject: &Subject<B>) -> Vec<&'static str> 
 
 /// Every check that applies at one case; the first error is the verdict. `Err(Error::Kink)`
 /// means "not checkable here" (the point is on a kink), and `Err(Error::OutsideDomain)` from
-/// `forward` "not in the op's domain" (`ln` of a value `≤ 0`): neither is a failure.
+/// `forward` "not in the op's domain" (`ln` of a value `≤ 0`, or a pole: `forward` dividing by
+/// zero): neither is a failure. A rule that divides by zero where `forward` does not fails.
 ///
 /// [`Error::Kink`]: crate::Error::Kink
 /// [`Error::OutsideDomain`]: crate::Error::OutsideDomain
 pub(super) fn check_case<B: Exact>(subject: &Subject<B>, case: &Case) -> Result<()> {
     let over = case.over::<B>();
     no_kinks(&subject.op, &over.x)?;
-    crate::ops::OpSpec::<B>::forward(subject.op, &over.x)?;
+    crate::ops::OpSpec::<B>::forward(subject.op, &over.x).map_err(Error::pole_as_outside_domain)?;
     applicable(subject)
         .iter()
         .try_for_each(|c| (c.run)(subject, &over))

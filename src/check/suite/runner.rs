@@ -44,12 +44,16 @@ pub fn check_batched<B: Checkable + ?Sized, O: Checkable>(
 ///
 /// For an op whose rules are only defined at one point — [`crate::ops::WrtParams`], the op as a
 /// function of its parameters, evaluated at its own parameters — and for a point a user cares
-/// about. A point on a kink is a setup failure ([`Error::Kink`]).
+/// about. A point on a kink is a setup failure ([`Error::Kink`]), and so is a pole
+/// ([`Error::DivisionByZero`] naming the coordinate).
 pub fn check_at<O: Checkable + ?Sized>(
     op: &O,
     x: &Tensor<Q>,
     config: &CheckConfig,
 ) -> CheckResult<CheckReport> {
+    if let Err(e @ Error::DivisionByZero { .. }) = <Q as Exact>::view(&op).forward(x) {
+        return Err(CheckFailure::setup(op.name(), e, config.seed));
+    }
     let run = |over_ex: bool| {
         if over_ex {
             no_kinks(&<Ex as Exact>::view(&op), &x.lift::<Ex>())
