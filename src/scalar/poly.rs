@@ -127,11 +127,6 @@ impl Poly {
         self.terms.len()
     }
 
-    /// Whether there are no terms: the zero polynomial, like [`Poly::is_zero`].
-    pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
-    }
-
     /// Whether this is the zero polynomial.
     pub fn is_zero(&self) -> bool {
         self.terms.is_empty()
