@@ -106,14 +106,10 @@ impl Point {
     }
 }
 
-/// A random point (small rationals for the base symbols, masks from their guards) where `diff`
-/// is defined and non-zero, or `None` after `tries` attempts.
-pub(crate) fn find_point(diff: &Sym, tries: usize, seed: u64) -> Option<Point> {
-    find_point_near(diff, &HashMap::new(), tries, seed)
-}
-
-/// [`find_point`] with the symbols of `fixed` held at their values (an input inside a region).
-pub(crate) fn find_point_near(
+/// A random point (small rationals for the base symbols, except those of `fixed`, which keep
+/// their values; masks from their guards) where `diff` is defined and non-zero, or `None` after
+/// `tries` attempts.
+pub(crate) fn find_point(
     diff: &Sym,
     fixed: &HashMap<Var, Q>,
     tries: usize,

@@ -11,6 +11,7 @@ use crate::scalar::symbols::{self, Refusal};
 use crate::scalar::{Dual, Field, Ring, Sym, Var, Q};
 use crate::tensor::Tensor;
 use num_traits::Zero;
+use std::collections::HashMap;
 use std::time::Instant;
 
 /// Settings of a proof: the search for a counterexample point when an identity fails.
@@ -68,7 +69,9 @@ pub fn prove_op_with<O: Provable + ?Sized>(
             Ok((tally, _)) => Ok(run.certificate(op, tally, start)),
             Err(diff) => {
                 let rule = diff.rule;
-                Err(run.fail(op, diff, config, |point| run.recheck(op, rule, point)))
+                Err(run.fail(op, diff, &HashMap::new(), config, |point| {
+                    run.recheck(op, rule, point)
+                }))
             }
         }
     })
@@ -176,7 +179,7 @@ where
             }
             Err(diff) => {
                 let rule = diff.rule;
-                Err(run.fail(&symbolic, diff, config, |point| {
+                Err(run.fail(&symbolic, diff, &HashMap::new(), config, |point| {
                     let weights: Vec<Tensor<Q>> = markers
                         .iter()
                         .map(|t| {
@@ -435,7 +438,6 @@ impl Run {
         mut tally: Tally,
     ) -> Result<std::result::Result<(Tally, Evaluated), Difference>> {
         let (x, (dx, dx_vars), dy) = (&self.x, &self.dx, &self.dy);
-        let output = |k: usize| format!("output {:?}", self.dy.multi_index(k));
         let input = |k: usize| format!("input {:?}", self.x.multi_index(k));
 
         let df_dx: Tensor<Sym> = call(op, "forward", || {
@@ -445,23 +447,9 @@ impl Run {
         let vjp = call(op, "vjp", || OpSpec::<Sym>::vjp(op, x, dy))?;
         expect_shape(op, Rule::Jvp, &jvp, &self.out_shape)?;
         expect_shape(op, Rule::Vjp, &vjp, &self.shape)?;
-        for (k, (a, b)) in jvp.data().iter().zip(df_dx.data()).enumerate() {
-            if let Some(d) = tally.compare(Rule::Jvp, || output(k), a, b) {
-                return Ok(Err(d));
-            }
-        }
-        let reference = transpose_applied(&pairing(dy, &df_dx), dx_vars);
-        for (k, (a, b)) in vjp.data().iter().zip(&reference).enumerate() {
-            if let Some(d) = tally.compare(Rule::Vjp, || input(k), a, b) {
-                return Ok(Err(d));
-            }
-        }
-        if let Some(d) = tally.compare(
-            Rule::Adjoint,
-            || "the whole pairing".into(),
-            &pairing(&jvp, dy),
-            &pairing(dx, &vjp),
-        ) {
+        let rules = [Rule::Jvp, Rule::Vjp, Rule::Adjoint];
+        let directions = (dx, dx_vars.as_slice());
+        if let Some(d) = self.identities(&mut tally, rules, &df_dx, &jvp, &vjp, directions, input) {
             return Ok(Err(d));
         }
 
@@ -492,26 +480,50 @@ impl Run {
                 vec![jvp_p.len(), vjp_p.len()],
             ));
         }
-        for (k, (a, b)) in jvp_p.data().iter().zip(df_dtheta.data()).enumerate() {
-            if let Some(d) = tally.compare(Rule::JvpParams, || output(k), a, b) {
-                return Ok(Err(d));
-            }
-        }
-        let reference = transpose_applied(&pairing(dy, &df_dtheta), dtheta_vars);
-        for (k, (a, b)) in vjp_p.data().iter().zip(&reference).enumerate() {
-            if let Some(d) = tally.compare(Rule::VjpParams, || param(k), a, b) {
-                return Ok(Err(d));
-            }
-        }
-        if let Some(d) = tally.compare(
-            Rule::AdjointParams,
-            || "the whole pairing".into(),
-            &pairing(&jvp_p, dy),
-            &pairing(dtheta, &vjp_p),
+        let rules = [Rule::JvpParams, Rule::VjpParams, Rule::AdjointParams];
+        let directions = (dtheta, dtheta_vars.as_slice());
+        if let Some(d) = self.identities(
+            &mut tally, rules, &df_dtheta, &jvp_p, &vjp_p, directions, param,
         ) {
             return Ok(Err(d));
         }
         Ok(Ok((tally, evaluated)))
+    }
+
+    /// The three identities of a pair of rules in the direction `t` (symbols `t_vars`):
+    /// `jvp = D·t` at every output, `vjp = Dᵀ·δ` at every coordinate of `t` (named by
+    /// `name`), and `⟪jvp, δ⟫ = ⟪t, vjp⟫`, with `d_t = D·t` from forward mode. The first
+    /// difference, if any.
+    #[allow(clippy::too_many_arguments)]
+    fn identities(
+        &self,
+        tally: &mut Tally,
+        [jvp_rule, vjp_rule, adjoint_rule]: [Rule; 3],
+        d_t: &Tensor<Sym>,
+        jvp: &Tensor<Sym>,
+        vjp: &Tensor<Sym>,
+        (t, t_vars): (&Tensor<Sym>, &[Var]),
+        name: impl Fn(usize) -> String,
+    ) -> Option<Difference> {
+        let dy = &self.dy;
+        let output = |k: usize| format!("output {:?}", dy.multi_index(k));
+        for (k, (a, b)) in jvp.data().iter().zip(d_t.data()).enumerate() {
+            if let Some(d) = tally.compare(jvp_rule, || output(k), a, b) {
+                return Some(d);
+            }
+        }
+        let reference = transpose_applied(&pairing(dy, d_t), t_vars);
+        for (k, (a, b)) in vjp.data().iter().zip(&reference).enumerate() {
+            if let Some(d) = tally.compare(vjp_rule, || name(k), a, b) {
+                return Some(d);
+            }
+        }
+        tally.compare(
+            adjoint_rule,
+            || "the whole pairing".into(),
+            &pairing(jvp, dy),
+            &pairing(t, vjp),
+        )
     }
 
     /// `closed(x)·dx = Df(x)·dx` for every output and `vjp(x, δ) = closed(x)ᵀ·δ` for every input;
@@ -609,11 +621,13 @@ impl Run {
         }
     }
 
-    /// The failure for `d`: the monomial, a point, and the point check's verdict there.
-    fn fail<O: Op + ?Sized>(
+    /// The failure for `d`: the monomial, a point (with the symbols of `fixed` held at their
+    /// values), and the point check's verdict there.
+    pub(crate) fn fail<O: Op + ?Sized>(
         &self,
         op: &O,
         d: Difference,
+        fixed: &HashMap<Var, Q>,
         config: &ProveConfig,
         recheck: impl Fn(&Point) -> Result<Option<crate::Counterexample>>,
     ) -> Error {
@@ -633,7 +647,7 @@ impl Run {
             point: Vec::new(),
             counterexample: None,
         };
-        let Some(point) = find_point(&d.diff, config.tries, config.seed) else {
+        let Some(point) = find_point(&d.diff, fixed, config.tries, config.seed) else {
             return Error::NotProved(Box::new(failure));
         };
         failure.point = point.named();

@@ -7,7 +7,6 @@
 //! met them, so a guard's masks are decided before it), and each branch is kept only if an
 //! exact LP over ℚ finds an input strictly inside it.
 
-use super::failure::{find_point_near, Point, ProofFailure};
 use super::lp::{strictly_feasible, Strict};
 use super::op::{Difference, ProveConfig, Run, Tally};
 use super::{Provable, Weights};
@@ -254,38 +253,18 @@ fn fail_in_region<O: Provable + ?Sized>(
         .copied()
         .zip(point.iter().cloned())
         .collect();
-    let terms = d.diff.numer().terms();
-    let (monomial, coefficient) = terms
-        .last()
-        .map(|(m, c)| (m.to_string(), c.to_string()))
-        .unwrap_or_default();
-    let mut failure = ProofFailure {
-        op: op.name(),
-        identity: d.rule.identity().into(),
+    let on_region = Difference {
+        rule: d.rule,
         coordinate: format!(
             "{} on region {}",
             d.coordinate,
             pattern(&symbols::masks(), values)
         ),
-        monomial,
-        coefficient,
-        terms: terms.len(),
-        difference: d.diff.to_string(),
-        point: Vec::new(),
-        counterexample: None,
+        diff: d.diff.clone(),
     };
-    let found: Option<Point> = find_point_near(&d.diff, &fixed, config.tries, config.seed);
-    let Some(found) = found else {
-        return Error::NotProved(Box::new(failure));
-    };
-    failure.point = found.named();
-    match run.recheck(op, d.rule, &found) {
-        Ok(Some(c)) => {
-            failure.counterexample = Some(c);
-            Error::ProofFailed(Box::new(failure))
-        }
-        _ => Error::NotProved(Box::new(failure)),
-    }
+    run.fail(op, on_region, &fixed, config, |found| {
+        run.recheck(op, d.rule, found)
+    })
 }
 
 #[cfg(test)]
