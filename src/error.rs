@@ -16,6 +16,37 @@ pub(crate) fn shorten(s: &str) -> String {
     format!("{head} …[{} characters]… {tail}", n - 2 * KEEP)
 }
 
+/// One outcome of a comparison that no case reached (see [`Error::UnreachedBranches`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnreachedBranch {
+    /// Where the comparison is made: `file:line:column` of the call of `sign`, `select`,
+    /// `abs_val` or `max_val`.
+    pub site: String,
+    /// The outcome never reached: the compared value `< 0` ([`std::cmp::Ordering::Less`]) or
+    /// `> 0` ([`std::cmp::Ordering::Greater`]).
+    pub outcome: std::cmp::Ordering,
+    /// The outcome every case took there, with how many comparisons took it.
+    pub taken: (std::cmp::Ordering, u32),
+}
+
+impl fmt::Display for UnreachedBranch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = |o: std::cmp::Ordering| match o {
+            std::cmp::Ordering::Less => "< 0",
+            std::cmp::Ordering::Equal => "= 0",
+            std::cmp::Ordering::Greater => "> 0",
+        };
+        write!(
+            f,
+            "the value compared at {} was never {} (it was {} in all {} comparisons)",
+            self.site,
+            side(self.outcome),
+            side(self.taken.0),
+            self.taken.1
+        )
+    }
+}
+
 /// Everything that can go wrong, from parsing a literal to a rule that fails a check.
 ///
 /// Each variant carries the data of what went wrong (the op, the argument, the coordinate), not
@@ -241,6 +272,36 @@ pub enum Error {
         base: usize,
         /// The number of guards over jets.
         jet: usize,
+    },
+    /// A rule returned an error ([`Error::Kink`], or a point outside the domain) at a point
+    /// where the op's forward pass is defined and none of its guards is zero: the rule refuses a
+    /// point the op itself accepts, which is a wrong rule, not a point to redraw.
+    #[error(
+        "{op}: {check} returned an error where forward is defined and no guard is zero: {error}"
+    )]
+    RuleRefused {
+        /// The op checked.
+        op: String,
+        /// The check, as [`crate::check::CheckReport::checks`] lists it.
+        check: String,
+        /// The error the rule returned.
+        error: Box<Error>,
+    },
+    /// Comparisons of the op (its calls of [`crate::Ordered`]) that took one outcome at every
+    /// case, including the cases steered to the other side of their threshold: the branch for
+    /// the other outcome was never run, so no verdict covers it.
+    #[error(
+        "{op}: {} comparison outcome(s) reached by no case, so the branches behind them were \
+         never checked: {}; steer the entries there with CheckConfig::elements, or accept it \
+         with CheckConfig::allow_unreached_branches",
+        branches.len(),
+        branches.iter().map(|b| b.to_string()).collect::<Vec<_>>().join("; ")
+    )]
+    UnreachedBranches {
+        /// The op checked.
+        op: String,
+        /// Each unreached outcome with its comparison's site.
+        branches: Vec<UnreachedBranch>,
     },
     /// Every point drawn stayed on a kink after nudging, until the run gave up: the op has a
     /// kink on a whole neighbourhood (a dead unit, say), so it cannot be checked there.

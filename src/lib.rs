@@ -118,7 +118,7 @@ pub mod strategy;
 pub mod tape;
 pub mod tensor;
 
-pub use error::{Counterexample, Error, Result};
+pub use error::{Counterexample, Error, Result, UnreachedBranch};
 pub use ops::{Checkable, Compose, Op, OpSpec, Param};
 pub use scalar::Jet;
 pub use scalar::{

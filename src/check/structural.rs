@@ -113,6 +113,81 @@ pub fn deterministic<S: Scalar, O: OpSpec<S> + ?Sized>(
     Ok(())
 }
 
+/// The rules ignore state left by earlier calls: `jvp(x, dx)` and `vjp(x, δ)` (and, for an op
+/// with parameters, `jvp_params(x, dθ)` and `vjp_params(x, δ)`) give the values they give right
+/// after `forward(x)` also when `forward` ran at another point `x′` in between, and when they
+/// are called in the other order after it. A rule that reads what an earlier call saved (the
+/// input of the last `forward`, a mask) instead of its own arguments fails, and the
+/// counterexample's identity names the sequence of calls. An error of `forward(x′)` is ignored:
+/// the call is only there to leave state behind.
+pub fn interleaved<S: Scalar, O: OpSpec<S> + ?Sized>(
+    op: &O,
+    x: &Tensor<S>,
+    other: &Tensor<S>,
+    [dx, dtheta]: [&Tensor<S>; 2],
+    dy: &Tensor<S>,
+) -> Result<()> {
+    let params = op.param_count() > 0;
+    let rules = |order: [usize; 4]| -> Result<[Option<Tensor<S>>; 4]> {
+        let mut out = [None, None, None, None];
+        for k in order {
+            out[k] = match k {
+                0 => Some(op.jvp(x, dx)?),
+                1 => Some(op.vjp(x, dy)?),
+                2 if params => Some(op.jvp_params(x, dtheta)?),
+                3 if params => Some(op.vjp_params(x, dy)?),
+                _ => None,
+            };
+        }
+        Ok(out)
+    };
+    op.forward(x)?;
+    let clean = rules([0, 1, 2, 3])?;
+    let mut inputs = vec![
+        ("x", x.to_string()),
+        ("x′", other.to_string()),
+        ("dx", dx.to_string()),
+        ("δ", dy.to_string()),
+    ];
+    if params {
+        inputs.push(("dθ", dtheta.to_string()));
+    }
+    let names = [
+        "jvp(x, dx)",
+        "vjp(x, δ)",
+        "jvp_params(x, dθ)",
+        "vjp_params(x, δ)",
+    ];
+    let sequences: [(&str, [usize; 4]); 2] = [
+        ("forward(x), forward(x′), then jvp, vjp", [0, 1, 2, 3]),
+        (
+            "forward(x′), then vjp_params, jvp_params, vjp, jvp",
+            [3, 2, 1, 0],
+        ),
+    ];
+    for (i, (calls, order)) in sequences.into_iter().enumerate() {
+        if i == 0 {
+            op.forward(x)?;
+        }
+        let _ = op.forward(other);
+        let got = rules(order)?;
+        for k in order {
+            if let (Some(rule), Some(reference)) = (&got[k], &clean[k]) {
+                agree(
+                    &format!(
+                        "structural: {} after {calls} equals {0} right after forward(x)",
+                        names[k]
+                    ),
+                    rule,
+                    reference,
+                    &inputs,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Batched equals looped: for an op `batched` over inputs `[B, …]` that treats each of the `B`
 /// samples independently, `forward`, `jvp` and `vjp` on the batch equal the per-sample op
 /// `single` applied to each slice `x[b]` (with `dx[b]`, `δ[b]`) and stacked.

@@ -13,7 +13,7 @@ pub struct Abs;
 
 /// `sign(x)` as ±1 (0 only at the kink, which the checks refuse), through selects.
 fn signs<S: Scalar>(x: &Tensor<S>) -> Tensor<S> {
-    x.map(signum)
+    x.map(|v| signum(v))
 }
 
 impl Op for Abs {
@@ -30,7 +30,7 @@ impl Op for Abs {
 
 impl<S: Scalar> OpSpec<S> for Abs {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(x.map(S::abs_val))
+        Ok(x.map(|v| v.abs_val()))
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         signs(x).hadamard(dx)

@@ -5,7 +5,7 @@ use super::piecewise::signum;
 use super::sum::{scalar, scalar_cotangent, total};
 use super::{expect_input, Guard, Op, OpSpec};
 use crate::error::Result;
-use crate::scalar::{Ordered, Scalar, Q};
+use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
 /// `f(x) = (1/n) Σᵢ |xᵢ − tᵢ|` for a stored target `t`; a scalar (shape `[]`). Rules:
@@ -36,7 +36,7 @@ impl L1Loss {
 
     /// `sign(x − t)`, 0 at the kink, through selects ([`signum`]).
     fn signs<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(self.residual(x)?.map(signum))
+        Ok(self.residual(x)?.map(|v| signum(v)))
     }
 }
 
@@ -55,7 +55,7 @@ impl Op for L1Loss {
 
 impl<S: Scalar> OpSpec<S> for L1Loss {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let abs = self.residual(x)?.map(Ordered::abs_val);
+        let abs = self.residual(x)?.map(|v| v.abs_val());
         Ok(scalar(per_entry(&total(&abs), x, "L1Loss")?))
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {

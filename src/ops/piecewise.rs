@@ -8,20 +8,26 @@
 use crate::scalar::Scalar;
 
 /// `[v > 0]`: 1 or 0 where signs are decided, a mask symbol `m` over `Sym`.
+#[track_caller]
 pub(crate) fn step<S: Scalar>(v: &S) -> S {
     S::select(v, S::one(), S::zero())
 }
 
 /// `sign(v)` as 1, −1, or 0 at `v = 0` exactly: the two selects are nested so that the value at
 /// the kink stays 0 (over `Sym` it reduces to `2m − 1`, as `m² = m`).
+#[track_caller]
 pub(crate) fn signum<S: Scalar>(v: &S) -> S {
     let minus_one = S::one().neg_ref();
-    S::select(v, S::one(), S::select(&v.neg_ref(), minus_one, S::zero()))
+    // The inner selection is made from here (a closure does not pass the caller on), so the
+    // caller's site records the sign of `v` only, not that of `−v` too.
+    let below = || S::select(&v.neg_ref(), minus_one, S::zero());
+    S::select(v, S::one(), below())
 }
 
 /// Whether `v` is a kink: `v = 0` as the sign reads it (the real part for dual numbers and
 /// jets). Asked through [`signum`] rather than `is_zero`, which compares tangents too; over `Sym`
 /// only the zero polynomial is a kink.
+#[track_caller]
 pub(crate) fn is_kink<S: Scalar>(v: &S) -> bool {
     signum(v).is_zero()
 }
@@ -31,6 +37,7 @@ pub(crate) fn is_kink<S: Scalar>(v: &S) -> bool {
 /// `otherwise` is returned unless the selection certainly takes `if_positive` (`[guard > 0]` is
 /// exactly 1, which over `Sym` it never is for a non-constant guard), so over `Q` the result is
 /// what evaluating only the chosen piece gave.
+#[track_caller]
 pub(crate) fn select_else<S: Scalar, E>(
     guard: &S,
     if_positive: S,

@@ -15,7 +15,7 @@ pub struct Relu;
 /// convention the checks never rely on) — Lean's `relu_deriv_spec`. Chosen by
 /// [`crate::Ordered::select`], so over [`crate::Sym`] the mask is a mask symbol per coordinate.
 pub fn relu_deriv_spec<S: Scalar>(x: &Tensor<S>) -> Tensor<S> {
-    x.map(step)
+    x.map(|v| step(v))
 }
 
 impl Op for Relu {

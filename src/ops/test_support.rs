@@ -53,6 +53,8 @@ pub fn assert_passes(report: &CheckReport, piecewise_linear: bool) {
     let mut expected = vec![
         "structural: vjp(x, 0) = 0 and jvp(x, 0) = 0",
         "structural: forward, jvp, vjp run twice give identical values",
+        "structural: rules ignore state left by forward at another point x′ and by the order of \
+         calls",
         "structural: jvp linear in dx, vjp linear in δ",
         "jacobian: jvp(x, dx) = J·dx, vjp(x, δ) = Jᵀ·δ (J by dual numbers)",
     ];

@@ -564,6 +564,17 @@ impl Ordered for Ex {
     /// a value still undecided there is reported as zero, so a piecewise op sees a kink and the
     /// point is refused rather than decided on a guess. A poisoned value is reported as zero too.
     fn sign(&self) -> Ordering {
+        let sign = self.decide_sign();
+        if super::comparisons::is_observing() {
+            let rational = self.as_rational();
+            super::comparisons::note(std::panic::Location::caller(), sign, rational.as_ref());
+        }
+        sign
+    }
+}
+
+impl Ex {
+    fn decide_sign(&self) -> Ordering {
         if self.defect.is_some() {
             return Ordering::Equal;
         }

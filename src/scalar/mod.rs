@@ -12,6 +12,7 @@
 //! symbols: one evaluation covers every input), `f64`, [`Dual<S>`], and [`Jet<S>`] (a value
 //! with a whole row of partials: one forward pass gives a Jacobian).
 
+pub mod comparisons;
 mod dual;
 mod enclosure;
 mod exp_field;
@@ -217,6 +218,10 @@ pub trait Ordered: Ring {
     /// Piecewise ops should branch through [`Ordered::select`] instead: a symbolic scalar
     /// ([`Sym`]) cannot answer `sign` for a non-constant value, and records the attempt so that
     /// a proof names the op that branched.
+    ///
+    /// `#[track_caller]` (inherited by every instance) lets [`comparisons`] record where the
+    /// comparison was made, for the checker's branch coverage.
+    #[track_caller]
     fn sign(&self) -> Ordering;
 
     /// Whether [`Ordered::select`] is decided by the guard's sign, picking one whole operand.
@@ -231,6 +236,7 @@ pub trait Ordered: Ring {
     /// real part, with the tangents of the chosen operand; over [`Sym`] it returns
     /// `m·if_positive + (1 − m)·otherwise` with a mask symbol `m` standing for `guard > 0`, so
     /// that one evaluation covers every activation pattern.
+    #[track_caller]
     fn select(guard: &Self, if_positive: Self, otherwise: Self) -> Self {
         if guard.sign() == Ordering::Greater {
             if_positive
@@ -240,12 +246,14 @@ pub trait Ordered: Ring {
     }
 
     /// `|self|`, through [`Ordered::select`].
+    #[track_caller]
     fn abs_val(&self) -> Self {
         Self::select(self, self.clone(), self.neg_ref())
     }
 
     /// The larger of two values, through [`Ordered::select`] on `other − self` (`self` on a
     /// tie).
+    #[track_caller]
     fn max_val(&self, other: &Self) -> Self {
         Self::select(&other.sub_ref(self), other.clone(), self.clone())
     }

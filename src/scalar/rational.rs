@@ -61,13 +61,15 @@ impl Field for Q {
 
 impl Ordered for Q {
     fn sign(&self) -> Ordering {
-        if self.is_positive() {
+        let sign = if self.is_positive() {
             Ordering::Greater
         } else if self.is_negative() {
             Ordering::Less
         } else {
             Ordering::Equal
-        }
+        };
+        super::comparisons::note(std::panic::Location::caller(), sign, Some(self));
+        sign
     }
 }
 

@@ -6,7 +6,8 @@
 use super::case::{Case, Over};
 use super::parameters::on_parameters;
 use crate::check::structural::{
-    batched_equals_looped, deterministic, linear_in_cotangent, linear_in_tangent, zero_tangents,
+    batched_equals_looped, deterministic, interleaved, linear_in_cotangent, linear_in_tangent,
+    zero_tangents,
 };
 use crate::check::{adjoint, fderiv, jacobian};
 use crate::error::{Error, Result};
@@ -38,7 +39,7 @@ pub(super) struct SuiteCheck<B: Exact> {
 
 /// The checks, in the order a case runs them: the first failure is the one reported, so the
 /// cheap structural checks come before the ones that need a reference derivative.
-pub(super) fn checks<B: Exact>() -> [SuiteCheck<B>; 10] {
+pub(super) fn checks<B: Exact>() -> [SuiteCheck<B>; 11] {
     [
         SuiteCheck {
             description: "structural: vjp(x, 0) = 0 and jvp(x, 0) = 0",
@@ -51,6 +52,13 @@ pub(super) fn checks<B: Exact>() -> [SuiteCheck<B>; 10] {
             applies: |_| true,
             derivative: false,
             run: |s, c| deterministic(&s.op, &c.x, &c.dx, &c.dy),
+        },
+        SuiteCheck {
+            description: "structural: rules ignore state left by forward at another point x′ \
+                          and by the order of calls",
+            applies: |_| true,
+            derivative: false,
+            run: |s, c| interleaved(&s.op, &c.x, &c.dx2, [&c.dx, &c.dtheta], &c.dy),
         },
         SuiteCheck {
             description: "structural: jvp linear in dx, vjp linear in δ",
@@ -148,9 +156,11 @@ pub(super) fn descriptions<B: Exact>(subject: &Subject<B>) -> Vec<&'static str> 
 }
 
 /// Every check that applies at one case; the first error is the verdict. `Err(Error::Kink)`
-/// means "not checkable here" (the point is on a kink), and `Err(Error::OutsideDomain)` from
-/// `forward` "not in the op's domain" (`ln` of a value `≤ 0`, or a pole: `forward` dividing by
-/// zero): neither is a failure. A rule that divides by zero where `forward` does not fails.
+/// from the op's guards means "not checkable here" (the point is on a kink), and
+/// `Err(Error::OutsideDomain)` from `forward` "not in the op's domain" (`ln` of a value `≤ 0`,
+/// or a pole: `forward` dividing by zero): neither is a failure. Past those two, the point is
+/// one the op accepts, so a rule that refuses it (a kink or domain error, or a division by
+/// zero `forward` does not make) fails: [`Error::RuleRefused`] names the check.
 ///
 /// [`Error::Kink`]: crate::Error::Kink
 /// [`Error::OutsideDomain`]: crate::Error::OutsideDomain
@@ -158,7 +168,14 @@ pub(super) fn check_case<B: Exact>(subject: &Subject<B>, case: &Case) -> Result<
     let over = case.over::<B>();
     no_kinks(&subject.op, &over.x)?;
     crate::ops::OpSpec::<B>::forward(subject.op, &over.x).map_err(Error::pole_as_outside_domain)?;
-    applicable(subject)
-        .iter()
-        .try_for_each(|c| (c.run)(subject, &over))
+    applicable(subject).iter().try_for_each(|c| {
+        (c.run)(subject, &over).map_err(|e| match e {
+            Error::Kink { .. } | Error::OutsideDomain { .. } => Error::RuleRefused {
+                op: subject.op.name(),
+                check: c.description.to_string(),
+                error: Box::new(e),
+            },
+            e => e,
+        })
+    })
 }

@@ -36,17 +36,22 @@ pub struct CheckConfig {
     pub(super) seed: u64,
     regressions: Option<&'static str>,
     elements: Option<BoxedStrategy<Q>>,
+    steered: Option<u32>,
+    pub(super) allow_unreached: bool,
 }
 
 impl Default for CheckConfig {
     /// 256 cases (or `PROPTEST_CASES`), [`DEFAULT_SEED`], entries from [`default_elements`]
-    /// (from [`default_exp_elements`] over [`crate::Ex`]), no regression file.
+    /// (from [`default_exp_elements`] over [`crate::Ex`]), no regression file, steering as
+    /// [`CheckConfig::steered_case_count`] says, and unreached branches an error.
     fn default() -> Self {
         CheckConfig {
             cases: None,
             seed: DEFAULT_SEED,
             regressions: None,
             elements: None,
+            steered: None,
+            allow_unreached: false,
         }
     }
 }
@@ -77,6 +82,27 @@ impl CheckConfig {
     /// Draw every entry of `x`, `dx`, `δ` (and `a`, `b`) from `elements`, over every scalar.
     pub fn elements(mut self, elements: impl Strategy<Value = Q> + 'static) -> Self {
         self.elements = Some(elements.boxed());
+        self
+    }
+
+    /// Check at most `n` cases steered to the thresholds of the op's comparisons after the
+    /// drawn ones (default: a quarter of the drawn cases, at least 16; 0 turns steering off).
+    pub fn steered_cases(mut self, n: u32) -> Self {
+        self.steered = Some(n);
+        self
+    }
+
+    /// The number of steered cases a run may check.
+    pub fn steered_case_count(&self) -> u32 {
+        self.steered
+            .unwrap_or_else(|| (self.case_count() / 4).max(16))
+    }
+
+    /// Pass a run even when an outcome of one of the op's comparisons was reached by no case
+    /// (by default that is [`crate::Error::UnreachedBranches`]): for a branch that is
+    /// unreachable on purpose, or not worth steering to.
+    pub fn allow_unreached_branches(mut self) -> Self {
+        self.allow_unreached = true;
         self
     }
 

@@ -61,5 +61,7 @@ where
         parameters: parameter_names(&sample),
         seed: config.seed,
         scalar: <Q as Transcendental>::FIELD,
+        steered: 0,
+        branches: Vec::new(),
     })
 }

@@ -85,6 +85,7 @@
 //! proptest's shrinking), `kinks` ([`check_kinks`]), `family` ([`check_family`]) and `report`
 //! (what a run returns).
 
+mod branches;
 mod case;
 mod checks;
 mod config;
@@ -94,7 +95,9 @@ mod parameters;
 mod report;
 mod runner;
 mod shrink;
+mod steer;
 
+pub use branches::BranchCoverage;
 pub use case::Case;
 pub use config::{default_elements, default_exp_elements, CheckConfig, DEFAULT_SEED};
 pub use family::check_family;

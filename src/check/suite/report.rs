@@ -1,5 +1,6 @@
 //! What a run returns: the report of a pass, or the failure with its minimal case.
 
+use super::branches::BranchCoverage;
 use crate::error::{Counterexample, Error};
 use std::fmt;
 
@@ -28,17 +29,24 @@ pub struct CheckReport {
     /// The exact scalar the verdicts were decided over: `"Q"`, or the exponential-polynomial
     /// field [`crate::Ex`] for an op that needs `exp` or `ln`.
     pub scalar: &'static str,
+    /// Cases steered to the thresholds of the op's comparisons (and to the extremes of size)
+    /// that passed every check, besides the drawn [`CheckReport::cases`].
+    pub steered: u32,
+    /// Each comparison the op made through [`crate::Ordered`], with the outcomes reached.
+    pub branches: Vec<BranchCoverage>,
 }
 
 impl fmt::Display for CheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{}: {:?} → {:?}: {} cases pass exactly over {} (seed {:#x}; {} points on kinks redrawn{})",
+            "{}: {:?} → {:?}: {} cases + {} steered pass exactly over {} (seed {:#x}; {} points \
+             on kinks redrawn{})",
             self.op,
             self.input_shape,
             self.output_shape,
             self.cases,
+            self.steered,
             self.scalar,
             self.seed,
             self.kinks_redrawn,
@@ -53,6 +61,9 @@ impl fmt::Display for CheckReport {
         }
         for check in &self.checks {
             writeln!(f, "  ✓ {check}")?;
+        }
+        for branch in &self.branches {
+            writeln!(f, "  comparison {branch}")?;
         }
         Ok(())
     }
@@ -82,6 +93,9 @@ pub struct CheckFailure {
     pub case: Option<String>,
     /// How many cases passed before the first failing one.
     pub passed_before: u32,
+    /// How the failing case was found when it was not drawn: steered to a comparison's
+    /// threshold, or an extreme case.
+    pub found_by: Option<String>,
     /// The seed.
     pub seed: u64,
 }
@@ -103,6 +117,7 @@ impl CheckFailure {
             case: None,
             passed_before: 0,
             seed,
+            found_by: None,
         })
     }
 }
@@ -119,6 +134,9 @@ impl fmt::Display for CheckFailure {
                     self.op, self.passed_before, self.seed
                 )?;
                 writeln!(f, "{}", self.error)?;
+                if let Some(how) = &self.found_by {
+                    writeln!(f, "found: {how}")?;
+                }
                 write!(f, "case: {case}")
             }
         }

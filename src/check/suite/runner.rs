@@ -1,20 +1,23 @@
 //! The entry points for one op, and the proptest loop every run goes through.
 
+use super::branches::{unreached, Coverage, Observed};
 use super::case::{cases, Case};
 use super::checks::{check_case, descriptions, Subject};
 use super::config::CheckConfig;
 use super::report::{parameter_names, CheckFailure, CheckReport, CheckResult};
 use super::shrink::{kind, simplify};
+use super::steer::{Found, Steering};
 use super::Checkable;
 use crate::error::{Error, Result};
 use crate::ops::{no_kinks, Op};
 use crate::ops::{CheckableOver, Exact};
+use crate::scalar::comparisons::record;
 use crate::scalar::{Ex, Transcendental, Q};
 use crate::strategy::{into_domain, nudge_off_kinks_over, tensor};
 use crate::tensor::Tensor;
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestError};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 /// Checks `op` on inputs of `shape` over the configured number of cases (see the module docs).
@@ -149,12 +152,18 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
         op.param_count(),
         &config.elements_for::<B>(),
     );
-    let subject = Subject { op, looped };
+    let observed = Observed(op);
+    let subject = Subject {
+        op: &observed,
+        looped,
+    };
     // A case whose values leave the scalar (`exp` outside it; over `Q` the caller then repeats
     // the run over `Ex`) or that the scalar cannot decide ends the run at once, unshrunk: there
     // is no wrong rule to minimise, and deciding each shrink step again costs the most.
-    let stopped = std::cell::RefCell::new(None);
-    let passed = std::cell::Cell::new(0u32);
+    let stopped = RefCell::new(None);
+    let passed = Cell::new(0u32);
+    let coverage = RefCell::new(Coverage::default());
+    let bases = RefCell::new(Vec::new());
     let result = run(
         op.name(),
         &strategy,
@@ -164,14 +173,23 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
             if stopped.borrow().is_some() {
                 return Ok(());
             }
-            match check_case(&subject, case) {
+            let (result, recording) = record(false, || check_case(&subject, case));
+            match result {
                 Err(e) if stops_run(&e) => {
                     *stopped.borrow_mut() = Some((e, format!("{case:?}"), passed.get()));
                     Ok(())
                 }
                 Ok(()) => {
                     passed.set(passed.get() + 1);
+                    coverage.borrow_mut().add(&recording, true);
+                    if bases.borrow().len() < STEERING_LINES + 1 {
+                        bases.borrow_mut().push(case.clone());
+                    }
                     Ok(())
+                }
+                Err(e @ (Error::Kink { .. } | Error::OutsideDomain { .. })) => {
+                    coverage.borrow_mut().add(&recording, false);
+                    Err(e)
                 }
                 other => other,
             }
@@ -185,9 +203,40 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
             case: Some(case),
             passed_before,
             seed: config.seed,
+            found_by: None,
         }));
     }
     let counts = result?;
+    let mut coverage = coverage.into_inner();
+    let bases = bases.into_inner();
+    let mut steering = Steering::new(&subject, &mut coverage, config.steered_case_count());
+    if !fixed_point && config.steered_case_count() > 0 {
+        let huge = B::FIELD == <Q as Transcendental>::FIELD;
+        let found = steering
+            .thresholds(&bases)
+            .and_then(|()| match bases.first() {
+                Some(base) => steering.extremes(base, huge),
+                None => Ok(()),
+            });
+        if let Err(found) = found {
+            return Err(steered_failure(
+                &subject,
+                found,
+                counts.passed + steering.checked,
+                config,
+            ));
+        }
+    }
+    let steered = steering.checked;
+    let branches = coverage.report();
+    let missing: Vec<_> = branches.iter().flat_map(unreached).collect();
+    if !missing.is_empty() && !fixed_point && !config.allow_unreached {
+        let error = Error::UnreachedBranches {
+            op: op.name(),
+            branches: missing,
+        };
+        return Err(CheckFailure::setup(op.name(), error, config.seed));
+    }
     Ok(CheckReport {
         op: op.name(),
         input_shape: shape.to_vec(),
@@ -199,6 +248,35 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
         parameters: parameter_names(&op),
         seed: config.seed,
         scalar: B::FIELD,
+        steered,
+        branches,
+    })
+}
+
+/// How many lines through the case space steering traces (each from one checked case towards
+/// the next).
+const STEERING_LINES: usize = 3;
+
+/// The failure of a steered case, simplified as a drawn one is (the same identity must keep
+/// failing, so the simplified case stays on the failing side of the threshold).
+fn steered_failure<B: Exact>(
+    subject: &Subject<B>,
+    found: Box<Found>,
+    passed_before: u32,
+    config: &CheckConfig,
+) -> Box<CheckFailure> {
+    let failure = kind(&found.error);
+    let fails = |c: &Case| check_case(subject, c).is_err_and(|e| kind(&e) == failure);
+    let Found { case, error, how } = *found;
+    let case = simplify(case, |c: &mut Case| c, fails, false);
+    let error = check_case(subject, &case).err().unwrap_or(error);
+    Box::new(CheckFailure {
+        op: subject.op.name(),
+        error,
+        case: Some(format!("{case:?}")),
+        passed_before,
+        seed: config.seed,
+        found_by: Some(how),
     })
 }
 
@@ -299,6 +377,7 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
                 case: Some(format!("{case:?}")),
                 passed_before: passed.get(),
                 seed: config.seed,
+                found_by: None,
             }))
         }
         Err(TestError::Abort(_)) => {

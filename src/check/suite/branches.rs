@@ -1,0 +1,204 @@
+//! Branch coverage: the op's comparisons (its calls of [`crate::Ordered`], recorded by
+//! [`crate::scalar::comparisons`]) and which outcomes the cases reached at each, over a run.
+
+use crate::error::{Result, UnreachedBranch};
+use crate::ops::{CheckableOver, Exact, Guard, Op, OpSpec, Param};
+use crate::scalar::comparisons::{observing, Recording, Seen, Site};
+use crate::scalar::Scalar;
+use crate::tensor::Tensor;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The op under test, with every call of its own methods observed: the comparisons it makes
+/// there are the op's, while those of the checker (guards, radii, the kernels) are not.
+pub(super) struct Observed<'a, B: Exact>(pub &'a dyn CheckableOver<B>);
+
+impl<B: Exact> Op for Observed<'_, B> {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        self.0.output_shape(input)
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        self.0.is_piecewise_linear()
+    }
+    fn depth(&self) -> usize {
+        self.0.depth()
+    }
+    fn certified_guard_layers(&self) -> usize {
+        self.0.certified_guard_layers()
+    }
+    fn params(&self) -> Vec<Param<'_>> {
+        self.0.params()
+    }
+    fn param_count(&self) -> usize {
+        self.0.param_count()
+    }
+}
+
+impl<'a, B: Exact, S: Scalar> OpSpec<S> for Observed<'a, B>
+where
+    dyn CheckableOver<B> + 'a: OpSpec<S>,
+{
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        observing(|| self.0.forward(x))
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        observing(|| self.0.jvp(x, dx))
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        observing(|| self.0.vjp(x, dy))
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+        self.0.guards(x)
+    }
+    fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
+        observing(|| self.0.forward_with_params(params, x))
+    }
+    fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        observing(|| self.0.jvp_params(x, dparams))
+    }
+    fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        observing(|| self.0.vjp_params(x, dy))
+    }
+}
+
+/// One comparison site of the op and the outcomes the cases reached there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchCoverage {
+    /// Where the comparison is made: `file:line:column` of the call.
+    pub site: String,
+    /// How many comparisons there, over the checked cases, saw the compared value `< 0`, `= 0`
+    /// and `> 0`.
+    pub reached: [u32; 3],
+    /// The outcomes seen only at points that were then not checked (outside the domain, on a
+    /// kink): the op's behaviour there needs no derivative, so they count as reached.
+    pub outside_domain: [bool; 3],
+    /// Whether the compared value changed from case to case; a comparison of a constant (a
+    /// parameter's sign) has one outcome and no branch to reach.
+    pub varies: bool,
+}
+
+impl BranchCoverage {
+    /// Whether outcome `o` (`Less` or `Greater`) was reached, at a checked case or outside the
+    /// domain.
+    pub fn reaches(&self, o: Ordering) -> bool {
+        let k = Seen::slot(o);
+        self.reached[k] > 0 || self.outside_domain[k]
+    }
+}
+
+impl fmt::Display for BranchCoverage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [lt, eq, gt] = self.reached;
+        write!(f, "{}: < 0 ×{lt}, = 0 ×{eq}, > 0 ×{gt}", self.site)?;
+        let outside: Vec<&str> = ["< 0", "= 0", "> 0"]
+            .iter()
+            .zip(self.outside_domain)
+            .filter(|(_, o)| *o)
+            .map(|(s, _)| *s)
+            .collect();
+        if !outside.is_empty() {
+            write!(f, " ({} outside the domain)", outside.join(", "))?;
+        }
+        if !self.varies {
+            write!(f, " (a constant)")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a run saw at each site, split by whether the point was checked.
+#[derive(Default)]
+pub(super) struct Coverage {
+    checked: BTreeMap<Site, Seen>,
+    elsewhere: BTreeMap<Site, Seen>,
+}
+
+impl Coverage {
+    /// Adds one case's recording: `checked` when the case was checked, not when its point was
+    /// outside the domain or on a kink.
+    pub fn add(&mut self, recording: &Recording, checked: bool) {
+        let into = if checked {
+            &mut self.checked
+        } else {
+            &mut self.elsewhere
+        };
+        for (site, seen) in &recording.sites {
+            into.entry(*site).or_default().merge(seen);
+        }
+    }
+
+    /// Notes that a point on the `outcome` side of `site`'s threshold was outside the domain.
+    pub fn reached_outside(&mut self, site: Site, outcome: Ordering) {
+        self.elsewhere.entry(site).or_default().outcomes[Seen::slot(outcome)] += 1;
+    }
+
+    /// Every site seen, in source order.
+    pub fn sites(&self) -> Vec<Site> {
+        let mut sites: Vec<Site> = self
+            .checked
+            .keys()
+            .chain(self.elsewhere.keys())
+            .copied()
+            .collect();
+        sites.sort();
+        sites.dedup();
+        sites
+    }
+
+    /// The report of each site.
+    pub fn report(&self) -> Vec<BranchCoverage> {
+        self.sites()
+            .into_iter()
+            .map(|site| {
+                let none = Seen::default();
+                let checked = self.checked.get(&site).unwrap_or(&none);
+                let elsewhere = self.elsewhere.get(&site).unwrap_or(&none);
+                let mut all = checked.clone();
+                all.merge(elsewhere);
+                BranchCoverage {
+                    site: site.to_string(),
+                    reached: checked.outcomes,
+                    outside_domain: [0, 1, 2]
+                        .map(|k| checked.outcomes[k] == 0 && elsewhere.outcomes[k] > 0),
+                    varies: all.varied,
+                }
+            })
+            .collect()
+    }
+
+    /// The sites with a side (`< 0` or `> 0`) not reached yet whose value varies: where
+    /// steering should go first.
+    pub fn one_sided(&self) -> Vec<Site> {
+        self.sites()
+            .into_iter()
+            .zip(self.report())
+            .filter(|(_, b)| !unreached(b).is_empty())
+            .map(|(s, _)| s)
+            .collect()
+    }
+}
+
+/// The outcomes of `b` that no case reached, when its value varies.
+pub(super) fn unreached(b: &BranchCoverage) -> Vec<UnreachedBranch> {
+    if !b.varies {
+        return Vec::new();
+    }
+    let taken = [Ordering::Less, Ordering::Equal, Ordering::Greater]
+        .into_iter()
+        .map(|o| (o, b.reached[Seen::slot(o)]))
+        .max_by_key(|(_, n)| *n)
+        .unwrap_or((Ordering::Equal, 0));
+    [Ordering::Less, Ordering::Greater]
+        .into_iter()
+        .filter(|&o| !b.reaches(o))
+        .map(|outcome| UnreachedBranch {
+            site: b.site.clone(),
+            outcome,
+            taken,
+        })
+        .collect()
+}
