@@ -20,7 +20,10 @@
 //! cotangents `δ₁, δ₂` of shape `t` and scalars `a, b`; then, in this order, the first failure
 //! being the one reported:
 //! 1. structural checks ([`super::structural`]): `vjp(x, 0) = 0`, `jvp(x, 0) = 0`; forward, jvp
-//!    and vjp give identical values when run twice; `jvp` linear in `dx`, `vjp` linear in `δ`;
+//!    and vjp give identical values when run twice; the rules give the same values after
+//!    `forward` ran at another point `x′` and when called in the other order
+//!    ([`super::structural::interleaved`]: a rule reading state an earlier call saved fails, the
+//!    calls named); `jvp` linear in `dx`, `vjp` linear in `δ`;
 //! 2. [`super::jacobian`]: `jvp(x, dx) = J·dx` and `vjp(x, δ) = Jᵀ·δ` entry by entry, `J` from
 //!    `forward` over dual numbers;
 //! 3. [`super::adjoint`]: `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫`;
@@ -31,6 +34,19 @@
 //!    parameter tangents `dθ₁, dθ₂` ([`crate::ops::WrtParams`]); a failure names the parameter
 //!    by layer, op, tensor and index ([`crate::Counterexample::parameter`]);
 //! 6. with [`check_batched`]: batched = looped.
+//!
+//! After the drawn cases, up to [`CheckConfig::steered_case_count`] cases are **steered** to the
+//! thresholds of the op's own comparisons, and three more to the extremes of size (every entry
+//! `× 2⁻¹⁰⁰`, `× 2¹⁰⁰`, and with 256-bit numerators and denominators). Every comparison a
+//! generic op makes goes through [`crate::Ordered`] (`sign`, `select`, `abs_val`, `max_val`),
+//! which records where it was made (`#[track_caller]`) and what it compared
+//! ([`crate::scalar::comparisons`]). Along a line through two cases, a compared value that is
+//! affine in the case reaches zero at an exact `t*`; the steered cases sit at `t*` and on both
+//! sides of it, `2⁻⁶⁴` (relative) away and `2⁶⁴` away, and every one runs the whole table of
+//! checks. A failure found there says so ([`CheckFailure::found_by`]). The report lists each
+//! comparison with the outcomes reached ([`CheckReport::branches`]); an outcome no case reached
+//! (seen only outside the domain counts as reached) is [`crate::Error::UnreachedBranches`]
+//! unless [`CheckConfig::allow_unreached_branches`].
 //!
 //! The input entries come from [`default_elements`] (small fractions, exact values of `f64`s and
 //! 128-bit fractions) unless [`CheckConfig::elements`] says otherwise. The seed is fixed
@@ -51,8 +67,21 @@
 //!   `μ = 1/|S|` for a uniform draw from a set `S`). So a single case already catches a wrong
 //!   rule with probability at least `1 − d·μ`, and `N` independent cases miss it with
 //!   probability at most `(d·μ)ᴺ`. For a piecewise op the argument holds on each piece the
-//!   sampler reaches: a rule wrong only on a piece never drawn (a hidden unit never active at
-//!   the drawn points), or only at isolated points, can pass.
+//!   sampler reaches.
+//! * **Every branch of the rule, on both sides of its thresholds.** A rule wrong only on a piece
+//!   random draws miss (an epsilon band beside a kink, a series for tiny `|x|`, past `|x| > 2²⁰`,
+//!   inside a tiny interval) compares against that piece's threshold, and the steered cases
+//!   land next to it on both sides and far past it, so the wrong piece is run and checked
+//!   exactly. Still not covered: a band narrower than `2⁻⁶⁴` of the compared values' scale, a
+//!   piece entered only through several thresholds at once that no single line crosses, tests
+//!   that are not comparisons (`==`, `is_zero`, the printed length of a number: the extreme
+//!   cases catch a rule keyed on long literals only by size), a threshold on a value that is
+//!   not rational (`e^x` over [`crate::Ex`] is not steered), and a rule wrong only at isolated
+//!   points.
+//! * **A rule's error is a verdict.** A rule that answers [`crate::Error::Kink`] or a domain
+//!   error where `forward` is defined and no guard is zero fails
+//!   ([`crate::Error::RuleRefused`]); only the op's own guards and `forward` decide which
+//!   points are redrawn.
 //! * **Not covered: points on kinks**, where the derivative does not exist. Inputs are moved off
 //!   kinks before checking, and a point that stays on one is redrawn (counted in
 //!   [`CheckReport::kinks_redrawn`]), never reported as a rule failure. Ask for kinks with

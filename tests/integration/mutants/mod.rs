@@ -11,6 +11,7 @@
 //! the [`Mutant`]/[`Bug`] machinery, the fixtures, the assertions and the run of every correct op.
 
 mod batched;
+mod branches;
 mod compose;
 mod linear;
 mod mlp;
