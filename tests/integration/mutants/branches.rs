@@ -7,7 +7,7 @@
 use super::*;
 use exactgrad::check::CheckReport;
 use exactgrad::ops::Clamp;
-use exactgrad::{parse_q, Error, Ordered};
+use exactgrad::{parse_q, Error};
 use std::any::Any;
 use std::cell::RefCell;
 use std::cmp::Ordering;
