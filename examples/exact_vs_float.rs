@@ -90,7 +90,7 @@ fn float_gradcheck(op: &Net, x: &[f64]) -> (bool, (usize, usize, f64, f64)) {
     let mut worst = (0, 0, 0.0, 0.0);
     let mut worst_gap = f64::NEG_INFINITY;
     for i in 0..m {
-        let row = op.vjp(&xt, &Tensor::basis(&[m], i)).unwrap();
+        let row = op.vjp(&xt, &Tensor::basis(&[m], i).unwrap()).unwrap();
         for j in 0..n {
             let shifted = |s: f64| {
                 let mut v = x.to_vec();

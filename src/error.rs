@@ -89,6 +89,41 @@ pub enum Error {
         /// The tensor's shape.
         shape: Vec<usize>,
     },
+    /// A size computed from a shape does not fit in `usize`: the element count of a tensor's
+    /// shape, or an op's padded or output size for an input shape.
+    #[error("{op}: {quantity} overflows usize for shape {shape:?}")]
+    SizeOverflow {
+        /// The op (or tensor method) that computed the size.
+        op: String,
+        /// The size that overflows, as a formula: `"element count"`, `"H + 2·p_h"`.
+        quantity: &'static str,
+        /// The shape it was computed from.
+        shape: Vec<usize>,
+    },
+    /// A matrix given by rows whose row `row` has another length than row 0.
+    #[error("row {row} has {got} values, but row 0 has {expected}")]
+    RaggedRow {
+        /// The 0-based index of the first row whose length differs.
+        row: usize,
+        /// The length of row 0.
+        expected: usize,
+        /// The length of row `row`.
+        got: usize,
+    },
+    /// A literal whose decimal exponent is beyond [`crate::scalar::MAX_EXPONENT`] in absolute
+    /// value: its exact value would take too long to compute, so it is refused.
+    #[error(
+        "cannot read {:?} as an exact rational: exponent {exponent} is beyond ±{limit}",
+        shorten(input)
+    )]
+    ExponentTooLarge {
+        /// The text as given.
+        input: String,
+        /// The exponent as written (it may not fit any integer type).
+        exponent: String,
+        /// The largest absolute exponent accepted.
+        limit: u32,
+    },
     /// A literal that is not an exact rational.
     #[error("cannot read {input:?} as an exact rational: {reason}")]
     Parse {

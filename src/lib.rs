@@ -109,6 +109,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod cli;
 pub mod error;
 pub mod ops;
 pub mod prove;

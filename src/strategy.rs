@@ -54,11 +54,15 @@ pub fn any_q() -> impl Strategy<Value = Q> + Clone {
 }
 
 /// A tensor of `shape` with entries from `elem`.
+///
+/// # Panics
+/// When the shape's element count overflows `usize` ([`crate::tensor::element_count`]): a
+/// strategy has no error to return, so check a shape from user data first.
 pub fn tensor<E: Strategy<Value = Q> + Clone>(
     shape: Vec<usize>,
     elem: E,
 ) -> impl Strategy<Value = Tensor<Q>> {
-    let n: usize = shape.iter().product();
+    let n = crate::tensor::element_count(&shape).unwrap_or_else(|e| panic!("tensor: {e}"));
     proptest::collection::vec(elem, n)
         .prop_map(move |data| Tensor::new(shape.clone(), data).expect("length matches shape"))
 }
@@ -158,8 +162,11 @@ pub fn shaped_tensor<E: Strategy<Value = Q> + Clone + 'static>(
 /// A fixed, non-degenerate probe of `shape`: entries `±(1 + (k + salt) mod 9)/(2 + k mod 7)`
 /// with alternating signs, so no entry is zero and neighbours differ, while every denominator
 /// divides 840: a probe of a wide layer stays cheap to multiply exactly.
+///
+/// # Panics
+/// When the shape's element count overflows `usize`, as [`Tensor::zeros`] does.
 pub fn probe<S: Scalar>(shape: &[usize], salt: i64) -> Tensor<S> {
-    let n: usize = shape.iter().product();
+    let n = crate::tensor::element_count(shape).unwrap_or_else(|e| panic!("probe: {e}"));
     let data = (0..n as i64)
         .map(|k| {
             let v = S::from_i64(1 + (k + salt).rem_euclid(9))

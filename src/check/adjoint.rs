@@ -51,10 +51,10 @@ pub fn adjoint<S: Scalar, O: OpSpec<S>>(
         ];
         // Locate the disagreement on basis vectors: O(in + out) rule calls, only on failure.
         let columns = (0..x.len())
-            .map(|j| op.jvp(x, &Tensor::basis(x.shape(), j)))
+            .map(|j| op.jvp(x, &Tensor::basis(x.shape(), j)?))
             .collect::<Result<Vec<_>>>()?;
         for i in 0..dy.len() {
-            let row = op.vjp(x, &Tensor::basis(&out, i))?;
+            let row = op.vjp(x, &Tensor::basis(&out, i)?)?;
             for (j, column) in columns.iter().enumerate() {
                 let (rule, reference) = (&row.data()[j], &column.data()[i]);
                 if rule != reference {

@@ -175,7 +175,7 @@ where
                 x.shape(),
                 (op.name(), check),
             )?;
-            let at_j = reference(&Tensor::basis(x.shape(), j))?;
+            let at_j = reference(&Tensor::basis(x.shape(), j)?)?;
             return Err(violation(
                 check,
                 x.multi_index(j),
@@ -283,7 +283,7 @@ where
                     check,
                     x.multi_index(j),
                     &vjp_x.data()[j],
-                    &on_x(&Tensor::basis(x.shape(), j))?,
+                    &on_x(&Tensor::basis(x.shape(), j)?)?,
                     &inputs(),
                 ));
             }
@@ -299,7 +299,7 @@ where
                 check,
                 vec![j],
                 &vjp_t.data()[j],
-                &on_t(&Tensor::basis(theta.shape(), j))?,
+                &on_t(&Tensor::basis(theta.shape(), j)?)?,
                 &inputs(),
             ));
         }

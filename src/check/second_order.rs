@@ -60,9 +60,9 @@ where
         let n = x.len();
         let mut data = Vec::with_capacity(n * n);
         for i in 0..n {
-            let ei = Tensor::basis(x.shape(), i);
+            let ei = Tensor::basis(x.shape(), i)?;
             for j in 0..n {
-                let d2 = second_directional(op, x, &ei, &Tensor::basis(x.shape(), j))?;
+                let d2 = second_directional(op, x, &ei, &Tensor::basis(x.shape(), j)?)?;
                 data.push(d2.dot(dy)?);
             }
         }
@@ -80,7 +80,7 @@ where
     with_kernel_cache(|| {
         prepare(op, x, Some(v), Some(dy))?;
         let data = (0..x.len())
-            .map(|j| second_directional(op, x, v, &Tensor::basis(x.shape(), j))?.dot(dy))
+            .map(|j| second_directional(op, x, v, &Tensor::basis(x.shape(), j)?)?.dot(dy))
             .collect::<Result<Vec<_>>>()?;
         Tensor::new(x.shape().to_vec(), data)
     })
@@ -115,7 +115,7 @@ where
         let n = x.len();
         let mut data = vec![S::zero(); n * n];
         for j in 0..n {
-            let column = rule_hvp(op, x, dy, &Tensor::basis(x.shape(), j))?;
+            let column = rule_hvp(op, x, dy, &Tensor::basis(x.shape(), j)?)?;
             for (i, v) in column.into_data().into_iter().enumerate() {
                 data[i * n + j] = v;
             }
@@ -175,7 +175,7 @@ where
         let mut reference = vec![S::zero(); m * n];
         let lifted_dx = dx.map(|d: &S| Dual::constant(d.clone()));
         for j in 0..n {
-            let ej = Tensor::basis(x.shape(), j);
+            let ej = Tensor::basis(x.shape(), j)?;
             let column = op.jvp(&seed(x, &ej)?, &lifted_dx)?;
             column.expect_shape(
                 &out,

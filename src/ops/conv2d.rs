@@ -143,26 +143,57 @@ impl Conv2d {
         let ws = self.w.shape();
         let (cout, cin, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
         let ((sh, sw), (ph, pw)) = (self.stride, self.padding);
-        match *input {
-            [c, h, w] if c == cin && h + 2 * ph >= kh && w + 2 * pw >= kw => Ok(Geometry {
-                cin,
-                cout,
-                kh,
-                kw,
-                h,
-                w,
-                sh,
-                sw,
-                ph,
-                pw,
-                ho: (h + 2 * ph - kh) / sh + 1,
-                wo: (w + 2 * pw - kw) / sw + 1,
-            }),
-            _ => Err(Error::shape_mismatch(&format!(
-                    "{}: input must be [c_in, H, W] with the padded input at least the kernel (input, W)",
-                    self.name()
-                ), input.to_vec(), ws.to_vec())),
+        let [c, h, w] = *input else {
+            return Err(self.bad_input(input));
+        };
+        // A padding near usize::MAX wrapped `h + 2·p` in release builds to a size below the
+        // kernel's, and the output was the bias alone: every size is computed checked.
+        let overflow = |quantity| Error::SizeOverflow {
+            op: self.name(),
+            quantity,
+            shape: input.to_vec(),
+        };
+        let padded_h = ph
+            .checked_mul(2)
+            .and_then(|p| p.checked_add(h))
+            .ok_or_else(|| overflow("H + 2·p_h"))?;
+        let padded_w = pw
+            .checked_mul(2)
+            .and_then(|p| p.checked_add(w))
+            .ok_or_else(|| overflow("W + 2·p_w"))?;
+        if c != cin || padded_h < kh || padded_w < kw {
+            return Err(self.bad_input(input));
         }
+        let (ho, wo) = ((padded_h - kh) / sh + 1, (padded_w - kw) / sw + 1);
+        let g = Geometry {
+            cin,
+            cout,
+            kh,
+            kw,
+            h,
+            w,
+            sh,
+            sw,
+            ph,
+            pw,
+            ho,
+            wo,
+        };
+        // The offsets of `for_each` are below these counts, so they do not overflow either.
+        crate::tensor::element_count(&g.out_shape()).map_err(|_| overflow("output size"))?;
+        crate::tensor::element_count(&g.in_shape()).map_err(|_| overflow("input size"))?;
+        Ok(g)
+    }
+
+    fn bad_input(&self, input: &[usize]) -> Error {
+        Error::shape_mismatch(
+            &format!(
+                "{}: input must be [c_in, H, W] with the padded input at least the kernel (input, W)",
+                self.name()
+            ),
+            input.to_vec(),
+            self.w.shape().to_vec(),
+        )
     }
 
     /// The parameters split back into `(W, b)`.
@@ -331,6 +362,33 @@ mod tests {
         let conv = Conv2d::new(t(&[1, 1, 3, 3], &["1"; 9]), t(&[1], &["0"]), (1, 1), (0, 0));
         let r = OpSpec::<Q>::forward(&conv.unwrap(), &t(&[1, 2, 2], &["1"; 4]));
         assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
+    }
+
+    #[test]
+    fn a_padding_whose_padded_size_overflows_is_a_typed_error() {
+        use crate::Error;
+        let w = t(&[1, 1, 2, 2], &["1"; 4]);
+        for (padding, quantity) in [((1 << 63, 0), "H + 2·p_h"), ((0, usize::MAX), "W + 2·p_w")] {
+            let conv = Conv2d::new(w.clone(), t(&[1], &["5"]), (1, 1), padding).unwrap();
+            let r = OpSpec::<Q>::forward(&conv, &t(&[1, 2, 2], &["1"; 4]));
+            assert_eq!(
+                r.err(),
+                Some(Error::SizeOverflow {
+                    op: conv.name(),
+                    quantity,
+                    shape: vec![1, 2, 2]
+                })
+            );
+        }
+        // Padded sizes that fit, but whose output has more entries than usize holds.
+        let conv = Conv2d::new(w, t(&[1], &["5"]), (1, 1), (1 << 40, 1 << 40)).unwrap();
+        assert!(matches!(
+            conv.output_shape(&[1, 2, 2]),
+            Err(Error::SizeOverflow {
+                quantity: "output size",
+                ..
+            })
+        ));
     }
 
     planted!(KernelFlipped(Conv2d), fn vjp(&op, x, dy) {

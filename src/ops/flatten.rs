@@ -15,7 +15,7 @@ impl Op for Flatten {
         "Flatten".into()
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-        Ok(vec![input.iter().product()])
+        Ok(vec![crate::tensor::element_count(input)?])
     }
     fn is_piecewise_linear(&self) -> bool {
         true

@@ -24,7 +24,8 @@ impl Op for Reshape {
         format!("Reshape{:?}", self.shape)
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-        if input.iter().product::<usize>() != self.shape.iter().product::<usize>() {
+        let count = crate::tensor::element_count;
+        if count(input)? != count(&self.shape)? {
             return Err(Error::shape_mismatch(
                 "Reshape: sizes must agree (input, target)",
                 input.to_vec(),

@@ -223,7 +223,7 @@ fn index(at: &[usize]) -> String {
 
 /// A tensor of fresh symbols named `name[i,j]`.
 fn symbols_named(name: &str, shape: &[usize]) -> Result<(Tensor<Sym>, Vec<Var>)> {
-    let template = Tensor::<Q>::zeros(shape);
+    let template = Tensor::<Q>::try_zeros(shape)?;
     let vars: Vec<Var> = (0..template.len())
         .map(|k| symbols::fresh(format!("{name}{}", index(&template.multi_index(k)))))
         .collect();
@@ -397,6 +397,7 @@ impl Run {
         shape: &[usize],
         weights: Weights,
     ) -> Result<Self> {
+        crate::tensor::element_count(shape)?;
         let out_shape = op.output_shape(shape)?;
         let (x, x_vars) = symbols_named("x", shape)?;
         let dx = symbols_named("dx", shape)?;

@@ -33,7 +33,7 @@ pub use exp_poly::ExpPoly;
 pub use jet::Jet;
 pub use kernels::Vectors;
 pub use poly::{is_mask, Monomial, Poly, Var};
-pub use rational::{exact_string, parse_q, Q};
+pub use rational::{exact_string, parse_q, MAX_EXPONENT, Q};
 pub use symbolic::Sym;
 pub use transcendental::{FunctionError, Transcendental};
 

@@ -79,70 +79,109 @@ pub fn exact_string(q: &Q) -> String {
     format!("{}/{}", q.numer(), q.denom())
 }
 
+/// The largest absolute decimal exponent [`parse_q`] accepts (`1e10000`, `1e-10000`).
+///
+/// Why this bound: the literal's value is computed exactly, so `1e999999` is a number of a
+/// million digits, and dividing two of them took about 40 s. `10^10000` has about 33,000 bits and
+/// is computed in well under a millisecond, while the bound is still far beyond any float
+/// (`f64` reaches `1e308`, the IEEE quadruple format `1e4932`), so every value written from a
+/// float parses. Digits written out in full are not bounded: their cost is linear in the text.
+pub const MAX_EXPONENT: u32 = 10_000;
+
 /// Parses an exact literal: `"3/7"`, `"-2"`, `"0.125"`, `"1e-3"`, `"-1.5E+2"`, `"2/-4"`.
 ///
 /// Surrounding whitespace is ignored. A zero denominator, an empty string or anything that is not
-/// such a literal gives [`Error::Parse`]; this never panics.
+/// such a literal gives [`Error::Parse`]; an exponent beyond ±[`MAX_EXPONENT`] gives
+/// [`Error::ExponentTooLarge`]; this never panics.
 pub fn parse_q(input: &str) -> Result<Q, Error> {
     let s = input.trim();
     let fail = |reason: &str| Error::Parse {
         input: input.to_string(),
         reason: reason.to_string(),
     };
+    let read = |part: &str, reason: &str| match parse_decimal(part) {
+        Ok(q) => Ok(q),
+        Err(Decimal::Malformed) => Err(fail(reason)),
+        Err(Decimal::ExponentTooLarge(exponent)) => Err(Error::ExponentTooLarge {
+            input: input.to_string(),
+            exponent: exponent.to_string(),
+            limit: MAX_EXPONENT,
+        }),
+    };
     if s.is_empty() {
         return Err(fail("empty literal"));
     }
     if let Some((num, den)) = s.split_once('/') {
-        let n = parse_decimal(num).ok_or_else(|| fail("numerator is not a number"))?;
-        let d = parse_decimal(den).ok_or_else(|| fail("denominator is not a number"))?;
+        let n = read(num, "numerator is not a number")?;
+        let d = read(den, "denominator is not a number")?;
         if d.is_zero() {
             return Err(fail("zero denominator"));
         }
         return Ok(n / d);
     }
-    parse_decimal(s).ok_or_else(|| fail("expected p/q, an integer, a decimal or 1e-3 notation"))
+    read(s, "expected p/q, an integer, a decimal or 1e-3 notation")
+}
+
+/// Why [`parse_decimal`] refused its text.
+enum Decimal<'a> {
+    /// Not of the form `[+-]digits[.digits][(e|E)[+-]digits]`.
+    Malformed,
+    /// Well formed, but the exponent (as written) is beyond ±[`MAX_EXPONENT`].
+    ExponentTooLarge(&'a str),
 }
 
 /// `[+-]digits[.digits][(e|E)[+-]digits]` as an exact rational.
-fn parse_decimal(s: &str) -> Option<Q> {
+fn parse_decimal(s: &str) -> Result<Q, Decimal<'_>> {
     let s = s.trim();
     let (mantissa, exponent) = match s.find(['e', 'E']) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
     };
-    let (negative, digits) = match mantissa.as_bytes().first()? {
-        b'-' => (true, &mantissa[1..]),
-        b'+' => (false, &mantissa[1..]),
-        _ => (false, mantissa),
+    let (negative, digits) = match mantissa.as_bytes().first() {
+        Some(b'-') => (true, &mantissa[1..]),
+        Some(b'+') => (false, &mantissa[1..]),
+        Some(_) => (false, mantissa),
+        None => return Err(Decimal::Malformed),
     };
     let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
     let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     if int_part.len() + frac_part.len() == 0 || !all_digits(int_part) || !all_digits(frac_part) {
-        return None;
+        return Err(Decimal::Malformed);
     }
-    let numer: BigInt = format!("{int_part}{frac_part}").parse().ok()?;
-    let mut exp: i64 = -(frac_part.len() as i64);
+    let numer: BigInt = format!("{int_part}{frac_part}")
+        .parse()
+        .map_err(|_| Decimal::Malformed)?;
+    // The digits after the point are bounded by the text's length, so their count is too.
+    let mut exp = -i128::try_from(frac_part.len()).map_err(|_| Decimal::Malformed)?;
     if let Some(e) = exponent {
-        let (eneg, edigits) = match e.as_bytes().first()? {
-            b'-' => (true, &e[1..]),
-            b'+' => (false, &e[1..]),
-            _ => (false, e),
+        let (eneg, edigits) = match e.as_bytes().first() {
+            Some(b'-') => (true, &e[1..]),
+            Some(b'+') => (false, &e[1..]),
+            Some(_) => (false, e),
+            None => return Err(Decimal::Malformed),
         };
-        // Bounded so that a hostile "1e999999999" cannot allocate without end.
-        if edigits.is_empty() || edigits.len() > 6 || !all_digits(edigits) {
-            return None;
+        if edigits.is_empty() || !all_digits(edigits) {
+            return Err(Decimal::Malformed);
         }
-        let v: i64 = edigits.parse().ok()?;
-        exp += if eneg { -v } else { v };
+        let significant = edigits.trim_start_matches('0');
+        // A run of digits longer than the bound's is beyond it whatever they are, and is not
+        // converted (it may not fit any integer type).
+        let v: u32 = match significant.parse::<u32>() {
+            Ok(v) if v <= MAX_EXPONENT => v,
+            _ if significant.is_empty() => 0,
+            _ => return Err(Decimal::ExponentTooLarge(e)),
+        };
+        exp += if eneg { -i128::from(v) } else { i128::from(v) };
     }
     let ten = BigInt::from(10);
-    let scale = num_traits::pow(ten, exp.unsigned_abs() as usize);
+    let places = usize::try_from(exp.unsigned_abs()).map_err(|_| Decimal::Malformed)?;
+    let scale = num_traits::pow(ten, places);
     let value = if exp >= 0 {
         Q::from_integer(numer * scale)
     } else {
         Q::new(numer, scale)
     };
-    Some(if negative { -value } else { value })
+    Ok(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -168,16 +207,7 @@ mod tests {
     #[test]
     fn rejects_bad_literals_with_typed_errors() {
         for bad in [
-            "1/0",
-            "",
-            "abc",
-            "1/",
-            "/2",
-            "1e",
-            "1e99999999",
-            "--1",
-            "1.2.3",
-            ".",
+            "1/0", "", "abc", "1/", "/2", "1e", "1e+", "e5", "--1", "1.2.3", ".",
         ] {
             assert!(
                 matches!(parse_q(bad), Err(Error::Parse { .. })),
@@ -188,6 +218,33 @@ mod tests {
             panic!()
         };
         assert_eq!(reason, "zero denominator");
+    }
+
+    #[test]
+    fn exponents_are_bounded_with_a_typed_error() {
+        assert_eq!(
+            parse_q("1e10000").unwrap(),
+            Q::from_integer(BigInt::from(10).pow(10_000))
+        );
+        assert_eq!(
+            parse_q("1e-0010000").unwrap(),
+            Q::new(1.into(), BigInt::from(10).pow(10_000))
+        );
+        assert_eq!(parse_q("1e000000000000000000000000").unwrap(), q(1, 1));
+        for (bad, exponent) in [
+            ("1e999999/1e-999999", "999999"),
+            ("2/1e-10001", "-10001"),
+            ("1e99999999999999999999999999", "99999999999999999999999999"),
+        ] {
+            assert_eq!(
+                parse_q(bad),
+                Err(Error::ExponentTooLarge {
+                    input: bad.into(),
+                    exponent: exponent.into(),
+                    limit: MAX_EXPONENT
+                })
+            );
+        }
     }
 
     #[test]

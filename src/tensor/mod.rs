@@ -18,11 +18,30 @@ pub struct Tensor<S> {
     data: Vec<S>,
 }
 
+/// The number of values a tensor of `shape` holds; [`Error::SizeOverflow`] when the product of
+/// its non-zero dimensions does not fit in `usize`.
+///
+/// The non-zero dimensions are required to fit even when a zero makes the tensor empty (the rule
+/// of `ndarray`), so that the strides and offsets computed from any shape of a tensor fit too.
+pub fn element_count(shape: &[usize]) -> Result<usize> {
+    let nonzero = shape
+        .iter()
+        .filter(|&&n| n != 0)
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+        .ok_or_else(|| Error::SizeOverflow {
+            op: "Tensor".into(),
+            quantity: "element count",
+            shape: shape.to_vec(),
+        })?;
+    Ok(if shape.contains(&0) { 0 } else { nonzero })
+}
+
 impl<S> Tensor<S> {
     /// A tensor of `shape` holding `data` (row-major); [`Error::DataLength`] when the lengths
-    /// disagree.
+    /// disagree, [`Error::SizeOverflow`] when the shape's element count overflows (see
+    /// [`element_count`]).
     pub fn new(shape: Vec<usize>, data: Vec<S>) -> Result<Self> {
-        let expected = shape.iter().product::<usize>();
+        let expected = element_count(&shape)?;
         if expected != data.len() {
             return Err(Error::DataLength {
                 shape,
@@ -41,10 +60,18 @@ impl<S> Tensor<S> {
         }
     }
 
-    /// A matrix from its rows; [`Error::DataLength`] when the rows have different lengths.
+    /// A matrix from its rows; [`Error::RaggedRow`] names the first row whose length differs
+    /// from row 0's.
     pub fn from_rows(rows: Vec<Vec<S>>) -> Result<Self> {
         let m = rows.len();
         let n = rows.first().map_or(0, Vec::len);
+        if let Some((row, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != n) {
+            return Err(Error::RaggedRow {
+                row,
+                expected: n,
+                got: r.len(),
+            });
+        }
         let data: Vec<S> = rows.into_iter().flatten().collect();
         Tensor::new(vec![m, n], data)
     }
@@ -215,19 +242,40 @@ impl Tensor<Q> {
 
 impl<S: Ring> Tensor<S> {
     /// All zeros.
+    ///
+    /// # Panics
+    /// When the shape's element count overflows `usize` (as `ndarray`'s `zeros` does): shapes
+    /// of existing tensors never do. For a shape from user data, call [`Tensor::try_zeros`].
     pub fn zeros(shape: &[usize]) -> Self {
-        let n = shape.iter().product();
-        Tensor {
-            shape: shape.to_vec(),
-            data: vec![S::zero(); n],
+        match Tensor::try_zeros(shape) {
+            Ok(t) => t,
+            Err(e) => panic!("Tensor::zeros: {e}"),
         }
     }
 
-    /// The `k`-th standard basis tensor of `shape` (one at row-major offset `k`).
-    pub fn basis(shape: &[usize], k: usize) -> Self {
-        let mut t = Tensor::zeros(shape);
-        t.data[k] = S::one();
-        t
+    /// All zeros; [`Error::SizeOverflow`] when the shape's element count overflows `usize`.
+    pub fn try_zeros(shape: &[usize]) -> Result<Self> {
+        Ok(Tensor {
+            shape: shape.to_vec(),
+            data: vec![S::zero(); element_count(shape)?],
+        })
+    }
+
+    /// The `k`-th standard basis tensor of `shape` (one at row-major offset `k`);
+    /// [`Error::Index`] (with index `[k]`) when `k` is not an offset of `shape`,
+    /// [`Error::SizeOverflow`] when the shape's element count overflows.
+    pub fn basis(shape: &[usize], k: usize) -> Result<Self> {
+        let mut t = Tensor::try_zeros(shape)?;
+        match t.data.get_mut(k) {
+            Some(v) => *v = S::one(),
+            None => {
+                return Err(Error::Index {
+                    index: vec![k],
+                    shape: shape.to_vec(),
+                })
+            }
+        }
+        Ok(t)
     }
 }
 
@@ -268,6 +316,53 @@ impl<S: fmt::Display> fmt::Display for Tensor<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ragged_rows_are_named() {
+        let rows = vec![vec![1], vec![2], vec![3, 4]];
+        assert_eq!(
+            Tensor::from_rows(rows).err(),
+            Some(Error::RaggedRow {
+                row: 2,
+                expected: 1,
+                got: 2
+            })
+        );
+        let empty: Vec<Vec<i32>> = vec![];
+        assert_eq!(Tensor::from_rows(empty).unwrap().shape(), [0, 0]);
+    }
+
+    #[test]
+    fn element_counts_are_checked() {
+        assert_eq!(element_count(&[]), Ok(1));
+        assert_eq!(element_count(&[3, 0, 5]), Ok(0));
+        assert_eq!(element_count(&[usize::MAX, 1]), Ok(usize::MAX));
+        for shape in [vec![1 << 32, 1 << 32], vec![usize::MAX, 2, 0]] {
+            assert_eq!(
+                element_count(&shape),
+                Err(Error::SizeOverflow {
+                    op: "Tensor".into(),
+                    quantity: "element count",
+                    shape
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn a_basis_index_out_of_range_is_an_error() {
+        assert_eq!(
+            Tensor::<Q>::basis(&[2, 2], 4).err(),
+            Some(Error::Index {
+                index: vec![4],
+                shape: vec![2, 2]
+            })
+        );
+        assert_eq!(
+            Tensor::<Q>::basis(&[2], 1).unwrap().data()[1],
+            Q::from_i64(1)
+        );
+    }
 
     #[test]
     fn a_non_finite_float_is_named_by_its_index() {

@@ -31,7 +31,7 @@ fn first_layer_radius(l: &Linear, x: &Tensor<Q>) -> Q {
 fn unit(v: &Tensor<Q>) -> Tensor<Q> {
     let norm = v.data().iter().map(Ordered::abs_val).max().unwrap();
     if norm.sign() == Ordering::Equal {
-        Tensor::basis(v.shape(), 0)
+        Tensor::basis(v.shape(), 0).unwrap()
     } else {
         v.map(|e| e / &norm)
     }

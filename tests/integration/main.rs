@@ -19,6 +19,7 @@ mod kinks;
 mod mutants;
 mod parameters;
 mod randomized;
+mod robustness;
 mod second_order;
 mod suite;
 mod tape;

@@ -74,13 +74,17 @@ pub fn check_at<O: Checkable + ?Sized>(
     }
 }
 
-/// The output shape, or a setup failure.
+/// The output shape, or a setup failure (also when the element count of either shape overflows).
 pub(super) fn output_shape<O: Op + ?Sized>(
     op: &O,
     shape: &[usize],
     config: &CheckConfig,
 ) -> CheckResult<Vec<usize>> {
-    op.output_shape(shape)
+    // Shapes whose element count overflows are refused before any op or generator sees them:
+    // both compute offsets and lengths from the shape.
+    crate::tensor::element_count(shape)
+        .and_then(|_| op.output_shape(shape))
+        .and_then(|out| crate::tensor::element_count(&out).map(|_| out))
         .map_err(|e| CheckFailure::setup(op.name(), e, config.seed))
 }
 
@@ -92,6 +96,8 @@ fn run_suite(
     config: &CheckConfig,
     looped: Option<&dyn Checkable>,
 ) -> CheckResult<CheckReport> {
+    // Before the input generator is built: it sizes its tensors from the shape.
+    output_shape(op, shape, config)?;
     match suite_over::<Q>(op, shape, config, looped, None) {
         Err(failure) if needs_ex(&failure.error) => {
             suite_over::<Ex>(op, shape, config, looped, None)

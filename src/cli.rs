@@ -1,0 +1,223 @@
+//! The command line of the `exactgrad` binary, in the library so that its parsing and what it
+//! does with the parsed values can be tested and fuzzed without starting a process.
+
+use crate::check::mlp_theorem;
+use crate::error::Error;
+use crate::prove::{prove_deep_mlp_theorem, prove_mlp_theorem, ProveConfig};
+use crate::report::{builtin_example, random_example, theorem_json};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+
+/// The largest layer size the command line accepts.
+pub const MAX_SIZE: usize = 4096;
+
+/// Checks the reference page's theorem — reverse-mode backward of Linear → ReLU → Linear equals
+/// the adjoint of the true derivative — exactly over big rationals, and prints the derivation.
+///
+/// With no options it uses a built-in 3 → 4 → 2 network whose ReLU takes both branches. Every
+/// value is an exact rational; the exit status is 0 when the theorem holds and 1 otherwise.
+#[derive(Parser, Debug)]
+#[command(name = "exactgrad", version, about, long_about)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// The subcommand, if any (`prove`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Use a random exact MLP of these sizes (e.g. `5,7,3`): weights, biases, x and δ are small
+    /// fractions p/q with |p| ≤ 9, 1 ≤ q ≤ 9. Time grows like IN·HIDDEN·(IN + OUT).
+    #[arg(long, value_name = "IN,HIDDEN,OUT", value_parser = dims_arg)]
+    pub dims: Option<(usize, usize, usize)>,
+
+    /// Seed of the random MLP (the same seed gives the same network); implies a random MLP of
+    /// size 3,4,2 when --dims is absent.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Print every value (weights, biases, x, δ, z1, mask, Jacobian, VJP, radius, verdict) as
+    /// JSON with exact "p/q" strings instead of the derivation.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Prove the theorem for ALL inputs, weights, biases and cotangents of the given sizes (not
+    /// at sampled points): the rules are evaluated once over polynomials in symbols, with one
+    /// mask symbol per hidden unit, so every activation pattern is covered at once. Prints the
+    /// certificate; exit status 0 when proved, 1 when an identity fails (with a counterexample
+    /// point), 2 on bad input.
+    Prove(ProveArgs),
+}
+
+/// The options of `prove`.
+#[derive(Args, Debug)]
+pub struct ProveArgs {
+    /// The 2-layer MLP Linear → ReLU → Linear of these sizes, e.g. `16,16,16`.
+    #[arg(long, value_name = "IN,HIDDEN,OUT", value_parser = dims_arg)]
+    #[arg(required_unless_present = "deep", conflicts_with = "deep")]
+    pub dims: Option<(usize, usize, usize)>,
+
+    /// The deep MLP with these layer sizes, e.g. `4,4,4,4,2` (at least three sizes).
+    #[arg(long, value_name = "IN,H1,...,OUT", value_parser = sizes_arg)]
+    pub deep: Option<Sizes>,
+
+    /// Print the certificate as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Layer sizes, one value on the command line (`4,4,4,2`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sizes(pub Vec<usize>);
+
+/// One layer size from `1` to [`MAX_SIZE`]; [`Error::InvalidArgument`] naming `argument`.
+fn size(argument: &str, t: &str) -> Result<usize, Error> {
+    match t.trim().parse::<usize>() {
+        Ok(v) if (1..=MAX_SIZE).contains(&v) => Ok(v),
+        _ => Err(Error::InvalidArgument {
+            op: "exactgrad".into(),
+            argument: argument.into(),
+            value: format!("{t:?}"),
+            requirement: format!("an integer from 1 to {MAX_SIZE}"),
+        }),
+    }
+}
+
+/// `IN,HIDDEN,OUT` (`--dims`): three sizes from 1 to [`MAX_SIZE`], else
+/// [`Error::InvalidArgument`].
+pub fn parse_dims(s: &str) -> Result<(usize, usize, usize), Error> {
+    let parts: Vec<&str> = s.split(',').collect();
+    let [a, b, c] = parts.as_slice() else {
+        return Err(Error::InvalidArgument {
+            op: "exactgrad".into(),
+            argument: "--dims".into(),
+            value: format!("{s:?}"),
+            requirement: "three sizes IN,HIDDEN,OUT".into(),
+        });
+    };
+    Ok((size("--dims", a)?, size("--dims", b)?, size("--dims", c)?))
+}
+
+/// `IN,H1,...,OUT` (`--deep`): at least three sizes from 1 to [`MAX_SIZE`], else
+/// [`Error::InvalidArgument`].
+pub fn parse_sizes(s: &str) -> Result<Sizes, Error> {
+    let sizes = s
+        .split(',')
+        .map(|t| size("--deep", t))
+        .collect::<Result<Vec<_>, _>>()?;
+    if sizes.len() < 3 {
+        return Err(Error::InvalidArgument {
+            op: "exactgrad".into(),
+            argument: "--deep".into(),
+            value: format!("{s:?}"),
+            requirement: "at least three sizes".into(),
+        });
+    }
+    Ok(Sizes(sizes))
+}
+
+// clap wants an error it can print; the typed error's sentence is that.
+fn dims_arg(s: &str) -> Result<(usize, usize, usize), String> {
+    parse_dims(s).map_err(|e| e.to_string())
+}
+
+fn sizes_arg(s: &str) -> Result<Sizes, String> {
+    parse_sizes(s).map_err(|e| e.to_string())
+}
+
+/// Runs the parsed command line, writing the report to `out` and errors to `err`; returns the
+/// exit status (0: the theorem holds or is proved; 1: it fails; 2: bad input to `prove`).
+///
+/// Write errors on `out` or `err` are ignored, as `println!` into a closed pipe is all the
+/// binary could do about them.
+pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if let Some(Command::Prove(args)) = &cli.command {
+        return prove(args, out, err);
+    }
+    let example = match (cli.dims, cli.seed) {
+        (None, None) => Ok(builtin_example()),
+        (dims, seed) => {
+            let (n, h, m) = dims.unwrap_or((3, 4, 2));
+            random_example(n, h, m, seed.unwrap_or(0))
+        }
+    };
+    let result = example.and_then(|(mlp, x, dy)| mlp_theorem(&mlp, &x, &dy));
+    match (result, cli.json) {
+        (Ok(report), false) => {
+            let _ = writeln!(out, "{report}");
+            0
+        }
+        (Ok(report), true) => {
+            let _ = writeln!(out, "{:#}", theorem_json(&report));
+            0
+        }
+        (Err(e), json) => {
+            if json {
+                let _ = writeln!(
+                    out,
+                    "{:#}",
+                    serde_json::json!({ "verdict": "fails", "error": e.to_string() })
+                );
+            }
+            let _ = writeln!(err, "exactgrad: {e}");
+            1
+        }
+    }
+}
+
+fn prove(args: &ProveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let config = ProveConfig::default();
+    let result = match (&args.dims, &args.deep) {
+        (Some((n, h, m)), _) => prove_mlp_theorem(&[*n, *h, *m], &config),
+        (None, Some(Sizes(dims))) => prove_deep_mlp_theorem(dims, &config),
+        // clap requires one of them; a `Cli` built by hand without either is bad input.
+        (None, None) => Err(Error::InvalidArgument {
+            op: "exactgrad prove".into(),
+            argument: "--dims or --deep".into(),
+            value: "absent".into(),
+            requirement: "given".into(),
+        }),
+    };
+    match result {
+        Ok(certificate) if args.json => {
+            let _ = writeln!(out, "{}", certificate.to_json());
+            0
+        }
+        Ok(certificate) => {
+            let _ = writeln!(out, "{certificate}");
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(err, "exactgrad prove: {e}");
+            match e {
+                Error::ProofFailed(_) | Error::NotProved(_) => 1,
+                _ => 2,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_parsed_or_named() {
+        assert_eq!(parse_dims(" 3, 4,2"), Ok((3, 4, 2)));
+        assert_eq!(parse_sizes("1,2,3,4"), Ok(Sizes(vec![1, 2, 3, 4])));
+        for bad in ["", "1,2", "1,2,3,4", "0,1,1", "1,1,4097", "1,-1,1", "1,,1"] {
+            assert!(
+                matches!(parse_dims(bad), Err(Error::InvalidArgument { .. })),
+                "{bad:?}"
+            );
+        }
+        for bad in ["", "1,2", "1,2,x", "99999999999999999999999,1,1"] {
+            assert!(
+                matches!(parse_sizes(bad), Err(Error::InvalidArgument { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Bad input is a typed error, never a panic, a hang or a silently wrong answer: overflowing
+//! shapes and paddings, ragged rows, literals with huge exponents, indices out of range, and the
+//! command line's sizes. The crashes found by fuzzing (`fuzz/`, README "Fuzzing") are kept here.
+
+use crate::common::*;
+use exactgrad::check::{check_kinks, check_op, CheckConfig};
+use exactgrad::cli::{parse_dims, parse_sizes, run, Cli};
+use exactgrad::ops::{Conv1d, Conv2d, Flatten, Relu, Reshape};
+use exactgrad::prove::prove_op;
+use exactgrad::tensor::element_count;
+use exactgrad::{parse_q, Error, Op, OpSpec, Tensor, Q};
+
+const HUGE: [usize; 2] = [1 << 32, 1 << 32];
+
+fn overflow(op: &str, quantity: &'static str, shape: &[usize]) -> Error {
+    Error::SizeOverflow {
+        op: op.into(),
+        quantity,
+        shape: shape.to_vec(),
+    }
+}
+
+#[test]
+fn a_padding_of_two_to_the_63_is_an_overflow_not_the_bias_alone() {
+    let w = t(&[1, 1, 2, 2], &["1", "2", "3", "4"]);
+    let conv = Conv2d::new(w, t(&[1], &["7"]), (1, 1), (1 << 63, 1 << 63)).unwrap();
+    let x = t(&[1, 2, 2], &["1", "1", "1", "1"]);
+    assert_eq!(
+        OpSpec::<Q>::forward(&conv, &x),
+        Err(overflow(&conv.name(), "H + 2·p_h", &[1, 2, 2]))
+    );
+    let conv1 = Conv1d::new(t(&[1, 1, 2], &["1", "2"]), t(&[1], &["7"]), 1, 1 << 63).unwrap();
+    assert!(matches!(
+        OpSpec::<Q>::forward(&conv1, &t(&[1, 2], &["1", "1"])),
+        Err(Error::SizeOverflow { .. })
+    ));
+}
+
+#[test]
+fn ragged_rows_name_the_first_row_that_differs() {
+    let rows = vec![
+        vec![q("1"), q("2")],
+        vec![q("3")],
+        vec![q("4"), q("5"), q("6")],
+    ];
+    assert_eq!(
+        Tensor::from_rows(rows),
+        Err(Error::RaggedRow {
+            row: 1,
+            expected: 2,
+            got: 1
+        })
+    );
+}
+
+#[test]
+fn an_exponent_beyond_the_bound_is_refused_at_once() {
+    let literal = "1e999999/1e-999999";
+    let expected = Error::ExponentTooLarge {
+        input: literal.into(),
+        exponent: "999999".into(),
+        limit: exactgrad::scalar::MAX_EXPONENT,
+    };
+    assert_eq!(parse_q(literal), Err(expected.clone()));
+    assert_eq!(Tensor::parse(vec![2], &["1", literal]), Err(expected));
+    // At the bound the value is exact.
+    let big = parse_q("1e10000").unwrap();
+    assert_eq!(big.numer().to_string().len(), 10_001);
+}
+
+#[test]
+fn a_shape_whose_element_count_overflows_is_refused() {
+    let refused = overflow("Tensor", "element count", &HUGE);
+    assert_eq!(element_count(&HUGE), Err(refused.clone()));
+    assert_eq!(
+        Tensor::<Q>::new(HUGE.to_vec(), vec![]),
+        Err(refused.clone())
+    );
+    assert_eq!(Tensor::<Q>::try_zeros(&HUGE), Err(refused.clone()));
+    assert_eq!(Tensor::<Q>::basis(&HUGE, 0), Err(refused.clone()));
+    assert_eq!(Tensor::<Q>::parse(HUGE.to_vec(), &[]), Err(refused.clone()));
+    assert_eq!(Flatten.output_shape(&HUGE), Err(refused.clone()));
+    assert_eq!(Reshape::new(vec![1]).output_shape(&HUGE), Err(refused));
+}
+
+#[test]
+fn a_basis_index_out_of_range_is_an_index_error() {
+    assert_eq!(
+        Tensor::<Q>::basis(&[3], 3),
+        Err(Error::Index {
+            index: vec![3],
+            shape: vec![3]
+        })
+    );
+}
+
+#[test]
+fn checks_and_proofs_on_an_overflowing_shape_are_setup_failures() {
+    let config = CheckConfig::default().cases(4);
+    let failure = check_op(&Relu, &HUGE, &config).unwrap_err();
+    assert_eq!(failure.error, overflow("Tensor", "element count", &HUGE));
+    assert_eq!(failure.case, None);
+    let failure = check_kinks(&Relu, &HUGE, &config).unwrap_err();
+    assert!(matches!(failure.error, Error::SizeOverflow { .. }));
+    assert!(matches!(
+        prove_op(&Relu, &HUGE),
+        Err(Error::SizeOverflow { .. })
+    ));
+    // An op whose output shape overflows for an input shape that fits.
+    let w = t(&[1, 1, 1, 1], &["1"]);
+    let conv = Conv2d::new(w, t(&[1], &["0"]), (1, 1), (1 << 40, 1 << 40)).unwrap();
+    let failure = check_op(&conv, &[1, 1, 1], &config).unwrap_err();
+    assert!(matches!(
+        failure.error,
+        Error::SizeOverflow {
+            quantity: "output size",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn the_command_line_sizes_are_typed_errors() {
+    assert_eq!(parse_dims("3,4,2"), Ok((3, 4, 2)));
+    assert!(matches!(
+        parse_dims("1,2"),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        parse_dims("1,0,2"),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        parse_sizes("2,2"),
+        Err(Error::InvalidArgument { .. })
+    ));
+    use clap::Parser;
+    let cli =
+        Cli::try_parse_from(["exactgrad", "--dims", "2,2,1", "--seed", "3", "--json"]).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(
+        run(&cli, &mut out, &mut err),
+        0,
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["dims"], serde_json::json!([2, 2, 1]));
+}
