@@ -321,7 +321,9 @@ pub enum Error {
     },
     /// A point placed on a pole is not one when checked again: `forward` does not divide by
     /// zero there (a `forward` that is not deterministic).
-    #[error("{op}: the point x = {x} was placed on a pole, but forward does not divide by zero there")]
+    #[error(
+        "{op}: the point x = {x} was placed on a pole, but forward does not divide by zero there"
+    )]
     NotOnPole {
         /// The op checked.
         op: String,
@@ -348,7 +350,10 @@ pub enum Error {
     },
     /// At a point on a pole of `forward`, a rule returned a value: the function has no value
     /// there, so neither has its derivative, and the rule must refuse the point.
-    #[error("{op}: {rule} returned {} at the pole x = {x}, where forward refuses: {pole}", shorten(value))]
+    #[error(
+        "{op}: {rule} returned {} at the pole x = {x}, where forward refuses: {pole}",
+        shorten(value)
+    )]
     PoleNotRefused {
         /// The op checked.
         op: String,
@@ -360,6 +365,27 @@ pub enum Error {
         value: String,
         /// The error `forward` gives at the point, naming the coordinate.
         pole: Box<Error>,
+    },
+    /// A run was refused before it started: its estimated time or memory
+    /// ([`crate::budget::Estimate`]) exceeds the [`crate::Budget`].
+    #[error(
+        "{task}: estimated {} and {}, over the budget of {} and {}; raise the budget to run it",
+        crate::budget::duration(*estimated_ms),
+        crate::budget::megabytes(*estimated_mb),
+        crate::budget::duration(budget_seconds.saturating_mul(1000)),
+        crate::budget::megabytes(*budget_mb)
+    )]
+    OverBudget {
+        /// What was refused, e.g. `"prove --dims 64,64,64"`.
+        task: String,
+        /// The estimated wall time in milliseconds.
+        estimated_ms: u64,
+        /// The estimated peak memory in MB.
+        estimated_mb: u64,
+        /// The budget's wall time in seconds.
+        budget_seconds: u64,
+        /// The budget's memory in MB.
+        budget_mb: u64,
     },
     /// An identity the rule must satisfy is false: the exact counterexample.
     #[error("{0}")]

@@ -108,6 +108,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod budget;
 pub mod check;
 pub mod error;
 pub mod ops;
@@ -118,6 +119,7 @@ pub mod strategy;
 pub mod tape;
 pub mod tensor;
 
+pub use budget::{Budget, Estimate};
 pub use error::{Counterexample, Error, Result};
 pub use ops::{Checkable, Compose, Op, OpSpec, Param};
 pub use scalar::Jet;

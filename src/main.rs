@@ -1,11 +1,13 @@
 //! The showcase: the 2-layer MLP soundness theorem checked exactly and printed as a derivation.
 
 use clap::{Args, Parser, Subcommand};
+use exactgrad::budget::{mlp_theorem_estimate, proof_estimate};
 use exactgrad::check::mlp_theorem;
 use exactgrad::prove::{prove_deep_mlp_theorem, prove_mlp_theorem, ProveConfig};
 use exactgrad::report::{builtin_example, random_example, theorem_json};
-use exactgrad::Error;
+use exactgrad::{Budget, Error, Estimate};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// Checks the reference page's theorem — reverse-mode backward of Linear → ReLU → Linear equals
 /// the adjoint of the true derivative — exactly over big rationals, and prints the derivation.
@@ -33,6 +35,63 @@ struct Cli {
     /// JSON with exact "p/q" strings instead of the derivation.
     #[arg(long)]
     json: bool,
+
+    #[command(flatten)]
+    budget: BudgetArgs,
+}
+
+/// The resource guard of a run.
+#[derive(Args, Clone, Copy, Debug)]
+struct BudgetArgs {
+    /// Refuse (exit status 2, before any work) a run whose estimated time exceeds this many
+    /// seconds. Runs estimated at a second or more print the estimate (time and memory) on
+    /// stderr first, and long ones their progress.
+    #[arg(long, value_name = "SECONDS", default_value_t = Budget::default().seconds)]
+    budget_seconds: u64,
+
+    /// Refuse (exit status 2, before any work) a run whose estimated peak memory exceeds this
+    /// many MB.
+    #[arg(long, value_name = "MB", default_value_t = Budget::default().memory_mb)]
+    max_memory: u64,
+}
+
+impl BudgetArgs {
+    fn budget(&self) -> Budget {
+        Budget {
+            seconds: self.budget_seconds,
+            memory_mb: self.max_memory,
+        }
+    }
+
+    /// Prints the estimate of a run expected to take a second or more, refuses it past the
+    /// budget, and reports the elapsed time of a long one every few seconds (the work itself has
+    /// no hooks, so progress is time against the estimate).
+    fn guard(&self, task: &str, estimate: Estimate) -> Result<(), Error> {
+        if estimate.seconds >= 1.0 {
+            eprintln!("exactgrad: {task}: estimated {estimate}");
+        }
+        self.budget().admit(task, &estimate)?;
+        if estimate.seconds >= 5.0 {
+            let (task, total) = (task.to_string(), estimate.seconds);
+            let start = Instant::now();
+            // Detached: the process exits when the run ends, and the thread with it.
+            std::thread::spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(5));
+                eprintln!(
+                    "exactgrad: {task}: {:.0} s elapsed of about {total:.0} s estimated",
+                    start.elapsed().as_secs_f64()
+                );
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The refusal of a run over budget: the typed error, then how to raise the budget.
+fn refused(e: &Error) -> ExitCode {
+    eprintln!("exactgrad: {e}");
+    eprintln!("exactgrad: raise the budget with --budget-seconds and --max-memory");
+    ExitCode::from(2)
 }
 
 #[derive(Subcommand, Debug)]
@@ -59,6 +118,9 @@ struct ProveArgs {
     /// Print the certificate as JSON.
     #[arg(long)]
     json: bool,
+
+    #[command(flatten)]
+    budget: BudgetArgs,
 }
 
 /// Layer sizes, one value on the command line (`4,4,4,2`).
@@ -82,11 +144,23 @@ fn parse_sizes(s: &str) -> Result<Sizes, String> {
 }
 
 fn prove(args: &ProveArgs) -> ExitCode {
-    let config = ProveConfig::default();
-    let result = match (&args.dims, &args.deep) {
-        (Some((n, h, m)), _) => prove_mlp_theorem(&[*n, *h, *m], &config),
-        (None, Some(Sizes(dims))) => prove_deep_mlp_theorem(dims, &config),
+    let config = ProveConfig {
+        budget: args.budget.budget(),
+        ..ProveConfig::default()
+    };
+    let dims = match (&args.dims, &args.deep) {
+        (Some((n, h, m)), _) => vec![*n, *h, *m],
+        (None, Some(Sizes(dims))) => dims.clone(),
         (None, None) => unreachable!("clap requires --dims or --deep"),
+    };
+    let task = format!("prove for sizes {dims:?}");
+    if let Err(e) = args.budget.guard(&task, proof_estimate(&dims)) {
+        return refused(&e);
+    }
+    let result = if dims.len() == 3 && args.dims.is_some() {
+        prove_mlp_theorem(&dims, &config)
+    } else {
+        prove_deep_mlp_theorem(&dims, &config)
     };
     match result {
         Ok(certificate) if args.json => {
@@ -130,6 +204,10 @@ fn main() -> ExitCode {
         (None, None) => Ok(builtin_example()),
         (dims, seed) => {
             let (n, h, m) = dims.unwrap_or((3, 4, 2));
+            let task = format!("the MLP theorem at sizes {n},{h},{m}");
+            if let Err(e) = cli.budget.guard(&task, mlp_theorem_estimate(n, h, m)) {
+                return refused(&e);
+            }
             random_example(n, h, m, seed.unwrap_or(0))
         }
     };

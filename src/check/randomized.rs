@@ -306,41 +306,38 @@ where
         };
         let t = pass(&dx, &dtheta)?;
         // The identities at (dx, dθ, δ, t), then at their negations.
-        let identities = |dx: &Tensor<S>,
-                          dtheta: &Tensor<S>,
-                          dy: &Tensor<S>,
-                          t: &Tensor<S>|
-         -> Result<(S, S)> {
-            let inputs = || {
-                vec![
-                    ("x", x.to_string()),
-                    ("seed", seed.to_string()),
-                    ("dx", dx.to_string()),
-                    ("δ", dy.to_string()),
-                ]
-            };
+        let identities =
+            |dx: &Tensor<S>, dtheta: &Tensor<S>, dy: &Tensor<S>, t: &Tensor<S>| -> Result<(S, S)> {
+                let inputs = || {
+                    vec![
+                        ("x", x.to_string()),
+                        ("seed", seed.to_string()),
+                        ("dx", dx.to_string()),
+                        ("δ", dy.to_string()),
+                    ]
+                };
 
-            let jvp_x = op.jvp(x, dx)?;
-            super::expect_rule_shape(&jvp_x, &out, "jvp")?;
-            let jvp_t = op.jvp_params(x, dtheta)?;
-            super::expect_rule_shape(&jvp_t, &out, "jvp_params")?;
-            if jvp_x.add(&jvp_t)? != *t {
-                // Which rule: compare each with its own reference pass.
-                let zx = Tensor::zeros(x.shape());
-                let zt = Tensor::zeros(theta.shape());
-                agree(
-                    "randomized: jvp(x, dx) = J_x·dx",
-                    &jvp_x,
-                    &pass(dx, &zt)?,
-                    &inputs(),
-                )?;
-                agree(
-                    "randomized: jvp_params(x, dθ) = J_θ·dθ",
-                    &jvp_t,
-                    &pass(&zx, dtheta)?,
-                    &inputs(),
-                )?;
-                return Err(violation(
+                let jvp_x = op.jvp(x, dx)?;
+                super::expect_rule_shape(&jvp_x, &out, "jvp")?;
+                let jvp_t = op.jvp_params(x, dtheta)?;
+                super::expect_rule_shape(&jvp_t, &out, "jvp_params")?;
+                if jvp_x.add(&jvp_t)? != *t {
+                    // Which rule: compare each with its own reference pass.
+                    let zx = Tensor::zeros(x.shape());
+                    let zt = Tensor::zeros(theta.shape());
+                    agree(
+                        "randomized: jvp(x, dx) = J_x·dx",
+                        &jvp_x,
+                        &pass(dx, &zt)?,
+                        &inputs(),
+                    )?;
+                    agree(
+                        "randomized: jvp_params(x, dθ) = J_θ·dθ",
+                        &jvp_t,
+                        &pass(&zx, dtheta)?,
+                        &inputs(),
+                    )?;
+                    return Err(violation(
                 "randomized: jvp(x, dx) + jvp_params(x, dθ) = t (a rule or the forward pass is not \
                  linear in its tangent)",
                 vec![],
@@ -348,56 +345,61 @@ where
                 &t.dot(dy)?,
                 &inputs(),
             ));
-            }
+                }
 
-            let vjp_x = op.vjp(x, dy)?;
-            super::expect_rule_shape(&vjp_x, x.shape(), "vjp")?;
-            let vjp_t = op.vjp_params(x, dy)?;
-            super::expect_rule_shape(&vjp_t, theta.shape(), "vjp_params")?;
-            let lhs = dy.dot(t)?;
-            let rhs = vjp_x.dot(dx)?.add_ref(&vjp_t.dot(dtheta)?);
-            if lhs != rhs {
-                let zx = Tensor::zeros(x.shape());
-                let zt = Tensor::zeros(theta.shape());
-                let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
-                let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
-                if vjp_x.dot(dx)? != on_x(dx)? {
-                    let check = "randomized: vjp(x, δ) = J_xᵀ·δ";
+                let vjp_x = op.vjp(x, dy)?;
+                super::expect_rule_shape(&vjp_x, x.shape(), "vjp")?;
+                let vjp_t = op.vjp_params(x, dy)?;
+                super::expect_rule_shape(&vjp_t, theta.shape(), "vjp_params")?;
+                let lhs = dy.dot(t)?;
+                let rhs = vjp_x.dot(dx)?.add_ref(&vjp_t.dot(dtheta)?);
+                if lhs != rhs {
+                    let zx = Tensor::zeros(x.shape());
+                    let zt = Tensor::zeros(theta.shape());
+                    let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
+                    let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
+                    if vjp_x.dot(dx)? != on_x(dx)? {
+                        let check = "randomized: vjp(x, δ) = J_xᵀ·δ";
+                        let j = bisect(
+                            vjp_x.data(),
+                            dx.data(),
+                            &on_x,
+                            x.shape(),
+                            (op.name(), check),
+                        )?;
+                        return Err(violation(
+                            check,
+                            x.multi_index(j),
+                            &vjp_x.data()[j],
+                            &on_x(&Tensor::basis(x.shape(), j))?,
+                            &inputs(),
+                        ));
+                    }
+                    let check = "randomized: vjp_params(x, δ) = J_θᵀ·δ";
                     let j = bisect(
-                        vjp_x.data(),
-                        dx.data(),
-                        &on_x,
-                        x.shape(),
+                        vjp_t.data(),
+                        dtheta.data(),
+                        &on_t,
+                        theta.shape(),
                         (op.name(), check),
                     )?;
                     return Err(violation(
                         check,
-                        x.multi_index(j),
-                        &vjp_x.data()[j],
-                        &on_x(&Tensor::basis(x.shape(), j))?,
+                        vec![j],
+                        &vjp_t.data()[j],
+                        &on_t(&Tensor::basis(theta.shape(), j))?,
                         &inputs(),
                     ));
                 }
-                let check = "randomized: vjp_params(x, δ) = J_θᵀ·δ";
-                let j = bisect(
-                    vjp_t.data(),
-                    dtheta.data(),
-                    &on_t,
-                    theta.shape(),
-                    (op.name(), check),
-                )?;
-                return Err(violation(
-                    check,
-                    vec![j],
-                    &vjp_t.data()[j],
-                    &on_t(&Tensor::basis(theta.shape(), j))?,
-                    &inputs(),
-                ));
-            }
-            Ok((lhs, rhs))
-        };
+                Ok((lhs, rhs))
+            };
         let (lhs, rhs) = identities(&dx, &dtheta, &dy, &t)?;
-        identities(&negated(&dx), &negated(&dtheta), &negated(&dy), &negated(&t))?;
+        identities(
+            &negated(&dx),
+            &negated(&dtheta),
+            &negated(&dy),
+            &negated(&t),
+        )?;
         linearity(op, x, &out, &mut probes)?;
         let rules = ParamRules { op, x };
         linearity(&rules, &theta, &out, &mut probes)?;

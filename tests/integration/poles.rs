@@ -14,7 +14,10 @@ fn div_and_a_negative_power_refuse_their_poles() {
     let report = check_poles(&Div, &[2, 3], &config()).unwrap();
     assert_eq!(report.cases, 32);
     // Only divisors ([1, i]) are poles of Div.
-    assert!(report.coordinates.iter().all(|(c, _)| c[0] == 1), "{report:?}");
+    assert!(
+        report.coordinates.iter().all(|(c, _)| c[0] == 1),
+        "{report:?}"
+    );
     let report = check_poles(&Power::new(-2), &[3], &config()).unwrap();
     assert_eq!(report.cases, 32);
     assert_eq!(report.coordinates.len(), 3, "{report:?}");
@@ -40,7 +43,14 @@ planted!(ZeroAtThePole(Power), fn vjp(&op, x, dy) {
 #[test]
 fn a_rule_that_returns_a_value_at_the_pole_fails_with_the_point() {
     let failure = check_poles(&ZeroAtThePole(Power::new(-2)), &[3], &config()).unwrap_err();
-    let Error::PoleNotRefused { rule, x, value, pole, .. } = &failure.error else {
+    let Error::PoleNotRefused {
+        rule,
+        x,
+        value,
+        pole,
+        ..
+    } = &failure.error
+    else {
         panic!("expected PoleNotRefused, got {failure}");
     };
     assert_eq!(*rule, "vjp");
@@ -49,7 +59,10 @@ fn a_rule_that_returns_a_value_at_the_pole_fails_with_the_point() {
         panic!("the pole is named by forward's error: {pole}");
     };
     // The named coordinate is a zero of the point.
-    let x: Vec<&str> = x.trim_matches(|c| c == '[' || c == ']').split(", ").collect();
+    let x: Vec<&str> = x
+        .trim_matches(|c| c == '[' || c == ']')
+        .split(", ")
+        .collect();
     assert_eq!(x[coordinate[0]], "0");
     // The same op off its poles passes check_op: only the pole shows the bug.
     assert!(exactgrad::check::check_op(

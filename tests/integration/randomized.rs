@@ -306,10 +306,17 @@ fn a_rule_wrong_only_for_negative_tangents_is_caught_on_every_seed() {
             violated(randomized_jacobian(&bad, &x, seed)),
             violated(randomized_params(&bad, &x, seed)),
         ] {
-            assert!(c.check.starts_with("randomized: jvp(x, dx) = J"), "{seed}: {}", c.check);
+            assert!(
+                c.check.starts_with("randomized: jvp(x, dx) = J"),
+                "{seed}: {}",
+                c.check
+            );
             assert_eq!(c.coordinate, vec![0]);
             let dx = parse_vector(input(&c, "dx"));
-            assert!(dx.data()[0] < Q::from_i64(0), "the wrong side is the negative one");
+            assert!(
+                dx.data()[0] < Q::from_i64(0),
+                "the wrong side is the negative one"
+            );
         }
         assert!(randomized_adjoint(&bad, &x, seed).is_err());
     }
@@ -324,7 +331,11 @@ fn a_rule_wrong_only_for_negative_cotangents_is_caught_on_every_seed() {
             violated(randomized_jacobian(&bad, &x, seed)),
             violated(randomized_params(&bad, &x, seed)),
         ] {
-            assert!(c.check.starts_with("randomized: vjp(x, δ) = J"), "{seed}: {}", c.check);
+            assert!(
+                c.check.starts_with("randomized: vjp(x, δ) = J"),
+                "{seed}: {}",
+                c.check
+            );
             assert_eq!(c.coordinate, vec![0]);
             let dy = parse_vector(input(&c, "δ"));
             assert!(dy.data()[0] < Q::from_i64(0));
@@ -347,8 +358,7 @@ fn a_rule_nonlinear_in_the_tangent_fails_the_structural_part() {
         ] {
             let c = violated(r);
             assert_eq!(
-                c.check,
-                "structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)",
+                c.check, "structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)",
                 "{seed}"
             );
             assert!(input(&c, "a").contains('/'));

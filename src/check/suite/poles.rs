@@ -67,7 +67,10 @@ fn poles_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckR
         op.param_count(),
         &config.elements_for::<Q>(),
     );
-    let subject = Subject::<Q> { op: view, looped: None };
+    let subject = Subject::<Q> {
+        op: view,
+        looped: None,
+    };
     let seen = std::sync::Mutex::new(std::collections::BTreeMap::<Vec<usize>, u32>::new());
     let counts = run(
         op.name(),
@@ -88,7 +91,11 @@ fn poles_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckR
     Ok(PoleReport {
         op: op.name(),
         cases: counts.passed,
-        coordinates: seen.into_inner().expect("not poisoned").into_iter().collect(),
+        coordinates: seen
+            .into_inner()
+            .expect("not poisoned")
+            .into_iter()
+            .collect(),
     })
 }
 
@@ -150,11 +157,20 @@ fn pole_case(op: String, subject: &Subject<Q>, case: &Case) -> Result<Vec<usize>
     ];
     let parameter_rules = (subject.op.param_count() > 0).then(|| {
         [
-            ("jvp_params", OpSpec::<Q>::jvp_params(subject.op, x, &over.dtheta)),
-            ("vjp_params", OpSpec::<Q>::vjp_params(subject.op, x, &over.dy)),
+            (
+                "jvp_params",
+                OpSpec::<Q>::jvp_params(subject.op, x, &over.dtheta),
+            ),
+            (
+                "vjp_params",
+                OpSpec::<Q>::vjp_params(subject.op, x, &over.dy),
+            ),
         ]
     });
-    for (rule, result) in rules.into_iter().chain(parameter_rules.into_iter().flatten()) {
+    for (rule, result) in rules
+        .into_iter()
+        .chain(parameter_rules.into_iter().flatten())
+    {
         match result {
             Err(Error::DivisionByZero { .. } | Error::OutsideDomain { .. }) => {}
             Err(e) => return Err(e),
