@@ -1,12 +1,14 @@
 //! The command line of the `exactgrad` binary, in the library so that its parsing and what it
 //! does with the parsed values can be tested and fuzzed without starting a process.
 
+use crate::budget::{mlp_theorem_estimate, proof_estimate, Budget, Estimate};
 use crate::check::mlp_theorem;
 use crate::error::Error;
 use crate::prove::{prove_deep_mlp_theorem, prove_mlp_theorem, ProveConfig};
 use crate::report::{builtin_example, random_example, theorem_json};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 /// The largest layer size the command line accepts.
 pub const MAX_SIZE: usize = 4096;
@@ -38,6 +40,67 @@ pub struct Cli {
     /// JSON with exact "p/q" strings instead of the derivation.
     #[arg(long)]
     pub json: bool,
+
+    /// The resource guard of the run.
+    #[command(flatten)]
+    pub budget: BudgetArgs,
+}
+
+/// The resource guard of a run.
+#[derive(Args, Clone, Copy, Debug)]
+pub struct BudgetArgs {
+    /// Refuse (exit status 2, before any work) a run whose estimated time exceeds this many
+    /// seconds. Runs estimated at a second or more print the estimate (time and memory) on
+    /// stderr first, and long ones their progress.
+    #[arg(long, value_name = "SECONDS", default_value_t = Budget::default().seconds)]
+    pub budget_seconds: u64,
+
+    /// Refuse (exit status 2, before any work) a run whose estimated peak memory exceeds this
+    /// many MB.
+    #[arg(long, value_name = "MB", default_value_t = Budget::default().memory_mb)]
+    pub max_memory: u64,
+}
+
+impl BudgetArgs {
+    fn budget(&self) -> Budget {
+        Budget {
+            seconds: self.budget_seconds,
+            memory_mb: self.max_memory,
+        }
+    }
+
+    /// Prints the estimate of a run expected to take a second or more, refuses it past the
+    /// budget, and reports the elapsed time of a long one every few seconds (the work itself has
+    /// no hooks, so progress is time against the estimate).
+    fn guard(&self, task: &str, estimate: Estimate, err: &mut dyn Write) -> Result<(), Error> {
+        if estimate.seconds >= 1.0 {
+            let _ = writeln!(err, "exactgrad: {task}: estimated {estimate}");
+        }
+        self.budget().admit(task, &estimate)?;
+        if estimate.seconds >= 5.0 {
+            let (task, total) = (task.to_string(), estimate.seconds);
+            let start = Instant::now();
+            // Detached: the process exits when the run ends, and the thread with it.
+            std::thread::spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(5));
+                eprintln!(
+                    "exactgrad: {task}: {:.0} s elapsed of about {total:.0} s estimated",
+                    start.elapsed().as_secs_f64()
+                );
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The refusal of a run over budget: the typed error, then how to raise the budget.
+fn refused(e: &Error, err: &mut dyn Write) -> u8 {
+    let _ = writeln!(err, "exactgrad: {e}");
+    let _ = writeln!(
+        err,
+        "exactgrad: raise the budget with --budget-seconds and --max-memory"
+    );
+    2
 }
 
 /// The subcommands.
@@ -66,6 +129,10 @@ pub struct ProveArgs {
     /// Print the certificate as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// The resource guard of the proof.
+    #[command(flatten)]
+    pub budget: BudgetArgs,
 }
 
 /// Layer sizes, one value on the command line (`4,4,4,2`).
@@ -140,6 +207,10 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         (None, None) => Ok(builtin_example()),
         (dims, seed) => {
             let (n, h, m) = dims.unwrap_or((3, 4, 2));
+            let task = format!("the MLP theorem at sizes {n},{h},{m}");
+            if let Err(e) = cli.budget.guard(&task, mlp_theorem_estimate(n, h, m), err) {
+                return refused(&e, err);
+            }
             random_example(n, h, m, seed.unwrap_or(0))
         }
     };
@@ -168,17 +239,33 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 }
 
 fn prove(args: &ProveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let config = ProveConfig::default();
-    let result = match (&args.dims, &args.deep) {
-        (Some((n, h, m)), _) => prove_mlp_theorem(&[*n, *h, *m], &config),
-        (None, Some(Sizes(dims))) => prove_deep_mlp_theorem(dims, &config),
+    let config = ProveConfig {
+        budget: args.budget.budget(),
+        ..ProveConfig::default()
+    };
+    let dims = match (&args.dims, &args.deep) {
+        (Some((n, h, m)), _) => vec![*n, *h, *m],
+        (None, Some(Sizes(dims))) => dims.clone(),
         // clap requires one of them; a `Cli` built by hand without either is bad input.
-        (None, None) => Err(Error::InvalidArgument {
-            op: "exactgrad prove".into(),
-            argument: "--dims or --deep".into(),
-            value: "absent".into(),
-            requirement: "given".into(),
-        }),
+        (None, None) => {
+            let e = Error::InvalidArgument {
+                op: "exactgrad prove".into(),
+                argument: "--dims or --deep".into(),
+                value: "absent".into(),
+                requirement: "given".into(),
+            };
+            let _ = writeln!(err, "exactgrad prove: {e}");
+            return 2;
+        }
+    };
+    let task = format!("prove for sizes {dims:?}");
+    if let Err(e) = args.budget.guard(&task, proof_estimate(&dims), err) {
+        return refused(&e, err);
+    }
+    let result = if args.dims.is_some() {
+        prove_mlp_theorem(&dims, &config)
+    } else {
+        prove_deep_mlp_theorem(&dims, &config)
     };
     match result {
         Ok(certificate) if args.json => {

@@ -408,6 +408,81 @@ pub enum Error {
         /// The kink error the rule returned.
         kink: Box<Error>,
     },
+    /// [`crate::check::check_poles`] found no point on a pole: setting one input coordinate
+    /// to zero never made `forward` divide by zero (an op without such poles, say).
+    #[error("{op}: no input coordinate set to zero makes forward divide by zero, so there is no pole point to check")]
+    NoPoleReachable {
+        /// The op checked.
+        op: String,
+    },
+    /// A point placed on a pole is not one when checked again: `forward` does not divide by
+    /// zero there (a `forward` that is not deterministic).
+    #[error(
+        "{op}: the point x = {x} was placed on a pole, but forward does not divide by zero there"
+    )]
+    NotOnPole {
+        /// The op checked.
+        op: String,
+        /// The point, printed exactly.
+        x: String,
+    },
+    /// At a point on a pole, a check that needs the derivative did not refuse the point with the
+    /// error `forward` gives there: it passed, or failed otherwise.
+    #[error(
+        "{op}: {check} at the pole x = {x} should refuse the point with \"{expected}\", but {}",
+        .got.as_ref().map_or_else(|| "it passed".to_string(), |e| format!("it gave: {e}"))
+    )]
+    PoleNotReported {
+        /// The op checked.
+        op: String,
+        /// The check, as [`crate::check::CheckReport::checks`] lists it.
+        check: String,
+        /// The point, printed exactly.
+        x: String,
+        /// The pole error `forward` gives there.
+        expected: Box<Error>,
+        /// What the check gave instead (`None`: it passed).
+        got: Option<Box<Error>>,
+    },
+    /// At a point on a pole of `forward`, a rule returned a value: the function has no value
+    /// there, so neither has its derivative, and the rule must refuse the point.
+    #[error(
+        "{op}: {rule} returned {} at the pole x = {x}, where forward refuses: {pole}",
+        shorten(value)
+    )]
+    PoleNotRefused {
+        /// The op checked.
+        op: String,
+        /// The rule (`"jvp"`, `"vjp"`, `"jvp_params"`, `"vjp_params"`).
+        rule: &'static str,
+        /// The point, printed exactly.
+        x: String,
+        /// What the rule returned, printed exactly.
+        value: String,
+        /// The error `forward` gives at the point, naming the coordinate.
+        pole: Box<Error>,
+    },
+    /// A run was refused before it started: its estimated time or memory
+    /// ([`crate::budget::Estimate`]) exceeds the [`crate::Budget`].
+    #[error(
+        "{task}: estimated {} and {}, over the budget of {} and {}; raise the budget to run it",
+        crate::budget::duration(*estimated_ms),
+        crate::budget::megabytes(*estimated_mb),
+        crate::budget::duration(budget_seconds.saturating_mul(1000)),
+        crate::budget::megabytes(*budget_mb)
+    )]
+    OverBudget {
+        /// What was refused, e.g. `"prove --dims 64,64,64"`.
+        task: String,
+        /// The estimated wall time in milliseconds.
+        estimated_ms: u64,
+        /// The estimated peak memory in MB.
+        estimated_mb: u64,
+        /// The budget's wall time in seconds.
+        budget_seconds: u64,
+        /// The budget's memory in MB.
+        budget_mb: u64,
+    },
     /// An identity the rule must satisfy is false: the exact counterexample.
     #[error("{0}")]
     Violated(Box<Counterexample>),

@@ -108,6 +108,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod budget;
 pub mod check;
 pub mod cli;
 pub mod error;
@@ -119,6 +120,7 @@ pub mod strategy;
 pub mod tape;
 pub mod tensor;
 
+pub use budget::{Budget, Estimate};
 pub use error::{Counterexample, Error, Result, UnreachedBranch};
 pub use ops::{Checkable, Compose, Op, OpSpec, Param};
 pub use scalar::Jet;

@@ -53,9 +53,9 @@ pub use structural::{
     batched_equals_looped, deterministic, linear_in_cotangent, linear_in_tangent, zero_tangents,
 };
 pub use suite::{
-    check_at, check_batched, check_family, check_kinks, check_op, default_elements,
+    check_at, check_batched, check_family, check_kinks, check_op, check_poles, default_elements,
     default_exp_elements, CheckConfig, CheckFailure, CheckReport, Checkable, KinkReport,
-    DEFAULT_SEED,
+    PoleReport, DEFAULT_SEED,
 };
 pub use theorem::{mlp_theorem, mlp_theorem_with, TheoremReport};
 

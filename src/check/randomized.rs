@@ -5,7 +5,10 @@
 //!
 //! # What is checked, and the bound
 //! Probes `dx`, `dθ`, `δ` have independent entries drawn uniformly from the integers
-//! `[0, 2⁶⁴)` (a set of size `2⁶⁴`). The reference tangent `t = J_x·dx + J_θ·dθ` is the tangent
+//! `[−2⁶³, 2⁶³)` (a set of size `2⁶⁴`, both signs), and every identity is checked on the probes
+//! and on their negations `−dx`, `−dθ`, `−δ` (one more call of each rule; the reference is `−t`),
+//! so a rule that goes wrong only for negative tangents or cotangents in some coordinate is met
+//! on its wrong side whatever the seed. The reference tangent `t = J_x·dx + J_θ·dθ` is the tangent
 //! part of one forward pass over [`Dual`] numbers at `(x + ε·dx, θ + ε·dθ)`; it never calls the
 //! rules under test. Then
 //! * **JVP identity**: `jvp(x, dx) + jvp_θ(x, dθ) = t`, entry by entry;
@@ -13,12 +16,20 @@
 //!
 //! Every comparison is an equality of exact values, so a reported failure is certain (no false
 //! alarm) and comes with an exact counterexample. A wrong rule can only slip through if the
-//! probes are a root of a non-zero polynomial: for rules that are linear in their tangent (every
-//! JVP/VJP is meant to be), `(R − J)·v` has degree 1 and `δᵀ(J − G)v` degree 2, so by
+//! probes are a root of a non-zero polynomial.
+//!
+//! **Assumption behind the bound: the rules are linear in the tangent and in the cotangent**
+//! (every JVP/VJP is meant to be). Then `(R − J)·v` has degree 1 and `δᵀ(J − G)v` degree 2, so by
 //! Schwartz–Zippel the probability of missing a wrong rule is at most
 //! `1/2⁶⁴ + 2/2⁶⁴ < 2⁻⁶²` ([`MISS_PROBABILITY_LOG2`]) — for a wrong rule of any size, down to a
 //! single differing entry. A rule of polynomial degree `d` in its tangent is missed with
-//! probability at most `(2d + 1)/2⁶⁴`. The probability is over the probes, i.e. over a seed
+//! probability at most `(2d + 1)/2⁶⁴`. A rule that is not a polynomial in its tangent (one that
+//! branches on the tangent's sign or size) is outside the argument, so each check also tests the
+//! assumption: [`crate::check::linear_in_tangent`] and [`crate::check::linear_in_cotangent`]
+//! (for the parameter rules too) on two fresh probes with random signed fractional coefficients
+//! `a = p/q`. A rule caught there fails with that structural counterexample. This is a test of
+//! linearity at one random combination, not a proof of it: a rule nonlinear only where no probe
+//! lands (beyond `2⁶³`, say) can still pass, and then the bound says nothing about it. The probability is over the probes, i.e. over a seed
 //! drawn at random after the rule is fixed (a fixed seed in a test suite gives a reproducible
 //! check; draw a fresh one, e.g. from the clock, for the bound to apply to each run).
 //!
@@ -29,20 +40,22 @@
 //! Within one check the packed (denominator-cleared) form of each weight matrix is computed once
 //! and shared by the forward pass, the dual pass and the rules (the kernels' pack cache).
 
+use super::structural::{linear_in_cotangent, linear_in_tangent};
 use super::{adjoint, agree, no_kinks, prepare, violation};
 use crate::error::{Error, Result};
-use crate::ops::{param_vector, OpSpec};
+use crate::ops::{param_vector, Op, OpSpec};
 use crate::scalar::{Dual, Scalar, Q};
 use crate::tensor::Tensor;
 use num_bigint::BigInt;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// `log₂` of the bound on the probability that a randomized check passes a wrong rule that is
-/// linear in its tangent: `3/2⁶⁴ < 2⁻⁶²`.
+/// `log₂` of the bound on the probability that a randomized check passes a wrong rule, assuming
+/// the rules are linear in their tangent and cotangent (tested by each check, see the module
+/// docs): `3/2⁶⁴ < 2⁻⁶²`.
 pub const MISS_PROBABILITY_LOG2: i32 = -62;
 
-/// A scalar that holds every integer in `[0, 2⁶⁴)` exactly (the probe set).
+/// A scalar that holds every 64-bit integer exactly (the probes are drawn from `[−2⁶³, 2⁶³)`).
 pub trait ProbeScalar: Scalar {
     /// The integer `n`.
     fn from_u64(n: u64) -> Self;
@@ -60,18 +73,75 @@ impl<S: ProbeScalar> ProbeScalar for Dual<S> {
     }
 }
 
-/// Random integer probes in `[0, 2⁶⁴)`, reproducible from a seed.
+/// Random integer probes in `[−2⁶³, 2⁶³)`, reproducible from a seed.
 struct Probes(ChaCha8Rng);
 
 impl Probes {
     fn new(seed: u64) -> Probes {
         Probes(ChaCha8Rng::seed_from_u64(seed))
     }
+    fn entry<S: ProbeScalar>(&mut self) -> S {
+        // The bits reinterpreted as two's complement: uniform on [−2⁶³, 2⁶³).
+        S::from_i64(self.0.next_u64() as i64)
+    }
     fn tensor<S: ProbeScalar>(&mut self, shape: &[usize]) -> Tensor<S> {
         let n: usize = shape.iter().product();
-        let data = (0..n).map(|_| S::from_u64(self.0.next_u64())).collect();
+        let data = (0..n).map(|_| self.entry()).collect();
         Tensor::new(shape.to_vec(), data).expect("length is the product of the shape")
     }
+    /// `p/q` with `p` a signed probe and `q ∈ [2, 2³² + 1]`: rarely an integer, so a rule that
+    /// is right only on integer tangents (the probe set) is met off it.
+    fn fraction<S: ProbeScalar>(&mut self) -> S {
+        let q = S::from_i64(i64::from(self.0.next_u32()) + 2);
+        self.entry::<S>().checked_div(&q).expect("q ≥ 2")
+    }
+}
+
+/// The assumption behind the bound, tested on fresh probes: `jvp` linear in the tangent and `vjp`
+/// in the cotangent, at `a·v₁ + b·v₂` with random signed fractions `a`, `b`.
+fn linearity<S, O>(op: &O, x: &Tensor<S>, out: &[usize], probes: &mut Probes) -> Result<()>
+where
+    S: ProbeScalar,
+    O: OpSpec<S> + ?Sized,
+{
+    let (dx1, dx2) = (probes.tensor::<S>(x.shape()), probes.tensor::<S>(x.shape()));
+    let (dy1, dy2) = (probes.tensor::<S>(out), probes.tensor::<S>(out));
+    let (a, b) = (probes.fraction::<S>(), probes.fraction::<S>());
+    linear_in_tangent(op, x, [&dx1, &dx2], [&a, &b])?;
+    linear_in_cotangent(op, x, [&dy1, &dy2], [&a, &b])
+}
+
+/// `θ ↦ f_θ(x)` at the op's own `θ`, for any probe scalar: its rules are the op's parameter
+/// rules, so the structural checks apply to them unchanged.
+struct ParamRules<'a, S, O: ?Sized> {
+    op: &'a O,
+    x: &'a Tensor<S>,
+}
+
+impl<S, O: Op + ?Sized> Op for ParamRules<'_, S, O> {
+    fn name(&self) -> String {
+        format!("{} w.r.t. parameters", self.op.name())
+    }
+    fn output_shape(&self, _params: &[usize]) -> Result<Vec<usize>> {
+        self.op.output_shape(self.x.shape())
+    }
+}
+
+impl<S: Scalar, O: OpSpec<S> + ?Sized> OpSpec<S> for ParamRules<'_, S, O> {
+    fn forward(&self, params: &Tensor<S>) -> Result<Tensor<S>> {
+        self.op.forward_with_params(params, self.x)
+    }
+    fn jvp(&self, _params: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
+        self.op.jvp_params(self.x, dparams)
+    }
+    fn vjp(&self, _params: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        self.op.vjp_params(self.x, dy)
+    }
+}
+
+/// `−v`, entry by entry.
+fn negated<S: Scalar>(v: &Tensor<S>) -> Tensor<S> {
+    v.map(|e| e.neg_ref())
 }
 
 /// The values a randomized check computed: enough to re-run it (the seed) and to see the
@@ -105,22 +175,30 @@ where
         let mut probes = Probes::new(seed);
         let dx = probes.tensor::<S>(x.shape());
         let dy = probes.tensor::<S>(&out);
-        let jvp = op.jvp(x, &dx)?;
-        let vjp = op.vjp(x, &dy)?;
-        super::expect_rule_shape(&jvp, &out, "jvp")?;
-        super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
-        let (lhs, rhs) = (jvp.dot(&dy)?, dx.dot(&vjp)?);
-        if lhs != rhs {
-            // The deterministic check locates the disagreeing Jacobian entry on the same probes.
-            adjoint(op, x, &dx, &dy)?;
-            return Err(violation(
-            "randomized adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫ (the rules are not deterministic)",
-            vec![],
-            &rhs,
-            &lhs,
-            &[("seed", seed.to_string())],
-        ));
-        }
+        let once = |dx: &Tensor<S>, dy: &Tensor<S>| -> Result<(Tensor<S>, S, S)> {
+            let jvp = op.jvp(x, dx)?;
+            let vjp = op.vjp(x, dy)?;
+            super::expect_rule_shape(&jvp, &out, "jvp")?;
+            super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
+            let (lhs, rhs) = (jvp.dot(dy)?, dx.dot(&vjp)?);
+            if lhs != rhs {
+                // The deterministic check locates the disagreeing Jacobian entry on the same
+                // probes.
+                adjoint(op, x, dx, dy)?;
+                return Err(violation(
+                    "randomized adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫ (the rules are not \
+                     deterministic)",
+                    vec![],
+                    &rhs,
+                    &lhs,
+                    &[("seed", seed.to_string())],
+                ));
+            }
+            Ok((jvp, lhs, rhs))
+        };
+        let (jvp, lhs, rhs) = once(&dx, &dy)?;
+        once(&negated(&dx), &negated(&dy))?;
+        linearity(op, x, &out, &mut probes)?;
         Ok(RandomizedProof {
             seed,
             tangent: jvp,
@@ -150,45 +228,52 @@ where
             Ok(y.map(|d| d.eps.clone()))
         };
         let t = pass(&dx)?;
-        let inputs = || {
-            vec![
-                ("x", x.to_string()),
-                ("dx", dx.to_string()),
-                ("δ", dy.to_string()),
-                ("seed", seed.to_string()),
-            ]
+        // The identities at (dx, δ, t), then at their negations.
+        let identities = |dx: &Tensor<S>, dy: &Tensor<S>, t: &Tensor<S>| -> Result<S> {
+            let inputs = || {
+                vec![
+                    ("x", x.to_string()),
+                    ("dx", dx.to_string()),
+                    ("δ", dy.to_string()),
+                    ("seed", seed.to_string()),
+                ]
+            };
+            let jvp = op.jvp(x, dx)?;
+            super::expect_rule_shape(&jvp, &out, "jvp")?;
+            agree("randomized: jvp(x, dx) = J·dx", &jvp, t, &inputs())?;
+            let vjp = op.vjp(x, dy)?;
+            super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
+            let lhs = dy.dot(t)?;
+            let rhs = vjp.dot(dx)?;
+            if lhs != rhs {
+                let reference = |v: &Tensor<S>| dy.dot(&pass(v)?);
+                let check = "randomized: vjp(x, δ) = Jᵀ·δ";
+                let j = bisect(
+                    vjp.data(),
+                    dx.data(),
+                    &reference,
+                    x.shape(),
+                    (op.name(), check),
+                )?;
+                let at_j = reference(&Tensor::basis(x.shape(), j)?)?;
+                return Err(violation(
+                    check,
+                    x.multi_index(j),
+                    &vjp.data()[j],
+                    &at_j,
+                    &inputs(),
+                ));
+            }
+            Ok(lhs)
         };
-        let jvp = op.jvp(x, &dx)?;
-        super::expect_rule_shape(&jvp, &out, "jvp")?;
-        agree("randomized: jvp(x, dx) = J·dx", &jvp, &t, &inputs())?;
-        let vjp = op.vjp(x, &dy)?;
-        super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
-        let lhs = dy.dot(&t)?;
-        let rhs = vjp.dot(&dx)?;
-        if lhs != rhs {
-            let reference = |v: &Tensor<S>| dy.dot(&pass(v)?);
-            let check = "randomized: vjp(x, δ) = Jᵀ·δ";
-            let j = bisect(
-                vjp.data(),
-                dx.data(),
-                &reference,
-                x.shape(),
-                (op.name(), check),
-            )?;
-            let at_j = reference(&Tensor::basis(x.shape(), j)?)?;
-            return Err(violation(
-                check,
-                x.multi_index(j),
-                &vjp.data()[j],
-                &at_j,
-                &inputs(),
-            ));
-        }
+        let lhs = identities(&dx, &dy, &t)?;
+        identities(&negated(&dx), &negated(&dy), &negated(&t))?;
+        linearity(op, x, &out, &mut probes)?;
         Ok(RandomizedProof {
             seed,
             tangent: t,
+            rhs: lhs.clone(),
             lhs,
-            rhs,
             probes: dx.len() + dy.len(),
         })
     })
@@ -220,89 +305,104 @@ where
             Ok(y.map(|d| d.eps.clone()))
         };
         let t = pass(&dx, &dtheta)?;
-        let inputs = || {
-            vec![
-                ("x", x.to_string()),
-                ("seed", seed.to_string()),
-                ("dx", dx.to_string()),
-                ("δ", dy.to_string()),
-            ]
-        };
+        // The identities at (dx, dθ, δ, t), then at their negations.
+        let identities =
+            |dx: &Tensor<S>, dtheta: &Tensor<S>, dy: &Tensor<S>, t: &Tensor<S>| -> Result<(S, S)> {
+                let inputs = || {
+                    vec![
+                        ("x", x.to_string()),
+                        ("seed", seed.to_string()),
+                        ("dx", dx.to_string()),
+                        ("δ", dy.to_string()),
+                    ]
+                };
 
-        let jvp_x = op.jvp(x, &dx)?;
-        super::expect_rule_shape(&jvp_x, &out, "jvp")?;
-        let jvp_t = op.jvp_params(x, &dtheta)?;
-        super::expect_rule_shape(&jvp_t, &out, "jvp_params")?;
-        if jvp_x.add(&jvp_t)? != t {
-            // Which rule: compare each with its own reference pass.
-            let zx = Tensor::zeros(x.shape());
-            let zt = Tensor::zeros(theta.shape());
-            agree(
-                "randomized: jvp(x, dx) = J_x·dx",
-                &jvp_x,
-                &pass(&dx, &zt)?,
-                &inputs(),
-            )?;
-            agree(
-                "randomized: jvp_params(x, dθ) = J_θ·dθ",
-                &jvp_t,
-                &pass(&zx, &dtheta)?,
-                &inputs(),
-            )?;
-            return Err(violation(
-            "randomized: jvp(x, dx) + jvp_params(x, dθ) = t (a rule or the forward pass is not \
-             linear in its tangent)",
-            vec![],
-            &jvp_x.add(&jvp_t)?.dot(&dy)?,
-            &t.dot(&dy)?,
-            &inputs(),
-        ));
-        }
-
-        let vjp_x = op.vjp(x, &dy)?;
-        super::expect_rule_shape(&vjp_x, x.shape(), "vjp")?;
-        let vjp_t = op.vjp_params(x, &dy)?;
-        super::expect_rule_shape(&vjp_t, theta.shape(), "vjp_params")?;
-        let lhs = dy.dot(&t)?;
-        let rhs = vjp_x.dot(&dx)?.add_ref(&vjp_t.dot(&dtheta)?);
-        if lhs != rhs {
-            let zx = Tensor::zeros(x.shape());
-            let zt = Tensor::zeros(theta.shape());
-            let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
-            let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
-            if vjp_x.dot(&dx)? != on_x(&dx)? {
-                let check = "randomized: vjp(x, δ) = J_xᵀ·δ";
-                let j = bisect(
-                    vjp_x.data(),
-                    dx.data(),
-                    &on_x,
-                    x.shape(),
-                    (op.name(), check),
-                )?;
-                return Err(violation(
-                    check,
-                    x.multi_index(j),
-                    &vjp_x.data()[j],
-                    &on_x(&Tensor::basis(x.shape(), j)?)?,
-                    &inputs(),
-                ));
-            }
-            let check = "randomized: vjp_params(x, δ) = J_θᵀ·δ";
-            let j = bisect(
-                vjp_t.data(),
-                dtheta.data(),
-                &on_t,
-                theta.shape(),
-                (op.name(), check),
-            )?;
-            return Err(violation(
-                check,
-                vec![j],
-                &vjp_t.data()[j],
-                &on_t(&Tensor::basis(theta.shape(), j)?)?,
+                let jvp_x = op.jvp(x, dx)?;
+                super::expect_rule_shape(&jvp_x, &out, "jvp")?;
+                let jvp_t = op.jvp_params(x, dtheta)?;
+                super::expect_rule_shape(&jvp_t, &out, "jvp_params")?;
+                if jvp_x.add(&jvp_t)? != *t {
+                    // Which rule: compare each with its own reference pass.
+                    let zx = Tensor::zeros(x.shape());
+                    let zt = Tensor::zeros(theta.shape());
+                    agree(
+                        "randomized: jvp(x, dx) = J_x·dx",
+                        &jvp_x,
+                        &pass(dx, &zt)?,
+                        &inputs(),
+                    )?;
+                    agree(
+                        "randomized: jvp_params(x, dθ) = J_θ·dθ",
+                        &jvp_t,
+                        &pass(&zx, dtheta)?,
+                        &inputs(),
+                    )?;
+                    return Err(violation(
+                "randomized: jvp(x, dx) + jvp_params(x, dθ) = t (a rule or the forward pass is not \
+                 linear in its tangent)",
+                vec![],
+                &jvp_x.add(&jvp_t)?.dot(dy)?,
+                &t.dot(dy)?,
                 &inputs(),
             ));
-        }
+                }
+
+                let vjp_x = op.vjp(x, dy)?;
+                super::expect_rule_shape(&vjp_x, x.shape(), "vjp")?;
+                let vjp_t = op.vjp_params(x, dy)?;
+                super::expect_rule_shape(&vjp_t, theta.shape(), "vjp_params")?;
+                let lhs = dy.dot(t)?;
+                let rhs = vjp_x.dot(dx)?.add_ref(&vjp_t.dot(dtheta)?);
+                if lhs != rhs {
+                    let zx = Tensor::zeros(x.shape());
+                    let zt = Tensor::zeros(theta.shape());
+                    let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
+                    let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
+                    if vjp_x.dot(dx)? != on_x(dx)? {
+                        let check = "randomized: vjp(x, δ) = J_xᵀ·δ";
+                        let j = bisect(
+                            vjp_x.data(),
+                            dx.data(),
+                            &on_x,
+                            x.shape(),
+                            (op.name(), check),
+                        )?;
+                        return Err(violation(
+                            check,
+                            x.multi_index(j),
+                            &vjp_x.data()[j],
+                            &on_x(&Tensor::basis(x.shape(), j)?)?,
+                            &inputs(),
+                        ));
+                    }
+                    let check = "randomized: vjp_params(x, δ) = J_θᵀ·δ";
+                    let j = bisect(
+                        vjp_t.data(),
+                        dtheta.data(),
+                        &on_t,
+                        theta.shape(),
+                        (op.name(), check),
+                    )?;
+                    return Err(violation(
+                        check,
+                        vec![j],
+                        &vjp_t.data()[j],
+                        &on_t(&Tensor::basis(theta.shape(), j)?)?,
+                        &inputs(),
+                    ));
+                }
+                Ok((lhs, rhs))
+            };
+        let (lhs, rhs) = identities(&dx, &dtheta, &dy, &t)?;
+        identities(
+            &negated(&dx),
+            &negated(&dtheta),
+            &negated(&dy),
+            &negated(&t),
+        )?;
+        linearity(op, x, &out, &mut probes)?;
+        let rules = ParamRules { op, x };
+        linearity(&rules, &theta, &out, &mut probes)?;
         Ok(RandomizedProof {
             seed,
             tangent: t,

@@ -22,6 +22,7 @@ use crate::tensor::Tensor;
 /// ```
 pub fn prove_mlp_theorem(dims: &[usize], config: &ProveConfig) -> Result<Certificate> {
     let [n, h, m] = sizes::<3>(dims)?;
+    within_budget(dims, config)?;
     let zeros = |shape: &[usize]| Tensor::<Q>::zeros(shape);
     let template = Mlp::new(zeros(&[h, n]), zeros(&[h]), zeros(&[m, h]), zeros(&[m]))?;
     let rebuild =
@@ -44,6 +45,7 @@ pub fn prove_deep_mlp_theorem(dims: &[usize], config: &ProveConfig) -> Result<Ce
             "at least three sizes (two layers), none zero",
         ));
     }
+    within_budget(dims, config)?;
     let layers = |p: &[Tensor<Q>]| -> Result<DeepMlp> {
         let layers = p
             .chunks(2)
@@ -62,6 +64,14 @@ pub fn prove_deep_mlp_theorem(dims: &[usize], config: &ProveConfig) -> Result<Ce
         recheck: &|net: &DeepMlp, x, dy| deep_mlp_theorem(net, x, dy).map(|_| ()),
     };
     prove_all_weights(&template, layers, &dims[..1], config, Some(&closed))
+}
+
+/// [`Error::OverBudget`] when the estimate for `dims` exceeds the configured budget.
+fn within_budget(dims: &[usize], config: &ProveConfig) -> Result<()> {
+    let task = format!("prove the MLP theorem for sizes {dims:?}");
+    config
+        .budget
+        .admit(&task, &crate::budget::proof_estimate(dims))
 }
 
 fn sizes<const N: usize>(dims: &[usize]) -> Result<[usize; N]> {

@@ -21,6 +21,10 @@ pub struct ProveConfig {
     pub seed: u64,
     /// How many random points to try before giving up ([`Error::NotProved`]).
     pub tries: usize,
+    /// The time and memory a proof of the MLP theorems may take
+    /// ([`crate::budget::proof_estimate`]); past it the proof is refused before it starts with
+    /// [`Error::OverBudget`].
+    pub budget: crate::Budget,
 }
 
 impl Default for ProveConfig {
@@ -28,6 +32,7 @@ impl Default for ProveConfig {
         ProveConfig {
             seed: 0,
             tries: 512,
+            budget: crate::Budget::default(),
         }
     }
 }

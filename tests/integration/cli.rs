@@ -174,3 +174,42 @@ fn prove_rejects_bad_sizes_with_status_two() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+#[test]
+fn a_size_over_the_budget_is_refused_at_once_with_the_estimate() {
+    for args in [
+        &["--dims", "4096,4096,4096"][..],
+        &["prove", "--dims", "4096,4096,4096"],
+        &["prove", "--deep", "64,64,64,64,64"],
+        &["--dims", "1024,1024,1024", "--budget-seconds", "5"],
+        &["prove", "--dims", "64,64,64", "--max-memory", "100"],
+    ] {
+        let start = std::time::Instant::now();
+        let out = run(args);
+        // No work is done: the refusal comes before the network is even drawn.
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "{args:?} took {:?}",
+            start.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        for needle in ["estimated", "over the budget", "--budget-seconds"] {
+            assert!(
+                err.contains(needle),
+                "{args:?}: {needle:?} missing in {err}"
+            );
+        }
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_run_within_the_budget_still_works() {
+    let out = run(&["--dims", "5,7,3", "--budget-seconds", "1"]);
+    assert!(out.status.success(), "{out:?}");
+    // Under a second: no estimate printed.
+    assert!(out.stderr.is_empty(), "{out:?}");
+    let out = run(&["prove", "--dims", "3,4,2", "--max-memory", "100"]);
+    assert!(out.status.success(), "{out:?}");
+}

@@ -18,6 +18,7 @@ mod kernels;
 mod kinks;
 mod mutants;
 mod parameters;
+mod poles;
 mod randomized;
 mod robustness;
 mod second_order;

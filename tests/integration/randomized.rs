@@ -268,3 +268,115 @@ proptest! {
         prop_assert_eq!(parse_q(&c.difference).unwrap(), parse_q(&c.rule).unwrap() - parse_q(&c.reference).unwrap());
     }
 }
+
+/// `v` with `tiny·v₀` added to entry 0 when `wrong(v₀)`.
+fn off_when<S: Scalar>(v: Tensor<S>, first: &S, wrong: bool) -> exactgrad::Result<Tensor<S>> {
+    if !wrong {
+        return Ok(v);
+    }
+    let mut data = v.to_vec();
+    data[0] = data[0].add_ref(&first.mul_ref(&tiny()));
+    Tensor::new(v.shape().to_vec(), data)
+}
+
+exactgrad::planted!(WrongForNegativeTangents(Mlp), fn jvp(&op, x, dx) {
+    // Right for dx₀ ≥ 0 only: every non-negative probe passes it.
+    let first = dx.data()[0].clone();
+    off_when(op.jvp(x, dx)?, &first, first.sign() == std::cmp::Ordering::Less)
+});
+
+exactgrad::planted!(WrongForNegativeCotangents(Mlp), fn vjp(&op, x, dy) {
+    let first = dy.data()[0].clone();
+    off_when(op.vjp(x, dy)?, &first, first.sign() == std::cmp::Ordering::Less)
+});
+
+exactgrad::planted!(RightOnIntegerTangents(Mlp), fn jvp(&op, x, dx) {
+    // Right on every integer tangent (the whole probe set), wrong off it: not linear in dx.
+    let first = dx.data()[0].clone();
+    let fractional = dx.data().iter().any(|v| v.to_string().contains('/'));
+    off_when(op.jvp(x, dx)?, &first, fractional)
+});
+
+#[test]
+fn a_rule_wrong_only_for_negative_tangents_is_caught_on_every_seed() {
+    let (mlp, x) = case();
+    let bad = WrongForNegativeTangents(mlp);
+    for seed in 0..16 {
+        for c in [
+            violated(randomized_jacobian(&bad, &x, seed)),
+            violated(randomized_params(&bad, &x, seed)),
+        ] {
+            assert!(
+                c.check.starts_with("randomized: jvp(x, dx) = J"),
+                "{seed}: {}",
+                c.check
+            );
+            assert_eq!(c.coordinate, vec![0]);
+            let dx = parse_vector(input(&c, "dx"));
+            assert!(
+                dx.data()[0] < Q::from_i64(0),
+                "the wrong side is the negative one"
+            );
+        }
+        assert!(randomized_adjoint(&bad, &x, seed).is_err());
+    }
+}
+
+#[test]
+fn a_rule_wrong_only_for_negative_cotangents_is_caught_on_every_seed() {
+    let (mlp, x) = case();
+    let bad = WrongForNegativeCotangents(mlp);
+    for seed in 0..16 {
+        for c in [
+            violated(randomized_jacobian(&bad, &x, seed)),
+            violated(randomized_params(&bad, &x, seed)),
+        ] {
+            assert!(
+                c.check.starts_with("randomized: vjp(x, δ) = J"),
+                "{seed}: {}",
+                c.check
+            );
+            assert_eq!(c.coordinate, vec![0]);
+            let dy = parse_vector(input(&c, "δ"));
+            assert!(dy.data()[0] < Q::from_i64(0));
+        }
+        assert!(randomized_adjoint(&bad, &x, seed).is_err());
+    }
+}
+
+#[test]
+fn a_rule_nonlinear_in_the_tangent_fails_the_structural_part() {
+    // It passes both identities on the integer probes; the bound assumes linearity, and the
+    // linearity check, with fractional coefficients, refuses it.
+    let (mlp, x) = case();
+    let bad = RightOnIntegerTangents(mlp);
+    for seed in 0..16 {
+        for r in [
+            randomized_jacobian(&bad, &x, seed),
+            randomized_params(&bad, &x, seed),
+            randomized_adjoint(&bad, &x, seed),
+        ] {
+            let c = violated(r);
+            assert_eq!(
+                c.check, "structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)",
+                "{seed}"
+            );
+            assert!(input(&c, "a").contains('/'));
+        }
+    }
+}
+
+#[test]
+fn correct_ops_pass_with_probes_of_both_signs() {
+    use exactgrad::ops::{Div, Power, Relu};
+    let (mlp, x) = case();
+    let positive = |n: usize| Tensor::from_vec((1..=n as i64).map(Q::from_i64).collect());
+    let div_x = Tensor::new(vec![2, 3], positive(6).to_vec()).unwrap();
+    for seed in 0..16 {
+        randomized_params(&mlp, &x, seed).unwrap();
+        randomized_jacobian(&Div, &div_x, seed).unwrap();
+        randomized_adjoint(&Div, &div_x, seed).unwrap();
+        randomized_jacobian(&Power::new(-2), &positive(3), seed).unwrap();
+        randomized_jacobian(&Relu, &x, seed).unwrap();
+    }
+}

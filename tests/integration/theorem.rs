@@ -125,3 +125,37 @@ fn mismatched_shapes_are_typed_errors() {
     );
     assert!(matches!(bad_shapes, Err(Error::ShapeMismatch { .. })));
 }
+
+#[test]
+fn a_proof_over_the_budget_is_refused_before_it_starts() {
+    use exactgrad::prove::{prove_deep_mlp_theorem, prove_mlp_theorem, ProveConfig};
+    use exactgrad::Budget;
+    let start = std::time::Instant::now();
+    let e = prove_mlp_theorem(&[4096, 4096, 4096], &ProveConfig::default()).unwrap_err();
+    let exactgrad::Error::OverBudget {
+        estimated_ms,
+        estimated_mb,
+        budget_seconds,
+        budget_mb,
+        ..
+    } = e
+    else {
+        panic!("expected OverBudget, got {e}");
+    };
+    assert_eq!((budget_seconds, budget_mb), (120, 4000));
+    assert!(estimated_ms > 120_000 && estimated_mb > 4000);
+    // A small budget refuses a small proof; the default admits it.
+    let tight = ProveConfig {
+        budget: Budget {
+            seconds: 0,
+            memory_mb: 4000,
+        },
+        ..ProveConfig::default()
+    };
+    assert!(matches!(
+        prove_deep_mlp_theorem(&[4, 4, 4, 4], &tight),
+        Err(exactgrad::Error::OverBudget { .. })
+    ));
+    prove_deep_mlp_theorem(&[2, 2, 2, 2], &ProveConfig::default()).unwrap();
+    assert!(start.elapsed().as_secs() < 10);
+}

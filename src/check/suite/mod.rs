@@ -121,6 +121,7 @@ mod config;
 mod family;
 mod kinks;
 mod parameters;
+mod poles;
 mod report;
 mod runner;
 mod shrink;
@@ -131,6 +132,7 @@ pub use case::Case;
 pub use config::{default_elements, default_exp_elements, CheckConfig, DEFAULT_SEED};
 pub use family::check_family;
 pub use kinks::{check_kinks, KinkReport};
+pub use poles::{check_poles, PoleReport};
 pub use report::{CheckFailure, CheckReport, CheckResult};
 pub use runner::{check_at, check_batched, check_op};
 

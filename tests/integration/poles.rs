@@ -1,0 +1,74 @@
+//! Points exactly on a pole of forward (`check_poles`): correct ops refuse them in every
+//! derivative check and every rule; a rule that returns a value there fails with the point.
+
+use exactgrad::check::{check_poles, CheckConfig};
+use exactgrad::ops::{Div, Power, Relu};
+use exactgrad::{planted, Error, Tensor};
+
+fn config() -> CheckConfig {
+    CheckConfig::default().cases(32)
+}
+
+#[test]
+fn div_and_a_negative_power_refuse_their_poles() {
+    let report = check_poles(&Div, &[2, 3], &config()).unwrap();
+    assert_eq!(report.cases, 32);
+    // Only divisors ([1, i]) are poles of Div.
+    assert!(
+        report.coordinates.iter().all(|(c, _)| c[0] == 1),
+        "{report:?}"
+    );
+    let report = check_poles(&Power::new(-2), &[3], &config()).unwrap();
+    assert_eq!(report.cases, 32);
+    assert_eq!(report.coordinates.len(), 3, "{report:?}");
+}
+
+#[test]
+fn an_op_without_poles_is_a_typed_error() {
+    let failure = check_poles(&Relu, &[2], &CheckConfig::default().cases(4)).unwrap_err();
+    assert!(
+        matches!(failure.error, Error::NoPoleReachable { .. }),
+        "{failure}"
+    );
+}
+
+planted!(ZeroAtThePole(Power), fn vjp(&op, x, dy) {
+    // A "safe" rule: 0 where the input is 0, instead of refusing the point.
+    if x.data().iter().any(|v| v.sign() == std::cmp::Ordering::Equal) {
+        return Ok(Tensor::zeros(x.shape()));
+    }
+    op.vjp(x, dy)
+});
+
+#[test]
+fn a_rule_that_returns_a_value_at_the_pole_fails_with_the_point() {
+    let failure = check_poles(&ZeroAtThePole(Power::new(-2)), &[3], &config()).unwrap_err();
+    let Error::PoleNotRefused {
+        rule,
+        x,
+        value,
+        pole,
+        ..
+    } = &failure.error
+    else {
+        panic!("expected PoleNotRefused, got {failure}");
+    };
+    assert_eq!(*rule, "vjp");
+    assert_eq!(value, "[0, 0, 0]");
+    let Error::DivisionByZero { coordinate, .. } = pole.as_ref() else {
+        panic!("the pole is named by forward's error: {pole}");
+    };
+    // The named coordinate is a zero of the point.
+    let x: Vec<&str> = x
+        .trim_matches(|c| c == '[' || c == ']')
+        .split(", ")
+        .collect();
+    assert_eq!(x[coordinate[0]], "0");
+    // The same op off its poles passes check_op: only the pole shows the bug.
+    assert!(exactgrad::check::check_op(
+        &ZeroAtThePole(Power::new(-2)),
+        &[3],
+        &CheckConfig::default().cases(32)
+    )
+    .is_ok());
+}
