@@ -138,15 +138,6 @@ pub fn observing<R>(f: impl FnOnce() -> R) -> R {
     result
 }
 
-/// Runs `f` as the checker's own code even inside an [`observing`] scope (its comparisons are
-/// not the op's).
-pub fn unobserved<R>(f: impl FnOnce() -> R) -> R {
-    let depth = OBSERVING.with(|o| o.replace(0));
-    let result = f();
-    OBSERVING.with(|o| o.set(depth));
-    result
-}
-
 /// Whether a comparison made now would be recorded (so an instance computes the value to record
 /// only then).
 pub(crate) fn is_observing() -> bool {
