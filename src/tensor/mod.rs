@@ -253,28 +253,40 @@ impl<S: Ring> Tensor<S> {
         }
     }
 
-    /// All zeros; [`Error::SizeOverflow`] when the shape's element count overflows `usize`.
+    /// All zeros; [`Error::SizeOverflow`] when the shape's element count overflows `usize`, or
+    /// when its size in bytes is beyond what a `Vec` can hold (`isize::MAX`), which `vec!`
+    /// would report by panicking.
     pub fn try_zeros(shape: &[usize]) -> Result<Self> {
+        let count = element_count(shape)?;
+        let fits = count
+            .checked_mul(std::mem::size_of::<S>())
+            .is_some_and(|bytes| isize::try_from(bytes).is_ok());
+        if !fits {
+            return Err(Error::SizeOverflow {
+                op: "Tensor".into(),
+                quantity: "size in bytes",
+                shape: shape.to_vec(),
+            });
+        }
         Ok(Tensor {
             shape: shape.to_vec(),
-            data: vec![S::zero(); element_count(shape)?],
+            data: vec![S::zero(); count],
         })
     }
 
     /// The `k`-th standard basis tensor of `shape` (one at row-major offset `k`);
     /// [`Error::Index`] (with index `[k]`) when `k` is not an offset of `shape`,
-    /// [`Error::SizeOverflow`] when the shape's element count overflows.
+    /// [`Error::SizeOverflow`] when the shape's element count overflows (see
+    /// [`Tensor::try_zeros`]). The index is checked before anything is allocated.
     pub fn basis(shape: &[usize], k: usize) -> Result<Self> {
-        let mut t = Tensor::try_zeros(shape)?;
-        match t.data.get_mut(k) {
-            Some(v) => *v = S::one(),
-            None => {
-                return Err(Error::Index {
-                    index: vec![k],
-                    shape: shape.to_vec(),
-                })
-            }
+        if k >= element_count(shape)? {
+            return Err(Error::Index {
+                index: vec![k],
+                shape: shape.to_vec(),
+            });
         }
+        let mut t = Tensor::try_zeros(shape)?;
+        t.data[k] = S::one();
         Ok(t)
     }
 }

@@ -94,6 +94,24 @@ fn a_basis_index_out_of_range_is_an_index_error() {
     );
 }
 
+/// A shape whose element count fits `usize` but whose values do not fit in memory: `basis` with
+/// an index out of range allocated all the zeros before looking at the index, and `try_zeros`
+/// left the size in bytes to `vec!`, which panics ("capacity overflow") past `isize::MAX`.
+#[test]
+fn a_shape_too_large_for_memory_is_refused_before_allocating() {
+    let shape = [1 << 62];
+    assert_eq!(
+        Tensor::<Q>::basis(&shape, 1 << 62),
+        Err(Error::Index {
+            index: vec![1 << 62],
+            shape: shape.to_vec()
+        })
+    );
+    let refused = overflow("Tensor", "size in bytes", &shape);
+    assert_eq!(Tensor::<Q>::try_zeros(&shape), Err(refused.clone()));
+    assert_eq!(Tensor::<Q>::basis(&shape, 0), Err(refused));
+}
+
 #[test]
 fn checks_and_proofs_on_an_overflowing_shape_are_setup_failures() {
     let config = CheckConfig::default().cases(4);
