@@ -111,8 +111,9 @@
 //! One concept per file: `config` (how cases are drawn), `case` (what a case is), `checks` (the
 //! table of checks every case runs: one entry per check, so adding a check is one edit),
 //! `runner` (the entry points and the proptest loop), `shrink` (the exact simplification after
-//! proptest's shrinking), `kinks` ([`check_kinks`]), `family` ([`check_family`]) and `report`
-//! (what a run returns).
+//! proptest's shrinking), `branches` (the op's comparisons and the outcomes reached), `steer`
+//! (the cases steered to their thresholds and the extreme cases), `kinks` ([`check_kinks`]),
+//! `poles` ([`check_poles`]), `family` ([`check_family`]) and `report` (what a run returns).
 
 mod branches;
 mod case;
