@@ -1,16 +1,15 @@
 //! [`check_kinks`]: points exactly on a kink, where every derivative check must name the kink.
 
-use super::case::{cases, Case};
+use super::case::Case;
 use super::checks::{applicable, Subject};
 use super::config::CheckConfig;
 use super::report::CheckResult;
-use super::runner::{output_shape, run};
+use super::runner::tally_special_points;
 use super::Checkable;
 use crate::error::{Error, Result};
 use crate::ops::{no_kinks, Exact};
 use crate::scalar::Q;
-use crate::strategy::{onto_kink, tensor};
-use proptest::prelude::*;
+use crate::strategy::onto_kink;
 
 /// What a run of [`check_kinks`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,49 +36,25 @@ pub fn check_kinks<O: Checkable + ?Sized>(
 
 // One compiled copy for every op type, as in the runner.
 fn kinks_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckResult<KinkReport> {
-    let out = output_shape(op, shape, config)?;
-    let xs = (
-        tensor(shape.to_vec(), config.elements_for::<Q>()),
-        any::<usize>(),
-    )
-        .prop_filter_map(
-            "no guard of the op can be brought to exactly zero",
-            |(x, k)| onto_kink(op, &x, k),
-        );
-    let strategy = cases(
-        xs,
-        shape,
-        &out,
-        op.param_count(),
-        &config.elements_for::<Q>(),
-    );
     let subject = Subject::<Q> {
         op: <Q as Exact>::view(op),
         looped: None,
     };
-    let layers = std::sync::Mutex::new(std::collections::BTreeMap::<usize, u32>::new());
-    let counts = run(
-        op.name(),
-        &strategy,
+    let (cases, layers) = tally_special_points(
+        op,
+        shape,
         config,
-        (|c| c, false),
-        |case| {
-            let layer = kink_case(op.name(), &subject, case)?;
-            *layers
-                .lock()
-                .expect("not poisoned")
-                .entry(layer)
-                .or_default() += 1;
-            Ok(())
-        },
-        // The only rejections are points `onto_kink` could not put on a kink.
-        |op, _, _| Error::NoKinkReachable { op },
+        (
+            "no guard of the op can be brought to exactly zero",
+            |x, k| onto_kink(op, x, k),
+        ),
+        |case| kink_case(op.name(), &subject, case),
+        |op| Error::NoKinkReachable { op },
     )?;
-    let layers = layers.into_inner().expect("not poisoned");
     Ok(KinkReport {
         op: op.name(),
-        cases: counts.passed,
-        layers: layers.into_iter().collect(),
+        cases,
+        layers,
     })
 }
 

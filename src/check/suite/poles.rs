@@ -2,18 +2,16 @@
 //! [`super::check_kinks`]. At a pole the function itself is undefined, so there is no derivative
 //! and no rule has a value to give.
 
-use super::case::{cases, Case};
+use super::case::Case;
 use super::checks::{applicable, Subject};
 use super::config::CheckConfig;
 use super::report::CheckResult;
-use super::runner::{output_shape, run};
+use super::runner::tally_special_points;
 use super::Checkable;
 use crate::error::{Error, Result};
 use crate::ops::{no_kinks, CheckableOver, Exact, OpSpec};
 use crate::scalar::Q;
-use crate::strategy::tensor;
 use crate::tensor::Tensor;
-use proptest::prelude::*;
 
 /// What a run of [`check_poles`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,52 +48,26 @@ pub fn check_poles<O: Checkable + ?Sized>(
 
 // One compiled copy for every op type, as in the runner.
 fn poles_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckResult<PoleReport> {
-    let out = output_shape(op, shape, config)?;
     let view = <Q as Exact>::view(op);
-    let xs = (
-        tensor(shape.to_vec(), config.elements_for::<Q>()),
-        any::<usize>(),
-    )
-        .prop_filter_map(
-            "no input coordinate set to zero makes forward divide by zero",
-            move |(x, k)| onto_pole(view, &x, k),
-        );
-    let strategy = cases(
-        xs,
-        shape,
-        &out,
-        op.param_count(),
-        &config.elements_for::<Q>(),
-    );
     let subject = Subject::<Q> {
         op: view,
         looped: None,
     };
-    let seen = std::sync::Mutex::new(std::collections::BTreeMap::<Vec<usize>, u32>::new());
-    let counts = run(
-        op.name(),
-        &strategy,
+    let (cases, coordinates) = tally_special_points(
+        op,
+        shape,
         config,
-        (|c| c, false),
-        |case| {
-            let coordinate = pole_case(op.name(), &subject, case)?;
-            *seen
-                .lock()
-                .expect("not poisoned")
-                .entry(coordinate)
-                .or_default() += 1;
-            Ok(())
-        },
-        |op, _, _| Error::NoPoleReachable { op },
+        (
+            "no input coordinate set to zero makes forward divide by zero",
+            |x, k| onto_pole(view, x, k),
+        ),
+        |case| pole_case(op.name(), &subject, case),
+        |op| Error::NoPoleReachable { op },
     )?;
     Ok(PoleReport {
         op: op.name(),
-        cases: counts.passed,
-        coordinates: seen
-            .into_inner()
-            .expect("not poisoned")
-            .into_iter()
-            .collect(),
+        cases,
+        coordinates,
     })
 }
 

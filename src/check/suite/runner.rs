@@ -393,6 +393,52 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
     }
 }
 
+/// The loop of [`super::check_kinks`] and [`super::check_poles`]: points drawn and moved onto a
+/// special set by `onto(x, pick)` (`None` when it cannot be reached from `x`: rejected, and
+/// `gave_up` names the op when every point is), each case checked by `at`, which returns what it
+/// found there (a layer, a coordinate); the number of cases and how often each finding came.
+pub(super) fn tally_special_points<K: Ord>(
+    op: &dyn Checkable,
+    shape: &[usize],
+    config: &CheckConfig,
+    (why, onto): (
+        &'static str,
+        impl Fn(&Tensor<Q>, usize) -> Option<Tensor<Q>>,
+    ),
+    at: impl Fn(&Case) -> Result<K>,
+    gave_up: fn(String) -> Error,
+) -> CheckResult<(u32, Vec<(K, u32)>)> {
+    let out = output_shape(op, shape, config)?;
+    let xs = (
+        tensor(shape.to_vec(), config.elements_for::<Q>()),
+        any::<usize>(),
+    )
+        .prop_filter_map(why, move |(x, k)| onto(&x, k));
+    let strategy = cases(
+        xs,
+        shape,
+        &out,
+        op.param_count(),
+        &config.elements_for::<Q>(),
+    );
+    let found = std::sync::Mutex::new(std::collections::BTreeMap::<K, u32>::new());
+    let counts = run(
+        op.name(),
+        &strategy,
+        config,
+        (|c| c, false),
+        |case| {
+            let key = at(case)?;
+            *found.lock().expect("not poisoned").entry(key).or_default() += 1;
+            Ok(())
+        },
+        // The only rejections are points `onto` could not move.
+        |op, _, _| gave_up(op),
+    )?;
+    let found = found.into_inner().expect("not poisoned");
+    Ok((counts.passed, found.into_iter().collect()))
+}
+
 /// Checks an op in one line inside a `#[test]`: [`check_op`] with failing seeds saved to (and
 /// replayed from) proptest's regression file for the calling source file; panics with the
 /// minimal exact counterexample on failure, returns the [`CheckReport`] otherwise.
