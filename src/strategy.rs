@@ -5,7 +5,7 @@
 //! | strategy | values |
 //! |---|---|
 //! | [`small_q`], [`huge_q`], [`f64_q`], [`any_q`] | rationals: readable, hundreds of bits, exact floats |
-//! | [`tensor`], [`any_shape`], [`shaped_tensor`] | tensors of a given shape, or of a drawn shape |
+//! | [`tensor`], [`size_aware_tensor`], [`any_shape`], [`shaped_tensor`] | tensors of a given shape (long entries at a few positions of a wide one), or of a drawn shape |
 //! | [`away_from_kinks`] / [`on_kink`] | inputs of an op off every kink / exactly on one |
 //! | [`linear`], [`mlp`], [`linear_case`], [`mlp_case`], [`any_mlp_case`] | random layers and networks with inputs |
 //!
@@ -65,6 +65,50 @@ pub fn tensor<E: Strategy<Value = Q> + Clone>(
     let n = crate::tensor::element_count(&shape).unwrap_or_else(|e| panic!("tensor: {e}"));
     proptest::collection::vec(elem, n)
         .prop_map(move |data| Tensor::new(shape.clone(), data).expect("length matches shape"))
+}
+
+/// Tensors with at most this many entries draw every entry from the full mix in
+/// [`size_aware_tensor`].
+pub const FULL_MIX_ENTRIES: usize = 16;
+
+/// The most long entries [`size_aware_tensor`] puts into a larger tensor.
+pub const LONG_ENTRIES: usize = 2;
+
+/// A tensor of `shape` whose entries cost what they test: with at most [`FULL_MIX_ENTRIES`]
+/// entries every entry comes from `full`; a larger tensor takes its entries from `cheap` and puts
+/// values from `long` at up to [`LONG_ENTRIES`] drawn positions (possibly none).
+///
+/// Long, mostly coprime denominators are what exactness is tested with, but a sum of `n` of them
+/// has a denominator of about `n` times their length: a wide layer with a long entry on every
+/// coordinate makes every dot product, and so every case, cost quadratically more without
+/// testing anything a few long entries do not.
+///
+/// # Panics
+/// When the shape's element count overflows `usize`, as [`tensor`] does.
+pub fn size_aware_tensor<F, C, L>(
+    shape: Vec<usize>,
+    full: F,
+    cheap: C,
+    long: L,
+) -> BoxedStrategy<Tensor<Q>>
+where
+    F: Strategy<Value = Q> + Clone + 'static,
+    C: Strategy<Value = Q> + Clone + 'static,
+    L: Strategy<Value = Q> + Clone + 'static,
+{
+    let n = crate::tensor::element_count(&shape).unwrap_or_else(|e| panic!("tensor: {e}"));
+    if n <= FULL_MIX_ENTRIES {
+        return tensor(shape, full).boxed();
+    }
+    let placed = proptest::collection::vec((0..n, long), 0..=LONG_ENTRIES);
+    (proptest::collection::vec(cheap, n), placed)
+        .prop_map(move |(mut data, placed)| {
+            for (k, v) in placed {
+                data[k] = v;
+            }
+            Tensor::new(shape.clone(), data).expect("length matches shape")
+        })
+        .boxed()
 }
 
 /// A linear layer `n → m` with entries from `elem`.

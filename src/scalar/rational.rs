@@ -13,13 +13,13 @@ pub type Q = BigRational;
 
 impl Ring for Q {
     fn add_ref(&self, rhs: &Self) -> Self {
-        self + rhs
+        super::kernels::add(self, rhs)
     }
     fn sub_ref(&self, rhs: &Self) -> Self {
-        self - rhs
+        super::kernels::add(self, &-rhs)
     }
     fn mul_ref(&self, rhs: &Self) -> Self {
-        self * rhs
+        super::kernels::mul(self, rhs)
     }
     fn neg_ref(&self) -> Self {
         -self

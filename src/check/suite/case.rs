@@ -1,7 +1,7 @@
 //! One generated case, and the strategy that draws it.
 
+use super::config::Entries;
 use crate::scalar::{Field, Q};
-use crate::strategy::tensor;
 use crate::tensor::Tensor;
 use proptest::prelude::*;
 use std::borrow::Cow;
@@ -85,9 +85,9 @@ pub(super) fn cases<X: Strategy<Value = Tensor<Q>>>(
     shape: &[usize],
     out: &[usize],
     params: usize,
-    elem: &BoxedStrategy<Q>,
+    entries: &Entries,
 ) -> impl Strategy<Value = Case> {
-    let t = |s: &[usize]| tensor(s.to_vec(), elem.clone());
+    let t = |s: &[usize]| entries.tensor(s);
     // The parameter tangents come last, so that the other values of a case (and so the minimal
     // counterexample of an input rule) do not depend on whether the op has parameters.
     (
@@ -96,8 +96,8 @@ pub(super) fn cases<X: Strategy<Value = Tensor<Q>>>(
         t(shape),
         t(out),
         t(out),
-        elem.clone(),
-        elem.clone(),
+        entries.scalar(),
+        entries.scalar(),
         t(&[params]),
         t(&[params]),
     )

@@ -1,7 +1,8 @@
 //! How a run draws its cases: the number, the seed, the entries, the regression file.
 
 use crate::scalar::{Ex, Transcendental, Q};
-use crate::strategy::{f64_q, huge_q, small_q};
+use crate::strategy::{f64_q, huge_q, size_aware_tensor, small_q, tensor};
+use crate::tensor::Tensor;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
 
@@ -15,9 +16,16 @@ pub const DEFAULT_SEED: u64 = 0x00e4_ac79_7ad0;
 
 /// The checker's default entries: mostly small fractions `p/q` (`|p|, q ≤ 9`), then exact values
 /// of `f64`s in `[-2, 2]`, then 128-bit fractions (6 : 2 : 1) — every kind of exactness a float
-/// checker lacks, weighted so that a case stays cheap.
+/// checker lacks, weighted so that a case stays cheap. A tensor of more than
+/// [`crate::strategy::FULL_MIX_ENTRIES`] entries draws from the first two and holds at most
+/// [`crate::strategy::LONG_ENTRIES`] 128-bit fractions ([`size_aware_tensor`]).
 pub fn default_elements() -> impl Strategy<Value = Q> + Clone {
     prop_oneof![6 => small_q(), 2 => f64_q(), 1 => huge_q(128)]
+}
+
+/// The cheap part of the default mix: small fractions and exact floats (6 : 2).
+fn cheap_elements() -> impl Strategy<Value = Q> + Clone {
+    prop_oneof![6 => small_q(), 2 => f64_q()]
 }
 
 /// The default entries of a run over [`crate::Ex`] (an op with `exp`): as
@@ -25,8 +33,45 @@ pub fn default_elements() -> impl Strategy<Value = Q> + Clone {
 /// denominators stay long, while `e^x` stays a number whose sign a few hundred bits decide, so
 /// a case stays cheap.
 pub fn default_exp_elements() -> impl Strategy<Value = Q> + Clone {
-    let long = huge_q(128).prop_map(|v| v.fract() * Q::from_integer(8.into()));
-    prop_oneof![6 => small_q(), 2 => f64_q(), 1 => long]
+    prop_oneof![6 => small_q(), 2 => f64_q(), 1 => long_exp_elements()]
+}
+
+/// The long entries of [`default_exp_elements`]: 128-bit fractions in `(−8, 8)`.
+fn long_exp_elements() -> impl Strategy<Value = Q> + Clone {
+    huge_q(128).prop_map(|v| v.fract() * Q::from_integer(8.into()))
+}
+
+/// How a run draws the entries of its tensors and scalars.
+#[derive(Clone, Debug)]
+pub(super) enum Entries {
+    /// Every entry from one strategy ([`CheckConfig::elements`]).
+    Each(BoxedStrategy<Q>),
+    /// The defaults: the full mix for scalars and small tensors, long entries at a few positions
+    /// of a wide tensor ([`size_aware_tensor`]).
+    SizeAware {
+        full: BoxedStrategy<Q>,
+        cheap: BoxedStrategy<Q>,
+        long: BoxedStrategy<Q>,
+    },
+}
+
+impl Entries {
+    /// A tensor of `shape`.
+    pub(super) fn tensor(&self, shape: &[usize]) -> BoxedStrategy<Tensor<Q>> {
+        match self {
+            Entries::Each(e) => tensor(shape.to_vec(), e.clone()).boxed(),
+            Entries::SizeAware { full, cheap, long } => {
+                size_aware_tensor(shape.to_vec(), full.clone(), cheap.clone(), long.clone())
+            }
+        }
+    }
+
+    /// One scalar.
+    pub(super) fn scalar(&self) -> BoxedStrategy<Q> {
+        match self {
+            Entries::Each(e) | Entries::SizeAware { full: e, .. } => e.clone(),
+        }
+    }
 }
 
 /// How a check run draws its cases.
@@ -107,12 +152,21 @@ impl CheckConfig {
     }
 
     /// The entries of a run over the exact scalar `B`: the configured ones, or the default for
-    /// `B` ([`default_elements`] over `Q`, [`default_exp_elements`] over [`crate::Ex`]).
-    pub(super) fn elements_for<B: Transcendental>(&self) -> BoxedStrategy<Q> {
+    /// `B` ([`default_elements`] over `Q`, [`default_exp_elements`] over [`crate::Ex`], both
+    /// size-aware).
+    pub(super) fn entries_for<B: Transcendental>(&self) -> Entries {
         match &self.elements {
-            Some(e) => e.clone(),
-            None if B::FIELD == <Ex as Transcendental>::FIELD => default_exp_elements().boxed(),
-            None => default_elements().boxed(),
+            Some(e) => Entries::Each(e.clone()),
+            None if B::FIELD == <Ex as Transcendental>::FIELD => Entries::SizeAware {
+                full: default_exp_elements().boxed(),
+                cheap: cheap_elements().boxed(),
+                long: long_exp_elements().boxed(),
+            },
+            None => Entries::SizeAware {
+                full: default_elements().boxed(),
+                cheap: cheap_elements().boxed(),
+                long: huge_q(128).boxed(),
+            },
         }
     }
 

@@ -8,7 +8,7 @@ use super::runner::{kink_everywhere, output_shape, run};
 use super::Checkable;
 use crate::ops::{CheckableOver, Op};
 use crate::scalar::{Transcendental, Q};
-use crate::strategy::{nudge_off_kinks, tensor};
+use crate::strategy::nudge_off_kinks;
 use proptest::prelude::*;
 
 /// Checks every op drawn from `ops` (random weights, say) on inputs of `shape`: each case draws
@@ -21,14 +21,15 @@ where
 {
     let sample = crate::strategy::sample(&ops, config.seed);
     let out = output_shape(&sample, shape, config)?;
-    let elem = config.elements_for::<Q>();
+    let entries = config.entries_for::<Q>();
     let (in_shape, out_shape) = (shape.to_vec(), out.clone());
     let strategy = ops.prop_flat_map(move |op| {
         let nudging = op.clone();
-        let xs =
-            tensor(in_shape.clone(), elem.clone()).prop_map(move |x| nudge_off_kinks(&nudging, x));
+        let xs = entries
+            .tensor(&in_shape)
+            .prop_map(move |x| nudge_off_kinks(&nudging, x));
         let params = op.param_count();
-        (Just(op), cases(xs, &in_shape, &out_shape, params, &elem))
+        (Just(op), cases(xs, &in_shape, &out_shape, params, &entries))
     });
     let name = format!("{} (drawn)", sample.name());
     let counts = run(

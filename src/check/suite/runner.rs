@@ -13,7 +13,7 @@ use crate::ops::{no_kinks, Op};
 use crate::ops::{CheckableOver, Exact};
 use crate::scalar::comparisons::record;
 use crate::scalar::{Ex, Transcendental, Q};
-use crate::strategy::{into_domain, nudge_off_kinks_over, tensor};
+use crate::strategy::{into_domain, nudge_off_kinks_over};
 use crate::tensor::Tensor;
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestError};
@@ -123,7 +123,7 @@ fn suite_over<B: Exact>(
             (Just(x.clone()), true),
         ),
         None => {
-            let xs = tensor(shape.to_vec(), config.elements_for::<B>()).prop_map(move |x| {
+            let xs = config.entries_for::<B>().tensor(shape).prop_map(move |x| {
                 into_domain::<B, _>(view, nudge_off_kinks_over::<B, _>(view, x))
             });
             run_suite_with(view, shape, config, looped.map(B::view), (xs, false))
@@ -156,7 +156,7 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
         shape,
         &out,
         op.param_count(),
-        &config.elements_for::<B>(),
+        &config.entries_for::<B>(),
     );
     let observed = Observed(op);
     let subject = Subject {
@@ -409,17 +409,14 @@ pub(super) fn tally_special_points<K: Ord>(
     gave_up: fn(String) -> Error,
 ) -> CheckResult<(u32, Vec<(K, u32)>)> {
     let out = output_shape(op, shape, config)?;
-    let xs = (
-        tensor(shape.to_vec(), config.elements_for::<Q>()),
-        any::<usize>(),
-    )
+    let xs = (config.entries_for::<Q>().tensor(shape), any::<usize>())
         .prop_filter_map(why, move |(x, k)| onto(&x, k));
     let strategy = cases(
         xs,
         shape,
         &out,
         op.param_count(),
-        &config.elements_for::<Q>(),
+        &config.entries_for::<Q>(),
     );
     let found = std::sync::Mutex::new(std::collections::BTreeMap::<K, u32>::new());
     let counts = run(

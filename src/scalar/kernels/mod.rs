@@ -10,7 +10,8 @@
 //! * [`outer`]: outer products with one word-sized side, by word gcds;
 //! * [`dual`]: `Dual<S>` products split into products of `S`, so dual-number passes reach the
 //!   `Q` kernels too (through [`crate::Ring::products`], with no test of the type);
-//! * [`jet`]: `Jet<S>` products as one matrix product of values by tangent rows.
+//! * [`jet`]: `Jet<S>` products as one matrix product of values by tangent rows;
+//! * [`product`]: one product or sum, with a remainder step before each gcd of unequal sizes.
 //!
 //! Both ℚ kernels share [`limbs`]: integers packed once per matrix into flat `u64` limbs and a
 //! signed multiply–accumulate loop with no allocation.
@@ -21,9 +22,11 @@ mod dyadic;
 pub(crate) mod jet;
 mod limbs;
 mod outer;
+mod product;
 mod vectors;
 
 pub(crate) use outer::outer;
+pub(crate) use product::{add, mul};
 pub use vectors::Vectors;
 
 // The kernels sit below the scalar traits: they name the rational type itself rather than the

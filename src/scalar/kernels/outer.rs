@@ -91,7 +91,7 @@ pub(crate) fn outer(u: &[Q], v: &[Q]) -> Vec<Q> {
         }
         (None, None) => {
             for a in u {
-                out.extend(v.iter().map(|b| a * b));
+                out.extend(v.iter().map(|b| super::mul(a, b)));
             }
         }
     }
