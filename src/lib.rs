@@ -129,6 +129,11 @@ pub use scalar::{
 };
 pub use tensor::Tensor;
 
+/// The proptest this crate is built with, so that a user's own property tests and strategies
+/// (`exactgrad::strategy` returns proptest strategies) need no second, possibly mismatched,
+/// dependency: `use exactgrad::proptest::prelude::*;`.
+pub use proptest;
+
 /// README.md's code blocks, run as doctests so that the README cannot drift from the crate.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

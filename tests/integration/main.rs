@@ -22,6 +22,7 @@ mod parameters;
 mod poles;
 mod randomized;
 mod robustness;
+mod scale;
 mod second_order;
 mod suite;
 mod tape;

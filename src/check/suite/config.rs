@@ -4,12 +4,19 @@ use crate::scalar::{Ex, Transcendental, Q};
 use crate::strategy::{f64_q, huge_q, size_aware_tensor, small_q, tensor};
 use crate::tensor::Tensor;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
+use proptest::test_runner::{
+    Config, FailurePersistence, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner,
+};
+use std::path::Path;
+use std::time::Duration;
 
-/// Proptest's shrinking budget. Fixed (proptest's default scales with the number of cases, and
+/// The shrinking budget in steps. Fixed (proptest's default scales with the number of cases, and
 /// reads `PROPTEST_MAX_SHRINK_ITERS`) so that the minimal counterexample of a failing rule
 /// depends on the seed only, not on how many cases were asked for.
-const SHRINK_ITERS: u32 = 1024;
+pub(super) const SHRINK_ITERS: u32 = 1024;
+
+/// The default time budget of shrinking ([`CheckConfig::shrink_time`]).
+pub const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(30);
 
 /// The seed of every run unless [`CheckConfig::seed`] changes it.
 pub const DEFAULT_SEED: u64 = 0x00e4_ac79_7ad0;
@@ -83,12 +90,15 @@ pub struct CheckConfig {
     elements: Option<BoxedStrategy<Q>>,
     steered: Option<u32>,
     pub(super) allow_unreached: bool,
+    shrink_time: Option<Duration>,
+    pub(super) progress: Option<bool>,
 }
 
 impl Default for CheckConfig {
     /// 256 cases (or `PROPTEST_CASES`), [`DEFAULT_SEED`], entries from [`default_elements`]
     /// (from [`default_exp_elements`] over [`crate::Ex`]), no regression file, steering as
-    /// [`CheckConfig::steered_case_count`] says, and unreached branches an error.
+    /// [`CheckConfig::steered_case_count`] says, unreached branches an error, shrinking for at
+    /// most [`DEFAULT_SHRINK_TIME`], and progress lines when stderr is a terminal.
     fn default() -> Self {
         CheckConfig {
             cases: None,
@@ -97,6 +107,8 @@ impl Default for CheckConfig {
             elements: None,
             steered: None,
             allow_unreached: false,
+            shrink_time: None,
+            progress: None,
         }
     }
 }
@@ -151,6 +163,27 @@ impl CheckConfig {
         self
     }
 
+    /// Stop shrinking a failing case after `budget` (default [`DEFAULT_SHRINK_TIME`]): the
+    /// failure then holds the smallest failing case found so far and says that shrinking
+    /// stopped ([`super::CheckFailure::shrink_stopped`]). Shrinking also stops after 1024 steps,
+    /// whatever the time; only a run that hits the time budget depends on the machine's speed.
+    pub fn shrink_time(mut self, budget: Duration) -> Self {
+        self.shrink_time = Some(budget);
+        self
+    }
+
+    /// The time budget of shrinking.
+    pub fn shrink_time_budget(&self) -> Duration {
+        self.shrink_time.unwrap_or(DEFAULT_SHRINK_TIME)
+    }
+
+    /// Write progress lines to stderr during runs longer than 2 s (`true`), or never (`false`).
+    /// By default they are written when stderr is a terminal.
+    pub fn progress(mut self, show: bool) -> Self {
+        self.progress = Some(show);
+        self
+    }
+
     /// The entries of a run over the exact scalar `B`: the configured ones, or the default for
     /// `B` ([`default_elements`] over `Q`, [`default_exp_elements`] over [`crate::Ex`], both
     /// size-aware).
@@ -178,18 +211,48 @@ impl CheckConfig {
     /// Proptest's runner for this configuration, its RNG seeded from [`CheckConfig::seed`] alone
     /// so that a run is reproducible.
     pub(super) fn runner(&self) -> TestRunner {
-        let mut config = Config {
+        let config = Config {
             cases: self.case_count(),
-            failure_persistence: None,
+            failure_persistence: self.regressions.and_then(persistence),
             source_file: self.regressions,
-            max_shrink_iters: SHRINK_ITERS,
+            // The runner shrinks failing cases itself (`super::shrink::shrink_tree`): with a time
+            // budget it can report, and without proptest's messages on stderr.
+            max_shrink_iters: 0,
             ..Config::default()
         };
-        if self.regressions.is_some() {
-            config.failure_persistence = Some(Box::new(FileFailurePersistence::default()));
-        }
         let mut bytes = [0u8; 32];
         bytes[..8].copy_from_slice(&self.seed.to_le_bytes());
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
     }
+}
+
+/// Where proptest keeps the failing seeds of `source` (a `file!()` path): beside `src/` for a
+/// file under a directory with a `lib.rs` or `main.rs` (proptest's default), else beside the
+/// file itself — the place proptest's default falls back to, chosen here so that proptest does
+/// not print a warning on every run of a single-file integration test. No persistence when the
+/// file cannot be found from the working directory.
+fn persistence(source: &'static str) -> Option<Box<dyn FailurePersistence>> {
+    let source = Path::new(source);
+    let absolute = if source.is_absolute() {
+        source.to_path_buf()
+    } else {
+        let mut dir = std::env::current_dir().ok()?;
+        loop {
+            if dir.join(source).is_file() {
+                break dir.join(source);
+            }
+            if !dir.pop() {
+                return None;
+            }
+        }
+    };
+    let beside_a_crate_root = absolute
+        .ancestors()
+        .skip(1)
+        .any(|dir| dir.join("lib.rs").is_file() || dir.join("main.rs").is_file());
+    Some(Box::new(if beside_a_crate_root {
+        FileFailurePersistence::SourceParallel("proptest-regressions")
+    } else {
+        FileFailurePersistence::WithSource("proptest-regressions")
+    }))
 }

@@ -123,6 +123,7 @@ mod family;
 mod kinks;
 mod parameters;
 mod poles;
+mod progress;
 mod report;
 mod runner;
 mod shrink;
@@ -130,7 +131,9 @@ mod steer;
 
 pub use branches::BranchCoverage;
 pub use case::Case;
-pub use config::{default_elements, default_exp_elements, CheckConfig, DEFAULT_SEED};
+pub use config::{
+    default_elements, default_exp_elements, CheckConfig, DEFAULT_SEED, DEFAULT_SHRINK_TIME,
+};
 pub use family::check_family;
 pub use kinks::{check_kinks, KinkReport};
 pub use poles::{check_poles, PoleReport};

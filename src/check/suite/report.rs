@@ -98,6 +98,10 @@ pub struct CheckFailure {
     pub found_by: Option<String>,
     /// The seed.
     pub seed: u64,
+    /// `Some(time spent)` when shrinking ran out of its time budget
+    /// ([`super::CheckConfig::shrink_time`]): the case is then the smallest failing one found
+    /// so far, not a minimal one.
+    pub shrink_stopped: Option<std::time::Duration>,
 }
 
 impl CheckFailure {
@@ -118,6 +122,7 @@ impl CheckFailure {
             passed_before: 0,
             seed,
             found_by: None,
+            shrink_stopped: None,
         })
     }
 }
@@ -127,10 +132,17 @@ impl fmt::Display for CheckFailure {
         match &self.case {
             None => write!(f, "{}: cannot be checked: {}", self.op, self.error),
             Some(case) => {
+                let which = match self.shrink_stopped {
+                    None => "minimal exact counterexample".to_string(),
+                    Some(t) => format!(
+                        "shrinking stopped after {:.1} s (CheckConfig::shrink_time), so this \
+                         is the smallest exact counterexample found so far",
+                        t.as_secs_f64()
+                    ),
+                };
                 writeln!(
                     f,
-                    "{} fails (after {} passing cases, seed {:#x}); minimal exact \
-                     counterexample:",
+                    "{} fails (after {} passing cases, seed {:#x}); {which}:",
                     self.op, self.passed_before, self.seed
                 )?;
                 writeln!(f, "{}", self.error)?;

@@ -4,8 +4,10 @@ use super::branches::{unreached, Coverage, Observed};
 use super::case::{cases, Case};
 use super::checks::{check_case, descriptions, Subject};
 use super::config::CheckConfig;
+use super::config::SHRINK_ITERS;
+use super::progress::Progress;
 use super::report::{parameter_names, CheckFailure, CheckReport, CheckResult};
-use super::shrink::{kind, simplify};
+use super::shrink::{kind, shrink_tree, simplify, Ended, Remembered};
 use super::steer::{Found, Steering};
 use super::Checkable;
 use crate::error::{Error, Result};
@@ -16,9 +18,11 @@ use crate::scalar::{Ex, Transcendental, Q};
 use crate::strategy::{into_domain, nudge_off_kinks_over};
 use crate::tensor::Tensor;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{TestCaseError, TestError};
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::time::Instant;
 
 /// Checks `op` on inputs of `shape` over the configured number of cases (see the module docs).
 ///
@@ -210,6 +214,7 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
             passed_before,
             seed: config.seed,
             found_by: None,
+            shrink_stopped: None,
         }));
     }
     let counts = result?;
@@ -274,7 +279,14 @@ fn steered_failure<B: Exact>(
     let failure = kind(&found.error);
     let fails = |c: &Case| check_case(subject, c).is_err_and(|e| kind(&e) == failure);
     let Found { case, error, how } = *found;
-    let case = simplify(case, |c: &mut Case| c, fails, false);
+    let budget = config.shrink_time_budget();
+    let (case, ended) = simplify(
+        case,
+        |c: &mut Case| c,
+        fails,
+        false,
+        Instant::now() + budget,
+    );
     let error = check_case(subject, &case).err().unwrap_or(error);
     Box::new(CheckFailure {
         op: subject.op.name(),
@@ -283,6 +295,7 @@ fn steered_failure<B: Exact>(
         passed_before,
         seed: config.seed,
         found_by: Some(how),
+        shrink_stopped: (ended == Ended::OutOfTime).then_some(budget),
     })
 }
 
@@ -310,8 +323,9 @@ pub(super) struct Counts {
 
 /// Runs `test` over `strategy` with the configured runner. A case whose test returns
 /// [`Error::Kink`] is rejected (drawn again) and counted; any other error fails the case. The
-/// failing case is shrunk by proptest, then simplified further by [`simplify`], and re-checked
-/// to return its structured error. When proptest gives up because too many cases were rejected,
+/// failing case is shrunk by proptest's search ([`shrink_tree`]), then simplified further by
+/// [`simplify`], both within [`CheckConfig::shrink_time_budget`], and re-checked to return its
+/// structured error. Progress lines go to stderr as [`CheckConfig::progress`] says. When proptest gives up because too many cases were rejected,
 /// `gave_up(op, kinks redrawn, points outside the domain redrawn)` says why: only the caller knows what its rejections mean.
 pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
     op: String,
@@ -325,11 +339,12 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
     let kinks = Cell::new(0u32);
     let domain = Cell::new(0u32);
     let failed = Cell::new(false);
-    let mut runner = config.runner();
-    let outcome = runner.run(strategy, |case| match test(&case) {
+    let progress = Progress::new(op.clone(), config.case_count(), config.progress);
+    let verdict = |case: &T| match test(case) {
         Ok(()) => {
             if !failed.get() {
                 passed.set(passed.get() + 1);
+                progress.case(passed.get());
             }
             Ok(())
         }
@@ -351,32 +366,55 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
             failed.set(true);
             Err(TestCaseError::fail(e.to_string()))
         }
-    });
+    };
+    let strategy = Remembered::new(strategy);
+    let mut runner = config.runner();
+    let outcome = runner.run(&strategy, |case| verdict(&case));
     match outcome {
         Ok(()) => Ok(Counts {
             passed: passed.get(),
             kinks: kinks.get(),
             outside_domain: domain.get(),
         }),
-        Err(TestError::Fail(reason, case)) => {
+        Err(TestError::Fail(reason, drawn)) => {
+            let budget = config.shrink_time_budget();
+            let deadline = Instant::now() + budget;
+            let last_reason = RefCell::new(reason);
+            let (case, searched) = match strategy.last() {
+                Some(mut tree) => {
+                    let fails = |case: T| match verdict(&case) {
+                        Err(TestCaseError::Fail(why)) => {
+                            *last_reason.borrow_mut() = why;
+                            true
+                        }
+                        _ => false,
+                    };
+                    let step = |k| progress.shrinking(k, budget);
+                    let ended = shrink_tree(&mut tree, fails, SHRINK_ITERS, deadline, step);
+                    (tree.current(), ended)
+                }
+                None => (drawn, Ended::Done),
+            };
             // Rules are re-run on the minimal case to return the error as a value; a rule that
             // passes the second time is not deterministic, and the first message is kept.
-            let (case, error) = match test(&case) {
+            let (case, error, simplified) = match test(&case) {
                 Err(e) => {
                     let failure = kind(&e);
                     let fails = |t: &T| test(t).is_err_and(|e| kind(&e) == failure);
-                    let case = simplify(case, &case_of, fails, fixed_point);
+                    let (case, ended) = simplify(case, &case_of, fails, fixed_point, deadline);
                     let error = test(&case).err().unwrap_or(e);
-                    (case, error)
+                    (case, error, ended)
                 }
                 Ok(()) => (
                     case,
                     Error::NotDeterministic {
                         op: op.clone(),
-                        first: reason.to_string(),
+                        first: last_reason.into_inner().to_string(),
                     },
+                    Ended::Done,
                 ),
             };
+            let stopped = searched == Ended::OutOfTime || simplified == Ended::OutOfTime;
             Err(Box::new(CheckFailure {
                 op,
                 error,
@@ -384,6 +422,7 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
                 passed_before: passed.get(),
                 seed: config.seed,
                 found_by: None,
+                shrink_stopped: stopped.then(|| progress.elapsed()),
             }))
         }
         Err(TestError::Abort(_)) => {

@@ -1,10 +1,126 @@
-//! The exact simplification of a failing case after proptest's shrinking.
+//! Shrinking a failing case: proptest's value-tree search, run here with a step and a time
+//! budget, then an exact simplification of the values.
 
 use super::case::Case;
 use crate::error::Error;
 use crate::scalar::Q;
 use crate::tensor::Tensor;
 use num_traits::{One, Signed, Zero};
+use proptest::strategy::{NewTree, Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+use std::time::Instant;
+
+/// A strategy that keeps a handle on the value tree of the last case it drew. Proptest hands
+/// back only the value of a failing case; with the tree the runner can shrink it itself
+/// ([`shrink_tree`]).
+pub(super) struct Remembered<S: Strategy> {
+    inner: S,
+    last: RefCell<Option<Shared<S::Tree>>>,
+}
+
+impl<S: Strategy> Remembered<S> {
+    /// `inner`, remembering its trees.
+    pub(super) fn new(inner: S) -> Self {
+        Remembered {
+            inner,
+            last: RefCell::new(None),
+        }
+    }
+
+    /// The tree of the last case drawn (the failing one, when a run fails).
+    pub(super) fn last(&self) -> Option<Shared<S::Tree>> {
+        self.last.borrow().clone()
+    }
+}
+
+impl<S: Strategy> fmt::Debug for Remembered<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Remembered").field(&self.inner).finish()
+    }
+}
+
+impl<S: Strategy> Strategy for Remembered<S> {
+    type Tree = Shared<S::Tree>;
+    type Value = S::Value;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        let tree = Shared(Rc::new(RefCell::new(self.inner.new_tree(runner)?)));
+        *self.last.borrow_mut() = Some(tree.clone());
+        Ok(tree)
+    }
+}
+
+/// A value tree shared between proptest's runner and [`Remembered`].
+pub(super) struct Shared<T>(Rc<RefCell<T>>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Rc::clone(&self.0))
+    }
+}
+
+impl<T: ValueTree> ValueTree for Shared<T> {
+    type Value = T::Value;
+    fn current(&self) -> T::Value {
+        self.0.borrow().current()
+    }
+    fn simplify(&mut self) -> bool {
+        self.0.borrow_mut().simplify()
+    }
+    fn complicate(&mut self) -> bool {
+        self.0.borrow_mut().complicate()
+    }
+}
+
+/// How a shrink ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ended {
+    /// Nothing simpler fails, or the step budget ran out: the result depends on the seed only.
+    Done,
+    /// The time budget ran out: the smallest failing case found so far.
+    OutOfTime,
+}
+
+/// Proptest's shrinking loop (`TestRunner::shrink`, same steps in the same order, so the same
+/// minimal case for the same seed), with a deadline and a callback per step, and silent:
+/// `fails` runs the test on a candidate; the tree is left at the smallest failing case found.
+pub(super) fn shrink_tree<T: ValueTree>(
+    tree: &mut T,
+    fails: impl Fn(T::Value) -> bool,
+    max_steps: u32,
+    deadline: Instant,
+    mut step: impl FnMut(u32),
+) -> Ended {
+    let mut steps = 0;
+    if !tree.simplify() {
+        return Ended::Done;
+    }
+    loop {
+        let out_of_time = Instant::now() >= deadline;
+        if steps >= max_steps || out_of_time {
+            // Back to the most recent failing case, as proptest does.
+            while tree.complicate() {}
+            return if out_of_time {
+                Ended::OutOfTime
+            } else {
+                Ended::Done
+            };
+        }
+        steps += 1;
+        step(steps);
+        let more = if fails(tree.current()) {
+            tree.simplify()
+        } else {
+            tree.complicate()
+        };
+        if !more {
+            return Ended::Done;
+        }
+    }
+}
 
 /// What kind of failure an error is, for simplification to keep: the identity that failed, or
 /// the error variant.
@@ -40,13 +156,16 @@ fn candidates(v: &Q) -> Vec<Q> {
 /// case still fails the same way (same identity; a point on a kink never counts); repeat until
 /// nothing changes. It terminates because every accepted change strictly decreases one entry's
 /// [`size`] and leaves the others alone. With `fixed_point` the point `x` is left alone
-/// ([`super::check_at`]).
+/// ([`super::check_at`]). Past `deadline` no further change is tried (the result then still
+/// fails, only it may not be the simplest), and the second value says so.
 pub(super) fn simplify<T: Clone>(
     mut value: T,
     case_of: impl Fn(&mut T) -> &mut Case,
     fails: impl Fn(&T) -> bool,
     fixed_point: bool,
-) -> T {
+    deadline: Instant,
+) -> (T, Ended) {
+    let fails = |t: &T| Instant::now() < deadline && fails(t);
     type Field = fn(&mut Case) -> &mut Tensor<Q>;
     let fields: [Field; 7] = [
         |c| &mut c.x,
@@ -102,5 +221,10 @@ pub(super) fn simplify<T: Clone>(
             }
         }
     }
-    value
+    let ended = if Instant::now() >= deadline {
+        Ended::OutOfTime
+    } else {
+        Ended::Done
+    };
+    (value, ended)
 }

@@ -1,0 +1,87 @@
+//! `check_op` at real sizes: entries that cost what they test, shrinking within a time budget,
+//! and where failing seeds are kept.
+
+use exactgrad::check::{check_op, CheckConfig};
+use exactgrad::ops::{Linear, Relu};
+use exactgrad::strategy::{
+    f64_q, huge_q, linear, sample, size_aware_tensor, small_q, FULL_MIX_ENTRIES, LONG_ENTRIES,
+};
+use exactgrad::{planted, Compose, Error, Tensor, Q};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+use std::time::Duration;
+
+/// Entries longer than any small fraction or float of [-2, 2] can be.
+fn is_long(v: &Q) -> bool {
+    v.numer().bits() > 80 || v.denom().bits() > 80
+}
+
+fn draws(shape: &[usize], n: usize) -> Vec<Tensor<Q>> {
+    let strategy = size_aware_tensor(
+        shape.to_vec(),
+        exactgrad::check::default_elements(),
+        small_q(),
+        huge_q(128),
+    );
+    let mut runner = TestRunner::deterministic();
+    (0..n)
+        .map(|_| strategy.new_tree(&mut runner).unwrap().current())
+        .collect()
+}
+
+#[test]
+fn a_wide_tensor_holds_a_few_long_entries_and_a_small_one_the_full_mix() {
+    let wide = draws(&[64, 32], 200);
+    let longs: Vec<usize> = wide
+        .iter()
+        .map(|t| t.data().iter().filter(|v| is_long(v)).count())
+        .collect();
+    assert!(longs.iter().all(|&k| k <= LONG_ENTRIES), "{longs:?}");
+    // Long entries do appear: exactness is still tested on wide tensors.
+    assert!(longs.iter().filter(|&&k| k > 0).count() > 100, "{longs:?}");
+    // A tensor of FULL_MIX_ENTRIES entries is drawn entry by entry from the full mix, where one
+    // entry in nine is long: over 200 draws, far more than LONG_ENTRIES per tensor on average.
+    let small = draws(&[FULL_MIX_ENTRIES], 200);
+    let long_entries: usize = small
+        .iter()
+        .map(|t| t.data().iter().filter(|v| is_long(v)).count())
+        .sum();
+    assert!(long_entries > 200, "{long_entries}");
+}
+
+planted!(OffInOneWeight(Linear), fn vjp_params(&op, x, dy) {
+    // The gradient of the last weight is off by one.
+    let mut g = op.vjp_params(x, dy)?.into_data();
+    let last = g.len() - 1 - op.bias().len();
+    g[last] = g[last].add_ref(&S::from_i64(1));
+    Ok(Tensor::from_vec(g))
+});
+
+fn wide_wrong_op() -> impl exactgrad::Checkable {
+    let layer: Linear = sample(linear(48, 24, f64_q()), 7);
+    OffInOneWeight(layer).then(Relu)
+}
+
+#[test]
+fn shrinking_out_of_time_keeps_the_smallest_failure_found_and_says_so() {
+    let config = CheckConfig::default()
+        .cases(8)
+        .progress(false)
+        .shrink_time(Duration::from_millis(1));
+    let failure = check_op(&wide_wrong_op(), &[48], &config).unwrap_err();
+    assert!(failure.shrink_stopped.is_some(), "{failure}");
+    assert!(matches!(failure.error, Error::Violated(_)), "{failure}");
+    let text = failure.to_string();
+    assert!(text.contains("shrinking stopped after"), "{text}");
+    assert!(text.contains("found so far"), "{text}");
+}
+
+#[test]
+fn shrinking_within_its_budget_gives_the_minimal_case() {
+    let config = CheckConfig::default().cases(8).progress(false);
+    let failure = check_op(&wide_wrong_op(), &[48], &config).unwrap_err();
+    assert_eq!(failure.shrink_stopped, None, "{failure}");
+    assert!(failure.to_string().contains("minimal exact counterexample"));
+    let c = failure.counterexample().expect("a violated identity");
+    assert_eq!(c.difference, "1", "{failure}");
+}
