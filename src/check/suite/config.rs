@@ -256,3 +256,37 @@ fn persistence(source: &'static str) -> Option<Box<dyn FailurePersistence>> {
         FileFailurePersistence::WithSource("proptest-regressions")
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::persistence;
+
+    fn chosen(source: &'static str) -> String {
+        format!("{:?}", persistence(source))
+    }
+
+    #[test]
+    fn a_module_of_a_test_crate_keeps_its_seeds_beside_the_crate_root() {
+        // tests/integration/ holds main.rs: proptest's own default, found without a warning.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/suite.rs");
+        assert!(chosen(path).contains("SourceParallel"), "{}", chosen(path));
+    }
+
+    #[test]
+    fn a_single_file_test_keeps_its_seeds_beside_itself() {
+        // The place proptest falls back to after printing "failed to find lib.rs or main.rs".
+        let dir = std::env::temp_dir().join(format!("exactgrad-persist-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("tests")).unwrap();
+        let file = dir.join("tests").join("my_op.rs");
+        std::fs::write(&file, "").unwrap();
+        let path: &'static str = Box::leak(file.to_string_lossy().into_owned().into_boxed_str());
+        let got = chosen(path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(got.contains("WithSource"), "{got}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_found_keeps_no_seeds() {
+        assert_eq!(chosen("no/such/dir/my_test.rs"), "None");
+    }
+}
