@@ -85,3 +85,28 @@ fn shrinking_within_its_budget_gives_the_minimal_case() {
     let c = failure.counterexample().expect("a violated identity");
     assert_eq!(c.difference, "1", "{failure}");
 }
+
+#[test]
+fn a_run_over_its_budget_is_refused_after_one_case() {
+    let layer: Linear = sample(linear(48, 24, f64_q()), 7);
+    let op = layer.then(Relu);
+    let tight = exactgrad::Budget {
+        seconds: 0,
+        memory_mb: 1,
+    };
+    let config = CheckConfig::default().cases(64).progress(false);
+    let failure = check_op(&op, &[48], &config.clone().budget(tight)).unwrap_err();
+    let Error::OverBudget {
+        task,
+        budget_seconds,
+        ..
+    } = &failure.error
+    else {
+        panic!("expected OverBudget, got {failure}");
+    };
+    assert_eq!(*budget_seconds, 0);
+    assert!(task.contains("80 cases"), "{task}"); // 64 drawn + 16 steered
+    assert_eq!(failure.case, None, "no case failed");
+    let roomy = exactgrad::Budget::unlimited();
+    assert!(check_op(&op, &[48], &config.cases(4).budget(roomy)).is_ok());
+}

@@ -1,5 +1,6 @@
 //! How a run draws its cases: the number, the seed, the entries, the regression file.
 
+use crate::budget::Budget;
 use crate::scalar::{Ex, Transcendental, Q};
 use crate::strategy::{f64_q, huge_q, size_aware_tensor, small_q, tensor};
 use crate::tensor::Tensor;
@@ -92,6 +93,7 @@ pub struct CheckConfig {
     pub(super) allow_unreached: bool,
     shrink_time: Option<Duration>,
     pub(super) progress: Option<bool>,
+    pub(super) budget: Option<Budget>,
 }
 
 impl Default for CheckConfig {
@@ -109,6 +111,7 @@ impl Default for CheckConfig {
             allow_unreached: false,
             shrink_time: None,
             progress: None,
+            budget: None,
         }
     }
 }
@@ -181,6 +184,16 @@ impl CheckConfig {
     /// By default they are written when stderr is a terminal.
     pub fn progress(mut self, show: bool) -> Self {
         self.progress = Some(show);
+        self
+    }
+
+    /// Refuse a run whose cases would take longer than `budget.seconds` in all: after the first
+    /// case the run is estimated as its time × the number of cases, and past the budget it stops
+    /// with [`crate::Error::OverBudget`] (a setup failure, no case failed). Without a budget
+    /// (the default) a run is never refused; its progress lines say how long it will take.
+    /// Memory is not estimated here (`budget.memory_mb` is not used).
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = Some(budget);
         self
     }
 

@@ -64,12 +64,14 @@ impl<'w> Progress<'w> {
     pub(super) fn case(&self, passed: u32) {
         self.line(|elapsed| {
             let per_case = elapsed / passed.max(1);
+            let left = per_case * self.total.saturating_sub(passed);
             let mut line = format!(
-                "{}/{} cases in {:.1} s ({:.2} s per case)",
+                "{}/{} cases in {:.1} s ({:.2} s per case, about {:.0} s left)",
                 passed,
                 self.total,
                 elapsed.as_secs_f64(),
-                per_case.as_secs_f64()
+                per_case.as_secs_f64(),
+                left.as_secs_f64()
             );
             if per_case >= SLOW_CASE {
                 line.push_str(

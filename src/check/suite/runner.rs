@@ -10,6 +10,7 @@ use super::report::{parameter_names, CheckFailure, CheckReport, CheckResult};
 use super::shrink::{kind, shrink_tree, simplify, Ended, Remembered};
 use super::steer::{Found, Steering};
 use super::Checkable;
+use crate::budget::Estimate;
 use crate::error::{Error, Result};
 use crate::ops::{no_kinks, Op};
 use crate::ops::{CheckableOver, Exact};
@@ -340,36 +341,48 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
     let domain = Cell::new(0u32);
     let failed = Cell::new(false);
     let progress = Progress::new(op.clone(), config.case_count(), config.progress);
-    let verdict = |case: &T| match test(case) {
-        Ok(()) => {
-            if !failed.get() {
-                passed.set(passed.get() + 1);
-                progress.case(passed.get());
+    let over_budget = RefCell::new(None);
+    let verdict = |case: &T| {
+        // Past the budget the remaining cases are let through unchecked, and the run refused.
+        let result = over_budget.borrow().is_none().then(|| test(case));
+        match result {
+            None => Ok(()),
+            Some(Ok(())) => {
+                if passed.get() == 0 {
+                    *over_budget.borrow_mut() = over(config, &op, progress.elapsed());
+                }
+                if !failed.get() {
+                    passed.set(passed.get() + 1);
+                    progress.case(passed.get());
+                }
+                Ok(())
             }
-            Ok(())
-        }
-        Err(Error::Kink { .. }) => {
-            if !failed.get() {
-                kinks.set(kinks.get() + 1);
+            Some(Err(Error::Kink { .. })) => {
+                if !failed.get() {
+                    kinks.set(kinks.get() + 1);
+                }
+                Err(TestCaseError::reject("the point is on a kink"))
             }
-            Err(TestCaseError::reject("the point is on a kink"))
-        }
-        Err(Error::OutsideDomain { .. }) => {
-            if !failed.get() {
-                domain.set(domain.get() + 1);
+            Some(Err(Error::OutsideDomain { .. })) => {
+                if !failed.get() {
+                    domain.set(domain.get() + 1);
+                }
+                Err(TestCaseError::reject(
+                    "the point is outside the op's domain",
+                ))
             }
-            Err(TestCaseError::reject(
-                "the point is outside the op's domain",
-            ))
-        }
-        Err(e) => {
-            failed.set(true);
-            Err(TestCaseError::fail(e.to_string()))
+            Some(Err(e)) => {
+                failed.set(true);
+                Err(TestCaseError::fail(e.to_string()))
+            }
         }
     };
     let strategy = Remembered::new(strategy);
     let mut runner = config.runner();
     let outcome = runner.run(&strategy, |case| verdict(&case));
+    if let Some(error) = over_budget.borrow_mut().take() {
+        return Err(CheckFailure::setup(op, error, config.seed));
+    }
     match outcome {
         Ok(()) => Ok(Counts {
             passed: passed.get(),
@@ -430,6 +443,19 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
             Err(CheckFailure::setup(op, error, config.seed))
         }
     }
+}
+
+/// [`Error::OverBudget`] when a run whose first case took `first` would exceed the configured
+/// budget: the estimate is that time for every case, drawn and steered.
+fn over(config: &CheckConfig, op: &str, first: std::time::Duration) -> Option<Error> {
+    let budget = config.budget?;
+    let cases = config.case_count() + config.steered_case_count();
+    let estimate = Estimate {
+        seconds: first.as_secs_f64() * f64::from(cases),
+        memory_mb: 0.0,
+    };
+    let task = format!("check_op {op}: {cases} cases");
+    budget.admit(&task, &estimate).err()
 }
 
 /// The loop of [`super::check_kinks`] and [`super::check_poles`]: points drawn and moved onto a
