@@ -49,7 +49,8 @@
 //! unless [`CheckConfig::allow_unreached_branches`].
 //!
 //! The input entries come from [`default_elements`] (small fractions, exact values of `f64`s and
-//! 128-bit fractions) unless [`CheckConfig::elements`] says otherwise. The seed is fixed
+//! 128-bit fractions; a tensor of more than 16 entries holds at most 2 of the long ones,
+//! [`crate::strategy::size_aware_tensor`]) unless [`CheckConfig::elements`] says otherwise. The seed is fixed
 //! ([`DEFAULT_SEED`]) so a run is reproducible; the number of cases is 256, or `PROPTEST_CASES`
 //! when set, or [`CheckConfig::cases`].
 //!
