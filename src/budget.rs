@@ -127,7 +127,21 @@ const PROOF_MEMORY: (f64, f64) = (24.0, 1425.0);
 /// 32×32×32 (0.03 s) to 1024×1024×1024 (21.4 s, 1.06 GB).
 pub fn mlp_theorem_estimate(n: usize, h: usize, m: usize) -> Estimate {
     let (n, h, m) = (n as f64, h as f64, m as f64);
-    let entries = n * h + h * m + n * m;
+    entries_estimate(n * h + h * m + n * m)
+}
+
+/// The point theorem [`crate::check::deep_mlp_theorem`] on an MLP with layer sizes `widths`, by
+/// the 2-layer fit with `S` = the weight entries `Σ n_(k−1)·n_k` plus the Jacobian's `n_0·n_L`
+/// (extrapolated: the deep check does the same work per layer as the 2-layer one).
+pub fn deep_theorem_estimate(widths: &[usize]) -> Estimate {
+    let w: Vec<f64> = widths.iter().map(|&d| d as f64).collect();
+    let weights: f64 = w.windows(2).map(|p| p[0] * p[1]).sum();
+    let jacobian = w.first().zip(w.last()).map_or(0.0, |(a, b)| a * b);
+    entries_estimate(weights + jacobian)
+}
+
+/// The 2-layer fit at `entries` matrix entries.
+fn entries_estimate(entries: f64) -> Estimate {
     Estimate {
         seconds: THEOREM_SECONDS.0 * entries.powf(THEOREM_SECONDS.1),
         memory_mb: THEOREM_MEMORY.0 + THEOREM_MEMORY.1 * entries / 1e6,
