@@ -1,7 +1,7 @@
 //! The deep MLP theorem printed as a derivation: per hidden layer its pre-activation and mask,
 //! then the closed form, the rules and the kink-free box — summarised when large.
 
-use super::derivation::{kink_free_box, shower, summary_note, values, Derivation};
+use super::derivation::{kink_free_box, scalar, shower, summary_note, values, Derivation};
 use super::summary::Detail;
 use crate::check::DeepTheoremReport;
 use crate::scalar::Scalar;
@@ -57,7 +57,7 @@ impl<S: Scalar> fmt::Display for Derivation<'_, DeepTheoremReport<S>> {
         writeln!(
             f,
             "   ⟪jvp(x, dx), δ⟫ = {} = ⟪dx, vjp(x, δ)⟫                 ✓",
-            r.adjoint.lhs
+            scalar(&r.adjoint.lhs, summary)
         )?;
         kink_free_box(f, &r.radius, &r.fderiv, "J", summary)?;
         writeln!(f)?;

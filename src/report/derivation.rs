@@ -43,15 +43,15 @@ pub(crate) fn kink_free_box<S: Scalar>(
     match (&radius.radius, &radius.binding) {
         (Some(r), Some(g)) => writeln!(
             f,
-            "10. kink radius ρ = {r}: no pre-activation changes sign for ‖h‖∞ < ρ\n    (nearest kink: layer {} ({}), coordinate {:?}, pre-activation {})",
-            g.layer, g.op, g.coordinate, g.value
+            "10. kink radius ρ = {}: no pre-activation changes sign for ‖h‖∞ < ρ\n    (nearest kink: layer {} ({}), coordinate {:?}, pre-activation {})",
+            scalar(r, summary), g.layer, g.op, g.coordinate, scalar(&g.value, summary)
         )?,
         _ => writeln!(f, "10. no kink can be reached: the network is affine everywhere")?,
     }
     writeln!(
         f,
         "    exact increment inside the box (‖h‖∞ ≤ ρ/2 = {}): f is affine there with slope {closed_form}:",
-        fd.step
+        scalar(&fd.step, summary)
     )?;
     writeln!(
         f,
@@ -59,6 +59,15 @@ pub(crate) fn kink_free_box<S: Scalar>(
         show(&fd.increment.increment, 4),
         show(&fd.increment.h, 4)
     )
+}
+
+/// A scalar of a derivation: in full, or shortened ([`super::shorten_number`]) in a summary.
+pub(crate) fn scalar<S: Scalar>(v: &S, summary: bool) -> String {
+    if summary {
+        super::summary::shorten_number(&v.to_string())
+    } else {
+        v.to_string()
+    }
 }
 
 /// The closing note of a summarised derivation: how many values were left out and how to see
@@ -125,7 +134,7 @@ impl<S: Scalar> fmt::Display for Derivation<'_, TheoremReport<S>> {
         writeln!(
             f,
             "   ⟪jvp(x, dx), δ⟫ = {} = ⟪dx, vjp(x, δ)⟫                 ✓",
-            r.adjoint.lhs
+            scalar(&r.adjoint.lhs, summary)
         )?;
         kink_free_box(f, &r.fderiv.radius, &r.fderiv, "mlpDeriv(x)", summary)?;
         writeln!(f)?;
