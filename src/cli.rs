@@ -283,16 +283,36 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
 }
 
+/// The largest weights file read: 256 MB, beyond the JSON of any network the default budget
+/// admits, and a bound on what `--weights /dev/zero` can cost.
+pub const MAX_FILE_BYTES: u64 = 256_000_000;
+
+/// The text of `path`, at most [`MAX_FILE_BYTES`], else [`Error::InvalidArgument`] naming
+/// `--weights`.
+fn read_file(path: &std::path::Path) -> Result<String, Error> {
+    use std::io::Read;
+    let refuse = |requirement: String| Error::InvalidArgument {
+        op: "exactgrad".into(),
+        argument: "--weights".into(),
+        value: format!("{}", path.display()),
+        requirement,
+    };
+    let file = std::fs::File::open(path).map_err(|e| refuse(format!("a readable file ({e})")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refuse(format!("a readable file ({e})")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(format!("a file of at most {MAX_FILE_BYTES} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|e| refuse(format!("UTF-8 text ({e})")))
+}
+
 /// The network, point and cotangent the options name, after the resource guard admitted the
 /// run: a weights file, a random deep or 2-layer MLP, or the built-in example.
 fn case(cli: &Cli, err: &mut dyn Write) -> Result<Case, Error> {
     if let Some(path) = &cli.weights {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::InvalidArgument {
-            op: "exactgrad".into(),
-            argument: "--weights".into(),
-            value: format!("{}", path.display()),
-            requirement: format!("a readable UTF-8 file ({e})"),
-        })?;
+        let text = read_file(path)?;
         let case = read_weights(&text)?;
         let widths = case.network.widths();
         let task = format!("the theorem at the sizes {widths:?} of {}", path.display());

@@ -267,6 +267,18 @@ fn case_view(case: &Case) -> CaseJson<'_> {
     }
 }
 
+/// A case (network, `x`, `δ`) as JSON in the layout [`super::read_weights`] reads:
+/// `"schema"`, then `W1`, `b1`, `W2`, `b2` or `layers`, then `x`, `delta`.
+pub fn case_json(case: &Case) -> Value {
+    let mut v = serde_json::json!({ "schema": SCHEMA });
+    if let (Some(map), Ok(Value::Object(fields))) =
+        (v.as_object_mut(), serde_json::to_value(case_view(case)))
+    {
+        map.extend(fields);
+    }
+    v
+}
+
 /// A failed check as JSON: `"verdict": "fails"`, the structured error ([`super::error_json`])
 /// and, when the case is known, its network, point and cotangent in the layout `--weights`
 /// reads, so the failing run can be replayed.

@@ -16,7 +16,7 @@ pub use derivation::Derivation;
 pub use error_json::error_json;
 pub use exact::{ExactQ, ExactTensor};
 pub use json::{
-    deep_theorem_json, failure_json, tensor_json, theorem_json, write_deep_theorem_json,
+    case_json, deep_theorem_json, failure_json, tensor_json, theorem_json, write_deep_theorem_json,
     write_theorem_json, DEEP_KIND, MLP_KIND, SCHEMA,
 };
 pub use showcase::{

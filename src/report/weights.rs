@@ -218,6 +218,13 @@ mod tests {
     }
 
     #[test]
+    fn a_case_written_as_json_reads_back_the_same() {
+        let case = read_weights(GOOD).unwrap();
+        let text = crate::report::case_json(&case).to_string();
+        assert_eq!(read_weights(&text).unwrap(), case);
+    }
+
+    #[test]
     fn each_defect_names_its_field_and_index() {
         let cases = [
             (GOOD.replace("\"-3\"", "\"1/0\""), "W1.data[1]"),
