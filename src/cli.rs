@@ -22,8 +22,10 @@ pub const MAX_SIZE: usize = crate::report::MAX_SIZE;
 /// Checks the reference page's theorem — reverse-mode backward of Linear → ReLU → Linear equals
 /// the adjoint of the true derivative — exactly over big rationals, and prints the derivation.
 ///
-/// With no options it uses a built-in 3 → 4 → 2 network whose ReLU takes both branches. Every
-/// value is an exact rational; the exit status is 0 when the theorem holds and 1 otherwise.
+/// With no options it uses a built-in 3 → 4 → 2 network whose ReLU takes both branches;
+/// --dims/--seed draw a random one, --deep a deep one, --weights reads one from a JSON file.
+/// Every value is an exact rational; the exit status is 0 when the theorem holds, 1 when it
+/// fails (or the point is on a kink), 2 on bad input or a run refused by the budget.
 #[derive(Parser, Debug)]
 #[command(name = "exactgrad", version, about, long_about)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -224,7 +226,8 @@ fn sizes_arg(s: &str) -> Result<Sizes, String> {
 }
 
 /// Runs the parsed command line, writing the report to `out` and errors to `err`; returns the
-/// exit status (0: the theorem holds or is proved; 1: it fails; 2: bad input to `prove`).
+/// exit status (0: the theorem holds or is proved; 1: it fails, or the point is on a kink; 2: bad
+/// input — options, a weights file — or a run refused by the budget).
 ///
 /// Write errors on `out` or `err` are ignored, as `println!` into a closed pipe is all the
 /// binary could do about them.
