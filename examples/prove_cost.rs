@@ -8,8 +8,8 @@ use exactgrad::prove::{
     linear_regions, prove_deep_mlp_theorem, prove_mlp_theorem, Certificate, ProveConfig,
 };
 use exactgrad::{Tensor, Q};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use std::time::Instant;
 
 fn row(what: &str, c: &Certificate) {
@@ -29,7 +29,12 @@ fn row(what: &str, c: &Certificate) {
 fn random(rng: &mut ChaCha8Rng, shape: &[usize]) -> Tensor<Q> {
     let n = shape.iter().product();
     let data = (0..n)
-        .map(|_| Q::new(rng.gen_range(-9..=9).into(), rng.gen_range(1..=4).into()))
+        .map(|_| {
+            Q::new(
+                rng.random_range(-9..=9).into(),
+                rng.random_range(1..=4).into(),
+            )
+        })
         .collect();
     Tensor::new(shape.to_vec(), data).expect("shape and data agree")
 }

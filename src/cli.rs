@@ -1,23 +1,31 @@
 //! The command line of the `exactgrad` binary, in the library so that its parsing and what it
 //! does with the parsed values can be tested and fuzzed without starting a process.
 
-use crate::budget::{mlp_theorem_estimate, proof_estimate, Budget, Estimate};
-use crate::check::mlp_theorem;
+use crate::budget::{
+    deep_theorem_estimate, mlp_theorem_estimate, proof_estimate, Budget, Estimate,
+};
+use crate::check::{deep_mlp_theorem, mlp_theorem};
 use crate::error::Error;
 use crate::prove::{prove_deep_mlp_theorem, prove_mlp_theorem, ProveConfig};
-use crate::report::{builtin_example, random_example, theorem_json};
+use crate::report::{
+    builtin_example, failure_json, random_deep_example, random_example, read_weights,
+    write_deep_theorem_json, write_theorem_json, Case, Derivation, Detail, Network,
+};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// The largest layer size the command line accepts.
-pub const MAX_SIZE: usize = 4096;
+/// The largest layer size the command line accepts (the same bound as a weights file's).
+pub const MAX_SIZE: usize = crate::report::MAX_SIZE;
 
 /// Checks the reference page's theorem — reverse-mode backward of Linear → ReLU → Linear equals
 /// the adjoint of the true derivative — exactly over big rationals, and prints the derivation.
 ///
-/// With no options it uses a built-in 3 → 4 → 2 network whose ReLU takes both branches. Every
-/// value is an exact rational; the exit status is 0 when the theorem holds and 1 otherwise.
+/// With no options it uses a built-in 3 → 4 → 2 network whose ReLU takes both branches;
+/// --dims/--seed draw a random one, --deep a deep one, --weights reads one from a JSON file.
+/// Every value is an exact rational; the exit status is 0 when the theorem holds, 1 when it
+/// fails (or the point is on a kink), 2 on bad input or a run refused by the budget.
 #[derive(Parser, Debug)]
 #[command(name = "exactgrad", version, about, long_about)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -31,15 +39,38 @@ pub struct Cli {
     #[arg(long, value_name = "IN,HIDDEN,OUT", value_parser = dims_arg)]
     pub dims: Option<(usize, usize, usize)>,
 
-    /// Seed of the random MLP (the same seed gives the same network); implies a random MLP of
-    /// size 3,4,2 when --dims is absent.
+    /// Check the deep MLP theorem at a point instead, on a random network with these layer
+    /// sizes (at least three, e.g. `4,8,8,3`).
+    #[arg(long, value_name = "IN,H1,...,OUT", value_parser = sizes_arg, conflicts_with = "dims")]
+    pub deep: Option<Sizes>,
+
+    /// Seed of the random MLP (the same seed gives the same network; a draw with every hidden
+    /// unit off or a zero VJP is redrawn from it); implies a random MLP of size 3,4,2 when
+    /// neither --dims nor --deep is given.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
+    /// Read the network, x and δ from this JSON file instead of drawing them: the layout of the
+    /// --json output (`"schema": 1`, then `W1`, `b1`, `W2`, `b2` or `layers`, and `x`, `delta`,
+    /// each `{"shape": [...], "data": ["p/q", ...]}`), so that output fed back reruns the
+    /// check. A defect is an error naming the field and index (exit status 2).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dims", "deep", "seed"])]
+    pub weights: Option<PathBuf>,
+
     /// Print every value (weights, biases, x, δ, z1, mask, Jacobian, VJP, radius, verdict) as
-    /// JSON with exact "p/q" strings instead of the derivation.
+    /// JSON with exact "p/q" strings instead of the derivation; always complete, whatever the
+    /// size. A failure is written as JSON too, its error as structured fields.
     #[arg(long)]
     pub json: bool,
+
+    /// Print each tensor of the derivation as a summary (shape, largest entry shortened,
+    /// digest); the default for networks with more than 4096 values in all.
+    #[arg(long, conflicts_with = "full")]
+    pub summary: bool,
+
+    /// Print every value of the derivation, however large the network.
+    #[arg(long)]
+    pub full: bool,
 
     /// The resource guard of the run.
     #[command(flatten)]
@@ -195,7 +226,8 @@ fn sizes_arg(s: &str) -> Result<Sizes, String> {
 }
 
 /// Runs the parsed command line, writing the report to `out` and errors to `err`; returns the
-/// exit status (0: the theorem holds or is proved; 1: it fails; 2: bad input to `prove`).
+/// exit status (0: the theorem holds or is proved; 1: it fails, or the point is on a kink; 2: bad
+/// input — options, a weights file — or a run refused by the budget).
 ///
 /// Write errors on `out` or `err` are ignored, as `println!` into a closed pipe is all the
 /// binary could do about them.
@@ -203,39 +235,121 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Some(Command::Prove(args)) = &cli.command {
         return prove(args, out, err);
     }
-    let example = match (cli.dims, cli.seed) {
-        (None, None) => Ok(builtin_example()),
-        (dims, seed) => {
-            let (n, h, m) = dims.unwrap_or((3, 4, 2));
-            let task = format!("the MLP theorem at sizes {n},{h},{m}");
-            if let Err(e) = cli.budget.guard(&task, mlp_theorem_estimate(n, h, m), err) {
-                return refused(&e, err);
+    let case = match case(cli, err) {
+        Ok(case) => case,
+        Err(e) => {
+            if cli.json {
+                let _ = writeln!(out, "{:#}", failure_json(None, &e));
             }
-            random_example(n, h, m, seed.unwrap_or(0))
+            return match e {
+                Error::OverBudget { .. } => refused(&e, err),
+                _ => {
+                    let _ = writeln!(err, "exactgrad: {e}");
+                    2
+                }
+            };
         }
     };
-    let result = example.and_then(|(mlp, x, dy)| mlp_theorem(&mlp, &x, &dy));
-    match (result, cli.json) {
-        (Ok(report), false) => {
-            let _ = writeln!(out, "{report}");
-            0
-        }
-        (Ok(report), true) => {
-            let _ = writeln!(out, "{:#}", theorem_json(&report));
-            0
-        }
-        (Err(e), json) => {
-            if json {
-                let _ = writeln!(
-                    out,
-                    "{:#}",
-                    serde_json::json!({ "verdict": "fails", "error": e.to_string() })
-                );
+    let detail = match (cli.summary, cli.full) {
+        (true, _) => Detail::Summary,
+        (_, true) => Detail::Full,
+        _ => Detail::Auto,
+    };
+    let written = match &case.network {
+        Network::Mlp(mlp) => mlp_theorem(mlp, &case.x, &case.delta).map(|report| {
+            if cli.json {
+                write_theorem_json(&report, out)
+            } else {
+                let report = &report;
+                writeln!(out, "{}", Derivation { report, detail })
+            }
+        }),
+        Network::Deep(net) => deep_mlp_theorem(net, &case.x, &case.delta).map(|report| {
+            if cli.json {
+                write_deep_theorem_json(net, &report, out)
+            } else {
+                let report = &report;
+                writeln!(out, "{}", Derivation { report, detail })
+            }
+        }),
+    };
+    match written {
+        // A write error (a closed pipe) is not the theorem's failure.
+        Ok(_) => 0,
+        Err(e) => {
+            if cli.json {
+                let _ = writeln!(out, "{:#}", failure_json(Some(&case), &e));
             }
             let _ = writeln!(err, "exactgrad: {e}");
             1
         }
     }
+}
+
+/// The largest weights file read: 256 MB, beyond the JSON of any network the default budget
+/// admits, and a bound on what `--weights /dev/zero` can cost.
+pub const MAX_FILE_BYTES: u64 = 256_000_000;
+
+/// The text of `path`, at most [`MAX_FILE_BYTES`], else [`Error::InvalidArgument`] naming
+/// `--weights`.
+fn read_file(path: &std::path::Path) -> Result<String, Error> {
+    use std::io::Read;
+    let refuse = |requirement: String| Error::InvalidArgument {
+        op: "exactgrad".into(),
+        argument: "--weights".into(),
+        value: format!("{}", path.display()),
+        requirement,
+    };
+    let file = std::fs::File::open(path).map_err(|e| refuse(format!("a readable file ({e})")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refuse(format!("a readable file ({e})")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(format!("a file of at most {MAX_FILE_BYTES} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|e| refuse(format!("UTF-8 text ({e})")))
+}
+
+/// The network, point and cotangent the options name, after the resource guard admitted the
+/// run: a weights file, a random deep or 2-layer MLP, or the built-in example.
+fn case(cli: &Cli, err: &mut dyn Write) -> Result<Case, Error> {
+    if let Some(path) = &cli.weights {
+        let text = read_file(path)?;
+        let case = read_weights(&text)?;
+        let widths = case.network.widths();
+        let task = format!("the theorem at the sizes {widths:?} of {}", path.display());
+        cli.budget
+            .guard(&task, deep_theorem_estimate(&widths), err)?;
+        return Ok(case);
+    }
+    let seed = cli.seed.unwrap_or(0);
+    if let Some(Sizes(widths)) = &cli.deep {
+        let task = format!("the deep MLP theorem at sizes {widths:?}");
+        cli.budget
+            .guard(&task, deep_theorem_estimate(widths), err)?;
+        let (net, x, delta) = random_deep_example(widths, seed)?;
+        return Ok(Case {
+            network: Network::Deep(net),
+            x,
+            delta,
+        });
+    }
+    let (mlp, x, delta) = match (cli.dims, cli.seed) {
+        (None, None) => builtin_example(),
+        (dims, _) => {
+            let (n, h, m) = dims.unwrap_or((3, 4, 2));
+            let task = format!("the MLP theorem at sizes {n},{h},{m}");
+            cli.budget
+                .guard(&task, mlp_theorem_estimate(n, h, m), err)?;
+            random_example(n, h, m, seed)?
+        }
+    };
+    Ok(Case {
+        network: Network::Mlp(mlp),
+        x,
+        delta,
+    })
 }
 
 fn prove(args: &ProveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {

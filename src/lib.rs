@@ -110,6 +110,7 @@
 
 pub mod budget;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;
 pub mod ops;

@@ -5,8 +5,8 @@
 
 use exactgrad::ops::Mlp;
 use exactgrad::{Ordered, Ring, Tensor, Q};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use std::cmp::Ordering;
 
 /// The sizes `(in, hidden, out)` of the issue.
@@ -39,8 +39,8 @@ pub fn size_name((n, h, m): (usize, usize, usize)) -> String {
 
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
     // Box–Muller: rand_distr is not a dependency for one distribution.
-    let u: f64 = rng.gen_range(f64::EPSILON..1.0);
-    let v: f64 = rng.gen();
+    let u: f64 = rng.random_range(f64::EPSILON..1.0);
+    let v: f64 = rng.random();
     (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
 }
 
@@ -48,8 +48,8 @@ fn draw(rng: &mut ChaCha8Rng, kind: Weights, fan_in: usize, count: usize) -> Vec
     (0..count)
         .map(|_| match kind {
             Weights::SmallFractions => {
-                let p: i64 = rng.gen_range(-100..=100);
-                let q: i64 = rng.gen_range(1..=100);
+                let p: i64 = rng.random_range(-100..=100);
+                let q: i64 = rng.random_range(1..=100);
                 Q::new(p.into(), q.into())
             }
             Weights::ExactF64 => {

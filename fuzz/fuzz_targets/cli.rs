@@ -21,7 +21,15 @@ fn small(cli: &Cli) -> bool {
                 .is_none_or(|Sizes(d)| d.len() <= 4 && d.iter().all(|&s| s <= 2));
             dims_ok && deep_ok
         }
-        None => cli.dims.is_none_or(|(n, h, m)| n * h * (n + m) <= 200),
+        // --weights reads a file the input names (the `weights` target fuzzes the reader).
+        None if cli.weights.is_some() => false,
+        None => {
+            let deep_ok = cli
+                .deep
+                .as_ref()
+                .is_none_or(|Sizes(d)| d.len() <= 5 && d.iter().all(|&s| s <= 4));
+            deep_ok && cli.dims.is_none_or(|(n, h, m)| n * h * (n + m) <= 200)
+        }
     }
 }
 

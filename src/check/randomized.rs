@@ -47,8 +47,8 @@ use crate::ops::{param_vector, Op, OpSpec};
 use crate::scalar::{Dual, Scalar, Q};
 use crate::tensor::Tensor;
 use num_bigint::BigInt;
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{Rng, SeedableRng};
 
 /// `log₂` of the bound on the probability that a randomized check passes a wrong rule, assuming
 /// the rules are linear in their tangent and cotangent (tested by each check, see the module

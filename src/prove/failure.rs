@@ -5,8 +5,8 @@ use crate::error::Counterexample;
 use crate::scalar::symbols::{self, Mask};
 use crate::scalar::{Sym, Var, Q};
 use num_traits::{Signed, Zero};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -121,8 +121,8 @@ pub(crate) fn find_point(
     (0..tries).find_map(|_| {
         let mut values: HashMap<Var, Q> = (0..base as Var)
             .map(|v| {
-                let n: i64 = rng.gen_range(1..=9) * if rng.gen_bool(0.5) { 1 } else { -1 };
-                let d: i64 = rng.gen_range(1..=3);
+                let n: i64 = rng.random_range(1..=9) * if rng.random_bool(0.5) { 1 } else { -1 };
+                let d: i64 = rng.random_range(1..=3);
                 (v, Q::new(n.into(), d.into()))
             })
             .collect();

@@ -235,7 +235,7 @@ mod tests {
     use super::*;
     use crate::scalar::parse_q;
     use proptest::prelude::*;
-    use rand::{Rng, SeedableRng};
+    use rand::{RngExt, SeedableRng};
 
     fn q(i: i64) -> Q {
         Q::from_integer(BigInt::from(i))
@@ -450,14 +450,14 @@ mod tests {
     fn size_of_a_region_query() {
         // 40 variables and 100 rows around a known interior point, then the same system with
         // one row and its negation added, which no point satisfies.
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(7);
         let n = 40;
-        let centre: Vec<Q> = (0..n).map(|_| q(rng.gen_range(-5..=5))).collect();
+        let centre: Vec<Q> = (0..n).map(|_| q(rng.random_range(-5..=5))).collect();
         let mut rows: Vec<Strict> = (0..100)
             .map(|_| {
-                let a: Vec<Q> = (0..n).map(|_| q(rng.gen_range(-4..=4))).collect();
+                let a: Vec<Q> = (0..n).map(|_| q(rng.random_range(-4..=4))).collect();
                 let mut r = Strict { a, c: q(0) };
-                r.c = q(rng.gen_range(1..=3)) - r.at(&centre);
+                r.c = q(rng.random_range(1..=3)) - r.at(&centre);
                 r
             })
             .collect();

@@ -12,16 +12,35 @@ fn run(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The values of a `{"shape": [n], "data": [...]}` tensor.
 fn vec_of(v: &Value) -> Vec<Q> {
-    v.as_array()
+    assert_eq!(v["shape"].as_array().unwrap().len(), 1, "{v}");
+    v["data"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|s| parse_q(s.as_str().unwrap()).unwrap())
         .collect()
 }
 
+/// The rows of a `{"shape": [m, n], "data": [...]}` tensor.
 fn mat_of(v: &Value) -> Vec<Vec<Q>> {
-    v.as_array().unwrap().iter().map(vec_of).collect()
+    let shape: Vec<usize> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    let [_, n] = shape[..] else {
+        panic!("not a matrix: {v}")
+    };
+    let data: Vec<Q> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| parse_q(s.as_str().unwrap()).unwrap())
+        .collect();
+    data.chunks(n).map(<[Q]>::to_vec).collect()
 }
 
 #[test]
@@ -92,9 +111,12 @@ fn json_output_is_exact_and_complete() {
         let out = run(&["--dims", "5,7,3", "--seed", seed, "--json"]);
         assert!(out.status.success());
         let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["schema"], 1);
+        assert_eq!(json["kind"], "exactgrad MLP theorem");
         assert_eq!(json["dims"], serde_json::json!([5, 7, 3]));
+        assert_eq!(json["W1"]["shape"], serde_json::json!([7, 5]));
         // Every value is written "p/q", integers included.
-        assert!(json["W1"][0]
+        assert!(json["W1"]["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -134,7 +156,16 @@ fn bad_options_are_clear_errors_not_panics() {
 #[test]
 fn help_explains_every_option() {
     let text = String::from_utf8(run(&["--help"]).stdout).unwrap();
-    for needle in ["--dims", "--seed", "--json", "p/q"] {
+    for needle in [
+        "--dims",
+        "--seed",
+        "--json",
+        "p/q",
+        "--weights",
+        "--deep",
+        "--summary",
+        "--full",
+    ] {
         assert!(text.contains(needle), "{needle} missing from --help");
     }
 }

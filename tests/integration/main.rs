@@ -9,6 +9,7 @@ mod common;
 
 mod adjoint;
 mod cli;
+mod cli_io;
 mod comparisons;
 mod deep_mlp;
 mod exp_field;
