@@ -4,10 +4,12 @@
 
 use super::{agree, expect_rule_shape, no_kinks, prepare, reference_jacobian};
 use crate::error::{Error, Result};
+use crate::error::{Short, ShortTensor};
 use crate::ops::{Guard, OpSpec};
 use crate::scalar::{with_kernel_cache, Jet, Ordered, Scalar};
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
+use std::fmt;
 
 /// The exact ℓ∞ radius `ρ` of the largest box around `x` on which no pre-activation changes
 /// sign, so the op is affine there.
@@ -270,4 +272,56 @@ where
         increment,
         vjp,
     })
+}
+
+impl<S: fmt::Display> fmt::Display for KinkRadius<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.radius, &self.binding) {
+            (None, _) => write!(f, "kink radius ρ = ∞: no guard can change sign"),
+            (Some(r), None) => write!(f, "kink radius ρ = {}", Short(r)),
+            (Some(r), Some(g)) => write!(
+                f,
+                "kink radius ρ = {}, to the nearest kink: layer {} ({}) coordinate {:?}, \
+                 pre-activation {}",
+                Short(r),
+                g.layer,
+                g.op,
+                g.coordinate,
+                Short(&g.value)
+            ),
+        }
+    }
+}
+
+impl<S: fmt::Display> fmt::Display for IncrementProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "increment: f(x+h) − f(x) = J·h, exactly, with h {} the kink-free box",
+            if self.inside { "inside" } else { "outside" }
+        )?;
+        writeln!(f, "  {}", self.radius)?;
+        writeln!(f, "  h = {}", ShortTensor(&self.h))?;
+        write!(f, "  f(x+h) − f(x) = {}", ShortTensor(&self.increment))
+    }
+}
+
+impl<S: fmt::Display> fmt::Display for FDerivProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "fderiv: f is affine on the kink-free box with slope Df(x), and vjp(x, δ) = \
+             Df(x)ᵀ·δ, exactly"
+        )?;
+        writeln!(f, "  {}", self.radius)?;
+        writeln!(f, "  step t = {} (‖h‖∞ ≤ t)", Short(&self.step))?;
+        writeln!(f, "  Df(x) = {}", ShortTensor(&self.derivative))?;
+        writeln!(f, "  h = {}", ShortTensor(&self.increment.h))?;
+        writeln!(
+            f,
+            "  f(x+h) − f(x) = Df(x)·h = {}",
+            ShortTensor(&self.increment.increment)
+        )?;
+        write!(f, "  vjp(x, δ) = {}", ShortTensor(&self.vjp))
+    }
 }

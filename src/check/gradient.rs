@@ -2,9 +2,11 @@
 
 use super::{jacobian, JacobianProof};
 use crate::error::{Error, Result};
+use crate::error::{Short, ShortTensor};
 use crate::ops::OpSpec;
 use crate::scalar::{with_kernel_cache, Jet, Scalar};
 use crate::tensor::Tensor;
+use std::fmt;
 
 /// The gradient `∇f(x) = vjp(x, 1)` of a scalar-valued op, proved equal to the dual-number
 /// derivative.
@@ -44,4 +46,15 @@ where
             proof,
         })
     })
+}
+
+impl<S: fmt::Display> fmt::Display for GradientProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "gradient: vjp(x, 1) = ∇f(x), exactly, ∇f by dual numbers"
+        )?;
+        writeln!(f, "  f(x) = {}", Short(&self.value))?;
+        write!(f, "  ∇f(x) = {}", ShortTensor(&self.gradient))
+    }
 }

@@ -12,7 +12,10 @@ use std::fmt;
 /// A dense tensor: `shape` and its values in row-major order (Lean's `Tensor ℝ s`).
 ///
 /// A scalar is shape `[]` with one value; a vector `[n]`; a matrix `[m, n]`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// `Debug` prints the shape and every value exactly, a rational as `p/q`:
+/// `Tensor { shape: [2], data: [1/2, -3] }`.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Tensor<S> {
     shape: Vec<usize>,
     data: Vec<S>,
@@ -291,6 +294,51 @@ impl<S: Ring> Tensor<S> {
     }
 }
 
+impl<S: fmt::Debug> fmt::Debug for Tensor<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tensor {{ shape: {:?}, data: [", self.shape)?;
+        for (i, v) in self.data.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            f.write_str(&ratios_as_fractions(&format!("{v:?}")))?;
+        }
+        write!(f, "] }}")
+    }
+}
+
+/// `s` with every `Ratio { numer: p, denom: q }` — how `num-rational` debug-prints a rational —
+/// written `p/q` (`p` when `q` is 1), as the rational displays itself. Rewriting the text keeps
+/// `Debug` available for every scalar (a `Dual<Q>` prints `Dual { re: 1/2, eps: 3 }`), not only
+/// those that display themselves.
+fn ratios_as_fractions(s: &str) -> String {
+    const OPEN: &str = "Ratio { numer: ";
+    const MID: &str = ", denom: ";
+    const CLOSE: &str = " }";
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find(OPEN) {
+        let body = &rest[start + OPEN.len()..];
+        let Some((numer, denom, len)) = body.find(MID).and_then(|m| {
+            let after = &body[m + MID.len()..];
+            after
+                .find(CLOSE)
+                .map(|c| (&body[..m], &after[..c], m + MID.len() + c + CLOSE.len()))
+        }) else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(numer);
+        if denom != "1" {
+            out.push('/');
+            out.push_str(denom);
+        }
+        rest = &body[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 impl<S: fmt::Display> fmt::Display for Tensor<S> {
     /// Vectors as `[a, b]`, matrices one row a line, other shapes flat with their shape.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -328,6 +376,20 @@ impl<S: fmt::Display> fmt::Display for Tensor<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_prints_the_shape_and_exact_values() {
+        let t = Tensor::new(vec![2], vec![Q::new(1.into(), 2.into()), Q::from_i64(-3)]).unwrap();
+        assert_eq!(format!("{t:?}"), "Tensor { shape: [2], data: [1/2, -3] }");
+        let d = Tensor::from_vec(vec![crate::Dual::new(Q::from_i64(1), Q::from_i64(2))]);
+        assert_eq!(
+            format!("{d:?}"),
+            "Tensor { shape: [1], data: [Dual { re: 1, eps: 2 }] }"
+        );
+        let q = Q::new((-7).into(), 3.into());
+        let nested = format!("{:?}", (q.clone(), vec![q]));
+        assert_eq!(ratios_as_fractions(&nested), "(-7/3, [-7/3])");
+    }
 
     #[test]
     fn ragged_rows_are_named() {
