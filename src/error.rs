@@ -6,7 +6,7 @@ use std::fmt;
 mod text;
 
 pub use text::shorten;
-pub(crate) use text::{Short, ShortTensor};
+pub(crate) use text::{debug_with_fractions, ratios_as_fractions, Fractions, Short, ShortTensor};
 
 /// One outcome of a comparison that no case reached (see [`Error::UnreachedBranches`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -362,9 +362,22 @@ pub enum Error {
         /// Points drawn again because they were outside the domain.
         redrawn: u32,
     },
-    /// [`crate::check::check_kinks`] found no point on a kink: no guard of the op can be
-    /// brought to exactly zero (an op without kinks, say).
-    #[error("{op}: no guard can be brought to exactly zero, so there is no kink point to check")]
+    /// [`crate::check::check_kinks`] on an op that reports no guards (Linear, a smooth op): it
+    /// has no kink anywhere, so there is nothing for that check to do.
+    #[error(
+        "{op} has no kinks (it reports no guards), so check_kinks has no point to check; \
+         check_op checks it everywhere"
+    )]
+    NoKinks {
+        /// The op checked.
+        op: String,
+    },
+    /// [`crate::check::check_kinks`] found no point on a kink: the op has guards, but none could
+    /// be brought to exactly zero from the drawn points (a guard with zero gradient, say).
+    #[error(
+        "{op}: none of its guards could be brought to exactly zero from the drawn points, so \
+         there is no kink point to check"
+    )]
     NoKinkReachable {
         /// The op checked.
         op: String,
@@ -633,6 +646,70 @@ impl Error {
                 argument: "0".into(),
             },
             e => e,
+        }
+    }
+
+    /// An [`Error::DivisionByZero`]: `op` divided by an exact zero, the divisor at `coordinate`
+    /// (of the op's input, or empty when the divisor is not an entry: a mean over no entries).
+    /// This is what `forward` returns at a pole; the checks then treat the point as outside the
+    /// domain, and [`crate::check::check_poles`] checks that every rule refuses it too.
+    ///
+    /// ```
+    /// use exactgrad::Error;
+    /// let e = Error::division_by_zero("MyDiv", [1, 0]);
+    /// assert_eq!(e.to_string(), "division by zero in MyDiv at coordinate [1, 0]");
+    /// ```
+    pub fn division_by_zero(op: impl Into<String>, coordinate: impl Into<Vec<usize>>) -> Error {
+        Error::DivisionByZero {
+            context: op.into(),
+            coordinate: coordinate.into(),
+        }
+    }
+
+    /// An [`Error::Kink`]: at layer `layer` (1 for a primitive op; the position of the op in a
+    /// network it builds itself), the pre-activation of `op` at `coordinate` is exactly zero. A
+    /// piecewise op reports its pre-activations as guards ([`crate::OpSpec::guards`]) and the
+    /// checks build this error from them; a rule that needs the derivative may return it too.
+    pub fn kink(layer: usize, op: impl Into<String>, coordinate: impl Into<Vec<usize>>) -> Error {
+        Error::Kink {
+            layer,
+            op: op.into(),
+            coordinate: coordinate.into(),
+        }
+    }
+
+    /// An [`Error::OutsideDomain`]: `function(argument)` in `op` at `coordinate` of its input is
+    /// undefined (`ln` of a value `≤ 0`). The checks draw another point.
+    pub fn outside_domain(
+        op: impl Into<String>,
+        coordinate: impl Into<Vec<usize>>,
+        function: &'static str,
+        argument: &impl fmt::Display,
+    ) -> Error {
+        Error::OutsideDomain {
+            op: op.into(),
+            coordinate: coordinate.into(),
+            function,
+            argument: argument.to_string(),
+        }
+    }
+
+    /// An [`Error::OutsideField`]: `function(argument)` in `op` at `coordinate` has no value in
+    /// the number system `field` (`exp(1/2)` over `"Q"`); [`crate::check::check_op`] then
+    /// repeats the run over [`crate::Ex`].
+    pub fn outside_field(
+        op: impl Into<String>,
+        coordinate: impl Into<Vec<usize>>,
+        function: &'static str,
+        argument: &impl fmt::Display,
+        field: &'static str,
+    ) -> Error {
+        Error::OutsideField {
+            op: op.into(),
+            coordinate: coordinate.into(),
+            function,
+            argument: argument.to_string(),
+            field,
         }
     }
 

@@ -9,7 +9,7 @@ use crate::tensor::Tensor;
 use std::fmt;
 
 /// The values that prove adjointness at one `(x, dx, δ)`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AdjointProof<S> {
     /// `jvp(x, dx)`.
     pub jvp: Tensor<S>,
@@ -20,6 +20,8 @@ pub struct AdjointProof<S> {
     /// `⟪dx, vjp(x, δ)⟫`, equal to `lhs` exactly.
     pub rhs: S,
 }
+
+crate::error::debug_with_fractions!(AdjointProof { jvp, vjp, lhs, rhs });
 
 /// Checks `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫` exactly.
 ///

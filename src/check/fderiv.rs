@@ -13,7 +13,7 @@ use std::fmt;
 
 /// The exact ℓ∞ radius `ρ` of the largest box around `x` on which no pre-activation changes
 /// sign, so the op is affine there.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct KinkRadius<S> {
     /// `ρ = min_k |g_k(x)| / ‖∇g_k‖₁` over the guards `g_k`; `None` when no guard can change
     /// sign (an affine op): the box is unbounded.
@@ -21,6 +21,8 @@ pub struct KinkRadius<S> {
     /// The guard attaining the minimum: the nearest kink.
     pub binding: Option<Guard<S>>,
 }
+
+crate::error::debug_with_fractions!(KinkRadius { radius, binding });
 
 impl<S: Scalar> KinkRadius<S> {
     /// Whether `‖h‖∞ ≤ ρ` (on the closed box the identity still holds, by continuity).
@@ -104,7 +106,7 @@ where
 }
 
 /// The values of `f(x+h) − f(x) = J·h` at one increment `h`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct IncrementProof<S> {
     /// The kink-free box around `x`.
     pub radius: KinkRadius<S>,
@@ -115,6 +117,13 @@ pub struct IncrementProof<S> {
     /// `f(x+h) − f(x)`, equal to `J·h`.
     pub increment: Tensor<S>,
 }
+
+crate::error::debug_with_fractions!(IncrementProof {
+    radius,
+    h,
+    inside,
+    increment
+});
 
 /// Checks `f(x+h) − f(x) = J·h` exactly, `J` the forward-mode Jacobian
 /// ([`reference_jacobian`]). Inside the kink-free box
@@ -171,7 +180,7 @@ where
 }
 
 /// The values that prove the VJP is the adjoint of the derivative computed from `forward` alone.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FDerivProof<S> {
     /// The kink-free box.
     pub radius: KinkRadius<S>,
@@ -185,6 +194,14 @@ pub struct FDerivProof<S> {
     /// `vjp(x, δ)`, equal to `Df(x)ᵀ·δ`.
     pub vjp: Tensor<S>,
 }
+
+crate::error::debug_with_fractions!(FDerivProof {
+    radius,
+    step,
+    derivative,
+    increment,
+    vjp
+});
 
 /// The end-to-end check for a piecewise-linear op (the `HasFDerivAt` analogue): certify the
 /// kink-free box of radius `ρ`, take `Df(x)` from `forward` over jets, confirm the exact

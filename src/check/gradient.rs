@@ -10,7 +10,7 @@ use std::fmt;
 
 /// The gradient `∇f(x) = vjp(x, 1)` of a scalar-valued op, proved equal to the dual-number
 /// derivative.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GradientProof<S> {
     /// `f(x)`.
     pub value: S,
@@ -19,6 +19,12 @@ pub struct GradientProof<S> {
     /// The underlying Jacobian check with `δ = 1`.
     pub proof: JacobianProof<S>,
 }
+
+crate::error::debug_with_fractions!(GradientProof {
+    value,
+    gradient,
+    proof
+});
 
 /// Checks the gradient of a scalar loss: `vjp(x, 1)` against the row of the dual-number
 /// Jacobian (and `jvp(x, ·)` at a probe). [`Error::ShapeMismatch`] if the output is not a single

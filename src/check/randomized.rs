@@ -148,7 +148,7 @@ fn negated<S: Scalar>(v: &Tensor<S>) -> Tensor<S> {
 
 /// The values a randomized check computed: enough to re-run it (the seed) and to see the
 /// identities hold.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RandomizedProof<S> {
     /// The seed of the probes.
     pub seed: u64,
@@ -162,6 +162,14 @@ pub struct RandomizedProof<S> {
     /// How many probe coordinates were drawn at random (`dx`, `dθ` and `δ` together).
     pub probes: usize,
 }
+
+crate::error::debug_with_fractions!(RandomizedProof {
+    seed,
+    tangent,
+    lhs,
+    rhs,
+    probes
+});
 
 /// `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫` on random probes (no reference pass: the rules are
 /// checked against each other, like [`super::adjoint`]). On a failure the deterministic

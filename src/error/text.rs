@@ -90,6 +90,62 @@ impl<S: Display> Display for ShortTensor<'_, S> {
     }
 }
 
+/// `s` with every `Ratio { numer: p, denom: q }` — how `num-rational` debug-prints a rational —
+/// written `p/q` (`p` when `q` is 1), as the rational displays itself. Rewriting the text keeps
+/// `Debug` available for every scalar (a `Dual<Q>` prints `Dual { re: 1/2, eps: 3 }`), not only
+/// those that display themselves.
+pub(crate) fn ratios_as_fractions(s: &str) -> String {
+    const OPEN: &str = "Ratio { numer: ";
+    const MID: &str = ", denom: ";
+    const CLOSE: &str = " }";
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find(OPEN) {
+        let body = &rest[start + OPEN.len()..];
+        let Some((numer, denom, len)) = body.find(MID).and_then(|m| {
+            let after = &body[m + MID.len()..];
+            after
+                .find(CLOSE)
+                .map(|c| (&body[..m], &after[..c], m + MID.len() + c + CLOSE.len()))
+        }) else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(numer);
+        if denom != "1" {
+            out.push('/');
+            out.push_str(denom);
+        }
+        rest = &body[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Debug-prints a value with its rationals as `p/q` ([`ratios_as_fractions`]).
+pub(crate) struct Fractions<'a, T: ?Sized>(pub &'a T);
+
+impl<T: fmt::Debug + ?Sized> fmt::Debug for Fractions<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&ratios_as_fractions(&format!("{:?}", self.0)))
+    }
+}
+
+/// `Debug` for a struct generic over its scalar, as `derive` writes it but with every rational
+/// printed `p/q`: `debug_with_fractions!(Proof { field, … })`.
+macro_rules! debug_with_fractions {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl<S: std::fmt::Debug> std::fmt::Debug for $ty<S> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &$crate::error::Fractions(&self.$field)))*
+                    .finish()
+            }
+        }
+    };
+}
+pub(crate) use debug_with_fractions;
+
 /// Every run of more than [`LONG_NUMBER`] digits replaced by its leading digits and its length.
 fn numbers(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(4 * MAX_CHARS));

@@ -301,42 +301,10 @@ impl<S: fmt::Debug> fmt::Debug for Tensor<S> {
             if i > 0 {
                 write!(f, ", ")?;
             }
-            f.write_str(&ratios_as_fractions(&format!("{v:?}")))?;
+            f.write_str(&crate::error::ratios_as_fractions(&format!("{v:?}")))?;
         }
         write!(f, "] }}")
     }
-}
-
-/// `s` with every `Ratio { numer: p, denom: q }` — how `num-rational` debug-prints a rational —
-/// written `p/q` (`p` when `q` is 1), as the rational displays itself. Rewriting the text keeps
-/// `Debug` available for every scalar (a `Dual<Q>` prints `Dual { re: 1/2, eps: 3 }`), not only
-/// those that display themselves.
-fn ratios_as_fractions(s: &str) -> String {
-    const OPEN: &str = "Ratio { numer: ";
-    const MID: &str = ", denom: ";
-    const CLOSE: &str = " }";
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(start) = rest.find(OPEN) {
-        let body = &rest[start + OPEN.len()..];
-        let Some((numer, denom, len)) = body.find(MID).and_then(|m| {
-            let after = &body[m + MID.len()..];
-            after
-                .find(CLOSE)
-                .map(|c| (&body[..m], &after[..c], m + MID.len() + c + CLOSE.len()))
-        }) else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        out.push_str(numer);
-        if denom != "1" {
-            out.push('/');
-            out.push_str(denom);
-        }
-        rest = &body[len..];
-    }
-    out.push_str(rest);
-    out
 }
 
 impl<S: fmt::Display> fmt::Display for Tensor<S> {
@@ -388,7 +356,7 @@ mod tests {
         );
         let q = Q::new((-7).into(), 3.into());
         let nested = format!("{:?}", (q.clone(), vec![q]));
-        assert_eq!(ratios_as_fractions(&nested), "(-7/3, [-7/3])");
+        assert_eq!(crate::error::ratios_as_fractions(&nested), "(-7/3, [-7/3])");
     }
 
     #[test]

@@ -126,6 +126,7 @@ mod poles;
 mod report;
 mod runner;
 mod shrink;
+mod stages;
 mod steer;
 
 pub use branches::BranchCoverage;

@@ -170,6 +170,7 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
     let passed = Cell::new(0u32);
     let coverage = RefCell::new(Coverage::default());
     let bases = RefCell::new(Vec::new());
+    let failing = RefCell::new(None); // the last failing case, for super::stages
     let result = run(
         op.name(),
         &strategy,
@@ -197,7 +198,10 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
                     coverage.borrow_mut().add(&recording, false);
                     Err(e)
                 }
-                other => other,
+                other => {
+                    failing.replace(Some(case.clone()));
+                    other
+                }
             }
         },
         kink_everywhere,
@@ -212,7 +216,7 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
             found_by: None,
         }));
     }
-    let counts = result?;
+    let counts = result.map_err(|f| super::stages::locate(op, failing.take().as_ref(), f))?;
     let mut coverage = coverage.into_inner();
     let bases = bases.into_inner();
     let mut steering = Steering::new(&subject, &mut coverage, config.steered_case_count());
