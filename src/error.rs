@@ -3,18 +3,10 @@
 
 use std::fmt;
 
-/// `s` itself when short, else its start and end around the number of characters left out, so
-/// that a message stays readable (the full text stays in the error's data).
-pub(crate) fn shorten(s: &str) -> String {
-    const KEEP: usize = 60;
-    let n = s.chars().count();
-    if n <= 2 * KEEP + 20 {
-        return s.to_string();
-    }
-    let head: String = s.chars().take(KEEP).collect();
-    let tail: String = s.chars().skip(n - KEEP).collect();
-    format!("{head} …[{} characters]… {tail}", n - 2 * KEEP)
-}
+mod text;
+
+pub use text::shorten;
+pub(crate) use text::{debug_with_fractions, ratios_as_fractions, Fractions, Short, ShortTensor};
 
 /// One outcome of a comparison that no case reached (see [`Error::UnreachedBranches`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,7 +117,7 @@ pub enum Error {
         limit: u32,
     },
     /// A literal that is not an exact rational.
-    #[error("cannot read {input:?} as an exact rational: {reason}")]
+    #[error("cannot read {:?} as an exact rational: {reason}", shorten(input))]
     Parse {
         /// The text as given.
         input: String,
@@ -134,7 +126,7 @@ pub enum Error {
     },
     /// A constructor argument outside the values the op is defined for (a zero stride, an empty
     /// range, bounds in the wrong order, a list that is not a permutation).
-    #[error("{op}: {argument} = {value}, but it must be {requirement}")]
+    #[error("{op}: {argument} = {}, but it must be {requirement}", Short(value))]
     InvalidArgument {
         /// The op (or constructor) that rejected the argument.
         op: String,
@@ -194,7 +186,10 @@ pub enum Error {
     },
     /// A point outside an op's domain (`ln` of a value `≤ 0`): like a kink, not a rule failure;
     /// the property checks draw another point.
-    #[error("{function}({argument}) in {op} at coordinate {coordinate:?} is undefined")]
+    #[error(
+        "{function}({}) in {op} at coordinate {coordinate:?} is undefined",
+        Short(argument)
+    )]
     OutsideDomain {
         /// The op.
         op: String,
@@ -208,7 +203,10 @@ pub enum Error {
     /// Two values differ formally, but the scalar could not certify that they differ as real
     /// numbers (a difference of formal logarithms that agrees to the precision tried): no
     /// verdict, rather than a possibly false one.
-    #[error("{check}: cannot decide at coordinate {coordinate:?}: {reason}")]
+    #[error(
+        "{check}: cannot decide at coordinate {coordinate:?}: {}",
+        Short(reason)
+    )]
     Undecided {
         /// The identity being checked.
         check: String,
@@ -272,7 +270,8 @@ pub enum Error {
     /// forward pass) does not give the same result twice.
     #[error(
         "{op}: a check failed once and passed when run again on the same case, so a rule is \
-         not deterministic; the first run gave: {first}"
+         not deterministic; the first run gave: {}",
+        Short(first)
     )]
     NotDeterministic {
         /// The op checked.
@@ -363,16 +362,32 @@ pub enum Error {
         /// Points drawn again because they were outside the domain.
         redrawn: u32,
     },
-    /// [`crate::check::check_kinks`] found no point on a kink: no guard of the op can be
-    /// brought to exactly zero (an op without kinks, say).
-    #[error("{op}: no guard can be brought to exactly zero, so there is no kink point to check")]
+    /// [`crate::check::check_kinks`] on an op that reports no guards (Linear, a smooth op): it
+    /// has no kink anywhere, so there is nothing for that check to do.
+    #[error(
+        "{op} has no kinks (it reports no guards), so check_kinks has no point to check; \
+         check_op checks it everywhere"
+    )]
+    NoKinks {
+        /// The op checked.
+        op: String,
+    },
+    /// [`crate::check::check_kinks`] found no point on a kink: the op has guards, but none could
+    /// be brought to exactly zero from the drawn points (a guard with zero gradient, say).
+    #[error(
+        "{op}: none of its guards could be brought to exactly zero from the drawn points, so \
+         there is no kink point to check"
+    )]
     NoKinkReachable {
         /// The op checked.
         op: String,
     },
     /// A point placed on a kink by the op's own guards is not on a kink by
     /// [`crate::ops::no_kinks`]: the guards disagree with themselves.
-    #[error("{op}: the point x = {x} was placed on a kink, but no guard is zero there")]
+    #[error(
+        "{op}: the point x = {} was placed on a kink, but no guard is zero there",
+        Short(x)
+    )]
     NotOnKink {
         /// The op checked.
         op: String,
@@ -382,7 +397,8 @@ pub enum Error {
     /// At a point on a kink, a check that needs the derivative did not refuse the point with the
     /// kink error the op's guards name: it passed, or failed otherwise.
     #[error(
-        "{op}: {check} at the kink x = {x} should refuse the point with \"{expected}\", but {}",
+        "{op}: {check} at the kink x = {} should refuse the point with \"{expected}\", but {}",
+        Short(x),
         .got.as_ref().map_or_else(|| "it passed".to_string(), |e| format!("it gave: {e}"))
     )]
     KinkNotReported {
@@ -418,7 +434,8 @@ pub enum Error {
     /// A point placed on a pole is not one when checked again: `forward` does not divide by
     /// zero there (a `forward` that is not deterministic).
     #[error(
-        "{op}: the point x = {x} was placed on a pole, but forward does not divide by zero there"
+        "{op}: the point x = {} was placed on a pole, but forward does not divide by zero there",
+        Short(x)
     )]
     NotOnPole {
         /// The op checked.
@@ -429,7 +446,8 @@ pub enum Error {
     /// At a point on a pole, a check that needs the derivative did not refuse the point with the
     /// error `forward` gives there: it passed, or failed otherwise.
     #[error(
-        "{op}: {check} at the pole x = {x} should refuse the point with \"{expected}\", but {}",
+        "{op}: {check} at the pole x = {} should refuse the point with \"{expected}\", but {}",
+        Short(x),
         .got.as_ref().map_or_else(|| "it passed".to_string(), |e| format!("it gave: {e}"))
     )]
     PoleNotReported {
@@ -447,8 +465,9 @@ pub enum Error {
     /// At a point on a pole of `forward`, a rule returned a value: the function has no value
     /// there, so neither has its derivative, and the rule must refuse the point.
     #[error(
-        "{op}: {rule} returned {} at the pole x = {x}, where forward refuses: {pole}",
-        shorten(value)
+        "{op}: {rule} returned {} at the pole x = {}, where forward refuses: {pole}",
+        Short(value),
+        Short(x)
     )]
     PoleNotRefused {
         /// The op checked.
@@ -532,7 +551,8 @@ pub enum Error {
 /// An exact witness that a rule is wrong: where, and by how much.
 ///
 /// Values are exact decimal strings of the scalar (`p/q` for rationals), so the error type does
-/// not depend on the scalar and can cross `?` into any caller.
+/// not depend on the scalar and can cross `?` into any caller. Its `Display` shortens long
+/// values ([`shorten`]); the fields keep them exact.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counterexample {
     /// Which identity failed, e.g. `"adjoint"` or `"jacobian: vjp(x, δ) = Jᵀδ"`.
@@ -551,6 +571,39 @@ pub struct Counterexample {
     /// For a parameter rule, the parameter at the failing coordinate, named by layer, op, tensor
     /// and index (`"layer 3 Conv2d(…) weight[0, 1, 2, 2]"`); `None` for input rules.
     pub parameter: Option<String>,
+    /// For a composition, the first stage whose own rules fail at the value it sees
+    /// ([`crate::check::check_op`] checks the stages one by one when the whole fails); `None`
+    /// for a primitive op, a check run alone, or when no single stage fails.
+    pub stage: Option<WrongStage>,
+}
+
+/// The stage of a composition whose rule is wrong: checked alone, at the value it sees (its
+/// input as computed by the stages before it), it fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrongStage {
+    /// 1-based position of the stage in the composition (stages of nested compositions
+    /// counted one by one).
+    pub position: usize,
+    /// How many stages the composition has.
+    pub stages: usize,
+    /// The stage's name.
+    pub op: String,
+    /// The stage's own failure there.
+    pub error: Box<Error>,
+}
+
+impl fmt::Display for WrongStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the wrong rule is in stage {} of {}: {}; checked alone at the value it sees:",
+            self.position, self.stages, self.op
+        )?;
+        for line in self.error.to_string().lines() {
+            write!(f, "\n    {line}")?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Counterexample {
@@ -558,13 +611,20 @@ impl fmt::Display for Counterexample {
         writeln!(
             f,
             "{} fails at coordinate {:?}: rule gives {}, reference gives {} (difference {})",
-            self.check, self.coordinate, self.rule, self.reference, self.difference
+            self.check,
+            self.coordinate,
+            Short(&self.rule),
+            Short(&self.reference),
+            Short(&self.difference)
         )?;
         if let Some(p) = &self.parameter {
             writeln!(f, "  the parameter there: {p}")?;
         }
+        if let Some(stage) = &self.stage {
+            writeln!(f, "  {stage}")?;
+        }
         for (name, value) in &self.inputs {
-            writeln!(f, "  {name} = {value}")?;
+            writeln!(f, "  {name} = {}", Short(value))?;
         }
         Ok(())
     }
@@ -586,6 +646,70 @@ impl Error {
                 argument: "0".into(),
             },
             e => e,
+        }
+    }
+
+    /// An [`Error::DivisionByZero`]: `op` divided by an exact zero, the divisor at `coordinate`
+    /// (of the op's input, or empty when the divisor is not an entry: a mean over no entries).
+    /// This is what `forward` returns at a pole; the checks then treat the point as outside the
+    /// domain, and [`crate::check::check_poles`] checks that every rule refuses it too.
+    ///
+    /// ```
+    /// use exactgrad::Error;
+    /// let e = Error::division_by_zero("MyDiv", [1, 0]);
+    /// assert_eq!(e.to_string(), "division by zero in MyDiv at coordinate [1, 0]");
+    /// ```
+    pub fn division_by_zero(op: impl Into<String>, coordinate: impl Into<Vec<usize>>) -> Error {
+        Error::DivisionByZero {
+            context: op.into(),
+            coordinate: coordinate.into(),
+        }
+    }
+
+    /// An [`Error::Kink`]: at layer `layer` (1 for a primitive op; the position of the op in a
+    /// network it builds itself), the pre-activation of `op` at `coordinate` is exactly zero. A
+    /// piecewise op reports its pre-activations as guards ([`crate::OpSpec::guards`]) and the
+    /// checks build this error from them; a rule that needs the derivative may return it too.
+    pub fn kink(layer: usize, op: impl Into<String>, coordinate: impl Into<Vec<usize>>) -> Error {
+        Error::Kink {
+            layer,
+            op: op.into(),
+            coordinate: coordinate.into(),
+        }
+    }
+
+    /// An [`Error::OutsideDomain`]: `function(argument)` in `op` at `coordinate` of its input is
+    /// undefined (`ln` of a value `≤ 0`). The checks draw another point.
+    pub fn outside_domain(
+        op: impl Into<String>,
+        coordinate: impl Into<Vec<usize>>,
+        function: &'static str,
+        argument: &impl fmt::Display,
+    ) -> Error {
+        Error::OutsideDomain {
+            op: op.into(),
+            coordinate: coordinate.into(),
+            function,
+            argument: argument.to_string(),
+        }
+    }
+
+    /// An [`Error::OutsideField`]: `function(argument)` in `op` at `coordinate` has no value in
+    /// the number system `field` (`exp(1/2)` over `"Q"`); [`crate::check::check_op`] then
+    /// repeats the run over [`crate::Ex`].
+    pub fn outside_field(
+        op: impl Into<String>,
+        coordinate: impl Into<Vec<usize>>,
+        function: &'static str,
+        argument: &impl fmt::Display,
+        field: &'static str,
+    ) -> Error {
+        Error::OutsideField {
+            op: op.into(),
+            coordinate: coordinate.into(),
+            function,
+            argument: argument.to_string(),
+            field,
         }
     }
 

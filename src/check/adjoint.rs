@@ -2,12 +2,14 @@
 
 use super::{expect_rule_shape, prepare, violation};
 use crate::error::Result;
+use crate::error::{Short, ShortTensor};
 use crate::ops::OpSpec;
 use crate::scalar::{with_kernel_cache, Scalar};
 use crate::tensor::Tensor;
+use std::fmt;
 
 /// The values that prove adjointness at one `(x, dx, δ)`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AdjointProof<S> {
     /// `jvp(x, dx)`.
     pub jvp: Tensor<S>,
@@ -18,6 +20,8 @@ pub struct AdjointProof<S> {
     /// `⟪dx, vjp(x, δ)⟫`, equal to `lhs` exactly.
     pub rhs: S,
 }
+
+crate::error::debug_with_fractions!(AdjointProof { jvp, vjp, lhs, rhs });
 
 /// Checks `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫` exactly.
 ///
@@ -79,4 +83,17 @@ pub fn adjoint<S: Scalar, O: OpSpec<S>>(
         &inputs,
     ))
     })
+}
+
+impl<S: fmt::Display> fmt::Display for AdjointProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "adjoint: ⟪jvp(x, dx), δ⟫ = {} = ⟪dx, vjp(x, δ)⟫ = {}, exactly",
+            Short(&self.lhs),
+            Short(&self.rhs)
+        )?;
+        writeln!(f, "  jvp(x, dx) = {}", ShortTensor(&self.jvp))?;
+        write!(f, "  vjp(x, δ) = {}", ShortTensor(&self.vjp))
+    }
 }

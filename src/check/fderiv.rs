@@ -4,14 +4,16 @@
 
 use super::{agree, expect_rule_shape, no_kinks, prepare, reference_jacobian};
 use crate::error::{Error, Result};
+use crate::error::{Short, ShortTensor};
 use crate::ops::{Guard, OpSpec};
 use crate::scalar::{with_kernel_cache, Jet, Ordered, Scalar};
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
+use std::fmt;
 
 /// The exact ℓ∞ radius `ρ` of the largest box around `x` on which no pre-activation changes
 /// sign, so the op is affine there.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct KinkRadius<S> {
     /// `ρ = min_k |g_k(x)| / ‖∇g_k‖₁` over the guards `g_k`; `None` when no guard can change
     /// sign (an affine op): the box is unbounded.
@@ -19,6 +21,8 @@ pub struct KinkRadius<S> {
     /// The guard attaining the minimum: the nearest kink.
     pub binding: Option<Guard<S>>,
 }
+
+crate::error::debug_with_fractions!(KinkRadius { radius, binding });
 
 impl<S: Scalar> KinkRadius<S> {
     /// Whether `‖h‖∞ ≤ ρ` (on the closed box the identity still holds, by continuity).
@@ -102,7 +106,7 @@ where
 }
 
 /// The values of `f(x+h) − f(x) = J·h` at one increment `h`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct IncrementProof<S> {
     /// The kink-free box around `x`.
     pub radius: KinkRadius<S>,
@@ -113,6 +117,13 @@ pub struct IncrementProof<S> {
     /// `f(x+h) − f(x)`, equal to `J·h`.
     pub increment: Tensor<S>,
 }
+
+crate::error::debug_with_fractions!(IncrementProof {
+    radius,
+    h,
+    inside,
+    increment
+});
 
 /// Checks `f(x+h) − f(x) = J·h` exactly, `J` the forward-mode Jacobian
 /// ([`reference_jacobian`]). Inside the kink-free box
@@ -169,7 +180,7 @@ where
 }
 
 /// The values that prove the VJP is the adjoint of the derivative computed from `forward` alone.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FDerivProof<S> {
     /// The kink-free box.
     pub radius: KinkRadius<S>,
@@ -183,6 +194,14 @@ pub struct FDerivProof<S> {
     /// `vjp(x, δ)`, equal to `Df(x)ᵀ·δ`.
     pub vjp: Tensor<S>,
 }
+
+crate::error::debug_with_fractions!(FDerivProof {
+    radius,
+    step,
+    derivative,
+    increment,
+    vjp
+});
 
 /// The end-to-end check for a piecewise-linear op (the `HasFDerivAt` analogue): certify the
 /// kink-free box of radius `ρ`, take `Df(x)` from `forward` over jets, confirm the exact
@@ -270,4 +289,56 @@ where
         increment,
         vjp,
     })
+}
+
+impl<S: fmt::Display> fmt::Display for KinkRadius<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.radius, &self.binding) {
+            (None, _) => write!(f, "kink radius ρ = ∞: no guard can change sign"),
+            (Some(r), None) => write!(f, "kink radius ρ = {}", Short(r)),
+            (Some(r), Some(g)) => write!(
+                f,
+                "kink radius ρ = {}, to the nearest kink: layer {} ({}) coordinate {:?}, \
+                 pre-activation {}",
+                Short(r),
+                g.layer,
+                g.op,
+                g.coordinate,
+                Short(&g.value)
+            ),
+        }
+    }
+}
+
+impl<S: fmt::Display> fmt::Display for IncrementProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "increment: f(x+h) − f(x) = J·h, exactly, with h {} the kink-free box",
+            if self.inside { "inside" } else { "outside" }
+        )?;
+        writeln!(f, "  {}", self.radius)?;
+        writeln!(f, "  h = {}", ShortTensor(&self.h))?;
+        write!(f, "  f(x+h) − f(x) = {}", ShortTensor(&self.increment))
+    }
+}
+
+impl<S: fmt::Display> fmt::Display for FDerivProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "fderiv: f is affine on the kink-free box with slope Df(x), and vjp(x, δ) = \
+             Df(x)ᵀ·δ, exactly"
+        )?;
+        writeln!(f, "  {}", self.radius)?;
+        writeln!(f, "  step t = {} (‖h‖∞ ≤ t)", Short(&self.step))?;
+        writeln!(f, "  Df(x) = {}", ShortTensor(&self.derivative))?;
+        writeln!(f, "  h = {}", ShortTensor(&self.increment.h))?;
+        writeln!(
+            f,
+            "  f(x+h) − f(x) = Df(x)·h = {}",
+            ShortTensor(&self.increment.increment)
+        )?;
+        write!(f, "  vjp(x, δ) = {}", ShortTensor(&self.vjp))
+    }
 }

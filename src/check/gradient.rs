@@ -2,13 +2,15 @@
 
 use super::{jacobian, JacobianProof};
 use crate::error::{Error, Result};
+use crate::error::{Short, ShortTensor};
 use crate::ops::OpSpec;
 use crate::scalar::{with_kernel_cache, Jet, Scalar};
 use crate::tensor::Tensor;
+use std::fmt;
 
 /// The gradient `∇f(x) = vjp(x, 1)` of a scalar-valued op, proved equal to the dual-number
 /// derivative.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GradientProof<S> {
     /// `f(x)`.
     pub value: S,
@@ -17,6 +19,12 @@ pub struct GradientProof<S> {
     /// The underlying Jacobian check with `δ = 1`.
     pub proof: JacobianProof<S>,
 }
+
+crate::error::debug_with_fractions!(GradientProof {
+    value,
+    gradient,
+    proof
+});
 
 /// Checks the gradient of a scalar loss: `vjp(x, 1)` against the row of the dual-number
 /// Jacobian (and `jvp(x, ·)` at a probe). [`Error::ShapeMismatch`] if the output is not a single
@@ -44,4 +52,15 @@ where
             proof,
         })
     })
+}
+
+impl<S: fmt::Display> fmt::Display for GradientProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "gradient: vjp(x, 1) = ∇f(x), exactly, ∇f by dual numbers"
+        )?;
+        writeln!(f, "  f(x) = {}", Short(&self.value))?;
+        write!(f, "  ∇f(x) = {}", ShortTensor(&self.gradient))
+    }
 }

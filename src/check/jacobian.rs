@@ -3,9 +3,11 @@
 
 use super::{agree, expect_rule_shape, prepare};
 use crate::error::Result;
+use crate::error::ShortTensor;
 use crate::ops::OpSpec;
 use crate::scalar::{with_kernel_cache, Jet, Scalar};
 use crate::tensor::Tensor;
+use std::fmt;
 
 /// The exact Jacobian of `op.forward` at `x`, shape `[out.len, in.len]` (flattened indices),
 /// computed by one pass of `forward` over [`Jet<S>`] seeded with the identity: each output's row
@@ -81,4 +83,16 @@ where
             vjp,
         })
     })
+}
+
+impl<S: fmt::Display> fmt::Display for JacobianProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "jacobian: jvp(x, dx) = J·dx and vjp(x, δ) = Jᵀ·δ, exactly, J by dual numbers"
+        )?;
+        writeln!(f, "  J = {}", ShortTensor(&self.jacobian))?;
+        writeln!(f, "  jvp(x, dx) = {}", ShortTensor(&self.jvp))?;
+        write!(f, "  vjp(x, δ) = {}", ShortTensor(&self.vjp))
+    }
 }

@@ -154,5 +154,6 @@ fn violation<S: Scalar>(
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
         parameter: None,
+        stage: None,
     }))
 }

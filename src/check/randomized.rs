@@ -43,12 +43,14 @@
 use super::structural::{linear_in_cotangent, linear_in_tangent};
 use super::{adjoint, agree, no_kinks, prepare, violation};
 use crate::error::{Error, Result};
-use crate::ops::{param_vector, Op, OpSpec};
+use crate::error::{Short, ShortTensor};
+use crate::ops::{param_vector, Op, OpSpec, Param};
 use crate::scalar::{Dual, Scalar, Q};
 use crate::tensor::Tensor;
 use num_bigint::BigInt;
 use rand::rngs::ChaCha8Rng;
 use rand::{Rng, SeedableRng};
+use std::fmt;
 
 /// `log₂` of the bound on the probability that a randomized check passes a wrong rule, assuming
 /// the rules are linear in their tangent and cotangent (tested by each check, see the module
@@ -146,7 +148,7 @@ fn negated<S: Scalar>(v: &Tensor<S>) -> Tensor<S> {
 
 /// The values a randomized check computed: enough to re-run it (the seed) and to see the
 /// identities hold.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RandomizedProof<S> {
     /// The seed of the probes.
     pub seed: u64,
@@ -160,6 +162,14 @@ pub struct RandomizedProof<S> {
     /// How many probe coordinates were drawn at random (`dx`, `dθ` and `δ` together).
     pub probes: usize,
 }
+
+crate::error::debug_with_fractions!(RandomizedProof {
+    seed,
+    tangent,
+    lhs,
+    rhs,
+    probes
+});
 
 /// `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫` on random probes (no reference pass: the rules are
 /// checked against each other, like [`super::adjoint`]). On a failure the deterministic
@@ -383,13 +393,19 @@ where
                         theta.shape(),
                         (op.name(), check),
                     )?;
-                    return Err(violation(
+                    let mut error = violation(
                         check,
                         vec![j],
                         &vjp_t.data()[j],
                         &on_t(&Tensor::basis(theta.shape(), j)?)?,
                         &inputs(),
-                    ));
+                    );
+                    // The coordinate is an index into the flat parameter vector: name the
+                    // parameter it is, as the suite does.
+                    if let Error::Violated(c) = &mut error {
+                        c.parameter = Param::name_flat(&op.params(), j);
+                    }
+                    return Err(error);
                 }
                 Ok((lhs, rhs))
             };
@@ -461,5 +477,23 @@ fn bisect<S: Scalar>(
             op,
             check: check.into(),
         })
+    }
+}
+
+impl<S: fmt::Display> fmt::Display for RandomizedProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "randomized: the JVP and VJP identities hold exactly on {} random probe coordinates \
+             (seed {}; a wrong linear rule passes with probability < 2^{})",
+            self.probes, self.seed, MISS_PROBABILITY_LOG2
+        )?;
+        writeln!(
+            f,
+            "  ⟪δ, t⟫ = {} = the rules' side {}",
+            Short(&self.lhs),
+            Short(&self.rhs)
+        )?;
+        write!(f, "  t = {}", ShortTensor(&self.tangent))
     }
 }

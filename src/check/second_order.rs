@@ -8,10 +8,12 @@
 //! misses a term. First-order checks cannot see that; these can.
 
 use super::{agree, prepare, probe, violation};
+use crate::error::ShortTensor;
 use crate::error::{Error, Result};
 use crate::ops::OpSpec;
 use crate::scalar::{with_kernel_cache, Dual, Scalar};
 use crate::tensor::Tensor;
+use std::fmt;
 
 /// `x` lifted to `Dual<Dual<S>>` as `x + a·ε₁ + b·ε₂` (inner tangent `a`, outer tangent `b`):
 /// the `ε₁ε₂` part of `f` at that point is `D²f(x)[a, b]`.
@@ -279,4 +281,29 @@ fn symmetric<S: Scalar>(check: &str, m: &Tensor<S>, inputs: &[(&str, String)]) -
         }
     }
     Ok(())
+}
+
+impl<S: fmt::Display> fmt::Display for GradGradProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "gradgrad: ∂ⱼ vjp(x, δ)ᵢ = ∂ᵢ∂ⱼ⟪δ, f⟫ and ∂ⱼ jvp(x, dx) = ∂ⱼ∂_dx f, exactly, by nested \
+             dual numbers"
+        )?;
+        writeln!(f, "  Hessian of ⟪δ, f⟫ = {}", ShortTensor(&self.hessian))?;
+        writeln!(f, "  dx = {}", ShortTensor(&self.dx))?;
+        writeln!(f, "  ∂ⱼ jvp(x, dx) = {}", ShortTensor(&self.jvp_jacobian))?;
+        write!(f, "  H·dx = {}", ShortTensor(&self.hvp))
+    }
+}
+
+impl<S: fmt::Display> fmt::Display for SymmetryProof<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "hessian symmetry: ∂ⱼ vjp(x, 1)ᵢ = ∂ᵢ vjp(x, 1)ⱼ, exactly, and equal to the Hessian \
+             of forward by nested dual numbers"
+        )?;
+        write!(f, "  Hessian = {}", ShortTensor(&self.hessian))
+    }
 }

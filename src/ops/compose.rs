@@ -1,5 +1,6 @@
 //! Sequential composition by the chain rule — Lean's `>>>` — for inputs and parameters.
 
+use super::contract::stages_of;
 use super::params::split_at_count;
 use super::{Guard, Op, OpSpec, Param};
 use crate::error::Result;
@@ -108,6 +109,11 @@ impl<S: Scalar, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
         Ok(Tensor::from_vec(
             g1.into_data().into_iter().chain(g2.into_data()).collect(),
         ))
+    }
+    fn stages(&self) -> Vec<&dyn OpSpec<S>> {
+        let mut stages = stages_of(&self.first);
+        stages.extend(stages_of(&self.second));
+        stages
     }
 }
 

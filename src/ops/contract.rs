@@ -71,6 +71,24 @@ pub trait OpSpec<S: Scalar>: Op {
         )?;
         Ok(Tensor::from_vec(Vec::new()))
     }
+
+    /// For a composition, the ops it chains, first to last, nested compositions flattened
+    /// (`a.then(b).then(c)` has the stages `a`, `b`, `c`); empty for any other op. When a
+    /// composition fails, [`crate::check::check_op`] checks the stages one by one at the values
+    /// they see, to name the stage whose rule is wrong.
+    fn stages(&self) -> Vec<&dyn OpSpec<S>> {
+        Vec::new()
+    }
+}
+
+/// `op`'s stages ([`OpSpec::stages`]), or `op` itself when it is not a composition.
+pub(crate) fn stages_of<S: Scalar, O: OpSpec<S>>(op: &O) -> Vec<&dyn OpSpec<S>> {
+    let stages = op.stages();
+    if stages.is_empty() {
+        vec![op]
+    } else {
+        stages
+    }
 }
 
 fn missing<O: Op + ?Sized>(op: &O, rule: &'static str) -> Error {
@@ -290,5 +308,8 @@ impl<S: Scalar, O: OpSpec<S> + ?Sized> OpSpec<S> for &O {
     }
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         (**self).vjp_params(x, dy)
+    }
+    fn stages(&self) -> Vec<&dyn OpSpec<S>> {
+        (**self).stages()
     }
 }

@@ -110,11 +110,7 @@ impl DeepMlp {
             .iter()
             .enumerate()
             .map(|(k, z)| match z.data().iter().position(is_kink) {
-                Some(i) => Err(Error::Kink {
-                    layer: 2 * (k + 1),
-                    op: "ReLU".into(),
-                    coordinate: vec![i],
-                }),
+                Some(i) => Err(Error::kink(2 * (k + 1), "ReLU", [i])),
                 None => Ok(super::relu_deriv_spec(z)),
             })
             .collect()
@@ -261,14 +257,7 @@ mod tests {
         ])
         .unwrap();
         let x = Tensor::from_vec(vec![Q::from_i64(1)]);
-        assert_eq!(
-            net.deriv(&x),
-            Err(Error::Kink {
-                layer: 6,
-                op: "ReLU".into(),
-                coordinate: vec![1],
-            })
-        );
+        assert_eq!(net.deriv(&x), Err(Error::kink(6, "ReLU", [1])));
         assert_eq!(net.depth(), 7);
     }
 

@@ -59,6 +59,10 @@ macro_rules! delegate_to_composition {
                 let $this = self;
                 $net.vjp(x, dy)
             }
+            fn stages(&self) -> Vec<&dyn $crate::ops::OpSpec<S>> {
+                let $this = self;
+                $crate::ops::contract::stages_of($net)
+            }
             fn guards(&self, x: &$crate::Tensor<S>) -> $crate::Result<Vec<$crate::ops::Guard<S>>> {
                 let $this = self;
                 $net.guards(x)

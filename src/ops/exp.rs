@@ -57,13 +57,13 @@ mod tests {
         let x = t(&[2, 2], &["0", "0", "1/2", "0"]);
         assert_eq!(
             OpSpec::<crate::Q>::forward(&Exp, &x),
-            Err(crate::Error::OutsideField {
-                op: "Exp".into(),
-                coordinate: vec![1, 0],
-                function: "exp",
-                argument: "1/2".into(),
-                field: "Q",
-            })
+            Err(crate::Error::outside_field(
+                "Exp",
+                [1, 0],
+                "exp",
+                &"1/2",
+                "Q"
+            ))
         );
     }
 

@@ -11,11 +11,7 @@ use std::cmp::Ordering;
 pub fn no_kinks<S: Scalar, O: OpSpec<S> + ?Sized>(op: &O, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
     let guards = op.guards(x)?;
     if let Some(g) = guards.iter().find(|g| g.value.sign() == Ordering::Equal) {
-        return Err(Error::Kink {
-            layer: g.layer,
-            op: g.op.clone(),
-            coordinate: g.coordinate.clone(),
-        });
+        return Err(Error::kink(g.layer, g.op.clone(), g.coordinate.clone()));
     }
     Ok(guards)
 }

@@ -110,12 +110,7 @@ mod tests {
     #[test]
     fn log_of_a_negative_entry_is_outside_the_domain() {
         let x = t(&[2, 2], &["2", "1/3", "-3", "4"]).lift::<crate::Ex>();
-        let outside = |argument: &str| crate::Error::OutsideDomain {
-            op: "Log".into(),
-            coordinate: vec![1, 0],
-            function: "ln",
-            argument: argument.into(),
-        };
+        let outside = |argument: &str| crate::Error::outside_domain("Log", [1, 0], "ln", &argument);
         assert_eq!(Log.forward(&x), Err(outside("-3")));
         assert_eq!(Log.vjp(&x, &x), Err(outside("-3")));
         let zero = t(&[2, 2], &["2", "1/3", "0", "4"]).lift::<crate::Ex>();

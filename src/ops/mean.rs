@@ -14,10 +14,7 @@ pub struct Mean;
 /// `v / n` where `n` is the number of entries of `x`; an error for an empty `x`.
 pub(crate) fn per_entry<S: Scalar>(v: &S, x: &Tensor<S>, context: &str) -> Result<S> {
     v.checked_div(&S::from_i64(x.len() as i64))
-        .ok_or_else(|| Error::DivisionByZero {
-            context: format!("{context} of an empty tensor"),
-            coordinate: vec![],
-        })
+        .ok_or_else(|| Error::division_by_zero(format!("{context} of an empty tensor"), []))
 }
 
 impl Op for Mean {

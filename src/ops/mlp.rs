@@ -70,11 +70,7 @@ impl Mlp {
     pub fn mask<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let z1 = self.z1(x)?;
         if let Some(i) = z1.data().iter().position(is_kink) {
-            return Err(Error::Kink {
-                layer: 2,
-                op: "ReLU".into(),
-                coordinate: vec![i],
-            });
+            return Err(Error::kink(2, "ReLU", [i]));
         }
         Ok(super::relu_deriv_spec(&z1))
     }

@@ -71,10 +71,7 @@ impl<N> MlpMse<N> {
         let r = y.sub(&self.op.second.target().lifted::<S>())?;
         let two_over_m = S::from_i64(2)
             .checked_div(&S::from_i64(r.len() as i64))
-            .ok_or_else(|| Error::DivisionByZero {
-                context: "MlpMse: mean over an empty output".into(),
-                coordinate: vec![],
-            })?;
+            .ok_or_else(|| Error::division_by_zero("MlpMse: mean over an empty output", []))?;
         Ok(r.scale(&two_over_m))
     }
 }

@@ -62,10 +62,7 @@ impl Power {
             .iter()
             .enumerate()
             .map(|(k, v)| {
-                f(v).ok_or_else(|| Error::DivisionByZero {
-                    context: Op::name(self),
-                    coordinate: x.multi_index(k),
-                })
+                f(v).ok_or_else(|| Error::division_by_zero(Op::name(self), x.multi_index(k)))
             })
             .collect::<Result<Vec<_>>>()?;
         Tensor::new(x.shape().to_vec(), data)
@@ -134,10 +131,7 @@ mod tests {
 
     #[test]
     fn a_negative_power_of_zero_names_the_pole() {
-        let pole = crate::Error::DivisionByZero {
-            context: "Power(x^-2)".into(),
-            coordinate: vec![2],
-        };
+        let pole = crate::Error::division_by_zero("Power(x^-2)", [2]);
         let r = OpSpec::<Q>::forward(&Power::new(-2), &t(&[3], &["1", "2", "0"]));
         assert_eq!(r, Err(pole));
     }

@@ -1,6 +1,7 @@
 //! A chain of any number of ops of one type — [`super::Then`] folded over a list, for networks
 //! whose depth is a run-time value.
 
+use super::contract::stages_of;
 use super::params::split_at_count;
 use super::{Guard, Op, OpSpec, Param};
 use crate::error::Result;
@@ -170,6 +171,9 @@ impl<S: Scalar, O: OpSpec<S>> OpSpec<S> for Sequential<O> {
                 .flat_map(Tensor::into_data)
                 .collect(),
         ))
+    }
+    fn stages(&self) -> Vec<&dyn OpSpec<S>> {
+        self.ops.iter().flat_map(|op| stages_of(op)).collect()
     }
 }
 

@@ -16,6 +16,15 @@ struct NamedInput<'a> {
     value: &'a str,
 }
 
+/// The stage of a composition whose rule is wrong ([`crate::error::WrongStage`]).
+#[derive(Serialize)]
+struct StageFields<'a> {
+    position: usize,
+    stages: usize,
+    op: &'a str,
+    error: Box<ErrorFields<'a>>,
+}
+
 /// The fields of the errors a run of the command line can meet; the others by kind only.
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -28,6 +37,7 @@ enum ErrorFields<'a> {
         difference: &'a str,
         inputs: Vec<NamedInput<'a>>,
         parameter: Option<&'a str>,
+        stage: Option<StageFields<'a>>,
     },
     Kink {
         layer: usize,
@@ -107,6 +117,12 @@ fn violated(c: &Counterexample) -> ErrorFields<'_> {
             .map(|(name, value)| NamedInput { name, value })
             .collect(),
         parameter: c.parameter.as_deref(),
+        stage: c.stage.as_ref().map(|s| StageFields {
+            position: s.position,
+            stages: s.stages,
+            op: &s.op,
+            error: Box::new(fields(&s.error)),
+        }),
     }
 }
 
@@ -213,6 +229,7 @@ mod tests {
             difference: "1/1".into(),
             inputs: vec![("x".into(), "[1, 2]".into())],
             parameter: None,
+            stage: None,
         }));
         let v = error_json(&e);
         assert_eq!(v["kind"], "violated");

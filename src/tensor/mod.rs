@@ -12,7 +12,10 @@ use std::fmt;
 /// A dense tensor: `shape` and its values in row-major order (Lean's `Tensor ℝ s`).
 ///
 /// A scalar is shape `[]` with one value; a vector `[n]`; a matrix `[m, n]`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// `Debug` prints the shape and every value exactly, a rational as `p/q`:
+/// `Tensor { shape: [2], data: [1/2, -3] }`.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Tensor<S> {
     shape: Vec<usize>,
     data: Vec<S>,
@@ -291,6 +294,19 @@ impl<S: Ring> Tensor<S> {
     }
 }
 
+impl<S: fmt::Debug> fmt::Debug for Tensor<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tensor {{ shape: {:?}, data: [", self.shape)?;
+        for (i, v) in self.data.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            f.write_str(&crate::error::ratios_as_fractions(&format!("{v:?}")))?;
+        }
+        write!(f, "] }}")
+    }
+}
+
 impl<S: fmt::Display> fmt::Display for Tensor<S> {
     /// Vectors as `[a, b]`, matrices one row a line, other shapes flat with their shape.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -328,6 +344,20 @@ impl<S: fmt::Display> fmt::Display for Tensor<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_prints_the_shape_and_exact_values() {
+        let t = Tensor::new(vec![2], vec![Q::new(1.into(), 2.into()), Q::from_i64(-3)]).unwrap();
+        assert_eq!(format!("{t:?}"), "Tensor { shape: [2], data: [1/2, -3] }");
+        let d = Tensor::from_vec(vec![crate::Dual::new(Q::from_i64(1), Q::from_i64(2))]);
+        assert_eq!(
+            format!("{d:?}"),
+            "Tensor { shape: [1], data: [Dual { re: 1, eps: 2 }] }"
+        );
+        let q = Q::new((-7).into(), 3.into());
+        let nested = format!("{:?}", (q.clone(), vec![q]));
+        assert_eq!(crate::error::ratios_as_fractions(&nested), "(-7/3, [-7/3])");
+    }
 
     #[test]
     fn ragged_rows_are_named() {

@@ -324,6 +324,7 @@ fn a_vjp_that_forgets_a_deep_mask_is_rejected_with_its_counterexample() {
             difference: "-1".into(),
             inputs: vec![("x".into(), "[1]".into()), ("δ".into(), "[1]".into())],
             parameter: None,
+            stage: None,
         }))
     );
 }
@@ -396,6 +397,7 @@ fn guards_that_miss_a_deep_kink_are_rejected_with_the_closed_form_radius() {
                 ("closed-form radius".into(), "1/4".into()),
             ],
             parameter: None,
+            stage: None,
         }))
     );
 }

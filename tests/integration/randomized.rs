@@ -380,3 +380,49 @@ fn correct_ops_pass_with_probes_of_both_signs() {
         randomized_jacobian(&Relu, &x, seed).unwrap();
     }
 }
+
+exactgrad::planted!(OneWrongWeightGradient(exactgrad::ops::Linear), fn vjp_params(&op, x, dy) {
+    // Weight entry 300 of a 16 × 32 weight, [9, 12], gains δ₀: linear in δ, as a slip is.
+    let mut g = op.vjp_params(x, dy)?.into_data();
+    g[300] = g[300].add_ref(&dy.data()[0]);
+    Ok(Tensor::from_vec(g))
+});
+
+#[test]
+fn a_wrong_parameter_rule_of_a_wide_layer_with_huge_weights_reads_at_a_glance() {
+    use exactgrad::strategy::{huge_q, linear, tensor};
+    let layer = OneWrongWeightGradient(sample(linear(32, 16, huge_q(192)), 11));
+    let x = sample(tensor(vec![32], huge_q(192)), 12);
+    let c = violated(randomized_params(&layer, &x, 5));
+    assert_eq!(c.check, "randomized: vjp_params(x, δ) = J_θᵀ·δ");
+    // The flat index into θ, and what it is.
+    assert_eq!(c.coordinate, vec![300]);
+    assert_eq!(
+        c.parameter.as_deref(),
+        Some("layer 1 Linear(32→16) weight[9, 12]")
+    );
+    // The data stays exact: the rule is off by exactly δ₀.
+    let dy = parse_vector(input(&c, "δ"));
+    assert_eq!(
+        parse_q(&c.rule).unwrap() - parse_q(&c.reference).unwrap(),
+        dy.data()[0]
+    );
+    assert_eq!(parse_q(&c.difference).unwrap(), dy.data()[0]);
+    // The text is short: every huge number is cut to its leading digits and digit count, and
+    // the parameter is named.
+    let exact: usize = [&c.rule, &c.reference, &c.difference]
+        .map(|s| s.len())
+        .iter()
+        .sum::<usize>()
+        + c.inputs.iter().map(|(_, v)| v.len()).sum::<usize>();
+    let text = Error::Violated(Box::new(c.clone())).to_string();
+    println!(
+        "exact values: {exact} bytes; text: {} bytes\n{text}",
+        text.len()
+    );
+    assert!(exact > 5_000, "{exact}");
+    assert!(text.len() < 1_000, "{} bytes:\n{text}", text.len());
+    assert!(text.contains("the parameter there: layer 1 Linear(32→16) weight[9, 12]"));
+    assert!(text.contains(" digits)"));
+    assert!(text.contains(" more …"));
+}

@@ -209,6 +209,7 @@ fn a_derivative_right_only_at_the_point_passes_first_order_and_fails_gradgrad() 
                 ("δ".into(), "[1]".into()),
             ],
             parameter: None,
+            stage: None,
         }))
     );
 }
@@ -233,6 +234,7 @@ fn a_vjp_with_a_stale_saved_input_has_an_asymmetric_hessian() {
             difference: "1".into(),
             inputs: vec![("x".into(), "[3, 5]".into())],
             parameter: None,
+            stage: None,
         }))
     );
     // Against nested duals the true Hessian is [[0, 1], [1, 0]]: entry (1, 0) differs.
@@ -251,6 +253,7 @@ fn a_vjp_with_a_stale_saved_input_has_an_asymmetric_hessian() {
                 ("δ".into(), "[1]".into()),
             ],
             parameter: None,
+            stage: None,
         }))
     );
     assert_eq!(

@@ -85,7 +85,7 @@ fn an_op_without_kinks_has_no_kink_to_land_on() {
     assert!(failure.case.is_none());
     assert_eq!(
         failure.error,
-        Error::NoKinkReachable {
+        Error::NoKinks {
             op: "Identity".into()
         }
     );

@@ -93,6 +93,7 @@ fn overwriting_at_a_residual_connection_is_caught_with_its_counterexample() {
                 ("δ".into(), "[1]".into()),
             ],
             parameter: None,
+            stage: None,
         }))
     );
     // Adjointness sees the same Jacobian entry.
@@ -183,6 +184,7 @@ fn overwriting_a_shared_weight_gradient_is_caught_while_the_input_gradient_passe
                 ("δ".into(), "[1]".into()),
             ],
             parameter: None,
+            stage: None,
         }))
     );
 }

@@ -45,6 +45,37 @@ impl fmt::Debug for Case {
     }
 }
 
+/// One value a line, each shortened as errors are ([`crate::error::shorten`]); `Debug` is the
+/// exact form.
+impl fmt::Display for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::error::{Short, ShortTensor};
+        write!(f, "x = {}", ShortTensor(&self.x))?;
+        write!(
+            f,
+            "\ndx = {}\ndx₂ = {}",
+            ShortTensor(&self.dx),
+            ShortTensor(&self.dx2)
+        )?;
+        if !self.dtheta.is_empty() {
+            write!(
+                f,
+                "\ndθ = {}\ndθ₂ = {}",
+                ShortTensor(&self.dtheta),
+                ShortTensor(&self.dtheta2)
+            )?;
+        }
+        write!(
+            f,
+            "\nδ = {}\nδ₂ = {}\na = {}\nb = {}",
+            ShortTensor(&self.dy),
+            ShortTensor(&self.dy2),
+            Short(&self.a),
+            Short(&self.b)
+        )
+    }
+}
+
 /// A case's values over the exact scalar `B` the checks run over (borrowed when `B` is `Q`).
 pub(super) struct Over<'c, B: Clone> {
     /// The case as drawn.

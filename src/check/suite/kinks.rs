@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::ops::{no_kinks, Exact};
 use crate::scalar::Q;
 use crate::strategy::onto_kink;
+use std::fmt;
 
 /// What a run of [`check_kinks`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +21,21 @@ pub struct KinkReport {
     pub cases: u32,
     /// For each layer (1-based), how many of those points had a zero guard there.
     pub layers: Vec<(usize, u32)>,
+}
+
+impl fmt::Display for KinkReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} points exactly on a kink checked: every derivative check named the kink, the \
+             other checks held",
+            self.op, self.cases
+        )?;
+        for (layer, n) in &self.layers {
+            write!(f, "\n  layer {layer}: {n} points")?;
+        }
+        Ok(())
+    }
 }
 
 /// Points exactly on a kink of `op` ([`crate::strategy::on_kink`]): at each, the derivative
@@ -50,12 +66,26 @@ fn kinks_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckR
         ),
         |case| kink_case(op.name(), &subject, case),
         |op| Error::NoKinkReachable { op },
-    )?;
+    )
+    .map_err(|mut failure| {
+        // An op that reports no guards at all has no kink anywhere: say that, rather than that
+        // its (absent) guards could not be zeroed.
+        if matches!(failure.error, Error::NoKinkReachable { .. }) && guard_free(&subject, shape) {
+            failure.error = Error::NoKinks { op: op.name() };
+        }
+        failure
+    })?;
     Ok(KinkReport {
         op: op.name(),
         cases,
         layers,
     })
+}
+
+/// Whether `op` reports no guard at a fixed point of `shape` (and so has no kink at all).
+fn guard_free(subject: &Subject<Q>, shape: &[usize]) -> bool {
+    let x = crate::strategy::probe::<Q>(shape, 0);
+    crate::ops::OpSpec::<Q>::guards(subject.op, &x).is_ok_and(|g| g.is_empty())
 }
 
 /// The checks at one point on a kink; returns the layer of the kink the checks named.

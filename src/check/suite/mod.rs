@@ -128,6 +128,7 @@ mod progress;
 mod report;
 mod runner;
 mod shrink;
+mod stages;
 mod steer;
 
 pub use branches::BranchCoverage;

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::ops::{no_kinks, CheckableOver, Exact, OpSpec};
 use crate::scalar::Q;
 use crate::tensor::Tensor;
+use std::fmt;
 
 /// What a run of [`check_poles`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +24,30 @@ pub struct PoleReport {
     /// For each coordinate a pole was named at (as [`Error::DivisionByZero`] names it), how many
     /// of those points had it.
     pub coordinates: Vec<(Vec<usize>, u32)>,
+}
+
+impl fmt::Display for PoleReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} points exactly on a pole checked: every rule refused the point, every \
+             derivative check named the pole",
+            self.op, self.cases
+        )?;
+        // One line per coordinate, up to a screenful.
+        const SHOWN: usize = 12;
+        for (coordinate, n) in self.coordinates.iter().take(SHOWN) {
+            write!(f, "\n  coordinate {coordinate:?}: {n} points")?;
+        }
+        if self.coordinates.len() > SHOWN {
+            write!(
+                f,
+                "\n  … and {} more coordinates",
+                self.coordinates.len() - SHOWN
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Points exactly on a pole of `op`: a drawn input with one coordinate set to zero (tried from a

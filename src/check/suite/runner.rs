@@ -175,6 +175,7 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
     let passed = Cell::new(0u32);
     let coverage = RefCell::new(Coverage::default());
     let bases = RefCell::new(Vec::new());
+    let failing = RefCell::new(None); // the last failing case, for super::stages
     let result = run(
         op.name(),
         &strategy,
@@ -202,7 +203,10 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
                     coverage.borrow_mut().add(&recording, false);
                     Err(e)
                 }
-                other => other,
+                other => {
+                    failing.replace(Some(case.clone()));
+                    other
+                }
             }
         },
         kink_everywhere,
@@ -218,7 +222,7 @@ fn run_suite_with<B: Exact, X: Strategy<Value = Tensor<Q>>>(
             shrink_stopped: None,
         }));
     }
-    let counts = result?;
+    let counts = result.map_err(|f| super::stages::locate(op, failing.take().as_ref(), f))?;
     let mut coverage = coverage.into_inner();
     let bases = bases.into_inner();
     let mut steering = Steering::new(&subject, &mut coverage, config.steered_case_count());

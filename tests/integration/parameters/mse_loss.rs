@@ -244,6 +244,7 @@ fn a_w1_gradient_without_the_relu_mask_is_rejected_with_its_counterexample() {
                 ("δ".into(), "1".into()),
             ],
             parameter: None,
+            stage: None,
         }))
     );
 }
