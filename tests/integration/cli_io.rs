@@ -185,6 +185,15 @@ fn the_deep_theorem_is_checked_at_a_point() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
+    let summary = run(&["--deep", "4,8,8,3", "--seed", "1", "--summary"]);
+    let summary = String::from_utf8(summary.stdout).unwrap();
+    for needle in [
+        "z2 = shape [8], largest |entry| ",
+        "tensors summarised",
+        "holds exactly",
+    ] {
+        assert!(summary.contains(needle), "missing {needle:?} in\n{summary}");
+    }
     let json = json_of(&run(&["--deep", "4,8,8,3", "--seed", "1", "--json"]));
     assert_eq!(json["kind"], "exactgrad deep MLP theorem");
     assert_eq!(json["widths"], json!([4, 8, 8, 3]));
