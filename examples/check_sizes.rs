@@ -1,5 +1,6 @@
 //! Per-case time of `check_op` at three widths, with the default entries and with small
-//! fractions only: `cargo run --release --example check_sizes [CASES]`.
+//! fractions only: `cargo run --release --example check_sizes [CASES] [WIDTHS]` (default 4 cases
+//! at widths `16,64,128`).
 //!
 //! Two ops with float-valued weights (exact dyadic rationals, as a float model's weights are),
 //! checked w.r.t. their input and all their parameters: Linear(n → n/2) → ReLU, and a bilinear
@@ -16,9 +17,13 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(4);
+    let widths: Vec<usize> = std::env::args()
+        .nth(2)
+        .map(|a| a.split(',').filter_map(|w| w.parse().ok()).collect())
+        .unwrap_or_else(|| vec![16, 64, 128]);
     println!("| op | parameters | default entries, s/case | small fractions only, s/case |");
     println!("|---|---|---|---|");
-    for n in [16usize, 64, 128] {
+    for n in widths {
         let layer: Linear = sample(linear(n, n / 2, f64_q()), n as u64);
         row(
             &format!("Linear({n}→{}) → ReLU", n / 2),
