@@ -6,8 +6,9 @@
 use crate::tensor::Tensor;
 use std::fmt::{self, Display};
 
-/// Digit runs longer than this are shortened; a 64-bit seed (at most 20 digits) stays whole.
-const LONG_NUMBER: usize = 24;
+/// Digit runs longer than this are shortened; a 64-bit seed (20 digits) and the 128-bit
+/// numerators and denominators of the default entries (39 digits) stay whole.
+const LONG_NUMBER: usize = 40;
 /// The leading digits kept of a shortened number.
 const LEADING: usize = 6;
 /// Lists with more entries than this, whose text is also longer than [`LONG_LIST_CHARS`], are
@@ -23,7 +24,7 @@ const KEEP: usize = 400;
 
 /// `s` made readable at any size, with every part that was left out marked and counted:
 ///
-/// * a number of more than 24 digits becomes its first 6 digits and its digit count:
+/// * a number of more than 40 digits becomes its first 6 digits and its digit count:
 ///   `-31415926535…` with 4013 digits prints as `-314159…(4013 digits)`, and a fraction
 ///   `p/q` of two such numbers as `-314159…(4013 digits)/271828…(3990 digits)` — the sign, the
 ///   leading digits and the size stay; `…(N digits)` never appears in an exact value, so a

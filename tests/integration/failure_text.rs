@@ -199,7 +199,7 @@ fn a_case_displays_one_shortened_value_a_line() {
         dy: v(1),
         dy2: v(1),
         a: q("1/2"),
-        b: huge(30, "-"),
+        b: huge(50, "-"),
     };
     let text = case.to_string();
     let lines: Vec<&str> = text.lines().collect();
@@ -210,7 +210,7 @@ fn a_case_displays_one_shortened_value_a_line() {
     );
     assert!(lines[0].contains("… 45 more …"), "{text}");
     assert_eq!(lines[5], "a = 1/2");
-    assert_eq!(lines[6], "b = -777777…(30 digits)/333333…(28 digits)");
+    assert_eq!(lines[6], "b = -777777…(50 digits)/333333…(48 digits)");
     // Debug stays exact.
     assert!(format!("{case:?}").contains(&"7".repeat(100)));
 }
