@@ -21,7 +21,7 @@ pub struct AdjointProof<S> {
     pub rhs: S,
 }
 
-crate::error::debug_with_fractions!(AdjointProof { jvp, vjp, lhs, rhs });
+crate::error::debug_with_fractions!(AdjointProof<S> { jvp, vjp, lhs, rhs });
 
 /// Checks `⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫` exactly.
 ///

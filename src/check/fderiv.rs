@@ -22,7 +22,7 @@ pub struct KinkRadius<S> {
     pub binding: Option<Guard<S>>,
 }
 
-crate::error::debug_with_fractions!(KinkRadius { radius, binding });
+crate::error::debug_with_fractions!(KinkRadius<S> { radius, binding });
 
 impl<S: Scalar> KinkRadius<S> {
     /// Whether `‖h‖∞ ≤ ρ` (on the closed box the identity still holds, by continuity).
@@ -118,7 +118,7 @@ pub struct IncrementProof<S> {
     pub increment: Tensor<S>,
 }
 
-crate::error::debug_with_fractions!(IncrementProof {
+crate::error::debug_with_fractions!(IncrementProof<S> {
     radius,
     h,
     inside,
@@ -195,7 +195,7 @@ pub struct FDerivProof<S> {
     pub vjp: Tensor<S>,
 }
 
-crate::error::debug_with_fractions!(FDerivProof {
+crate::error::debug_with_fractions!(FDerivProof<S> {
     radius,
     step,
     derivative,

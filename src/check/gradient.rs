@@ -20,7 +20,7 @@ pub struct GradientProof<S> {
     pub proof: JacobianProof<S>,
 }
 
-crate::error::debug_with_fractions!(GradientProof {
+crate::error::debug_with_fractions!(GradientProof<S> {
     value,
     gradient,
     proof

@@ -163,7 +163,7 @@ pub struct RandomizedProof<S> {
     pub probes: usize,
 }
 
-crate::error::debug_with_fractions!(RandomizedProof {
+crate::error::debug_with_fractions!(RandomizedProof<S> {
     seed,
     tangent,
     lhs,

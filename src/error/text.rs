@@ -6,8 +6,8 @@
 use crate::tensor::Tensor;
 use std::fmt::{self, Display};
 
-/// Digit runs longer than this are shortened. A 128-bit number (at most 39 digits: the default
-/// long entries of a case, or `2¹⁰⁰` in a difference of `2⁻¹⁰⁰`) stays whole and exact.
+/// Digit runs longer than this are shortened; a 64-bit seed (20 digits) and the 128-bit
+/// numerators and denominators of the default entries (39 digits) stay whole.
 const LONG_NUMBER: usize = 40;
 /// The leading digits kept of a shortened number.
 const LEADING: usize = 6;
@@ -132,11 +132,21 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for Fractions<'_, T> {
     }
 }
 
-/// `Debug` for a struct generic over its scalar, as `derive` writes it but with every rational
-/// printed `p/q`: `debug_with_fractions!(Proof { field, … })`.
+/// `Debug` for a struct, as `derive` writes it but with every rational printed `p/q`:
+/// `debug_with_fractions!(Proof<S> { field, … })` for a struct generic over its scalar (with the
+/// bound `S: Debug`), `debug_with_fractions!(Op { field, … })` for one that is not.
 macro_rules! debug_with_fractions {
-    ($ty:ident { $($field:ident),* $(,)? }) => {
+    ($ty:ident<S> { $($field:ident),* $(,)? }) => {
         impl<S: std::fmt::Debug> std::fmt::Debug for $ty<S> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &$crate::error::Fractions(&self.$field)))*
+                    .finish()
+            }
+        }
+    };
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_struct(stringify!($ty))
                     $(.field(stringify!($field), &$crate::error::Fractions(&self.$field)))*

@@ -100,7 +100,7 @@ fn missing<O: Op + ?Sized>(op: &O, rule: &'static str) -> Error {
 
 /// A pre-activation of a piecewise op at the current point: its sign must not change for the op
 /// to stay on one smooth piece.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Guard<S> {
     /// 1-based position of the op in the composed network.
     pub layer: usize,
@@ -111,6 +111,8 @@ pub struct Guard<S> {
     /// The pre-activation's value.
     pub value: S,
 }
+
+crate::error::debug_with_fractions!(Guard<S> { layer, op, coordinate, value });
 
 /// What an op is independently of the scalar it is evaluated over: its name, shapes, kind and
 /// parameters.

@@ -63,12 +63,18 @@ enum Target {
 /// Not supported: class weights (`weight=`), `ignore_index`, and inputs of shape
 /// `[N, C, d₁, …]`. Unlike torch, probability targets are validated: every row must be a
 /// distribution (entries `≥ 0` summing to exactly 1), which the rule above assumes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct CrossEntropy {
     target: Target,
     reduction: Reduction,
     smoothing: Q,
 }
+
+crate::error::debug_with_fractions!(CrossEntropy {
+    target,
+    reduction,
+    smoothing
+});
 
 /// The sizes an input implies: `n` samples of `c` classes, and whether it has a batch axis.
 #[derive(Clone, Copy, Debug)]

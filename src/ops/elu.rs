@@ -15,10 +15,12 @@ use crate::tensor::Tensor;
 /// each piece, never across one (ELU is C¹ at 0 only for `α = 1`, and the guards refuse the
 /// point even then). `α` is a fixed constant, not a trained parameter, as in torch; any rational
 /// `α` is accepted, as torch accepts any float.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Elu {
     alpha: Q,
 }
+
+crate::error::debug_with_fractions!(Elu { alpha });
 
 impl Elu {
     /// ELU with negative-side scale `alpha`.

@@ -16,11 +16,13 @@ use std::cmp::Ordering;
 /// fderiv check). At `|r| = β` the two pieces meet with equal slope but different curvature: the
 /// guards `rᵢ − β` and `rᵢ + β` (in that order, for every coordinate) refuse those points, so
 /// every check, second-order ones included, evaluates one polynomial piece.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct HuberLoss {
     target: Tensor<Q>,
     beta: Q,
 }
+
+crate::error::debug_with_fractions!(HuberLoss { target, beta });
 
 impl HuberLoss {
     /// The loss against `target` with threshold `beta`; [`Error::InvalidArgument`] unless

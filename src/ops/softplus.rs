@@ -20,11 +20,13 @@ use num_traits::Signed;
 ///
 /// The forward value below the threshold is a formal logarithm over [`crate::Ex`]; its rules are
 /// exponential-polynomial fractions, decided exactly.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Softplus {
     beta: Q,
     threshold: Q,
 }
+
+crate::error::debug_with_fractions!(Softplus { beta, threshold });
 
 impl Softplus {
     /// Softplus with slope-sharpness `beta` and linear switch at `β·x > threshold`;

@@ -12,13 +12,15 @@ use std::ops::{Add, Mul, Neg, Sub};
 
 /// `re + eps·ε` with `ε² = 0`. Equality is structural (both parts); only [`Ordered::sign`] looks
 /// at the real part alone.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Dual<S> {
     /// The value.
     pub re: S,
     /// The tangent (derivative part).
     pub eps: S,
 }
+
+crate::error::debug_with_fractions!(Dual<S> { re, eps });
 
 impl<S: Ring> Dual<S> {
     /// `re + eps·ε`.

@@ -22,11 +22,13 @@ use std::ops::{Add, Mul, Neg, Sub};
 /// Equality compares the value and every partial (a constant equals a jet whose row is zero);
 /// [`Ordered::sign`] looks at the value alone, so branching follows the point while tangents ride
 /// along — as for [`crate::Dual`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Jet<S> {
     value: S,
     tangent: Tangent<S>,
 }
+
+crate::error::debug_with_fractions!(Jet<S> { value, tangent });
 
 impl<S: Ring> Jet<S> {
     /// A constant: every partial zero, stored as no row at all.

@@ -199,7 +199,7 @@ fn a_case_displays_one_shortened_value_a_line() {
         dy: v(1),
         dy2: v(1),
         a: q("1/2"),
-        b: huge(45, "-"),
+        b: huge(50, "-"),
     };
     let text = case.to_string();
     let lines: Vec<&str> = text.lines().collect();
@@ -210,7 +210,7 @@ fn a_case_displays_one_shortened_value_a_line() {
     );
     assert!(lines[0].contains("… 45 more …"), "{text}");
     assert_eq!(lines[5], "a = 1/2");
-    assert_eq!(lines[6], "b = -777777…(45 digits)/333333…(43 digits)");
+    assert_eq!(lines[6], "b = -777777…(50 digits)/333333…(48 digits)");
     // Debug stays exact.
     assert!(format!("{case:?}").contains(&"7".repeat(100)));
 }
@@ -231,4 +231,122 @@ fn check_kinks_on_an_op_without_kinks_says_so() {
          check_kinks has no point to check; check_op checks it everywhere"
     );
     assert!(!failure.to_string().contains("neighbourhood"));
+}
+
+#[test]
+fn no_public_type_debug_prints_a_ratio() {
+    use exactgrad::ops::{CrossEntropy, Elu, Guard, HuberLoss, Reduction, Softplus};
+    use exactgrad::{Dual, Jet};
+    let half = || q("1/2");
+    let guard = Guard {
+        layer: 1,
+        op: "ReLU".into(),
+        coordinate: vec![0],
+        value: half(),
+    };
+    let texts = [
+        format!("{:?}", Elu::new(half())),
+        format!("{:?}", Softplus::new(half(), q("20")).unwrap()),
+        format!("{:?}", HuberLoss::new(t(&[1], &["1/2"]), half()).unwrap()),
+        format!(
+            "{:?}",
+            CrossEntropy::classes(vec![0], Reduction::Mean)
+                .unwrap()
+                .label_smoothing(half())
+                .unwrap()
+        ),
+        format!("{:?}", Dual::new(half(), q("3"))),
+        format!("{:?}", Jet::new(half(), vec![q("1/2"), q("0")])),
+        format!("{guard:?}"),
+    ];
+    for text in texts {
+        assert!(!text.contains("Ratio"), "{text}");
+        assert!(text.contains("1/2"), "{text}");
+    }
+    assert_eq!(
+        format!("{:?}", Dual::new(half(), q("3"))),
+        "Dual { re: 1/2, eps: 3 }"
+    );
+}
+
+/// `1/x` entry by entry, written as a user would: the pole is built with the error constructor.
+struct Reciprocal;
+
+impl exactgrad::Op for Reciprocal {
+    fn name(&self) -> String {
+        "Reciprocal".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> exactgrad::Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+
+fn inverted<S: exactgrad::Scalar>(x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+    let data = x.data().iter().enumerate().map(|(k, v)| {
+        S::one()
+            .checked_div(v)
+            .ok_or_else(|| Error::division_by_zero("Reciprocal", x.multi_index(k)))
+    });
+    Tensor::new(x.shape().to_vec(), data.collect::<exactgrad::Result<_>>()?)
+}
+
+impl<S: exactgrad::Scalar> exactgrad::OpSpec<S> for Reciprocal {
+    fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        inverted(x)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        // d(1/x) = −dx/x²
+        let r = inverted(x)?;
+        r.hadamard(&r)?.hadamard(dx).map(|t| t.map(|v| v.neg_ref()))
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        self.jvp(x, dy)
+    }
+}
+
+#[test]
+fn the_error_constructors_build_the_errors_the_checks_understand() {
+    assert_eq!(
+        Error::division_by_zero("Div", [1, 0]),
+        Error::DivisionByZero {
+            context: "Div".into(),
+            coordinate: vec![1, 0]
+        }
+    );
+    assert_eq!(
+        Error::kink(2, "ReLU", [3]),
+        Error::Kink {
+            layer: 2,
+            op: "ReLU".into(),
+            coordinate: vec![3]
+        }
+    );
+    assert_eq!(
+        Error::outside_domain("Log", [0], "ln", &q("-1/2")),
+        Error::OutsideDomain {
+            op: "Log".into(),
+            coordinate: vec![0],
+            function: "ln",
+            argument: "-1/2".into()
+        }
+    );
+    assert_eq!(
+        Error::outside_field("Exp", [1], "exp", &q("1/2"), "Q"),
+        Error::OutsideField {
+            op: "Exp".into(),
+            coordinate: vec![1],
+            function: "exp",
+            argument: "1/2".into(),
+            field: "Q"
+        }
+    );
+    // An op built with them: its poles are found, named and refused by every rule.
+    let config = CheckConfig::default().cases(16);
+    let report = check_poles(&Reciprocal, &[3], &config).unwrap();
+    assert_eq!(report.cases, 16);
+    assert!(report
+        .coordinates
+        .iter()
+        .all(|(c, _)| c.len() == 1 && c[0] < 3));
+    exactgrad::check::check_op(&Reciprocal, &[3], &config).unwrap();
 }
