@@ -6,7 +6,9 @@ use std::fmt;
 mod text;
 
 pub use text::shorten;
-pub(crate) use text::{debug_with_fractions, ratios_as_fractions, Fractions, Short, ShortTensor};
+pub(crate) use text::{
+    debug_with_fractions, digit_runs_past, ratios_as_fractions, Fractions, Short, ShortTensor,
+};
 
 /// One outcome of a comparison that no case reached (see [`Error::UnreachedBranches`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -159,10 +159,16 @@ pub(crate) use debug_with_fractions;
 
 /// Every run of more than [`LONG_NUMBER`] digits replaced by its leading digits and its length.
 fn numbers(s: &str) -> String {
+    digit_runs_past(s, LONG_NUMBER)
+}
+
+/// Every run of more than `limit` digits in `s` cut to its first 6 digits and its digit count
+/// (`-314159…(4013 digits)`); the summaries of big tensors use it with a lower limit.
+pub(crate) fn digit_runs_past(s: &str, limit: usize) -> String {
     let mut out = String::with_capacity(s.len().min(4 * MAX_CHARS));
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if run.len() > LONG_NUMBER {
+        if run.len() > limit.max(LEADING) {
             out.push_str(&run[..LEADING]);
             out.push_str(&format!("…({} digits)", run.len()));
         } else {

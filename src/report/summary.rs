@@ -35,22 +35,14 @@ impl Detail {
     }
 }
 
-/// Digits kept at the front of a long integer.
-const LEADING: usize = 6;
+/// Integers of more digits than this are shortened in a summary.
+const SHORT_NUMBER: usize = 12;
 
 /// An exact number as printed (`-123/45`), each integer part longer than 12 digits cut to its
-/// leading digits and its digit count: `-123456…(40 digits)/789012…(38 digits)`.
+/// leading digits and its digit count, as error messages cut theirs past 40
+/// ([`crate::error::shorten`]): `-123456…(40 digits)/789012…(38 digits)`.
 pub fn shorten_number(s: &str) -> String {
-    let part = |p: &str| {
-        let (sign, digits) = p.strip_prefix('-').map_or(("", p), |d| ("-", d));
-        let n = digits.chars().count();
-        if n <= 2 * LEADING {
-            return p.to_string();
-        }
-        let head: String = digits.chars().take(LEADING).collect();
-        format!("{sign}{head}…({n} digits)")
-    };
-    s.split('/').map(part).collect::<Vec<_>>().join("/")
+    crate::error::digit_runs_past(s, SHORT_NUMBER)
 }
 
 /// FNV-1a (64 bits) of the entries as printed, each followed by `,`: the same tensor always
