@@ -7,8 +7,9 @@ use exactgrad::strategy::{
     f64_q, huge_q, linear, sample, size_aware_tensor, small_q, FULL_MIX_ENTRIES, LONG_ENTRIES,
 };
 use exactgrad::{planted, Compose, Error, Tensor, Q};
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::TestRunner;
+// Through the re-export, as a user without their own proptest dependency writes it.
+use exactgrad::proptest::strategy::{Strategy, ValueTree};
+use exactgrad::proptest::test_runner::TestRunner;
 use std::time::Duration;
 
 /// Entries longer than any small fraction or float of [-2, 2] can be.
