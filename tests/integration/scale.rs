@@ -111,3 +111,18 @@ fn a_run_over_its_budget_is_refused_after_one_case() {
     let roomy = exactgrad::Budget::unlimited();
     assert!(check_op(&op, &[48], &config.cases(4).budget(roomy)).is_ok());
 }
+
+#[test]
+fn a_wrong_rule_under_a_tight_budget_is_still_a_counterexample() {
+    // The first case fails; the passing candidates of its shrinking are not timed as cases.
+    let tight = exactgrad::Budget {
+        seconds: 0,
+        memory_mb: 1,
+    };
+    let config = CheckConfig::default()
+        .cases(8)
+        .progress(false)
+        .budget(tight);
+    let failure = check_op(&wide_wrong_op(), &[48], &config).unwrap_err();
+    assert!(matches!(failure.error, Error::Violated(_)), "{failure}");
+}

@@ -330,8 +330,10 @@ pub(super) struct Counts {
 /// [`Error::Kink`] is rejected (drawn again) and counted; any other error fails the case. The
 /// failing case is shrunk by proptest's search ([`shrink_tree`]), then simplified further by
 /// [`simplify`], both within [`CheckConfig::shrink_time_budget`], and re-checked to return its
-/// structured error. Progress lines go to stderr as [`CheckConfig::progress`] says. When proptest gives up because too many cases were rejected,
-/// `gave_up(op, kinks redrawn, points outside the domain redrawn)` says why: only the caller knows what its rejections mean.
+/// structured error. Progress lines go to stderr as [`CheckConfig::progress`] says; a run
+/// estimated past [`CheckConfig::budget`] after its first case is refused. When proptest gives
+/// up because too many cases were rejected, `gave_up(op, kinks redrawn, points outside the
+/// domain redrawn)` says why: only the caller knows what its rejections mean.
 pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
     op: String,
     strategy: &St,
@@ -352,10 +354,11 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
         match result {
             None => Ok(()),
             Some(Ok(())) => {
-                if passed.get() == 0 {
-                    *over_budget.borrow_mut() = over(config, &op, progress.elapsed());
-                }
+                // Shrinking candidates that pass are neither counted nor timed.
                 if !failed.get() {
+                    if passed.get() == 0 {
+                        *over_budget.borrow_mut() = over(config, &op, progress.elapsed());
+                    }
                     passed.set(passed.get() + 1);
                     progress.case(passed.get());
                 }
@@ -395,7 +398,8 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
         }),
         Err(TestError::Fail(reason, drawn)) => {
             let budget = config.shrink_time_budget();
-            let deadline = Instant::now() + budget;
+            let shrinking_from = Instant::now();
+            let deadline = shrinking_from + budget;
             let last_reason = RefCell::new(reason);
             let (case, searched) = match strategy.last() {
                 Some(mut tree) => {
@@ -439,7 +443,7 @@ pub(super) fn run<T: fmt::Debug + Clone, St: Strategy<Value = T>>(
                 passed_before: passed.get(),
                 seed: config.seed,
                 found_by: None,
-                shrink_stopped: stopped.then(|| progress.elapsed()),
+                shrink_stopped: stopped.then(|| shrinking_from.elapsed()),
             }))
         }
         Err(TestError::Abort(_)) => {
