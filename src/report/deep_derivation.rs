@@ -1,7 +1,7 @@
 //! The deep MLP theorem printed as a derivation: per hidden layer its pre-activation and mask,
 //! then the closed form, the rules and the kink-free box — summarised when large.
 
-use super::derivation::{kink_free_box, scalar, shower, summary_note, values, Derivation};
+use super::derivation::{closing, shower, values, Derivation};
 use super::summary::Detail;
 use crate::check::DeepTheoremReport;
 use crate::scalar::Scalar;
@@ -53,20 +53,12 @@ impl<S: Scalar> fmt::Display for Derivation<'_, DeepTheoremReport<S>> {
             f,
             "8. the kink radius from the rule's guards equals the closed form's ✓"
         )?;
-        writeln!(f, "9. adjointness at dx = {}:", show(&r.dx, 0))?;
-        writeln!(
+        closing(
             f,
-            "   ⟪jvp(x, dx), δ⟫ = {} = ⟪dx, vjp(x, δ)⟫                 ✓",
-            scalar(&r.adjoint.lhs, summary)
-        )?;
-        kink_free_box(f, &r.radius, &r.fderiv, "J", summary)?;
-        writeln!(f)?;
-        if summary {
-            summary_note(f, total)?;
-        }
-        write!(
-            f,
-            "verdict: backward(x, δ) = (Df(x))ᵀ·δ holds exactly at this point."
+            (&r.dx, &r.adjoint.lhs),
+            (&r.radius, &r.fderiv, "J"),
+            summary,
+            total,
         )
     }
 }

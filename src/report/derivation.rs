@@ -31,8 +31,36 @@ pub(crate) fn shower<S>(summary: bool) -> impl Fn(&Tensor<S>, usize) -> Shown<'_
     }
 }
 
-/// Lines 10 and after, shared by both theorems: the kink radius and the exact increment.
-pub(crate) fn kink_free_box<S: Scalar>(
+/// Lines 9 and after, shared by both theorems: adjointness at `dx` (with `⟪jvp(x, dx), δ⟫`),
+/// the kink-free box around the closed form named `closed_form`, the summary note when
+/// summarised (`total` values), and the verdict.
+pub(crate) fn closing<S: Scalar>(
+    f: &mut fmt::Formatter<'_>,
+    (dx, adjoint_lhs): (&Tensor<S>, &S),
+    (radius, fd, closed_form): (&KinkRadius<S>, &FDerivProof<S>, &str),
+    summary: bool,
+    total: usize,
+) -> fmt::Result {
+    let show = shower::<S>(summary);
+    writeln!(f, "9. adjointness at dx = {}:", show(dx, 0))?;
+    writeln!(
+        f,
+        "   ⟪jvp(x, dx), δ⟫ = {} = ⟪dx, vjp(x, δ)⟫                 ✓",
+        scalar(adjoint_lhs, summary)
+    )?;
+    kink_free_box(f, radius, fd, closed_form, summary)?;
+    writeln!(f)?;
+    if summary {
+        summary_note(f, total)?;
+    }
+    write!(
+        f,
+        "verdict: backward(x, δ) = (Df(x))ᵀ·δ holds exactly at this point."
+    )
+}
+
+/// Lines 10 and after: the kink radius and the exact increment.
+fn kink_free_box<S: Scalar>(
     f: &mut fmt::Formatter<'_>,
     radius: &KinkRadius<S>,
     fd: &FDerivProof<S>,
@@ -72,7 +100,7 @@ pub(crate) fn scalar<S: Scalar>(v: &S, summary: bool) -> String {
 
 /// The closing note of a summarised derivation: how many values were left out and how to see
 /// them.
-pub(crate) fn summary_note(f: &mut fmt::Formatter<'_>, values: usize) -> fmt::Result {
+fn summary_note(f: &mut fmt::Formatter<'_>, values: usize) -> fmt::Result {
     writeln!(
         f,
         "(tensors summarised: {values} values in all; `--full` prints every value, `--json` \
@@ -130,21 +158,9 @@ impl<S: Scalar> fmt::Display for Derivation<'_, TheoremReport<S>> {
             f,
             "   equals mlpDeriv(x) entry by entry                            ✓"
         )?;
-        writeln!(f, "9. adjointness at dx = {}:", show(&r.dx, 0))?;
-        writeln!(
-            f,
-            "   ⟪jvp(x, dx), δ⟫ = {} = ⟪dx, vjp(x, δ)⟫                 ✓",
-            scalar(&r.adjoint.lhs, summary)
-        )?;
-        kink_free_box(f, &r.fderiv.radius, &r.fderiv, "mlpDeriv(x)", summary)?;
-        writeln!(f)?;
-        if summary {
-            summary_note(f, total)?;
-        }
-        write!(
-            f,
-            "verdict: backward(x, δ) = (Df(x))ᵀ·δ holds exactly at this point."
-        )
+        let adjoint = (&r.dx, &r.adjoint.lhs);
+        let kinks = (&r.fderiv.radius, &r.fderiv, "mlpDeriv(x)");
+        closing(f, adjoint, kinks, summary, total)
     }
 }
 
