@@ -113,6 +113,7 @@ pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;
+pub mod import;
 pub mod ops;
 pub mod prove;
 pub mod report;
