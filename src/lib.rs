@@ -127,7 +127,7 @@ pub use error::{Counterexample, Error, Result, UnreachedBranch};
 pub use ops::{Checkable, Compose, Op, OpSpec, Param};
 pub use scalar::Jet;
 pub use scalar::{
-    parse_q, Dual, Ex, Field, FunctionError, Ordered, Ring, Scalar, Sym, Transcendental, Q,
+    parse_q, Dual, Ex, Field, FunctionError, Ordered, Ring, Rounded, Scalar, Sym, Transcendental, Q,
 };
 pub use tensor::Tensor;
 

@@ -22,6 +22,7 @@ mod jet;
 pub(crate) mod kernels;
 mod poly;
 mod rational;
+mod rounding;
 mod symbolic;
 pub mod symbols;
 mod tangent;
@@ -34,6 +35,7 @@ pub use jet::Jet;
 pub use kernels::Vectors;
 pub use poly::{is_mask, Monomial, Poly, Var};
 pub use rational::{exact_string, parse_q, MAX_EXPONENT, Q};
+pub use rounding::Rounded;
 pub use symbolic::Sym;
 pub use transcendental::{FunctionError, Transcendental};
 
