@@ -28,30 +28,36 @@ impl BroadcastAdd {
 
     /// For every input entry, the offset of the bias entry added to it.
     fn source(&self, input: &[usize]) -> Result<Vec<usize>> {
-        let bs = self.b.shape();
-        let bad = || {
-            Error::shape_mismatch(
-                "BroadcastAdd: the bias must broadcast to the input (input, bias)",
-                input.to_vec(),
-                bs.to_vec(),
-            )
-        };
-        if bs.len() > input.len() {
-            return Err(bad());
-        }
-        let lead = input.len() - bs.len();
-        let st = strides(bs);
-        // A size-1 axis repeats: its stride is 0.
-        let mut eff = vec![0; input.len()];
-        for (a, (&d, &s)) in bs.iter().zip(&st).enumerate() {
-            match d {
-                1 => {}
-                d if d == input[lead + a] => eff[lead + a] = s,
-                _ => return Err(bad()),
-            }
-        }
-        Ok(indices(input).map(|i| offset_of(&i, &eff)).collect())
+        broadcast_source("BroadcastAdd", input, self.b.shape())
     }
+}
+
+/// For every entry of a tensor of shape `input`, the offset of the entry of a tensor of shape
+/// `b` that NumPy broadcasting pairs with it: `b`'s axes align with `input`'s trailing axes and
+/// each matches or has size 1. A shape error naming `op` otherwise.
+pub(crate) fn broadcast_source(op: &str, input: &[usize], bs: &[usize]) -> Result<Vec<usize>> {
+    let bad = || {
+        Error::shape_mismatch(
+            &format!("{op}: the constant must broadcast to the input (input, constant)"),
+            input.to_vec(),
+            bs.to_vec(),
+        )
+    };
+    if bs.len() > input.len() {
+        return Err(bad());
+    }
+    let lead = input.len() - bs.len();
+    let st = strides(bs);
+    // A size-1 axis repeats: its stride is 0.
+    let mut eff = vec![0; input.len()];
+    for (a, (&d, &s)) in bs.iter().zip(&st).enumerate() {
+        match d {
+            1 => {}
+            d if d == input[lead + a] => eff[lead + a] = s,
+            _ => return Err(bad()),
+        }
+    }
+    Ok(indices(input).map(|i| offset_of(&i, &eff)).collect())
 }
 
 impl Op for BroadcastAdd {
