@@ -548,6 +548,15 @@ pub enum Error {
     /// neither a proof nor a counterexample.
     #[error("not proved: {0}")]
     NotProved(Box<crate::prove::ProofFailure>),
+    /// An ONNX model that cannot be read or represented exactly.
+    #[error("{0}")]
+    Onnx(Box<crate::import::onnx::OnnxError>),
+}
+
+impl From<crate::import::onnx::OnnxError> for Error {
+    fn from(e: crate::import::onnx::OnnxError) -> Self {
+        Error::Onnx(Box::new(e))
+    }
 }
 
 /// An exact witness that a rule is wrong: where, and by how much.
