@@ -44,6 +44,7 @@ mod leaky_relu;
 mod linear;
 mod log;
 mod log_softmax;
+mod loss_reduction;
 mod mat_vec;
 mod max_pool;
 mod mean;
