@@ -500,7 +500,7 @@ def main(argv=None):
     p.add_argument("--no-check", action="store_true", help="do not run exactgrad check")
     p.add_argument("--fixtures", metavar="DIR", help="regenerate the committed fixtures into DIR")
     p.add_argument("--search", action="store_true", help="with --fixtures: search kink-free seeds")
-    a = p.parse_args(argv)
+    a = p.parse_intermixed_args(argv)
     command = "python scripts/torch_export.py " + " ".join(sys.argv[1:] if argv is None else argv)
     try:
         if a.fixtures:
