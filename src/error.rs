@@ -147,6 +147,10 @@ pub enum Error {
         /// The value as Rust prints it: `NaN`, `inf` or `-inf`.
         value: String,
     },
+    /// A NumPy `.npy` or `.npz` file that cannot be read or written exactly: the file, the key
+    /// in an archive, and what is wrong (see [`crate::import::npy::NpyError`]).
+    #[error(transparent)]
+    Npy(#[from] crate::import::npy::NpyError),
     /// A node id that the graph did not create.
     #[error("the graph has no node {node}")]
     UnknownNode {

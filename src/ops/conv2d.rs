@@ -1,4 +1,5 @@
-//! 2-D convolution (cross-correlation, as in every framework) with stride and zero padding.
+//! 2-D convolution (cross-correlation, as in every framework) with stride, zero padding,
+//! dilation, groups and an optional batch axis — `torch.nn.functional.conv2d`.
 
 use super::params::{join_params, split_params};
 use super::{Op, OpSpec, Param};
@@ -6,28 +7,41 @@ use crate::error::{Error, Result};
 use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
-/// `y[o, r, c] = b[o] + Σ_{i,p,q} W[o, i, p, q] · x̃[i, r·s_h + p − p_h, c·s_w + q − p_w]` for an
-/// input `x` of shape `[c_in, H, W]` (one sample, no batch axis),
-/// weights `W` `[c_out, c_in, k_h, k_w]`, bias `b` `[c_out]`, where
-/// `x̃` is `x` padded with zeros. Output `[c_out, (H + 2p_h − k_h)/s_h + 1, …]`.
+/// `y[n, o, r, c] = b[o] + Σ_{i,p,q} W[o, i, p, q] · x̃[n, g·C + i, r·s_h + p·d_h − p_h,
+/// c·s_w + q·d_w − p_w]` for an input `x` of shape `[N, c_in, H, W]` (a batch) or `[c_in, H, W]`
+/// (one sample, the same formula without `n`), weights `W` `[c_out, c_in/groups, k_h, k_w]`,
+/// bias `b` `[c_out]`, where `x̃` is `x` padded with zeros, `g = o / (c_out/groups)` is the
+/// group of output channel `o` and `C = c_in/groups` — torch's `F.conv2d(x, W, b, stride,
+/// padding, dilation, groups)`. Output `[N, c_out, H_out, W_out]` (or `[c_out, H_out, W_out]`)
+/// with `H_out = (H + 2p_h − d_h·(k_h − 1) − 1)/s_h + 1`, and the same for `W_out`.
 ///
 /// Rules: `jvp = conv(W, dx)` (no bias: the op is affine), `vjp` = the transposed convolution
 /// scattering `δ` back through the same windows (entries in the padding are dropped). With
 /// respect to the parameters (flattened as `W` row-major, then `b`):
-/// `∂W[o,i,p,q] = Σ_{r,c} δ[o,r,c]·x̃[i, r·s_h + p − p_h, c·s_w + q − p_w]`, `∂b[o] = Σ δ[o]`.
+/// `∂W[o,i,p,q] = Σ_{n,r,c} δ[n,o,r,c]·x̃[n, g·C + i, r·s_h + p·d_h − p_h, c·s_w + q·d_w − p_w]`,
+/// `∂b[o] = Σ_{n,r,c} δ[n,o,r,c]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conv2d {
     w: Tensor<Q>,
     b: Tensor<Q>,
     stride: (usize, usize),
     padding: (usize, usize),
+    dilation: (usize, usize),
+    groups: usize,
 }
 
 /// Every size of one convolution.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Geometry {
+    /// The batch size, `None` for an unbatched input.
+    batch: Option<usize>,
+    /// All input channels, `W.shape[1]·groups`.
     cin: usize,
+    /// Input channels per group, `W.shape[1]`.
+    cin_g: usize,
     cout: usize,
+    /// Output channels per group.
+    cout_g: usize,
     kh: usize,
     kw: usize,
     h: usize,
@@ -36,36 +50,51 @@ pub(crate) struct Geometry {
     sw: usize,
     ph: usize,
     pw: usize,
+    dh: usize,
+    dw: usize,
     ho: usize,
     wo: usize,
 }
 
 impl Geometry {
+    fn samples(&self) -> usize {
+        self.batch.unwrap_or(1)
+    }
+
     /// Calls `f(out_offset, in_offset, weight_offset)` for every product in the convolution sum
     /// that does not fall in the padding.
     fn for_each(&self, mut f: impl FnMut(usize, usize, usize)) {
-        for o in 0..self.cout {
-            for r in 0..self.ho {
-                for c in 0..self.wo {
-                    let out = (o * self.ho + r) * self.wo + c;
-                    for i in 0..self.cin {
-                        for p in 0..self.kh {
-                            let Some(row) = (r * self.sh + p).checked_sub(self.ph) else {
-                                continue;
-                            };
-                            if row >= self.h {
-                                continue;
-                            }
-                            for q in 0..self.kw {
-                                let Some(col) = (c * self.sw + q).checked_sub(self.pw) else {
+        for n in 0..self.samples() {
+            for o in 0..self.cout {
+                // `cout_g ≥ 1` here: `cout ≥ 1` and groups divides it.
+                let first_in = (o / self.cout_g) * self.cin_g;
+                for r in 0..self.ho {
+                    for c in 0..self.wo {
+                        let out = ((n * self.cout + o) * self.ho + r) * self.wo + c;
+                        for i in 0..self.cin_g {
+                            for p in 0..self.kh {
+                                // r·s_h + p·d_h ≤ H + 2p_h − 1 by the output size: no overflow.
+                                let Some(row) = (r * self.sh + p * self.dh).checked_sub(self.ph)
+                                else {
                                     continue;
                                 };
-                                if col >= self.w {
+                                if row >= self.h {
                                     continue;
                                 }
-                                let input = (i * self.h + row) * self.w + col;
-                                let weight = ((o * self.cin + i) * self.kh + p) * self.kw + q;
-                                f(out, input, weight);
+                                for q in 0..self.kw {
+                                    let Some(col) =
+                                        (c * self.sw + q * self.dw).checked_sub(self.pw)
+                                    else {
+                                        continue;
+                                    };
+                                    if col >= self.w {
+                                        continue;
+                                    }
+                                    let channel = n * self.cin + first_in + i;
+                                    let input = (channel * self.h + row) * self.w + col;
+                                    let weight = ((o * self.cin_g + i) * self.kh + p) * self.kw + q;
+                                    f(out, input, weight);
+                                }
                             }
                         }
                     }
@@ -75,15 +104,17 @@ impl Geometry {
     }
 
     fn out_shape(&self) -> Vec<usize> {
-        vec![self.cout, self.ho, self.wo]
+        let sample = [self.cout, self.ho, self.wo];
+        self.batch.into_iter().chain(sample).collect()
     }
 
     fn in_shape(&self) -> Vec<usize> {
-        vec![self.cin, self.h, self.w]
+        let sample = [self.cin, self.h, self.w];
+        self.batch.into_iter().chain(sample).collect()
     }
 
     fn out_len(&self) -> usize {
-        self.cout * self.ho * self.wo
+        self.samples() * self.cout * self.ho * self.wo
     }
 }
 
@@ -94,9 +125,35 @@ fn correlate<S: Scalar>(g: &Geometry, w: &[S], x: &[S]) -> Vec<S> {
     out
 }
 
+/// Checks a group count for weights of shape `w_shape` (`[c_out, c_in/groups, …]`) in the op
+/// `op`: at least 1, dividing `c_out`, and `c_in = w_shape[1]·groups` representable.
+pub(crate) fn check_groups(op: &str, w_shape: &[usize], groups: usize) -> Result<()> {
+    let invalid = |requirement: String| Error::InvalidArgument {
+        op: op.into(),
+        argument: "groups".into(),
+        value: groups.to_string(),
+        requirement,
+    };
+    if groups == 0 {
+        return Err(invalid("at least 1".into()));
+    }
+    if w_shape[0] % groups != 0 {
+        return Err(invalid(format!("a divisor of c_out = {}", w_shape[0])));
+    }
+    match w_shape[1].checked_mul(groups) {
+        Some(_) => Ok(()),
+        None => Err(Error::SizeOverflow {
+            op: op.into(),
+            quantity: "c_in = W.shape[1]·groups",
+            shape: w_shape.to_vec(),
+        }),
+    }
+}
+
 impl Conv2d {
     /// A convolution from weights `[c_out, c_in, k_h, k_w]`, bias `[c_out]`, stride
-    /// `(s_h, s_w)` (each ≥ 1) and zero padding `(p_h, p_w)`; a typed error otherwise.
+    /// `(s_h, s_w)` (each ≥ 1) and zero padding `(p_h, p_w)`; a typed error otherwise. Dilation
+    /// 1 and one group until [`Conv2d::with_dilation`] and [`Conv2d::with_groups`] say otherwise.
     pub fn new(
         w: Tensor<Q>,
         b: Tensor<Q>,
@@ -126,10 +183,37 @@ impl Conv2d {
             b,
             stride,
             padding,
+            dilation: (1, 1),
+            groups: 1,
         })
     }
 
-    /// The weights `[c_out, c_in, k_h, k_w]`.
+    /// The same convolution with kernel dilation `(d_h, d_w)` (torch's `dilation=`): kernel tap
+    /// `(p, q)` reads the input `(p·d_h, q·d_w)` away from the window's corner.
+    /// [`Error::InvalidArgument`] unless both are at least 1.
+    pub fn with_dilation(self, dilation: (usize, usize)) -> Result<Self> {
+        if dilation.0 == 0 || dilation.1 == 0 {
+            return Err(Error::InvalidArgument {
+                op: "Conv2d".into(),
+                argument: "dilation".into(),
+                value: format!("{dilation:?}"),
+                requirement: "at least 1 in both dimensions".into(),
+            });
+        }
+        Ok(Conv2d { dilation, ..self })
+    }
+
+    /// The same convolution split into `groups` groups (torch's `groups=`): the weights, of
+    /// shape `[c_out, c_in/groups, k_h, k_w]`, connect the `k`-th block of `c_out/groups` output
+    /// channels to the `k`-th block of `c_in/groups` input channels only, so the input must
+    /// have `c_in = W.shape[1]·groups` channels. [`Error::InvalidArgument`] unless `groups ≥ 1`
+    /// divides `c_out`; [`Error::SizeOverflow`] if `W.shape[1]·groups` does not fit in `usize`.
+    pub fn with_groups(self, groups: usize) -> Result<Self> {
+        check_groups("Conv2d", self.w.shape(), groups)?;
+        Ok(Conv2d { groups, ..self })
+    }
+
+    /// The weights `[c_out, c_in/groups, k_h, k_w]`.
     pub fn weight(&self) -> &Tensor<Q> {
         &self.w
     }
@@ -139,12 +223,40 @@ impl Conv2d {
         &self.b
     }
 
+    /// The stride `(s_h, s_w)`.
+    pub fn stride(&self) -> (usize, usize) {
+        self.stride
+    }
+
+    /// The zero padding `(p_h, p_w)` on each side.
+    pub fn padding(&self) -> (usize, usize) {
+        self.padding
+    }
+
+    /// The kernel dilation `(d_h, d_w)`.
+    pub fn dilation(&self) -> (usize, usize) {
+        self.dilation
+    }
+
+    /// The number of groups.
+    pub fn groups(&self) -> usize {
+        self.groups
+    }
+
+    /// The number of input channels, `W.shape[1]·groups` (checked by [`Conv2d::with_groups`]
+    /// not to overflow).
+    fn in_channels(&self) -> usize {
+        self.w.shape()[1].saturating_mul(self.groups)
+    }
+
     pub(crate) fn geometry(&self, input: &[usize]) -> Result<Geometry> {
         let ws = self.w.shape();
-        let (cout, cin, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
-        let ((sh, sw), (ph, pw)) = (self.stride, self.padding);
-        let [c, h, w] = *input else {
-            return Err(self.bad_input(input));
+        let (cout, cin_g, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
+        let ((sh, sw), (ph, pw), (dh, dw)) = (self.stride, self.padding, self.dilation);
+        let (batch, c, h, w) = match *input {
+            [c, h, w] => (None, c, h, w),
+            [n, c, h, w] => (Some(n), c, h, w),
+            _ => return Err(self.bad_input(input)),
         };
         // A padding near usize::MAX wrapped `h + 2·p` in release builds to a size below the
         // kernel's, and the output was the bias alone: every size is computed checked.
@@ -161,13 +273,28 @@ impl Conv2d {
             .checked_mul(2)
             .and_then(|p| p.checked_add(w))
             .ok_or_else(|| overflow("W + 2·p_w"))?;
-        if c != cin || padded_h < kh || padded_w < kw {
+        // The span of the dilated kernel, d·(k − 1) + 1 (k ≥ 1 by the constructor).
+        let span_h = dh
+            .checked_mul(kh - 1)
+            .and_then(|s| s.checked_add(1))
+            .ok_or_else(|| overflow("d_h·(k_h − 1) + 1"))?;
+        let span_w = dw
+            .checked_mul(kw - 1)
+            .and_then(|s| s.checked_add(1))
+            .ok_or_else(|| overflow("d_w·(k_w − 1) + 1"))?;
+        let cin = cin_g
+            .checked_mul(self.groups)
+            .ok_or_else(|| overflow("c_in = W.shape[1]·groups"))?;
+        if c != cin || padded_h < span_h || padded_w < span_w {
             return Err(self.bad_input(input));
         }
-        let (ho, wo) = ((padded_h - kh) / sh + 1, (padded_w - kw) / sw + 1);
+        let (ho, wo) = ((padded_h - span_h) / sh + 1, (padded_w - span_w) / sw + 1);
         let g = Geometry {
+            batch,
             cin,
+            cin_g,
             cout,
+            cout_g: cout / self.groups,
             kh,
             kw,
             h,
@@ -176,6 +303,8 @@ impl Conv2d {
             sw,
             ph,
             pw,
+            dh,
+            dw,
             ho,
             wo,
         };
@@ -188,7 +317,8 @@ impl Conv2d {
     fn bad_input(&self, input: &[usize]) -> Error {
         Error::shape_mismatch(
             &format!(
-                "{}: input must be [c_in, H, W] with the padded input at least the kernel (input, W)",
+                "{}: input must be [c_in, H, W] or [N, c_in, H, W] with c_in = W.shape[1]·groups \
+                 and the padded input at least the dilated kernel (input, W)",
                 self.name()
             ),
             input.to_vec(),
@@ -208,7 +338,7 @@ impl Conv2d {
     fn with_bias<S: Scalar>(g: &Geometry, mut y: Vec<S>, b: &[S]) -> Result<Tensor<S>> {
         let per = g.ho * g.wo;
         for (k, v) in y.iter_mut().enumerate() {
-            *v = v.add_ref(&b[k / per]);
+            *v = v.add_ref(&b[(k / per) % g.cout]);
         }
         Tensor::new(g.out_shape(), y)
     }
@@ -217,10 +347,22 @@ impl Conv2d {
 impl Op for Conv2d {
     fn name(&self) -> String {
         let ws = self.w.shape();
-        format!(
-            "Conv2d({}→{}, kernel {}×{}, stride {:?}, padding {:?})",
-            ws[1], ws[0], ws[2], ws[3], self.stride, self.padding
-        )
+        let mut name = format!(
+            "Conv2d({}→{}, kernel {}×{}, stride {:?}, padding {:?}",
+            self.in_channels(),
+            ws[0],
+            ws[2],
+            ws[3],
+            self.stride,
+            self.padding
+        );
+        if self.dilation != (1, 1) {
+            name += &format!(", dilation {:?}", self.dilation);
+        }
+        if self.groups != 1 {
+            name += &format!(", groups {}", self.groups);
+        }
+        name + ")"
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(self.geometry(input)?.out_shape())
@@ -272,14 +414,13 @@ impl<S: Scalar> OpSpec<S> for Conv2d {
         let (xs, d) = (x.data(), dy.data());
         let mut dw = vec![S::zero(); self.w.len()];
         g.for_each(|o, i, k| dw[k] = dw[k].add_ref(&xs[i].mul_ref(&d[o])));
+        // δ is [N, c_out, H_out·W_out] in memory: bias o sums block o of every sample.
         let per = g.ho * g.wo;
-        let db = (0..g.cout)
-            .map(|o| {
-                d[o * per..(o + 1) * per]
-                    .iter()
-                    .fold(S::zero(), |a, v| a.add_ref(v))
-            })
-            .collect();
+        let mut db = vec![S::zero(); g.cout];
+        for (k, v) in d.iter().enumerate() {
+            let o = (k / per) % g.cout;
+            db[o] = db[o].add_ref(v);
+        }
         Ok(join_params(&[
             &Tensor::new(self.w.shape().to_vec(), dw)?,
             &Tensor::from_vec(db),
@@ -445,5 +586,222 @@ mod tests {
             t(&[1, 2, 2], &["1", "2", "3", "4"]),
         );
         assert_cx(&c, VJP, &[1], "0", "1");
+    }
+
+    /// `[2, 4, 4, 5]` → `[2, 4, 2, 4]`: two samples, two groups of two channels, dilation,
+    /// stride and padding different along the two axes.
+    fn grouped() -> Conv2d {
+        let w: Vec<String> = (0..32).map(|k| format!("{}/4", (k as i64 * 7) % 11 - 5)).collect();
+        let w = Tensor::parse(vec![4, 2, 2, 2], &w.iter().map(String::as_str).collect::<Vec<_>>());
+        let w = w.unwrap();
+        let b = t(&[4], &["1/2", "-1", "0", "3/4"]);
+        Conv2d::new(w, b, (2, 1), (1, 0))
+            .and_then(|c| c.with_dilation((2, 1)))
+            .and_then(|c| c.with_groups(2))
+            .unwrap()
+    }
+
+    fn sample_input(shape: &[usize]) -> Tensor<Q> {
+        let n = shape.iter().product::<usize>();
+        let v: Vec<String> = (0..n).map(|k| format!("{}/8", (k as i64 * 5) % 13 - 6)).collect();
+        Tensor::parse(shape.to_vec(), &v.iter().map(String::as_str).collect::<Vec<_>>()).unwrap()
+    }
+
+    #[test]
+    fn batched_grouped_dilated_conv2d_passes_with_its_parameter_gradients() {
+        let op = grouped();
+        assert_eq!(op.output_shape(&[2, 4, 4, 5]).unwrap(), [2, 4, 2, 4]);
+        assert_eq!(
+            op.name(),
+            "Conv2d(4→4, kernel 2×2, stride (2, 1), padding (1, 0), dilation (2, 1), groups 2)"
+        );
+        assert_passes(&crate::check_op!(op, [2, 4, 4, 5], cases(8)), true);
+        assert_params_pass(&grouped(), sample_input(&[2, 4, 4, 5]), 8);
+    }
+
+    #[test]
+    fn a_batch_is_its_samples_convolved_one_by_one() {
+        let (op, x) = (grouped(), sample_input(&[2, 4, 4, 5]));
+        let y = OpSpec::<Q>::forward(&op, &x).unwrap();
+        let half = |v: &Tensor<Q>, n: usize, shape: &[usize]| {
+            let per = v.len() / 2;
+            Tensor::new(shape.to_vec(), v.data()[n * per..(n + 1) * per].to_vec()).unwrap()
+        };
+        for n in 0..2 {
+            let one = OpSpec::<Q>::forward(&op, &half(&x, n, &[4, 4, 5])).unwrap();
+            assert_eq!(one, half(&y, n, &[4, 2, 4]));
+        }
+    }
+
+    #[test]
+    fn groups_convolve_their_own_channels_only() {
+        // Two groups = two separate convolutions on the channel halves, outputs stacked.
+        let (op, x) = (grouped(), sample_input(&[4, 4, 5]));
+        let y = OpSpec::<Q>::forward(&op, &x).unwrap();
+        let mut stacked = Vec::new();
+        for group in 0..2 {
+            let w = &op.weight().data()[group * 16..(group + 1) * 16];
+            let b = &op.bias().data()[group * 2..(group + 1) * 2];
+            let part = Conv2d::new(
+                Tensor::new(vec![2, 2, 2, 2], w.to_vec()).unwrap(),
+                Tensor::from_vec(b.to_vec()),
+                (2, 1),
+                (1, 0),
+            )
+            .and_then(|c| c.with_dilation((2, 1)))
+            .unwrap();
+            let xg = Tensor::new(vec![2, 4, 5], x.data()[group * 40..(group + 1) * 40].to_vec());
+            stacked.extend(OpSpec::<Q>::forward(&part, &xg.unwrap()).unwrap().into_data());
+        }
+        assert_eq!(y, Tensor::new(vec![4, 2, 4], stacked).unwrap());
+    }
+
+    #[test]
+    fn a_dilated_kernel_reads_spread_out_taps() {
+        // Kernel [[1, 2], [3, 4]] with dilation 2 on a 3×3 input reads its four corners.
+        let w = t(&[1, 1, 2, 2], &["1", "2", "3", "4"]);
+        let op = Conv2d::new(w, t(&[1], &["1/2"]), (1, 1), (0, 0))
+            .and_then(|c| c.with_dilation((2, 2)))
+            .unwrap();
+        let x = t(&[1, 3, 3], &["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+        // 1·1 + 2·3 + 3·7 + 4·9 + 1/2
+        let y = OpSpec::<Q>::forward(&op, &x).unwrap();
+        assert_eq!(y, t(&[1, 1, 1], &["129/2"]));
+    }
+
+    #[test]
+    fn bad_dilations_groups_and_channel_counts_are_typed_errors() {
+        use crate::Error;
+        let invalid = |argument: &str, value: &str, requirement: &str| Error::InvalidArgument {
+            op: "Conv2d".into(),
+            argument: argument.into(),
+            value: value.into(),
+            requirement: requirement.into(),
+        };
+        let conv = || Conv2d::new(t(&[4, 1, 2, 2], &["1"; 16]), t(&[4], &["0"; 4]), (1, 1), (0, 0));
+        let r = conv().unwrap().with_dilation((1, 0));
+        assert_eq!(r.err(), Some(invalid("dilation", "(1, 0)", "at least 1 in both dimensions")));
+        assert_eq!(
+            conv().unwrap().with_groups(0).err(),
+            Some(invalid("groups", "0", "at least 1"))
+        );
+        assert_eq!(
+            conv().unwrap().with_groups(3).err(),
+            Some(invalid("groups", "3", "a divisor of c_out = 4"))
+        );
+        // Two groups of one input channel each: a 1-channel input no longer fits.
+        let two = conv().unwrap().with_groups(2).unwrap();
+        assert_eq!(two.output_shape(&[2, 2, 3]).unwrap(), [4, 2, 2]);
+        let r = OpSpec::<Q>::forward(&two, &t(&[1, 2, 2], &["1"; 4]));
+        assert!(matches!(r, Err(Error::ShapeMismatch { .. })), "{r:?}");
+        // A batch of inputs of rank 5, or rank 2: no layout.
+        assert!(matches!(two.output_shape(&[1, 1, 2, 2, 2]), Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(two.output_shape(&[2, 2]), Err(Error::ShapeMismatch { .. })));
+        // The padded input must hold the dilated kernel, d·(k − 1) + 1 = 3.
+        let dilated = conv().unwrap().with_dilation((2, 1)).unwrap();
+        assert_eq!(dilated.output_shape(&[1, 3, 2]).unwrap(), [4, 1, 1]);
+        assert!(matches!(dilated.output_shape(&[1, 2, 2]), Err(Error::ShapeMismatch { .. })));
+    }
+
+    #[test]
+    fn a_dilation_or_group_count_whose_sizes_overflow_is_a_typed_error() {
+        use crate::Error;
+        let w = t(&[1, 1, 2, 2], &["1"; 4]);
+        let conv = Conv2d::new(w, t(&[1], &["5"]), (1, 1), (0, 0)).unwrap();
+        let huge = conv.with_dilation((1, usize::MAX)).unwrap();
+        assert_eq!(
+            huge.output_shape(&[1, 2, 2]).err(),
+            Some(Error::SizeOverflow {
+                op: huge.name(),
+                quantity: "d_w·(k_w − 1) + 1",
+                shape: vec![1, 2, 2]
+            })
+        );
+        // No output channel: any group count divides c_out = 0, but c_in = 2·groups overflows.
+        let empty = Conv2d::new(Tensor::zeros(&[0, 2, 1, 1]), Tensor::zeros(&[0]), (1, 1), (0, 0));
+        assert_eq!(
+            empty.unwrap().with_groups(1 << 63).err(),
+            Some(Error::SizeOverflow {
+                op: "Conv2d".into(),
+                quantity: "c_in = W.shape[1]·groups",
+                shape: vec![0, 2, 1, 1]
+            })
+        );
+        // A batch whose input has more entries than usize holds.
+        let conv = Conv2d::new(t(&[1, 1, 1, 1], &["1"]), t(&[1], &["0"]), (1, 1), (0, 0));
+        assert!(matches!(
+            conv.unwrap().output_shape(&[1 << 40, 1, 1 << 20, 1 << 20]),
+            Err(Error::SizeOverflow { .. })
+        ));
+    }
+
+    planted!(NeighbourGroupWeights(Conv2d), fn vjp(&op, x, dy) {
+        // The transposed convolution of output channel o reads the weights of the channel at
+        // the same place in the next group (the group offset of the weight index wrong).
+        let cout = op.weight().shape()[0];
+        let block = op.weight().len() / op.groups();
+        let mut w = op.weight().data().to_vec();
+        w.rotate_left(block);
+        let wrong = Conv2d { w: Tensor::new(op.weight().shape().to_vec(), w)?, ..op.clone() };
+        debug_assert_eq!(cout % op.groups(), 0);
+        wrong.vjp(x, dy)
+    });
+
+    #[test]
+    fn planted_grouped_conv2d_vjp_with_the_next_groups_weights() {
+        let w = t(&[2, 1, 2, 2], &["1", "2", "3", "4", "-1", "1/2", "0", "2"]);
+        let conv = Conv2d::new(w, t(&[2], &["0", "1"]), (1, 1), (0, 0))
+            .and_then(|c| c.with_groups(2))
+            .unwrap();
+        assert_cx(
+            &caught(&NeighbourGroupWeights(conv), &[2, 3, 3]),
+            VJP,
+            &[0, 0, 0],
+            "?",
+            "?",
+        );
+    }
+
+    planted!(DilationIgnored(Conv2d), fn vjp(&op, x, dy) {
+        // δ scattered back through the undilated taps (p, q) instead of (p·d_h, q·d_w).
+        let mut g = op.geometry(x.shape())?;
+        (g.dh, g.dw) = (1, 1);
+        let w = op.weight().lifted::<S>();
+        let mut dx = vec![S::zero(); x.len()];
+        g.for_each(|o, i, k| dx[i] = dx[i].add_ref(&w.data()[k].mul_ref(&dy.data()[o])));
+        Tensor::new(x.shape().to_vec(), dx)
+    });
+
+    #[test]
+    fn planted_dilated_conv2d_vjp_ignoring_the_dilation() {
+        let w = t(&[1, 1, 2, 2], &["1", "2", "3", "4"]);
+        let conv = Conv2d::new(w, t(&[1], &["0"]), (1, 1), (0, 0))
+            .and_then(|c| c.with_dilation((2, 2)))
+            .unwrap();
+        assert_cx(&caught(&DilationIgnored(conv), &[1, 3, 4]), VJP, &[0, 0, 0], "?", "?");
+    }
+
+    planted!(BiasFromFirstSample(Conv2d), fn vjp_params(&op, x, dy) {
+        // The bias gradient sums the positions of sample 0 only: the batch axis not reduced.
+        let mut g = op.vjp_params(x, dy)?.into_data();
+        let cout = op.bias().len();
+        let per = dy.len() / (dy.shape()[0] * cout);
+        let nw = g.len() - cout;
+        for o in 0..cout {
+            g[nw + o] = dy.data()[o * per..(o + 1) * per]
+                .iter()
+                .fold(S::zero(), |a, v| a.add_ref(v));
+        }
+        Ok(Tensor::from_vec(g))
+    });
+
+    #[test]
+    fn planted_batched_conv2d_bias_gradient_from_the_first_sample() {
+        let conv = Conv2d::new(t(&[1, 1, 1, 1], &["2"]), t(&[1], &["1/2"]), (1, 1), (0, 0));
+        let c = caught_params(
+            &BiasFromFirstSample(conv.unwrap()),
+            t(&[2, 1, 1, 2], &["1", "2", "3", "4"]),
+        );
+        assert_cx(&c, VJP, &[1], "?", "?");
     }
 }

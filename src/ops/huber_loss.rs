@@ -1,16 +1,21 @@
-//! Huber loss with a rational threshold, against a stored target.
+//! Huber loss with a rational threshold, against a stored target
+//! (`torch.nn.functional.huber_loss` with `delta = β`).
 
-use super::mean::per_entry;
-use super::sum::{scalar, scalar_cotangent, total};
-use super::{expect_input, Guard, Op, OpSpec};
+use super::loss_reduction::{reduce, reduced_shape, term_cotangents};
+use super::{expect_input, Guard, Op, OpSpec, Reduction};
 use crate::error::{Error, Result};
 use crate::scalar::{Ordered, Scalar, Q};
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
-/// `f(x) = (1/n) Σᵢ h(xᵢ − tᵢ)` with threshold `β > 0`:
-/// `h(r) = r²/2` for `|r| ≤ β`, `β(|r| − β/2)` otherwise; a scalar (shape `[]`).
-/// Rule: `h′(r) = r` inside, `β·sign(r)` outside, so `vjp = (δ/n)·h′(x − t)`.
+/// The terms `h(xᵢ − tᵢ)` for a stored target `t` of the input's shape (any shape, a batch axis
+/// included) with threshold `β > 0`: `h(r) = r²/2` for `|r| ≤ β`, `β(|r| − β/2)` otherwise;
+/// reduced as torch's `reduction=` says ([`HuberLoss::with_reduction`]): by default their mean
+/// `(1/n) Σᵢ h(xᵢ − tᵢ)`, a scalar (shape `[]`); or their sum; or themselves (none, the input's
+/// shape).
+///
+/// Rule: `h′(r) = r` inside, `β·sign(r)` outside, so `vjp = h′(x − t) ⊙ δ` (none),
+/// `δ·h′(x − t)` (sum), `(δ/n)·h′(x − t)` (mean); `jvp = reduce(h′(x − t) ⊙ dx)`.
 ///
 /// `h` is C¹ but its pieces are quadratic and linear, so it is **not** piecewise linear (no
 /// fderiv check). At `|r| = β` the two pieces meet with equal slope but different curvature: the
@@ -20,12 +25,17 @@ use std::cmp::Ordering;
 pub struct HuberLoss {
     target: Tensor<Q>,
     beta: Q,
+    reduction: Reduction,
 }
 
-crate::error::debug_with_fractions!(HuberLoss { target, beta });
+crate::error::debug_with_fractions!(HuberLoss {
+    target,
+    beta,
+    reduction
+});
 
 impl HuberLoss {
-    /// The loss against `target` with threshold `beta`; [`Error::InvalidArgument`] unless
+    /// The mean loss against `target` with threshold `beta`; [`Error::InvalidArgument`] unless
     /// `beta > 0`.
     pub fn new(target: Tensor<Q>, beta: Q) -> Result<Self> {
         if beta.sign() != Ordering::Greater {
@@ -36,7 +46,22 @@ impl HuberLoss {
                 requirement: "positive".into(),
             });
         }
-        Ok(HuberLoss { target, beta })
+        Ok(HuberLoss {
+            target,
+            beta,
+            reduction: Reduction::Mean,
+        })
+    }
+
+    /// The same loss with reduction `reduction` (torch's `reduction=`; [`Reduction::Mean`] is
+    /// the default).
+    pub fn with_reduction(self, reduction: Reduction) -> Self {
+        HuberLoss { reduction, ..self }
+    }
+
+    /// The reduction.
+    pub fn reduction(&self) -> Reduction {
+        self.reduction
     }
 
     /// The target.
@@ -92,11 +117,14 @@ fn slope<S: Scalar>(r: &S, beta: &S) -> S {
 
 impl Op for HuberLoss {
     fn name(&self) -> String {
-        format!("HuberLoss(β={})", self.beta)
+        match self.reduction {
+            Reduction::Mean => format!("HuberLoss(β={})", self.beta),
+            r => format!("HuberLoss(β={}, reduction={r})", self.beta),
+        }
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         expect_input(input, self.target.shape(), "HuberLoss")?;
-        Ok(vec![])
+        Ok(reduced_shape(input, self.reduction))
     }
 }
 
@@ -111,18 +139,15 @@ impl<S: Scalar> OpSpec<S> for HuberLoss {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let beta = S::from_q(&self.beta);
         let terms = self.residual(x)?.map(|r| value(r, &beta));
-        Ok(scalar(per_entry(&total(&terms), x, "HuberLoss")?))
+        reduce(terms, self.reduction, "HuberLoss")
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(scalar(per_entry(
-            &self.slopes(x)?.dot(dx)?,
-            x,
-            "HuberLoss",
-        )?))
+        let terms = self.slopes(x)?.hadamard(dx)?;
+        reduce(terms, self.reduction, "HuberLoss")
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        let d = per_entry(scalar_cotangent(dy, "HuberLoss vjp: δ")?, x, "HuberLoss")?;
-        Ok(self.slopes(x)?.scale(&d))
+        let d = term_cotangents(x, dy, self.reduction, "HuberLoss")?;
+        self.slopes(x)?.hadamard(&d)
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
         let beta = S::from_q(&self.beta);
@@ -196,6 +221,48 @@ mod tests {
         assert_eq!(op.forward(&x).unwrap(), t(&[], &["3/8"]));
         let g = op.vjp(&x, &t(&[], &["1"])).unwrap();
         assert_eq!(g, t(&[4], &["-1/8", "1/8", "1/8", "-1/8"]));
+    }
+
+    #[test]
+    fn huber_passes_with_every_reduction_on_a_batch() {
+        let target = t(&[2, 2], &["1", "-1/2", "0", "3"]);
+        for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+            let op = HuberLoss::new(target.clone(), q("1/3")).unwrap().with_reduction(r);
+            assert_passes(&crate::check_op!(op, [2, 2], cases(32)), false);
+            assert_proved(&op, &[2, 2]);
+        }
+    }
+
+    #[test]
+    fn huber_reductions_are_exact_and_keep_their_kinks() {
+        // β = 1/2, residuals 2, −1, 1/4: h = 7/8, 3/8, 1/32; h′ = 1/2, −1/2, 1/4.
+        let x = t(&[3], &["2", "-1", "1/4"]);
+        let op = |r| HuberLoss::new(t(&[3], &["0"; 3]), q("1/2")).unwrap().with_reduction(r);
+        let none = op(Reduction::None);
+        assert_eq!(none.forward(&x).unwrap(), t(&[3], &["7/8", "3/8", "1/32"]));
+        let g = none.vjp(&x, &t(&[3], &["2", "4", "8"])).unwrap();
+        assert_eq!(g, t(&[3], &["1", "-2", "2"]));
+        let sum = op(Reduction::Sum);
+        assert_eq!(sum.forward(&x).unwrap(), t(&[], &["41/32"]));
+        let g = sum.vjp(&x, &t(&[], &["2"])).unwrap();
+        assert_eq!(g, t(&[3], &["1", "-1", "1/2"]));
+        assert_eq!(none.name(), "HuberLoss(β=1/2, reduction=none)");
+        let on = t(&[3], &["0", "1/2", "1"]);
+        let r = crate::check::jacobian(&sum, &on, &on, &t(&[], &["1"]));
+        assert_eq!(kink(r), (1, "HuberLoss(β=1/2, reduction=sum)".into(), vec![1]));
+    }
+
+    planted!(SumJvpAsMean(HuberLoss), fn jvp(&op, x, dx) {
+        // The sum reduction's jvp divided by n, the mean's rule.
+        let n = S::from_i64(x.len() as i64);
+        Ok(op.jvp(x, dx)?.map(|v| v.checked_div(&n).unwrap()))
+    });
+
+    #[test]
+    fn planted_huber_sum_jvp_divided_by_n() {
+        let op = HuberLoss::new(t(&[2, 2], &["0"; 4]), q("1/2")).unwrap();
+        let op = SumJvpAsMean(op.with_reduction(Reduction::Sum));
+        assert_cx(&caught(&op, &[2, 2]), JVP, &[], "?", "?");
     }
 
     planted!(Unclipped(HuberLoss), fn vjp(&op, x, dy) {

@@ -1,30 +1,49 @@
-//! Mean absolute error against a stored target.
+//! Mean absolute error against a stored target (`torch.nn.functional.l1_loss`).
 
-use super::mean::per_entry;
+use super::loss_reduction::{reduce, reduced_shape, term_cotangents};
 use super::piecewise::signum;
-use super::sum::{scalar, scalar_cotangent, total};
-use super::{expect_input, Guard, Op, OpSpec};
+use super::{expect_input, Guard, Op, OpSpec, Reduction};
 use crate::error::Result;
 use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
 
-/// `f(x) = (1/n) Σᵢ |xᵢ − tᵢ|` for a stored target `t`; a scalar (shape `[]`). Rules:
-/// `jvp = (1/n) Σ sign(x − t) ⊙ dx`, `vjp = (δ/n)·sign(x − t)`. Kinks where `xᵢ = tᵢ`: the guards
+/// The absolute errors `|xᵢ − tᵢ|` for a stored target `t` of the input's shape (any shape, a
+/// batch axis included), reduced as torch's `reduction=` says ([`L1Loss::with_reduction`]): by
+/// default their mean `(1/n) Σᵢ |xᵢ − tᵢ|`, a scalar (shape `[]`); or their sum; or themselves
+/// (none, the input's shape).
+///
+/// Rules: `jvp = reduce(sign(x − t) ⊙ dx)`; `vjp = sign(x − t) ⊙ δ` (none), `δ·sign(x − t)`
+/// (sum), `(δ/n)·sign(x − t)` (mean). Kinks where `xᵢ = tᵢ`, whatever the reduction: the guards
 /// are the residuals `xᵢ − tᵢ`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct L1Loss {
     target: Tensor<Q>,
+    reduction: Reduction,
 }
 
 impl L1Loss {
-    /// The loss against `target`.
+    /// The mean loss against `target`.
     pub fn new(target: Tensor<Q>) -> Self {
-        L1Loss { target }
+        L1Loss {
+            target,
+            reduction: Reduction::Mean,
+        }
+    }
+
+    /// The same loss with reduction `reduction` (torch's `reduction=`; [`Reduction::Mean`] is
+    /// the default).
+    pub fn with_reduction(self, reduction: Reduction) -> Self {
+        L1Loss { reduction, ..self }
     }
 
     /// The target.
     pub fn target(&self) -> &Tensor<Q> {
         &self.target
+    }
+
+    /// The reduction.
+    pub fn reduction(&self) -> Reduction {
+        self.reduction
     }
 }
 
@@ -42,11 +61,14 @@ impl L1Loss {
 
 impl Op for L1Loss {
     fn name(&self) -> String {
-        "L1Loss".into()
+        match self.reduction {
+            Reduction::Mean => "L1Loss".into(),
+            r => format!("L1Loss(reduction={r})"),
+        }
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         expect_input(input, self.target.shape(), "L1Loss")?;
-        Ok(vec![])
+        Ok(reduced_shape(input, self.reduction))
     }
     fn is_piecewise_linear(&self) -> bool {
         true
@@ -56,14 +78,14 @@ impl Op for L1Loss {
 impl<S: Scalar> OpSpec<S> for L1Loss {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let abs = self.residual(x)?.map(|v| v.abs_val());
-        Ok(scalar(per_entry(&total(&abs), x, "L1Loss")?))
+        reduce(abs, self.reduction, "L1Loss")
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(scalar(per_entry(&self.signs(x)?.dot(dx)?, x, "L1Loss")?))
+        reduce(self.signs(x)?.hadamard(dx)?, self.reduction, "L1Loss")
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        let d = per_entry(scalar_cotangent(dy, "L1Loss vjp: δ")?, x, "L1Loss")?;
-        Ok(self.signs(x)?.scale(&d))
+        let d = term_cotangents(x, dy, self.reduction, "L1Loss")?;
+        self.signs(x)?.hadamard(&d)
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
         let r = self.residual(x)?;
@@ -106,6 +128,44 @@ mod tests {
             .vjp(&t(&[3], &["1", "0", "-2"]), &t(&[], &["3"]))
             .unwrap();
         assert_eq!(g, t(&[3], &["1", "0", "-1"]));
+    }
+
+    #[test]
+    fn l1_passes_with_every_reduction_on_a_batch() {
+        let target = t(&[2, 3], &["1", "-1/2", "0", "3", "2", "-1"]);
+        for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+            let op = L1Loss::new(target.clone()).with_reduction(r);
+            assert_passes(&crate::check_op!(op, [2, 3], cases(32)), true);
+            assert_proved(&op, &[2, 3]);
+        }
+    }
+
+    #[test]
+    fn l1_reductions_are_exact_and_keep_their_kinks() {
+        let x = t(&[3], &["3", "0", "1"]);
+        let op = |r| L1Loss::new(t(&[3], &["1", "1", "1"])).with_reduction(r);
+        let none = op(Reduction::None);
+        assert_eq!(none.forward(&x).unwrap(), t(&[3], &["2", "1", "0"]));
+        let dy = t(&[3], &["5", "7", "11"]);
+        assert_eq!(none.vjp(&x, &dy).unwrap(), t(&[3], &["5", "-7", "0"]));
+        let sum = op(Reduction::Sum);
+        assert_eq!(sum.forward(&x).unwrap(), t(&[], &["3"]));
+        assert_eq!(sum.vjp(&x, &t(&[], &["2"])).unwrap(), t(&[3], &["2", "-2", "0"]));
+        assert_eq!(sum.name(), "L1Loss(reduction=sum)");
+        let r = crate::check::jacobian(&none, &x, &x, &dy);
+        assert_eq!(kink(r), (1, "L1Loss".into(), vec![2]));
+    }
+
+    planted!(NoneReadsFirstCotangent(L1Loss), fn vjp(&op, x, dy) {
+        // The none reduction's cotangent read as a scalar: δ₀ on every entry.
+        let signs = x.sub(&op.target().lifted::<S>())?.map(|v| signum(v));
+        Ok(signs.scale(&dy.data()[0]))
+    });
+
+    #[test]
+    fn planted_l1_none_vjp_with_one_cotangent_for_all() {
+        let op = L1Loss::new(t(&[2, 2], &["0"; 4])).with_reduction(Reduction::None);
+        assert_cx(&caught(&NoneReadsFirstCotangent(op), &[2, 2]), VJP, &[0, 1], "?", "?");
     }
 
     planted!(ResidualForSign(L1Loss), fn vjp(&op, x, dy) {

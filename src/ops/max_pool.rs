@@ -1,19 +1,25 @@
 //! 2-D max pooling; ties are kinks.
 
+use super::pool_window::{planes, PoolAxis};
 use super::{Guard, Op, OpSpec};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 
-/// `y[c, r, s] = max` of the window `x[c, r·s_h .. r·s_h + k_h, s·s_w .. s·s_w + k_w]` for an
-/// input `[c, H, W]` (no padding); output `[c, (H − k_h)/s_h + 1, (W − k_w)/s_w + 1]`.
+/// `y[…, r, s] = max` of the window of `x[…, ·, ·]` at rows `r·s_h − p_h + i·d_h` (`i < k_h`) and
+/// columns `s·s_w − p_w + j·d_w` (`j < k_w`), as `torch.nn.functional.max_pool2d`: input
+/// `[C, H, W]` or `[N, C, H, W]` (every plane pooled alike), output `[…, H_out, W_out]` with
+/// `H_out = ⌊(H + 2p_h − d_h(k_h − 1) − 1 + (ceil_mode ? s_h − 1 : 0)) / s_h⌋ + 1`, the last
+/// window dropped under `ceil_mode` when it would start in the right padding. Positions in the
+/// padding are −∞: they never win and never tie, so a window is its in-range entries.
 ///
 /// On a piece the op copies one entry per window (the argmax), so `jvp` reads `dx` at the argmax
 /// and `vjp` adds `δ` there (overlapping windows accumulate). The piece changes where the maximum
 /// is shared: the guards are, window by window in output order, `max − x[j]` for every other
-/// candidate `j` of the window, at `j`'s input coordinate. A zero guard is a tie — a kink, where
-/// no derivative exists — and the kink error names the tied candidate.
+/// candidate `j` of the window, at `j`'s input coordinate (in the input's own shape, batch axis
+/// included). A zero guard is a tie — a kink, where no derivative exists — and the kink error
+/// names the tied candidate.
 ///
 /// The maximum and the routing of derivatives are chosen by [`crate::Ordered::select`] (see
 /// `MaxPool2d::routing`), so over [`crate::Sym`] one evaluation covers every winner. The
@@ -23,45 +29,119 @@ use std::cmp::Ordering;
 pub struct MaxPool2d {
     kernel: (usize, usize),
     stride: (usize, usize),
+    padding: (usize, usize),
+    dilation: (usize, usize),
+    ceil_mode: bool,
+}
+
+/// [`Error::InvalidArgument`] of a pooling op.
+pub(crate) fn invalid(op: &str, argument: &str, value: (usize, usize), requirement: &str) -> Error {
+    Error::InvalidArgument {
+        op: op.into(),
+        argument: argument.into(),
+        value: format!("{value:?}"),
+        requirement: requirement.into(),
+    }
+}
+
+/// Refuses a zero in `value` (a kernel, stride or dilation).
+pub(crate) fn at_least_one(op: &str, argument: &str, value: (usize, usize)) -> Result<()> {
+    if value.0 == 0 || value.1 == 0 {
+        return Err(invalid(
+            op,
+            argument,
+            value,
+            "at least 1 in both dimensions",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a padding above half the kernel, as torch does (`p ≤ ⌊k/2⌋`).
+pub(crate) fn at_most_half(
+    op: &str,
+    padding: (usize, usize),
+    kernel: (usize, usize),
+) -> Result<()> {
+    if padding.0 > kernel.0 / 2 || padding.1 > kernel.1 / 2 {
+        return Err(invalid(
+            op,
+            "padding",
+            padding,
+            &format!("at most half the kernel {kernel:?} in both dimensions"),
+        ));
+    }
+    Ok(())
 }
 
 impl MaxPool2d {
-    /// Pooling with window `kernel` and `stride` (all ≥ 1); [`Error::InvalidArgument`] naming
-    /// the first of the two that has a zero.
+    /// Pooling with window `kernel` and `stride` (all ≥ 1), no padding, dilation 1, floor mode;
+    /// [`Error::InvalidArgument`] naming the first of the two that has a zero.
     pub fn new(kernel: (usize, usize), stride: (usize, usize)) -> Result<Self> {
-        for (argument, value) in [("kernel", kernel), ("stride", stride)] {
-            if value.0 == 0 || value.1 == 0 {
-                return Err(Error::InvalidArgument {
-                    op: "MaxPool2d".into(),
-                    argument: argument.into(),
-                    value: format!("{value:?}"),
-                    requirement: "at least 1 in both dimensions".into(),
-                });
-            }
-        }
-        Ok(MaxPool2d { kernel, stride })
+        at_least_one("MaxPool2d", "kernel", kernel)?;
+        at_least_one("MaxPool2d", "stride", stride)?;
+        Ok(MaxPool2d {
+            kernel,
+            stride,
+            padding: (0, 0),
+            dilation: (1, 1),
+            ceil_mode: false,
+        })
     }
 
-    /// For every output entry (row-major), the input offsets of its window.
+    /// The same pooling with implicit −∞ padding `(p_h, p_w)` on both sides; torch allows at most
+    /// half the kernel (`p ≤ ⌊k/2⌋`), anything more is [`Error::InvalidArgument`].
+    pub fn with_padding(self, padding: (usize, usize)) -> Result<Self> {
+        at_most_half("MaxPool2d", padding, self.kernel)?;
+        Ok(MaxPool2d { padding, ..self })
+    }
+
+    /// The same pooling with the window's taps `(d_h, d_w)` apart (each ≥ 1, else
+    /// [`Error::InvalidArgument`]).
+    pub fn with_dilation(self, dilation: (usize, usize)) -> Result<Self> {
+        at_least_one("MaxPool2d", "dilation", dilation)?;
+        Ok(MaxPool2d { dilation, ..self })
+    }
+
+    /// The same pooling with torch's `ceil_mode`: the output length rounds up, so a last,
+    /// partial window is kept unless it would start in the right padding. Never an error; a
+    /// `Result` like the other builders.
+    pub fn with_ceil_mode(self, ceil_mode: bool) -> Result<Self> {
+        Ok(MaxPool2d { ceil_mode, ..self })
+    }
+
+    /// The row and column axes of the window.
+    fn axes(&self) -> (PoolAxis, PoolAxis) {
+        let axis = |k, s, p, d| PoolAxis {
+            kernel: k,
+            stride: s,
+            padding: p,
+            dilation: d,
+            ceil_mode: self.ceil_mode,
+        };
+        (
+            axis(
+                self.kernel.0,
+                self.stride.0,
+                self.padding.0,
+                self.dilation.0,
+            ),
+            axis(
+                self.kernel.1,
+                self.stride.1,
+                self.padding.1,
+                self.dilation.1,
+            ),
+        )
+    }
+
+    /// For every output entry (row-major), the input offsets of its window (never empty:
+    /// [`planes`] refuses a window wholly in the padding).
     fn windows(&self, input: &[usize]) -> Result<(Vec<usize>, Vec<Vec<usize>>)> {
-        let out = self.output_shape(input)?;
-        let (h, w) = (input[1], input[2]);
-        let ((kh, kw), (sh, sw)) = (self.kernel, self.stride);
-        let mut windows = Vec::with_capacity(out.iter().product());
-        for c in 0..out[0] {
-            for r in 0..out[1] {
-                for s in 0..out[2] {
-                    let mut win = Vec::with_capacity(kh * kw);
-                    for p in 0..kh {
-                        for q in 0..kw {
-                            win.push((c * h + r * sh + p) * w + s * sw + q);
-                        }
-                    }
-                    windows.push(win);
-                }
-            }
-        }
-        Ok((out, windows))
+        let (rows, cols) = self.axes();
+        let layout = planes(&self.name(), input, rows, cols)?;
+        let windows = layout.windows(rows, cols);
+        Ok((layout.out_shape, windows))
     }
 
     /// Every window with its maximum and the weights that route derivatives through it: 1 at
@@ -133,24 +213,24 @@ struct Routing<S> {
 
 impl Op for MaxPool2d {
     fn name(&self) -> String {
-        format!(
-            "MaxPool2d(kernel {:?}, stride {:?})",
+        let mut name = format!(
+            "MaxPool2d(kernel {:?}, stride {:?}",
             self.kernel, self.stride
-        )
+        );
+        if self.padding != (0, 0) {
+            name += &format!(", padding {:?}", self.padding);
+        }
+        if self.dilation != (1, 1) {
+            name += &format!(", dilation {:?}", self.dilation);
+        }
+        if self.ceil_mode {
+            name += ", ceil_mode";
+        }
+        name + ")"
     }
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-        let ((kh, kw), (sh, sw)) = (self.kernel, self.stride);
-        match *input {
-            [c, h, w] if h >= kh && w >= kw => Ok(vec![c, (h - kh) / sh + 1, (w - kw) / sw + 1]),
-            _ => Err(Error::shape_mismatch(
-                &format!(
-                    "{}: input must be [c, H, W] with H, W ≥ the kernel",
-                    self.name()
-                ),
-                input.to_vec(),
-                vec![kh, kw],
-            )),
-        }
+        let (rows, cols) = self.axes();
+        Ok(planes(&self.name(), input, rows, cols)?.out_shape)
     }
     fn is_piecewise_linear(&self) -> bool {
         true

@@ -1,0 +1,222 @@
+//! Sum or mean over some axes (ONNX `ReduceSum` / `ReduceMean`, `torch.sum` / `torch.mean` with
+//! `dim` and `keepdim`).
+
+use super::gather::{gather, indices, offset_of, scatter_add, strides};
+use super::{Op, OpSpec};
+use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+use crate::tensor::Tensor;
+
+/// Which reduction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Sum,
+    Mean,
+}
+
+/// `y[i'] = Σ x[i]` (or that sum over `n`, the number of entries reduced) over the indices `i`
+/// that agree with `i'` off the reduced axes; the reduced axes are dropped from the output, or
+/// kept with length 1 under `keepdims`. No axes means every axis (ONNX's default).
+///
+/// The op is linear: `jvp` reduces `dx` the same way, `vjp` broadcasts `δ` back over the reduced
+/// axes (divided by `n` for the mean). A mean over an empty extent is
+/// [`Error::DivisionByZero`]; an axis the input does not have is [`Error::ShapeMismatch`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reduce {
+    kind: Kind,
+    axes: Vec<usize>,
+    keepdims: bool,
+}
+
+/// Where every input entry goes: output shape, the output offset of each input offset, and the
+/// number of entries reduced into each output entry.
+struct Plan {
+    out: Vec<usize>,
+    target: Vec<usize>,
+    extent: usize,
+}
+
+impl Reduce {
+    /// The sum over `axes` (distinct, else [`Error::InvalidArgument`]; empty for all axes),
+    /// keeping them with length 1 when `keepdims`.
+    pub fn sum(axes: Vec<usize>, keepdims: bool) -> Result<Self> {
+        Self::build(Kind::Sum, axes, keepdims)
+    }
+
+    /// The mean over `axes` (distinct, else [`Error::InvalidArgument`]; empty for all axes),
+    /// keeping them with length 1 when `keepdims`.
+    pub fn mean(axes: Vec<usize>, keepdims: bool) -> Result<Self> {
+        Self::build(Kind::Mean, axes, keepdims)
+    }
+
+    fn build(kind: Kind, axes: Vec<usize>, keepdims: bool) -> Result<Self> {
+        let mut sorted = axes.clone();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|p| p[0] == p[1]) {
+            return Err(Error::InvalidArgument {
+                op: match kind {
+                    Kind::Sum => "ReduceSum".into(),
+                    Kind::Mean => "ReduceMean".into(),
+                },
+                argument: "axes".into(),
+                value: format!("{axes:?}"),
+                requirement: "distinct".into(),
+            });
+        }
+        Ok(Reduce {
+            kind,
+            axes,
+            keepdims,
+        })
+    }
+
+    /// Whether axis `a` of a rank-`rank` input is reduced.
+    fn reduces(&self, a: usize) -> bool {
+        self.axes.is_empty() || self.axes.contains(&a)
+    }
+
+    fn plan(&self, input: &[usize]) -> Result<Plan> {
+        let out = self.output_shape(input)?;
+        let overflow = |quantity| Error::SizeOverflow {
+            op: self.name(),
+            quantity,
+            shape: input.to_vec(),
+        };
+        // An empty input may have kept axes whose product overflows; below it, strides fit.
+        crate::tensor::element_count(&out).map_err(|_| overflow("output size"))?;
+        // Output strides per input axis: 0 on a reduced axis, so its index is forgotten.
+        let kept: Vec<usize> = (0..input.len()).filter(|&a| !self.reduces(a)).collect();
+        let kept_shape: Vec<usize> = kept.iter().map(|&a| input[a]).collect();
+        let kept_strides = strides(&kept_shape);
+        let mut st = vec![0; input.len()];
+        for (&a, &s) in kept.iter().zip(&kept_strides) {
+            st[a] = s;
+        }
+        // Only the mean needs the count; a zero among the reduced lengths makes it 0 however
+        // large the others are.
+        let reduced: Vec<usize> = (0..input.len())
+            .filter(|&a| self.reduces(a))
+            .map(|a| input[a])
+            .collect();
+        let extent = if reduced.contains(&0) {
+            0
+        } else {
+            match reduced.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
+                Some(n) => n,
+                None if self.kind == Kind::Sum => usize::MAX,
+                None => return Err(overflow("number of entries reduced")),
+            }
+        };
+        let target = indices(input).map(|i| offset_of(&i, &st)).collect();
+        Ok(Plan {
+            out,
+            target,
+            extent,
+        })
+    }
+
+    /// `v / n` for the mean (`n` the extent reduced), `v` for the sum.
+    fn scale<S: Scalar>(&self, v: Tensor<S>, extent: usize) -> Result<Tensor<S>> {
+        if self.kind == Kind::Sum {
+            return Ok(v);
+        }
+        let n = i64::try_from(extent).map_err(|_| Error::SizeOverflow {
+            op: self.name(),
+            quantity: "number of entries reduced",
+            shape: v.shape().to_vec(),
+        })?;
+        let n = S::from_i64(n);
+        let data = v
+            .data()
+            .iter()
+            .map(|e| e.checked_div(&n))
+            .collect::<Option<Vec<S>>>()
+            .ok_or_else(|| {
+                Error::division_by_zero(format!("{} over an empty extent", self.name()), [])
+            })?;
+        Tensor::new(v.shape().to_vec(), data)
+    }
+
+    /// The reduction of `v` (the input or a tangent).
+    fn reduce<S: Scalar>(&self, v: &Tensor<S>) -> Result<Tensor<S>> {
+        let Plan {
+            out,
+            target,
+            extent,
+        } = self.plan(v.shape())?;
+        self.mean_defined(extent)?;
+        let summed = scatter_add(v, &target, &out)?;
+        self.scale(summed, extent)
+    }
+
+    /// A mean over no entries has no value, even where the output is empty too.
+    fn mean_defined(&self, extent: usize) -> Result<()> {
+        if self.kind == Kind::Mean && extent == 0 {
+            return Err(Error::division_by_zero(
+                format!("{} over an empty extent", self.name()),
+                [],
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Op for Reduce {
+    fn name(&self) -> String {
+        let kind = match self.kind {
+            Kind::Sum => "ReduceSum",
+            Kind::Mean => "ReduceMean",
+        };
+        let axes = if self.axes.is_empty() {
+            "all axes".to_string()
+        } else {
+            format!("axes {:?}", self.axes)
+        };
+        let keep = if self.keepdims { ", keepdims" } else { "" };
+        format!("{kind}({axes}{keep})")
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        if let Some(&a) = self.axes.iter().find(|&&a| a >= input.len()) {
+            return Err(Error::shape_mismatch(
+                &format!("{}: the axis must exist (input, axis)", self.name()),
+                input.to_vec(),
+                vec![a],
+            ));
+        }
+        Ok((0..input.len())
+            .filter_map(|a| match (self.reduces(a), self.keepdims) {
+                (false, _) => Some(input[a]),
+                (true, true) => Some(1),
+                (true, false) => None,
+            })
+            .collect())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<S: Scalar> OpSpec<S> for Reduce {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        self.reduce(x)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        dx.expect_shape(x.shape(), "Reduce jvp: dx")?;
+        self.reduce(dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let Plan {
+            out,
+            target,
+            extent,
+        } = self.plan(x.shape())?;
+        dy.expect_shape(&out, "Reduce vjp: δ")?;
+        self.mean_defined(extent)?;
+        let spread = gather(
+            &self.scale(dy.clone(), extent)?,
+            &target,
+            x.shape().to_vec(),
+        )?;
+        Ok(spread)
+    }
+}
