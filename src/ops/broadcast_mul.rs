@@ -94,7 +94,11 @@ mod tests {
     #[test]
     fn broadcast_mul_passes_and_its_factor_gradient() {
         assert_passes(&crate::check_op!(per_column(), [2, 3], cases(64)), true);
-        assert_params_pass(&per_column(), t(&[2, 3], &["1", "2", "3", "4", "5", "6"]), 32);
+        assert_params_pass(
+            &per_column(),
+            t(&[2, 3], &["1", "2", "3", "4", "5", "6"]),
+            32,
+        );
         let scalar = BroadcastMul::new(t(&[], &["1/4"]));
         assert_passes(&crate::check_op!(scalar, [2, 2], cases(32)), true);
     }

@@ -159,7 +159,9 @@ pub enum OnnxError {
         tensor: String,
     },
     /// A tensor whose data does not match its shape.
-    #[error("tensor {tensor:?}: shape {shape:?} needs {expected} values but the data holds {found}")]
+    #[error(
+        "tensor {tensor:?}: shape {shape:?} needs {expected} values but the data holds {found}"
+    )]
     TensorData {
         /// The tensor.
         tensor: String,

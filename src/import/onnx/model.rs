@@ -176,7 +176,10 @@ impl Model {
     /// the file's shapes) from the graph's flat parameter cotangent `flat` (what
     /// [`crate::OpSpec::vjp_params`] of [`Model::graph`] returns). An initializer held by
     /// several ops gets the sum of their gradients.
-    pub fn parameter_gradients<S: Ring>(&self, flat: &Tensor<S>) -> Result<Vec<(String, Tensor<S>)>> {
+    pub fn parameter_gradients<S: Ring>(
+        &self,
+        flat: &Tensor<S>,
+    ) -> Result<Vec<(String, Tensor<S>)>> {
         let ops = self.graph.ops();
         let mut starts = Vec::with_capacity(ops.len());
         let mut total = 0usize;
@@ -196,7 +199,9 @@ impl Model {
                 // The op holds the [b, a] transpose of the file's [a, b] matrix.
                 Layout::Transposed => {
                     let (a, b) = (shape[0], shape[1]);
-                    (0..a * b).map(|k| part[(k % b) * a + k / b].clone()).collect()
+                    (0..a * b)
+                        .map(|k| part[(k % b) * a + k / b].clone())
+                        .collect()
                 }
             };
             let g = Tensor::new(shape, data)?;

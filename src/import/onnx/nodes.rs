@@ -14,9 +14,9 @@ use super::proto::{AttributeProto, GraphProto, NodeProto, TensorProto};
 use super::tensor::{constant, Constant};
 use crate::error::{Error, Result};
 use crate::ops::{
-    Abs, AvgPool2d, BroadcastAdd, BroadcastMul, Clamp, Conv1d, Conv2d, Exp, LeakyRelu, Linear,
-    Log, LogSoftmax, MaxPool2d, OpSpec, Pad, Polynomial, Power, Reduce, Relu, Reshape, Sigmoid,
-    Slice, Softmax, Tanh, Transpose,
+    Abs, AvgPool2d, BroadcastAdd, BroadcastMul, Clamp, Conv1d, Conv2d, Exp, LeakyRelu, Linear, Log,
+    LogSoftmax, MaxPool2d, OpSpec, Pad, Polynomial, Power, Reduce, Relu, Reshape, Sigmoid, Slice,
+    Softmax, Tanh, Transpose,
 };
 use crate::scalar::{Field, Ring, Q};
 use crate::tape::{Graph, NodeId};
@@ -62,7 +62,10 @@ impl Builder {
             .collect();
         let [input] = inputs.as_slice() else {
             return Err(OnnxError::InputCount {
-                inputs: inputs.iter().map(|i| i.name.clone().unwrap_or_default()).collect(),
+                inputs: inputs
+                    .iter()
+                    .map(|i| i.name.clone().unwrap_or_default())
+                    .collect(),
             }
             .into());
         };
@@ -194,7 +197,11 @@ impl Builder {
                 let a = attrs.int("axis").unwrap_or(1);
                 let a = if a < 0 { a + r } else { a };
                 if !(0..=r).contains(&a) {
-                    return Err(self.bad_argument("axis", &a.to_string(), "an axis from −rank to rank"));
+                    return Err(self.bad_argument(
+                        "axis",
+                        &a.to_string(),
+                        "an axis from −rank to rank",
+                    ));
                 }
                 let axis = a as usize;
                 let lead: usize = shape[..axis].iter().product();
@@ -260,7 +267,12 @@ impl Builder {
     }
 
     /// Input `k` as a float constant, with its initializer name.
-    fn float_const(&self, n: &NodeProto, k: usize, what: &str) -> Result<(Tensor<Q>, Option<String>)> {
+    fn float_const(
+        &self,
+        n: &NodeProto,
+        k: usize,
+        what: &str,
+    ) -> Result<(Tensor<Q>, Option<String>)> {
         match self.value(n, k)? {
             Value::Const(Constant::Float(t), name) => Ok((t, name)),
             Value::Const(Constant::Int(..), _) => {
@@ -278,7 +290,9 @@ impl Builder {
             Some(Value::Const(Constant::Float(_), _)) => {
                 Err(self.bad_argument(what, "a float tensor", "it must be an integer tensor"))
             }
-            Some(Value::Node(_)) => Err(self.unsupported(&format!("a computed {what} (input {k})"))),
+            Some(Value::Node(_)) => {
+                Err(self.unsupported(&format!("a computed {what} (input {k})")))
+            }
         }
     }
 
@@ -290,7 +304,11 @@ impl Builder {
         let (t, _) = self.float_const(n, k, what)?;
         match t.data() {
             [v] => Ok(Some(v.clone())),
-            _ => Err(self.bad_argument(what, &format!("shape {:?}", t.shape()), "it must be a scalar")),
+            _ => Err(self.bad_argument(
+                what,
+                &format!("shape {:?}", t.shape()),
+                "it must be a scalar",
+            )),
         }
     }
 
@@ -301,7 +319,11 @@ impl Builder {
         if (0..r).contains(&k) {
             Ok(k as usize)
         } else {
-            Err(self.bad_argument(what, &a.to_string(), &format!("an axis of a rank-{rank} tensor")))
+            Err(self.bad_argument(
+                what,
+                &a.to_string(),
+                &format!("an axis of a rank-{rank} tensor"),
+            ))
         }
     }
 
@@ -329,9 +351,10 @@ impl Builder {
     fn apply_value(&mut self, op: ModelOp, v: Value, links: Vec<PendingLink>) -> Result<Value> {
         match v {
             Value::Node(id) => Ok(Value::Node(self.apply(op, id, links)?)),
-            Value::Const(Constant::Float(t), _) => {
-                Ok(Value::Const(Constant::Float(OpSpec::<Q>::forward(&op, &t)?), None))
-            }
+            Value::Const(Constant::Float(t), _) => Ok(Value::Const(
+                Constant::Float(OpSpec::<Q>::forward(&op, &t)?),
+                None,
+            )),
             Value::Const(Constant::Int(..), _) => {
                 Err(self.unsupported("an integer tensor as the operand of a float op"))
             }
@@ -364,10 +387,16 @@ impl Builder {
         }
         if let Some(f) = attrs.float("value_float") {
             let q = exact(f64::from(f), "value_float", self)?;
-            return Ok(Value::Const(Constant::Float(Tensor::new(vec![], vec![q])?), None));
+            return Ok(Value::Const(
+                Constant::Float(Tensor::new(vec![], vec![q])?),
+                None,
+            ));
         }
         if let Some(a) = attrs.find("value_floats") {
-            let v = a.floats.iter().map(|&f| exact(f64::from(f), "value_floats", self));
+            let v = a
+                .floats
+                .iter()
+                .map(|&f| exact(f64::from(f), "value_floats", self));
             let v = v.collect::<Result<Vec<Q>>>()?;
             return Ok(Value::Const(Constant::Float(Tensor::from_vec(v)), None));
         }
@@ -386,7 +415,9 @@ impl Builder {
         let hi = self.scalar_const(n, 2, "max")?;
         let shift = |c: &Q| ModelOp::BroadcastAdd(BroadcastAdd::new(scalar(c.clone())));
         match (lo, hi) {
-            (Some(lo), Some(hi)) => self.apply_value(ModelOp::Clamp(Clamp::new(lo, hi)?), x, vec![]),
+            (Some(lo), Some(hi)) => {
+                self.apply_value(ModelOp::Clamp(Clamp::new(lo, hi)?), x, vec![])
+            }
             // max(x, lo) = relu(x − lo) + lo.
             (Some(lo), None) => {
                 let v = self.apply_value(shift(&-lo.clone()), x, vec![])?;
@@ -407,7 +438,7 @@ impl Builder {
 
     fn gemm(&mut self, n: &NodeProto, attrs: &Attrs<'_>) -> Result<Value> {
         for (name, default) in [("alpha", 1.0), ("beta", 1.0)] {
-            if let Some(v) = attrs.float(name)? {
+            if let Some(v) = attrs.float(name) {
                 if v != default {
                     return Err(self.unsupported(&format!("{name} = {v} (only 1)")));
                 }
@@ -423,7 +454,11 @@ impl Builder {
         }
         let (b, b_name) = self.float_const(n, 1, "B")?;
         let &[rows, cols] = b.shape() else {
-            return Err(self.bad_argument("B", &format!("shape {:?}", b.shape()), "it must be a matrix"));
+            return Err(self.bad_argument(
+                "B",
+                &format!("shape {:?}", b.shape()),
+                "it must be a matrix",
+            ));
         };
         let (w, layout) = if trans_b {
             (b.clone(), Layout::Same)
@@ -468,7 +503,9 @@ impl Builder {
             return Err(self.unsupported(&format!("a right operand of shape {:?}", b.shape())));
         };
         let w = transpose(&b, rows, cols)?;
-        let links = b_name.into_iter().map(|name| (0, name, b.clone(), Layout::Transposed));
+        let links = b_name
+            .into_iter()
+            .map(|name| (0, name, b.clone(), Layout::Transposed));
         let op = ModelOp::Linear(Linear::new(w, Tensor::zeros(&[cols]))?);
         self.apply_value(op, a, links.collect())
     }
@@ -509,8 +546,10 @@ impl Builder {
                 self.apply_value(op, x, link.into_iter().collect())
             }
             (Value::Const(Constant::Float(c), name), x @ Value::Node(_)) => {
-                let links: Vec<PendingLink> =
-                    name.into_iter().map(|nm| (0, nm, c.clone(), Layout::Same)).collect();
+                let links: Vec<PendingLink> = name
+                    .into_iter()
+                    .map(|nm| (0, nm, c.clone(), Layout::Same))
+                    .collect();
                 match op_type {
                     "Add" => self.apply_value(add(c), x, links),
                     "Mul" => self.apply_value(mul(c), x, links),
@@ -562,8 +601,10 @@ impl Builder {
         let pads = self.symmetric_pads(attrs, spatial)?;
         let groups = self.usize_attr(attrs, "group", 1)?;
         let out = w.shape()[0];
-        let mut links: Vec<PendingLink> =
-            w_name.into_iter().map(|nm| (0, nm, w.clone(), Layout::Same)).collect();
+        let mut links: Vec<PendingLink> = w_name
+            .into_iter()
+            .map(|nm| (0, nm, w.clone(), Layout::Same))
+            .collect();
         let bias = match self.optional(n, 2)? {
             None => Tensor::zeros(&[out]),
             Some(_) => {
@@ -615,7 +656,13 @@ impl Builder {
         let pads = self.symmetric_pads(attrs, spatial)?;
         let ceil = attrs.int("ceil_mode").unwrap_or(0) != 0;
         // A 1-D pool is the 2-D pool of height 1.
-        let pair = |v: &[usize], one: usize| if spatial == 2 { (v[0], v[1]) } else { (one, v[0]) };
+        let pair = |v: &[usize], one: usize| {
+            if spatial == 2 {
+                (v[0], v[1])
+            } else {
+                (one, v[0])
+            }
+        };
         let op = if op_type == "MaxPool" {
             let p = MaxPool2d::new(pair(&kernel, 1), pair(&strides, 1))?
                 .with_padding(pair(&pads, 0))?
@@ -640,7 +687,11 @@ impl Builder {
         let v = self.apply_value(ModelOp::Reshape(Reshape::new(vec![nb, c, 1, l])), x, vec![])?;
         let v = self.apply_value(op, v, vec![])?;
         let pooled = self.shape_of_value(&v)?;
-        self.apply_value(ModelOp::Reshape(Reshape::new(vec![nb, c, pooled[3]])), v, vec![])
+        self.apply_value(
+            ModelOp::Reshape(Reshape::new(vec![nb, c, pooled[3]])),
+            v,
+            vec![],
+        )
     }
 
     fn reduce(&mut self, n: &NodeProto, attrs: &Attrs<'_>, op_type: &str) -> Result<Value> {
@@ -678,7 +729,11 @@ impl Builder {
         for (k, &d) in target.iter().enumerate() {
             out.push(match d {
                 0 if !allow_zero => *shape.get(k).ok_or_else(|| {
-                    self.bad_argument("shape", &format!("{target:?}"), "0 copies an axis the input lacks")
+                    self.bad_argument(
+                        "shape",
+                        &format!("{target:?}"),
+                        "0 copies an axis the input lacks",
+                    )
                 })?,
                 -1 if infer.is_none() => {
                     infer = Some(k);
@@ -785,7 +840,7 @@ impl Builder {
         let rank = first.len();
         let axis = self.axis(
             attrs
-                .int("axis")?
+                .int("axis")
                 .ok_or_else(|| self.bad_argument("axis", "absent", "it is required"))?,
             rank,
             "axis",
@@ -801,7 +856,10 @@ impl Builder {
             }
         }
         let total: usize = shapes.iter().map(|s| s[axis]).sum();
-        if parts.iter().all(|p| matches!(p, Value::Const(Constant::Int(..), _))) {
+        if parts
+            .iter()
+            .all(|p| matches!(p, Value::Const(Constant::Int(..), _)))
+        {
             if rank != 1 {
                 return Err(self.unsupported("Concat of integer tensors of rank other than 1"));
             }
@@ -828,9 +886,10 @@ impl Builder {
                 | (Some(Value::Const(Constant::Float(c), _)), Value::Node(a)) => {
                     self.apply_value(add(c), Value::Node(a), vec![])?
                 }
-                (Some(Value::Const(Constant::Float(a), _)), Value::Const(Constant::Float(b), _)) => {
-                    Value::Const(Constant::Float(a.add(&b)?), None)
-                }
+                (
+                    Some(Value::Const(Constant::Float(a), _)),
+                    Value::Const(Constant::Float(b), _),
+                ) => Value::Const(Constant::Float(a.add(&b)?), None),
                 _ => return Err(self.unsupported("Concat of float and integer tensors")),
             });
         }
@@ -842,12 +901,20 @@ impl Builder {
     fn no_auto_pad(&self, attrs: &Attrs<'_>) -> Result<()> {
         match attrs.string("auto_pad").as_deref() {
             None | Some("NOTSET") | Some("VALID") => Ok(()),
-            Some(other) => Err(self.unsupported(&format!("auto_pad {other:?} (give explicit pads)"))),
+            Some(other) => {
+                Err(self.unsupported(&format!("auto_pad {other:?} (give explicit pads)")))
+            }
         }
     }
 
     /// An attribute with one positive entry per spatial axis (`default` when absent).
-    fn per_axis(&self, attrs: &Attrs<'_>, name: &str, spatial: usize, default: usize) -> Result<Vec<usize>> {
+    fn per_axis(
+        &self,
+        attrs: &Attrs<'_>,
+        name: &str,
+        spatial: usize,
+        default: usize,
+    ) -> Result<Vec<usize>> {
         let Some(v) = attrs.ints(name) else {
             return Ok(vec![default; spatial]);
         };
@@ -880,7 +947,7 @@ impl Builder {
     }
 
     fn usize_attr(&self, attrs: &Attrs<'_>, name: &str, default: usize) -> Result<usize> {
-        match attrs.int(name)? {
+        match attrs.int(name) {
             None => Ok(default),
             Some(v) if v >= 1 => Ok(v as usize),
             Some(v) => Err(self.bad_argument(name, &v.to_string(), "it must be at least 1")),
@@ -975,7 +1042,10 @@ fn input_dims(
     match given {
         Some(g) => {
             let fits = g.len() == declared.len()
-                && declared.iter().zip(g).all(|(d, &s)| d.is_none_or(|d| d == s));
+                && declared
+                    .iter()
+                    .zip(g)
+                    .all(|(d, &s)| d.is_none_or(|d| d == s));
             if fits {
                 Ok(g.to_vec())
             } else {

@@ -177,7 +177,10 @@ mod tests {
 
     #[test]
     fn float_types_are_read_exactly() {
-        let f32s: Vec<u8> = [0.1f32, -2.5].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let f32s: Vec<u8> = [0.1f32, -2.5]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let Constant::Float(t) = constant("w", &proto(FLOAT, vec![2], f32s)).unwrap() else {
             panic!("a float tensor")
         };
@@ -193,7 +196,10 @@ mod tests {
 
     #[test]
     fn non_finite_values_and_bad_lengths_are_named() {
-        let bytes: Vec<u8> = [1.0f64, f64::NAN].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes: Vec<u8> = [1.0f64, f64::NAN]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let e = constant("fc.weight", &proto(DOUBLE, vec![1, 2], bytes)).unwrap_err();
         assert_eq!(
             e,
