@@ -27,8 +27,10 @@
 mod adjoint;
 mod deep_theorem;
 mod fderiv;
+mod grade;
 mod gradient;
 mod jacobian;
+mod model;
 mod planted;
 mod randomized;
 mod second_order;
@@ -39,8 +41,10 @@ mod theorem;
 pub use adjoint::{adjoint, AdjointProof};
 pub use deep_theorem::{deep_mlp_theorem, deep_mlp_theorem_with, DeepTheoremReport};
 pub use fderiv::{fderiv, increment, kink_radius, FDerivProof, IncrementProof, KinkRadius};
+pub use grade::{grade, Entry, FloatFormat, Grade, Verdict};
 pub use gradient::{gradient, GradientProof};
 pub use jacobian::{jacobian, reference_jacobian, JacobianProof};
+pub use model::{model_gradients, model_kinks, Closest, ModelGradients};
 pub use randomized::{
     randomized_adjoint, randomized_jacobian, randomized_params, ProbeScalar, RandomizedProof,
     MISS_PROBABILITY_LOG2,

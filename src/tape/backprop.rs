@@ -2,7 +2,7 @@
 //! backwards with accumulation at fan-out, parameter gradients summed over shared uses).
 
 use super::accumulate::Accumulate;
-use super::graph::{Graph, Node};
+use super::graph::{Graph, Node, NodeId};
 use crate::error::Result;
 use crate::ops::{Guard, OpSpec};
 use crate::scalar::Scalar;
@@ -202,26 +202,7 @@ where
     /// The guards of every live `Apply` node, numbered by the layers of the nodes before it; the
     /// op name says which node.
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
-        let values = self.values(x)?;
-        let live = self.live();
-        let mut guards = Vec::new();
-        let mut shift = 0;
-        for (k, &is_live) in live.iter().enumerate() {
-            if let (Node::Apply { op, arg }, true) = (self.nodes[k], is_live) {
-                guards.extend(
-                    self.ops[op.0]
-                        .guards(&values[arg.0])?
-                        .into_iter()
-                        .map(|g| Guard {
-                            layer: g.layer + shift,
-                            op: format!("node {k}: {}", g.op),
-                            ..g
-                        }),
-                );
-            }
-            shift += self.node_depth(k);
-        }
-        Ok(guards)
+        Ok(self.node_guards(x)?.into_iter().map(|(_, g)| g).collect())
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         let parts = self.split_params(params)?;
@@ -243,6 +224,33 @@ where
 }
 
 impl<O, A> Graph<O, A> {
+    /// [`OpSpec::guards`] of the graph with the node each guard belongs to: the guards of every
+    /// live `Apply` node, numbered by the layers of the nodes before it, the op name prefixed by
+    /// `node k:`.
+    pub fn node_guards<S: Scalar>(&self, x: &Tensor<S>) -> Result<Vec<(NodeId, Guard<S>)>>
+    where
+        O: OpSpec<S>,
+    {
+        let values = self.values(x)?;
+        let live = self.live();
+        let mut guards = Vec::new();
+        let mut shift = 0;
+        for (k, &is_live) in live.iter().enumerate() {
+            if let (Node::Apply { op, arg }, true) = (self.nodes[k], is_live) {
+                guards.extend(self.ops[op.0].guards(&values[arg.0])?.into_iter().map(|g| {
+                    let guard = Guard {
+                        layer: g.layer + shift,
+                        op: format!("node {k}: {}", g.op),
+                        ..g
+                    };
+                    (NodeId(k), guard)
+                }));
+            }
+            shift += self.node_depth(k);
+        }
+        Ok(guards)
+    }
+
     /// Splits a flattened parameter vector into one part per registered op.
     fn split_params<S: Scalar>(&self, params: &Tensor<S>) -> Result<Vec<Tensor<S>>>
     where
