@@ -16,6 +16,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod check_model;
+
 /// The largest layer size the command line accepts (the same bound as a weights file's).
 pub const MAX_SIZE: usize = crate::report::MAX_SIZE;
 
@@ -143,6 +145,59 @@ pub enum Command {
     /// certificate; exit status 0 when proved, 1 when an identity fails (with a counterexample
     /// point), 2 on bad input.
     Prove(ProveArgs),
+    /// Check a model exported to ONNX (e.g. by `torch.onnx.export`): run it exactly over the
+    /// rationals at the input, name any kink (node, coordinate), compute the exact gradients
+    /// of ⟨output, δ⟩ with respect to the input and every weight, and with --compare grade a
+    /// framework's float gradients: `exact` (bit for bit), `rounding` (within the rigorous
+    /// error bound of a float run, printed in ulps), or `wrong` (the first bad coordinate, both
+    /// values and the error). Exit status 0 when every tensor passes, 1 when one is wrong, 2 on
+    /// bad input (a malformed file, an unsupported op, a shape mismatch, NaN, a kink).
+    Check(CheckArgs),
+}
+
+/// The options of `check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The model (`.onnx`, opset 13 or later).
+    #[arg(value_name = "MODEL.onnx")]
+    pub model: PathBuf,
+
+    /// The input (`.npy`; float16/32/64 values are read exactly). Without it, an input of
+    /// multiples of 1/8 in [−2, 2] is drawn from --seed (the model's input shape must then be
+    /// fixed).
+    #[arg(long, value_name = "x.npy")]
+    pub input: Option<PathBuf>,
+
+    /// The output cotangent δ (`.npy`); the gradients are those of ⟨output, δ⟩. Default: all
+    /// ones (what `output.sum().backward()` gives in PyTorch).
+    #[arg(long, value_name = "dy.npy")]
+    pub cotangent: Option<PathBuf>,
+
+    /// A framework's gradients (`.npz`), keyed by the graph input's name for the input gradient
+    /// and by initializer names (PyTorch's parameter names) for the weights; each array's dtype
+    /// says which float format it was computed in.
+    #[arg(long, value_name = "grads.npz")]
+    pub compare: Option<PathBuf>,
+
+    /// Write the exact gradients to this `.npz` file (float64, rounded to nearest).
+    #[arg(long, value_name = "out.npz")]
+    pub save: Option<PathBuf>,
+
+    /// The seed of the drawn input (without --input).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Print every value exactly as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print every gradient value, however large the model.
+    #[arg(long, conflicts_with = "summary")]
+    pub full: bool,
+
+    /// Print each gradient as a summary (shape, largest entry, digest), however small.
+    #[arg(long)]
+    pub summary: bool,
 }
 
 /// The options of `prove`.
@@ -232,8 +287,10 @@ fn sizes_arg(s: &str) -> Result<Sizes, String> {
 /// Write errors on `out` or `err` are ignored, as `println!` into a closed pipe is all the
 /// binary could do about them.
 pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    if let Some(Command::Prove(args)) = &cli.command {
-        return prove(args, out, err);
+    match &cli.command {
+        Some(Command::Prove(args)) => return prove(args, out, err),
+        Some(Command::Check(args)) => return check_model::run(args, out, err),
+        None => {}
     }
     let case = match case(cli, err) {
         Ok(case) => case,

@@ -7,6 +7,7 @@ mod derivation;
 mod error_json;
 mod exact;
 mod json;
+mod model_check;
 mod showcase;
 mod summary;
 mod weights;
@@ -19,6 +20,7 @@ pub use json::{
     case_json, deep_theorem_json, failure_json, tensor_json, theorem_json, write_deep_theorem_json,
     write_theorem_json, DEEP_KIND, MLP_KIND, SCHEMA,
 };
+pub use model_check::{ModelCheck, Text as ModelCheckText};
 pub use showcase::{
     attempt_seed, builtin_example, first_deep_draw, first_draw, is_deep_degenerate, is_degenerate,
     random_deep_example, random_example, MAX_DRAWS,

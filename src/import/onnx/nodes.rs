@@ -751,7 +751,7 @@ impl Builder {
         }
         if let Some(k) = infer {
             let known: usize = out.iter().product();
-            if known == 0 || total % known != 0 {
+            if known == 0 || !total.is_multiple_of(known) {
                 return Err(self.bad_argument(
                     "shape",
                     &format!("{target:?}"),
