@@ -163,7 +163,7 @@ pub struct CheckArgs {
     pub model: PathBuf,
 
     /// The input (`.npy`; float16/32/64 values are read exactly). Without it, an input of
-    /// multiples of 1/8 in [−2, 2] is drawn from --seed (the model's input shape must then be
+    /// non-zero multiples of 1/8 in [−2, 2] is drawn from --seed (the model's input shape must then be
     /// fixed).
     #[arg(long, value_name = "x.npy")]
     pub input: Option<PathBuf>,

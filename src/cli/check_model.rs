@@ -128,12 +128,16 @@ fn check(args: &CheckArgs, progress: &mut Progress) -> Result<ModelCheck> {
     })
 }
 
-/// An input of `shape` with entries `k/8`, `−16 ≤ k ≤ 16`, from `seed`.
+/// An input of `shape` with entries `k/8`, `1 ≤ |k| ≤ 16`, from `seed` (no zeros: a model
+/// starting with a ReLU would sit on its kink).
 fn drawn(shape: &[usize], seed: u64) -> Result<Tensor<Q>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = crate::tensor::element_count(shape)?;
     let data = (0..n)
-        .map(|_| Q::new(BigInt::from(rng.random_range(-16i64..=16)), BigInt::from(8)))
+        .map(|_| {
+            let k = rng.random_range(1i64..=16) * if rng.random_bool(0.5) { 1 } else { -1 };
+            Q::new(BigInt::from(k), BigInt::from(8))
+        })
         .collect();
     Tensor::new(shape.to_vec(), data)
 }

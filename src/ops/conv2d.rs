@@ -137,7 +137,7 @@ pub(crate) fn check_groups(op: &str, w_shape: &[usize], groups: usize) -> Result
     if groups == 0 {
         return Err(invalid("at least 1".into()));
     }
-    if w_shape[0] % groups != 0 {
+    if !w_shape[0].is_multiple_of(groups) {
         return Err(invalid(format!("a divisor of c_out = {}", w_shape[0])));
     }
     match w_shape[1].checked_mul(groups) {
