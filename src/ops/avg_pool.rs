@@ -1,7 +1,6 @@
 //! 2-D average pooling with torch's divisor rule.
 
-use super::max_pool::{at_least_one, at_most_half};
-use super::pool_window::{planes, PoolAxis};
+use super::pool_window::{at_least_one, at_most_half, planes, PoolAxis};
 use super::{Op, OpSpec};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;

@@ -1,8 +1,8 @@
 //! 2-D max pooling; ties are kinks.
 
-use super::pool_window::{planes, PoolAxis};
+use super::pool_window::{at_least_one, at_most_half, planes, PoolAxis};
 use super::{Guard, Op, OpSpec};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
@@ -34,49 +34,9 @@ pub struct MaxPool2d {
     ceil_mode: bool,
 }
 
-/// [`Error::InvalidArgument`] of a pooling op.
-pub(crate) fn invalid(op: &str, argument: &str, value: (usize, usize), requirement: &str) -> Error {
-    Error::InvalidArgument {
-        op: op.into(),
-        argument: argument.into(),
-        value: format!("{value:?}"),
-        requirement: requirement.into(),
-    }
-}
-
-/// Refuses a zero in `value` (a kernel, stride or dilation).
-pub(crate) fn at_least_one(op: &str, argument: &str, value: (usize, usize)) -> Result<()> {
-    if value.0 == 0 || value.1 == 0 {
-        return Err(invalid(
-            op,
-            argument,
-            value,
-            "at least 1 in both dimensions",
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses a padding above half the kernel, as torch does (`p ≤ ⌊k/2⌋`).
-pub(crate) fn at_most_half(
-    op: &str,
-    padding: (usize, usize),
-    kernel: (usize, usize),
-) -> Result<()> {
-    if padding.0 > kernel.0 / 2 || padding.1 > kernel.1 / 2 {
-        return Err(invalid(
-            op,
-            "padding",
-            padding,
-            &format!("at most half the kernel {kernel:?} in both dimensions"),
-        ));
-    }
-    Ok(())
-}
-
 impl MaxPool2d {
     /// Pooling with window `kernel` and `stride` (all ≥ 1), no padding, dilation 1, floor mode;
-    /// [`Error::InvalidArgument`] naming the first of the two that has a zero.
+    /// [`crate::Error::InvalidArgument`] naming the first of the two that has a zero.
     pub fn new(kernel: (usize, usize), stride: (usize, usize)) -> Result<Self> {
         at_least_one("MaxPool2d", "kernel", kernel)?;
         at_least_one("MaxPool2d", "stride", stride)?;
@@ -90,14 +50,14 @@ impl MaxPool2d {
     }
 
     /// The same pooling with implicit −∞ padding `(p_h, p_w)` on both sides; torch allows at most
-    /// half the kernel (`p ≤ ⌊k/2⌋`), anything more is [`Error::InvalidArgument`].
+    /// half the kernel (`p ≤ ⌊k/2⌋`), anything more is [`crate::Error::InvalidArgument`].
     pub fn with_padding(self, padding: (usize, usize)) -> Result<Self> {
         at_most_half("MaxPool2d", padding, self.kernel)?;
         Ok(MaxPool2d { padding, ..self })
     }
 
     /// The same pooling with the window's taps `(d_h, d_w)` apart (each ≥ 1, else
-    /// [`Error::InvalidArgument`]).
+    /// [`crate::Error::InvalidArgument`]).
     pub fn with_dilation(self, dilation: (usize, usize)) -> Result<Self> {
         at_least_one("MaxPool2d", "dilation", dilation)?;
         Ok(MaxPool2d { dilation, ..self })
