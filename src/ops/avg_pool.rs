@@ -1,7 +1,6 @@
 //! 2-D average pooling with torch's divisor rule.
 
-use super::max_pool::{at_least_one, at_most_half};
-use super::pool_window::{planes, PoolAxis};
+use super::pool_window::{at_least_one, at_most_half, planes, PoolAxis};
 use super::{Op, OpSpec};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
@@ -201,5 +200,125 @@ impl<S: Scalar> OpSpec<S> for AvgPool2d {
             }
         }
         Tensor::new(x.shape().to_vec(), dx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+
+    fn avg(
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+        ceil_mode: bool,
+        count_include_pad: bool,
+    ) -> AvgPool2d {
+        AvgPool2d::new(kernel, stride)
+            .and_then(|p| p.with_padding(padding))
+            .and_then(|p| p.with_ceil_mode(ceil_mode))
+            .and_then(|p| p.with_count_include_pad(count_include_pad))
+            .unwrap()
+    }
+
+    #[test]
+    fn avg_pools_pass_and_are_proved() {
+        let plain = avg((2, 2), (1, 1), (0, 0), false, true);
+        assert_passes(&crate::check_op!(plain, [2, 1, 3, 3], cases(32)), true);
+        let counted = avg((3, 3), (2, 2), (1, 1), true, true);
+        assert_passes(&crate::check_op!(counted, [1, 2, 4, 4], cases(32)), true);
+        let uncounted = avg((3, 2), (2, 1), (1, 1), true, false);
+        assert_passes(&crate::check_op!(uncounted, [2, 4, 3], cases(32)), true);
+        // Linear, no select: over Sym the rules hold for every input.
+        assert_proved(&counted, &[1, 1, 4, 4]);
+        assert_proved(&uncounted, &[1, 4, 3]);
+    }
+
+    #[test]
+    fn the_divisor_is_torchs() {
+        // 36 everywhere, kernel 3, stride 2, padding 1, ceil_mode, in a 4×4 plane (torch 2.15
+        // gives these values). Rows and columns: windows −1..2, 1..4 and 3..6, the last clipped
+        // to H + p = 5, so the padded extents are 3, 3, 2.
+        let x = t(&[1, 1, 4, 4], &["36"; 16]);
+        let counted = avg((3, 3), (2, 2), (1, 1), true, true);
+        let y = ["16", "24", "12", "24", "36", "18", "12", "18", "9"];
+        assert_eq!(counted.forward(&x).unwrap(), t(&[1, 1, 3, 3], &y));
+        let uncounted = avg((3, 3), (2, 2), (1, 1), true, false);
+        assert_eq!(counted.output_shape(&[1, 1, 4, 4]).unwrap(), [1, 1, 3, 3]);
+        assert_eq!(uncounted.forward(&x).unwrap(), t(&[1, 1, 3, 3], &["36"; 9]));
+    }
+
+    #[test]
+    fn bad_settings_and_overflowing_divisors_are_typed_errors() {
+        assert_eq!(
+            AvgPool2d::new((2, 2), (0, 1)).err(),
+            Some(Error::InvalidArgument {
+                op: "AvgPool2d".into(),
+                argument: "stride".into(),
+                value: "(0, 1)".into(),
+                requirement: "at least 1 in both dimensions".into(),
+            })
+        );
+        let pool = AvgPool2d::new((2, 3), (1, 1)).unwrap();
+        assert!(matches!(
+            pool.with_padding((1, 2)),
+            Err(Error::InvalidArgument { .. })
+        ));
+        // A 2⁴⁰ × 2⁴⁰ window padded by half of it over one entry: the counted divisor is 2⁸⁰.
+        let k = 1usize << 40;
+        let huge = avg((k, k), (1, 1), (k / 2, k / 2), false, true);
+        let x = t(&[1, 1, 1], &["1"]);
+        assert!(matches!(
+            OpSpec::<crate::scalar::Q>::forward(&huge, &x),
+            Err(Error::SizeOverflow {
+                quantity: "divisor",
+                ..
+            })
+        ));
+        // Without the padding counted it is one entry over one, in each of the two windows.
+        let one = avg((k, k), (1, 1), (k / 2, k / 2), false, false);
+        assert_eq!(one.forward(&x).unwrap(), t(&[1, 2, 2], &["1"; 4]));
+        assert_eq!(
+            avg((3, 3), (2, 2), (1, 1), true, false).name(),
+            "AvgPool2d(kernel (3, 3), stride (2, 2), padding (1, 1), ceil_mode, padding not counted)"
+        );
+    }
+
+    planted!(FullKernel(AvgPool2d), fn vjp(&op, x, dy) {
+        // δ divided by the whole kernel k_h·k_w, where torch divides a clipped window by fewer.
+        let a = op.averages(x.shape())?;
+        let n = S::from_i64((op.kernel.0 * op.kernel.1) as i64);
+        let mut dx = vec![S::zero(); x.len()];
+        for (win, d) in a.windows.iter().zip(dy.data()) {
+            for &j in win {
+                dx[j] = dx[j].add_ref(&d.checked_div(&n).expect("n ≥ 1"));
+            }
+        }
+        Tensor::new(x.shape().to_vec(), dx)
+    });
+
+    #[test]
+    fn planted_avg_pool_dividing_by_the_full_kernel() {
+        let op = FullKernel(avg((3, 3), (2, 2), (1, 1), true, true));
+        assert_cx(
+            &caught(&op, &[1, 1, 4, 4]),
+            VJP,
+            &[0, 0, 3, 3],
+            "1/9",
+            "1/4",
+        );
+    }
+
+    planted!(PadCounted(AvgPool2d), fn vjp(&op, x, dy) {
+        // The padding counted in the divisor although count_include_pad is off.
+        AvgPool2d { count_include_pad: true, ..*op }.vjp(x, dy)
+    });
+
+    #[test]
+    fn planted_avg_pool_counting_the_padding() {
+        let op = PadCounted(avg((2, 2), (1, 1), (1, 1), false, false));
+        assert_cx(&caught(&op, &[1, 2, 2]), VJP, &[0, 1, 1], "1/4", "1");
     }
 }

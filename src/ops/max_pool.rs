@@ -1,8 +1,8 @@
 //! 2-D max pooling; ties are kinks.
 
-use super::pool_window::{planes, PoolAxis};
+use super::pool_window::{at_least_one, at_most_half, planes, PoolAxis};
 use super::{Guard, Op, OpSpec};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
@@ -34,49 +34,9 @@ pub struct MaxPool2d {
     ceil_mode: bool,
 }
 
-/// [`Error::InvalidArgument`] of a pooling op.
-pub(crate) fn invalid(op: &str, argument: &str, value: (usize, usize), requirement: &str) -> Error {
-    Error::InvalidArgument {
-        op: op.into(),
-        argument: argument.into(),
-        value: format!("{value:?}"),
-        requirement: requirement.into(),
-    }
-}
-
-/// Refuses a zero in `value` (a kernel, stride or dilation).
-pub(crate) fn at_least_one(op: &str, argument: &str, value: (usize, usize)) -> Result<()> {
-    if value.0 == 0 || value.1 == 0 {
-        return Err(invalid(
-            op,
-            argument,
-            value,
-            "at least 1 in both dimensions",
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses a padding above half the kernel, as torch does (`p ≤ ⌊k/2⌋`).
-pub(crate) fn at_most_half(
-    op: &str,
-    padding: (usize, usize),
-    kernel: (usize, usize),
-) -> Result<()> {
-    if padding.0 > kernel.0 / 2 || padding.1 > kernel.1 / 2 {
-        return Err(invalid(
-            op,
-            "padding",
-            padding,
-            &format!("at most half the kernel {kernel:?} in both dimensions"),
-        ));
-    }
-    Ok(())
-}
-
 impl MaxPool2d {
     /// Pooling with window `kernel` and `stride` (all ≥ 1), no padding, dilation 1, floor mode;
-    /// [`Error::InvalidArgument`] naming the first of the two that has a zero.
+    /// [`crate::Error::InvalidArgument`] naming the first of the two that has a zero.
     pub fn new(kernel: (usize, usize), stride: (usize, usize)) -> Result<Self> {
         at_least_one("MaxPool2d", "kernel", kernel)?;
         at_least_one("MaxPool2d", "stride", stride)?;
@@ -90,14 +50,14 @@ impl MaxPool2d {
     }
 
     /// The same pooling with implicit −∞ padding `(p_h, p_w)` on both sides; torch allows at most
-    /// half the kernel (`p ≤ ⌊k/2⌋`), anything more is [`Error::InvalidArgument`].
+    /// half the kernel (`p ≤ ⌊k/2⌋`), anything more is [`crate::Error::InvalidArgument`].
     pub fn with_padding(self, padding: (usize, usize)) -> Result<Self> {
         at_most_half("MaxPool2d", padding, self.kernel)?;
         Ok(MaxPool2d { padding, ..self })
     }
 
     /// The same pooling with the window's taps `(d_h, d_w)` apart (each ≥ 1, else
-    /// [`Error::InvalidArgument`]).
+    /// [`crate::Error::InvalidArgument`]).
     pub fn with_dilation(self, dilation: (usize, usize)) -> Result<Self> {
         at_least_one("MaxPool2d", "dilation", dilation)?;
         Ok(MaxPool2d { dilation, ..self })
@@ -400,6 +360,155 @@ mod tests {
         // And the rules against the derivative, for every input: every winner of every window.
         let c = crate::prove_op!(MaxPool2d::new((2, 2), (1, 1)).unwrap(), [1, 2, 3]);
         assert!(c.symbols.masks >= 6, "{c}");
+    }
+
+    /// `MaxPool2d::new(kernel, stride)` with padding, dilation and ceil mode set.
+    fn pool(
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+        dilation: (usize, usize),
+        ceil_mode: bool,
+    ) -> MaxPool2d {
+        MaxPool2d::new(kernel, stride)
+            .and_then(|p| p.with_padding(padding))
+            .and_then(|p| p.with_dilation(dilation))
+            .and_then(|p| p.with_ceil_mode(ceil_mode))
+            .unwrap()
+    }
+
+    #[test]
+    fn batched_padded_dilated_and_ceil_mode_pools_pass_off_ties() {
+        let batched = MaxPool2d::new((2, 2), (1, 1)).unwrap();
+        assert_passes(&crate::check_op!(batched, [2, 1, 3, 3], cases(32)), true);
+        let padded = pool((3, 3), (2, 2), (1, 1), (1, 1), false);
+        assert_passes(&crate::check_op!(padded, [1, 2, 4, 4], cases(32)), true);
+        let dilated = pool((2, 2), (1, 1), (1, 0), (2, 1), false);
+        assert_passes(&crate::check_op!(dilated, [1, 4, 3], cases(32)), true);
+        let ceil = pool((2, 2), (2, 2), (0, 1), (1, 1), true);
+        assert_passes(&crate::check_op!(ceil, [2, 1, 3, 3], cases(32)), true);
+        let all = pool((3, 2), (2, 2), (1, 1), (2, 2), true);
+        assert_passes(&crate::check_op!(all, [1, 1, 5, 4], cases(32)), true);
+    }
+
+    #[test]
+    fn torch_geometry_with_padding_dilation_and_ceil_mode() {
+        // 1..16 in a 4×4 plane, kernel 3, stride 2, padding 1: windows at rows −1..1 and 1..3.
+        let values: Vec<String> = (1..=16).map(|v| v.to_string()).collect();
+        let x = t(
+            &[1, 1, 4, 4],
+            &values.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let padded = pool((3, 3), (2, 2), (1, 1), (1, 1), false);
+        assert_eq!(
+            padded.forward(&x).unwrap(),
+            t(&[1, 1, 2, 2], &["6", "8", "14", "16"])
+        );
+        // ceil_mode keeps a third window starting at row 3 (< H + p = 5).
+        let ceil = pool((3, 3), (2, 2), (1, 1), (1, 1), true);
+        assert_eq!(ceil.output_shape(&[1, 1, 4, 4]).unwrap(), [1, 1, 3, 3]);
+        // Kernel 2 over 5 rows: ceil gives 4 windows, but the 4th would start at row 3·2 − 1 = 5
+        // = H, in the right padding ((4 − 1)·s ≥ H + p), so it is dropped.
+        let dropped = pool((2, 2), (2, 2), (1, 1), (1, 1), true);
+        assert_eq!(dropped.output_shape(&[1, 1, 5, 5]).unwrap(), [1, 1, 3, 3]);
+        // Dilation 2 along the columns: taps s and s + 2.
+        let dilated = pool((1, 2), (1, 1), (0, 0), (1, 2), false);
+        let y = dilated
+            .forward(&t(&[1, 1, 4], &["1", "5", "3", "2"]))
+            .unwrap();
+        assert_eq!(y, t(&[1, 1, 2], &["3", "5"]));
+        // A window wholly in the padding (taps at −1 and 2 of a row of 2) has the maximum −∞.
+        let hollow = pool((1, 2), (1, 1), (0, 1), (1, 3), false);
+        assert!(matches!(
+            hollow.output_shape(&[1, 1, 2]),
+            Err(crate::Error::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn bad_settings_and_overflowing_sizes_are_typed_errors() {
+        let pool = MaxPool2d::new((3, 2), (1, 1)).unwrap();
+        assert_eq!(
+            pool.with_padding((1, 2)).err(),
+            Some(crate::Error::InvalidArgument {
+                op: "MaxPool2d".into(),
+                argument: "padding".into(),
+                value: "(1, 2)".into(),
+                requirement: "at most half the kernel (3, 2) in both dimensions".into(),
+            })
+        );
+        assert!(matches!(
+            pool.with_dilation((1, 0)),
+            Err(crate::Error::InvalidArgument { .. })
+        ));
+        let huge = MaxPool2d::new((usize::MAX, 1), (1, 1))
+            .and_then(|p| p.with_dilation((usize::MAX, 1)))
+            .unwrap();
+        assert!(matches!(
+            huge.output_shape(&[1, 1, 1]),
+            Err(crate::Error::SizeOverflow { .. })
+        ));
+        // A kernel longer than the input, padded by half of it: one window, one tap.
+        let wide = MaxPool2d::new((usize::MAX, 1), (1, 1))
+            .and_then(|p| p.with_padding((usize::MAX / 2, 0)))
+            .unwrap();
+        let x = t(&[1, 1, 1], &["7"]);
+        assert_eq!(wide.forward(&x).unwrap(), x);
+        assert!(matches!(
+            pool.output_shape(&[1, 2, 2, 2, 2]),
+            Err(crate::Error::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn the_name_shows_the_settings_that_are_not_torch_defaults() {
+        assert_eq!(
+            pool((2, 2), (1, 1), (1, 0), (2, 1), true).name(),
+            "MaxPool2d(kernel (2, 2), stride (1, 1), padding (1, 0), dilation (2, 1), ceil_mode)"
+        );
+        assert_eq!(
+            pool((2, 2), (1, 1), (0, 0), (1, 1), false).name(),
+            "MaxPool2d(kernel (2, 2), stride (1, 1))"
+        );
+    }
+
+    #[test]
+    fn a_tie_in_a_padded_dilated_window_is_a_kink_named_in_the_batched_shape() {
+        // Window (1, 1) of sample 1 takes rows {0, 2} and columns {0, 2}; x[1, 0, 0, 0] and
+        // x[1, 0, 2, 2] are both 9, larger than everything else. No other window holds both.
+        let pool = pool((2, 2), (1, 1), (1, 1), (2, 2), false);
+        let mut v: Vec<String> = (1..=18).map(|k| format!("{k}/4")).collect();
+        v[9] = "9".into();
+        v[17] = "9".into();
+        let x = t(
+            &[2, 1, 3, 3],
+            &v.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let dy = Tensor::zeros(&pool.output_shape(x.shape()).unwrap());
+        let r = crate::check::adjoint(&pool, &x, &x, &dy);
+        let name = "MaxPool2d(kernel (2, 2), stride (1, 1), padding (1, 1), dilation (2, 2))";
+        assert_eq!(kink(r), (1, name.into(), vec![1, 0, 2, 2]));
+    }
+
+    planted!(Undilated(MaxPool2d), fn vjp(&op, x, dy) {
+        // δ routed to the argmax of adjacent taps, the dilation forgotten (input [1, 1, W],
+        // kernel (1, k), no padding).
+        let (k, s) = (op.kernel.1, op.stride.1);
+        let d = x.data();
+        let mut dx = vec![S::zero(); x.len()];
+        for (o, g) in dy.data().iter().enumerate() {
+            let best = (o * s..o * s + k).fold(o * s, |b, j| {
+                if d[j].sub_ref(&d[b]).sign() == Ordering::Greater { j } else { b }
+            });
+            dx[best] = dx[best].add_ref(g);
+        }
+        Tensor::new(x.shape().to_vec(), dx)
+    });
+
+    #[test]
+    fn planted_max_pool_gradient_ignoring_the_dilation() {
+        let op = Undilated(pool((1, 2), (1, 1), (0, 0), (1, 2), false));
+        assert_cx(&caught(&op, &[1, 1, 4]), VJP, &[0, 0, 2], "1", "0");
     }
 
     #[test]

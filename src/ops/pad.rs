@@ -97,3 +97,63 @@ impl<S: Scalar> OpSpec<S> for Pad {
         gather(dy, &dst, x.shape().to_vec())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    #[test]
+    fn pads_pass_and_are_proved() {
+        let pad = Pad::new(vec![1, 0], vec![0, 2]).unwrap();
+        assert_passes(&crate::check_op!(pad, [2, 3], cases(32)), true);
+        let pad3 = Pad::new(vec![0, 2, 1], vec![1, 0, 1]).unwrap();
+        assert_passes(&crate::check_op!(pad3, [1, 2, 2], cases(32)), true);
+        assert_proved(&pad, &[2, 3]);
+    }
+
+    #[test]
+    fn zeros_around_the_input() {
+        let pad = Pad::new(vec![1, 0], vec![0, 2]).unwrap();
+        let y = pad.forward(&t(&[1, 2], &["3", "4"])).unwrap();
+        assert_eq!(y, t(&[2, 4], &["0", "0", "0", "0", "3", "4", "0", "0"]));
+        assert_eq!(pad.name(), "Pad(begin [1, 0], end [0, 2])");
+    }
+
+    #[test]
+    fn mismatched_lists_ranks_and_overflows_are_typed_errors() {
+        assert_eq!(
+            Pad::new(vec![1, 0], vec![0]).err(),
+            Some(Error::InvalidArgument {
+                op: "Pad".into(),
+                argument: "end".into(),
+                value: "[0]".into(),
+                requirement: "as long as begin [1, 0]".into(),
+            })
+        );
+        let pad = Pad::new(vec![1], vec![1]).unwrap();
+        let r = OpSpec::<Q>::forward(&pad, &t(&[1, 2], &["3", "4"]));
+        assert!(matches!(r, Err(Error::ShapeMismatch { .. })), "{r:?}");
+        let huge = Pad::new(vec![usize::MAX], vec![1]).unwrap();
+        let r = OpSpec::<Q>::forward(&huge, &t(&[1], &["3"]));
+        assert!(matches!(r, Err(Error::SizeOverflow { .. })), "{r:?}");
+        let wide = Pad::new(vec![0, usize::MAX / 2], vec![0, 0]).unwrap();
+        let r = OpSpec::<Q>::forward(&wide, &t(&[3, 1], &["1", "2", "3"]));
+        assert!(matches!(r, Err(Error::SizeOverflow { .. })), "{r:?}");
+    }
+
+    planted!(CropAtZero(Pad), fn vjp(&op, x, dy) {
+        // δ cropped from the output's corner instead of from the offset `begin`.
+        let n = op.begin.len();
+        let end = op.begin.iter().zip(&op.end).map(|(b, e)| b + e).collect();
+        Pad { begin: vec![0; n], end }.vjp(x, dy)
+    });
+
+    #[test]
+    fn planted_pad_gradient_cropped_at_the_wrong_offset() {
+        let op = CropAtZero(Pad::new(vec![1, 0], vec![0, 2]).unwrap());
+        assert_cx(&caught(&op, &[2, 3]), VJP, &[1, 2], "0", "1");
+    }
+}

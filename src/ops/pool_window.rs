@@ -4,7 +4,7 @@
 //! Torch's `pooling_output_shape`: `out = ⌊(n + 2p − d(k−1) − 1 + (ceil ? s−1 : 0)) / s⌋ + 1`,
 //! and with `ceil_mode` the last window is dropped when it would start in the right padding,
 //! `(out−1)·s ≥ n + p`. Window `o` covers the positions `o·s − p + i·d`, `i < k`; those outside
-//! `0..n` are padding.
+//! `0..n` are padding. The settings' checks, shared by the pooling ops, are torch's too.
 
 use crate::error::{Error, Result};
 
@@ -106,7 +106,10 @@ pub(crate) struct Planes {
 pub(crate) fn planes(op: &str, input: &[usize], rows: PoolAxis, cols: PoolAxis) -> Result<Planes> {
     let bad = || {
         Error::shape_mismatch(
-            &format!("{op}: input must be [C, H, W] or [N, C, H, W] with room for one window (input, kernel)"),
+            &format!(
+                "{op}: input must be [C, H, W] or [N, C, H, W] with room for one window \
+                 (input, kernel)"
+            ),
             input.to_vec(),
             vec![rows.kernel, cols.kernel],
         )
@@ -183,4 +186,44 @@ impl Planes {
         }
         windows
     }
+}
+
+/// [`Error::InvalidArgument`] of a pooling op.
+fn invalid(op: &str, argument: &str, value: (usize, usize), requirement: &str) -> Error {
+    Error::InvalidArgument {
+        op: op.into(),
+        argument: argument.into(),
+        value: format!("{value:?}"),
+        requirement: requirement.into(),
+    }
+}
+
+/// Refuses a zero in `value` (a kernel, stride or dilation).
+pub(crate) fn at_least_one(op: &str, argument: &str, value: (usize, usize)) -> Result<()> {
+    if value.0 == 0 || value.1 == 0 {
+        return Err(invalid(
+            op,
+            argument,
+            value,
+            "at least 1 in both dimensions",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a padding above half the kernel, as torch does (`p ≤ ⌊k/2⌋`).
+pub(crate) fn at_most_half(
+    op: &str,
+    padding: (usize, usize),
+    kernel: (usize, usize),
+) -> Result<()> {
+    if padding.0 > kernel.0 / 2 || padding.1 > kernel.1 / 2 {
+        return Err(invalid(
+            op,
+            "padding",
+            padding,
+            &format!("at most half the kernel {kernel:?} in both dimensions"),
+        ));
+    }
+    Ok(())
 }

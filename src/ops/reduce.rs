@@ -220,3 +220,86 @@ impl<S: Scalar> OpSpec<S> for Reduce {
         Ok(spread)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::*;
+    use crate::planted;
+    use crate::scalar::Q;
+
+    #[test]
+    fn reductions_pass_and_are_proved() {
+        let sum = Reduce::sum(vec![2, 0], true).unwrap();
+        assert_passes(&crate::check_op!(sum, [2, 3, 2], cases(32)), true);
+        let mean = Reduce::mean(vec![1], false).unwrap();
+        assert_passes(&crate::check_op!(mean, [2, 3], cases(32)), true);
+        let all = Reduce::mean(vec![], false).unwrap();
+        assert_passes(&crate::check_op!(all, [2, 2], cases(32)), true);
+        let several = Reduce::mean(vec![3, 1], true).unwrap();
+        assert_passes(&crate::check_op!(several, [2, 2, 1, 2], cases(32)), true);
+        assert_proved(&several, &[2, 2, 1, 2]);
+    }
+
+    #[test]
+    fn shapes_and_values() {
+        let x = t(&[2, 3], &["1", "2", "3", "4", "5", "6"]);
+        let sum = Reduce::sum(vec![1], false).unwrap();
+        assert_eq!(sum.forward(&x).unwrap(), t(&[2], &["6", "15"]));
+        let kept = Reduce::mean(vec![0], true).unwrap();
+        assert_eq!(
+            kept.forward(&x).unwrap(),
+            t(&[1, 3], &["5/2", "7/2", "9/2"])
+        );
+        let all = Reduce::sum(vec![], true).unwrap();
+        assert_eq!(all.forward(&x).unwrap(), t(&[1, 1], &["21"]));
+        assert_eq!(
+            Reduce::mean(vec![], false)
+                .unwrap()
+                .output_shape(&[2, 3])
+                .unwrap(),
+            Vec::<usize>::new()
+        );
+        assert_eq!(kept.name(), "ReduceMean(axes [0], keepdims)");
+        assert_eq!(
+            Reduce::sum(vec![], false).unwrap().name(),
+            "ReduceSum(all axes)"
+        );
+    }
+
+    #[test]
+    fn bad_axes_and_empty_means_are_typed_errors() {
+        assert_eq!(
+            Reduce::sum(vec![1, 0, 1], false).err(),
+            Some(Error::InvalidArgument {
+                op: "ReduceSum".into(),
+                argument: "axes".into(),
+                value: "[1, 0, 1]".into(),
+                requirement: "distinct".into(),
+            })
+        );
+        let x = t(&[2, 3], &["1", "2", "3", "4", "5", "6"]);
+        let r = OpSpec::<Q>::forward(&Reduce::sum(vec![2], false).unwrap(), &x);
+        assert!(matches!(r, Err(Error::ShapeMismatch { .. })), "{r:?}");
+        let empty = Tensor::<Q>::new(vec![2, 0], vec![]).unwrap();
+        let mean = Reduce::mean(vec![1], false).unwrap();
+        let r = mean.forward(&empty);
+        assert!(matches!(r, Err(Error::DivisionByZero { .. })), "{r:?}");
+        let r = mean.vjp(&empty, &t(&[2], &["1", "1"]));
+        assert!(matches!(r, Err(Error::DivisionByZero { .. })), "{r:?}");
+        // A sum over nothing is zero.
+        let sum = Reduce::sum(vec![1], false).unwrap();
+        assert_eq!(sum.forward(&empty).unwrap(), t(&[2], &["0", "0"]));
+    }
+
+    planted!(NoOneOverN(Reduce), fn vjp(&op, x, dy) {
+        // The mean's backward without its 1/n: δ broadcast as for the sum.
+        Reduce { kind: Kind::Sum, ..op.clone() }.vjp(x, dy)
+    });
+
+    #[test]
+    fn planted_reduce_mean_without_one_over_n() {
+        let op = NoOneOverN(Reduce::mean(vec![0, 2], false).unwrap());
+        assert_cx(&caught(&op, &[2, 2, 3]), VJP, &[0, 1, 0], "1", "1/6");
+    }
+}

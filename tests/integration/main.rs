@@ -31,3 +31,4 @@ mod stages;
 mod suite;
 mod tape;
 mod theorem;
+mod torch_pool;
