@@ -353,3 +353,12 @@ fn a_point_on_a_kink_names_the_onnx_node_and_the_coordinate() {
     let closest = model_kinks(&model, &x).unwrap().unwrap();
     assert_eq!(closest.coordinate, vec![1]);
 }
+
+#[test]
+fn an_exp_family_model_stops_with_a_typed_outside_field_error_over_q() {
+    let model = Model::from_bytes(&tiny("Sigmoid", &[Some(2)]), None).unwrap();
+    let x = exactgrad::Tensor::parse(vec![2], &["1/2", "-1"]).unwrap();
+    let dy = exactgrad::Tensor::parse(vec![2], &["1", "1"]).unwrap();
+    let r = model_gradients::<Q>(&model, &x, &dy);
+    assert!(matches!(r, Err(Error::OutsideField { .. })), "{r:?}");
+}
