@@ -128,11 +128,22 @@ fn check(args: &CheckArgs, progress: &mut Progress) -> Result<ModelCheck> {
     })
 }
 
+/// The most values a drawn input holds.
+const MAX_DRAWN: usize = 1 << 24;
+
 /// An input of `shape` with entries `k/8`, `1 ≤ |k| ≤ 16`, from `seed` (no zeros: a model
 /// starting with a ReLU would sit on its kink).
 fn drawn(shape: &[usize], seed: u64) -> Result<Tensor<Q>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = crate::tensor::element_count(shape)?;
+    if n > MAX_DRAWN {
+        return Err(Error::InvalidArgument {
+            op: "exactgrad check".into(),
+            argument: "the drawn input's shape".into(),
+            value: format!("{shape:?}"),
+            requirement: format!("at most {MAX_DRAWN} values (give --input for more)"),
+        });
+    }
     let data = (0..n)
         .map(|_| {
             let k = rng.random_range(1i64..=16) * if rng.random_bool(0.5) { 1 } else { -1 };

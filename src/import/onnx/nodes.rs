@@ -20,7 +20,7 @@ use crate::ops::{
 };
 use crate::scalar::{Field, Ring, Q};
 use crate::tape::{Graph, NodeId};
-use crate::tensor::Tensor;
+use crate::tensor::{element_count, Tensor};
 use num_traits::{One, Zero};
 use std::collections::HashMap;
 
@@ -204,8 +204,8 @@ impl Builder {
                     ));
                 }
                 let axis = a as usize;
-                let lead: usize = shape[..axis].iter().product();
-                let rest: usize = shape[axis..].iter().product();
+                let lead = element_count(&shape[..axis])?;
+                let rest = element_count(&shape[axis..])?;
                 self.unary(ModelOp::Reshape(Reshape::new(vec![lead, rest])), n)
             }
             "Reshape" => self.reshape(n, &attrs),
@@ -723,7 +723,7 @@ impl Builder {
             .int_list(n, 1, "shape")?
             .ok_or_else(|| self.bad_argument("shape", "absent", "it is required"))?;
         let allow_zero = attrs.int("allowzero").unwrap_or(0) != 0;
-        let total: usize = shape.iter().product();
+        let total = element_count(&shape)?;
         let mut out = Vec::with_capacity(target.len());
         let mut infer = None;
         for (k, &d) in target.iter().enumerate() {
@@ -750,7 +750,7 @@ impl Builder {
             });
         }
         if let Some(k) = infer {
-            let known: usize = out.iter().product();
+            let known = element_count(&out)?;
             if known == 0 || !total.is_multiple_of(known) {
                 return Err(self.bad_argument(
                     "shape",
@@ -855,7 +855,10 @@ impl Builder {
                 ));
             }
         }
-        let total: usize = shapes.iter().map(|s| s[axis]).sum();
+        let total = shapes
+            .iter()
+            .try_fold(0usize, |t, s| t.checked_add(s[axis]))
+            .ok_or_else(|| self.unsupported("a Concat whose size overflows"))?;
         if parts
             .iter()
             .all(|p| matches!(p, Value::Const(Constant::Int(..), _)))
