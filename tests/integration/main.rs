@@ -30,3 +30,4 @@ mod stages;
 mod suite;
 mod tape;
 mod theorem;
+mod torch_conv;
