@@ -228,7 +228,9 @@ mod tests {
     fn grouped() -> Conv1d {
         let w = t(
             &[2, 2, 3],
-            &["1", "-2", "1/2", "3", "0", "-1", "1/4", "2", "-3/2", "1", "1", "-1/2"],
+            &[
+                "1", "-2", "1/2", "3", "0", "-1", "1/4", "2", "-3/2", "1", "1", "-1/2",
+            ],
         );
         Conv1d::new(w, t(&[2], &["1/2", "-1"]), 2, 1)
             .and_then(|c| c.with_dilation(2))
@@ -238,8 +240,14 @@ mod tests {
 
     fn input(shape: &[usize]) -> Tensor<Q> {
         let n: usize = shape.iter().product();
-        let v: Vec<String> = (0..n).map(|k| format!("{}/8", (k as i64 * 5) % 11 - 5)).collect();
-        Tensor::parse(shape.to_vec(), &v.iter().map(String::as_str).collect::<Vec<_>>()).unwrap()
+        let v: Vec<String> = (0..n)
+            .map(|k| format!("{}/8", (k as i64 * 5) % 11 - 5))
+            .collect();
+        Tensor::parse(
+            shape.to_vec(),
+            &v.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -260,10 +268,15 @@ mod tests {
     fn conv1d_is_exact_with_dilation_and_groups() {
         // Depthwise (groups 2, one input channel each), kernel [1, 2] dilated by 2, no bias:
         // y[o, t] = x[o, t] + 2·x[o, t + 2].
-        let op = Conv1d::new(t(&[2, 1, 2], &["1", "2", "1", "2"]), t(&[2], &["0", "0"]), 1, 0)
-            .and_then(|c| c.with_dilation(2))
-            .and_then(|c| c.with_groups(2))
-            .unwrap();
+        let op = Conv1d::new(
+            t(&[2, 1, 2], &["1", "2", "1", "2"]),
+            t(&[2], &["0", "0"]),
+            1,
+            0,
+        )
+        .and_then(|c| c.with_dilation(2))
+        .and_then(|c| c.with_groups(2))
+        .unwrap();
         let x = t(&[1, 2, 3], &["1", "2", "3", "4", "5", "6"]);
         let y = OpSpec::<Q>::forward(&op, &x).unwrap();
         assert_eq!(y, t(&[1, 2, 1], &["7", "16"]));
@@ -279,16 +292,28 @@ mod tests {
             value: value.into(),
             requirement: requirement.into(),
         };
-        assert_eq!(conv().with_dilation(0).err(), Some(invalid("dilation", "0", "at least 1")));
+        assert_eq!(
+            conv().with_dilation(0).err(),
+            Some(invalid("dilation", "0", "at least 1"))
+        );
         assert_eq!(
             conv().with_groups(3).err(),
             Some(invalid("groups", "3", "a divisor of c_out = 2"))
         );
         let two = conv().with_groups(2).unwrap();
-        assert!(matches!(two.output_shape(&[1, 3]), Err(Error::ShapeMismatch { .. })));
-        assert!(matches!(two.output_shape(&[1, 1, 2, 3]), Err(Error::ShapeMismatch { .. })));
         assert!(matches!(
-            conv().with_dilation(usize::MAX).unwrap().output_shape(&[1, 3]),
+            two.output_shape(&[1, 3]),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            two.output_shape(&[1, 1, 2, 3]),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            conv()
+                .with_dilation(usize::MAX)
+                .unwrap()
+                .output_shape(&[1, 3]),
             Err(Error::SizeOverflow { .. })
         ));
     }
@@ -303,6 +328,12 @@ mod tests {
 
     #[test]
     fn planted_batched_conv1d_vjp_with_the_samples_swapped() {
-        assert_cx(&caught(&SamplesSwapped(grouped()), &[2, 4, 7]), VJP, &[0, 2, 3], "1/4", "0");
+        assert_cx(
+            &caught(&SamplesSwapped(grouped()), &[2, 4, 7]),
+            VJP,
+            &[0, 2, 3],
+            "1/4",
+            "0",
+        );
     }
 }

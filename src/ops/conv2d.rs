@@ -137,7 +137,7 @@ pub(crate) fn check_groups(op: &str, w_shape: &[usize], groups: usize) -> Result
     if groups == 0 {
         return Err(invalid("at least 1".into()));
     }
-    if w_shape[0] % groups != 0 {
+    if !w_shape[0].is_multiple_of(groups) {
         return Err(invalid(format!("a divisor of c_out = {}", w_shape[0])));
     }
     match w_shape[1].checked_mul(groups) {
@@ -591,8 +591,13 @@ mod tests {
     /// `[2, 4, 4, 5]` → `[2, 4, 2, 4]`: two samples, two groups of two channels, dilation,
     /// stride and padding different along the two axes.
     fn grouped() -> Conv2d {
-        let w: Vec<String> = (0..32).map(|k| format!("{}/4", (k as i64 * 7) % 11 - 5)).collect();
-        let w = Tensor::parse(vec![4, 2, 2, 2], &w.iter().map(String::as_str).collect::<Vec<_>>());
+        let w: Vec<String> = (0..32)
+            .map(|k| format!("{}/4", (k as i64 * 7) % 11 - 5))
+            .collect();
+        let w = Tensor::parse(
+            vec![4, 2, 2, 2],
+            &w.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         let w = w.unwrap();
         let b = t(&[4], &["1/2", "-1", "0", "3/4"]);
         Conv2d::new(w, b, (2, 1), (1, 0))
@@ -603,8 +608,14 @@ mod tests {
 
     fn sample_input(shape: &[usize]) -> Tensor<Q> {
         let n = shape.iter().product::<usize>();
-        let v: Vec<String> = (0..n).map(|k| format!("{}/8", (k as i64 * 5) % 13 - 6)).collect();
-        Tensor::parse(shape.to_vec(), &v.iter().map(String::as_str).collect::<Vec<_>>()).unwrap()
+        let v: Vec<String> = (0..n)
+            .map(|k| format!("{}/8", (k as i64 * 5) % 13 - 6))
+            .collect();
+        Tensor::parse(
+            shape.to_vec(),
+            &v.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -650,8 +661,15 @@ mod tests {
             )
             .and_then(|c| c.with_dilation((2, 1)))
             .unwrap();
-            let xg = Tensor::new(vec![2, 4, 5], x.data()[group * 40..(group + 1) * 40].to_vec());
-            stacked.extend(OpSpec::<Q>::forward(&part, &xg.unwrap()).unwrap().into_data());
+            let xg = Tensor::new(
+                vec![2, 4, 5],
+                x.data()[group * 40..(group + 1) * 40].to_vec(),
+            );
+            stacked.extend(
+                OpSpec::<Q>::forward(&part, &xg.unwrap())
+                    .unwrap()
+                    .into_data(),
+            );
         }
         assert_eq!(y, Tensor::new(vec![4, 2, 4], stacked).unwrap());
     }
@@ -678,9 +696,23 @@ mod tests {
             value: value.into(),
             requirement: requirement.into(),
         };
-        let conv = || Conv2d::new(t(&[4, 1, 2, 2], &["1"; 16]), t(&[4], &["0"; 4]), (1, 1), (0, 0));
+        let conv = || {
+            Conv2d::new(
+                t(&[4, 1, 2, 2], &["1"; 16]),
+                t(&[4], &["0"; 4]),
+                (1, 1),
+                (0, 0),
+            )
+        };
         let r = conv().unwrap().with_dilation((1, 0));
-        assert_eq!(r.err(), Some(invalid("dilation", "(1, 0)", "at least 1 in both dimensions")));
+        assert_eq!(
+            r.err(),
+            Some(invalid(
+                "dilation",
+                "(1, 0)",
+                "at least 1 in both dimensions"
+            ))
+        );
         assert_eq!(
             conv().unwrap().with_groups(0).err(),
             Some(invalid("groups", "0", "at least 1"))
@@ -695,12 +727,21 @@ mod tests {
         let r = OpSpec::<Q>::forward(&two, &t(&[1, 2, 2], &["1"; 4]));
         assert!(matches!(r, Err(Error::ShapeMismatch { .. })), "{r:?}");
         // A batch of inputs of rank 5, or rank 2: no layout.
-        assert!(matches!(two.output_shape(&[1, 1, 2, 2, 2]), Err(Error::ShapeMismatch { .. })));
-        assert!(matches!(two.output_shape(&[2, 2]), Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(
+            two.output_shape(&[1, 1, 2, 2, 2]),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            two.output_shape(&[2, 2]),
+            Err(Error::ShapeMismatch { .. })
+        ));
         // The padded input must hold the dilated kernel, d·(k − 1) + 1 = 3.
         let dilated = conv().unwrap().with_dilation((2, 1)).unwrap();
         assert_eq!(dilated.output_shape(&[1, 3, 2]).unwrap(), [4, 1, 1]);
-        assert!(matches!(dilated.output_shape(&[1, 2, 2]), Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(
+            dilated.output_shape(&[1, 2, 2]),
+            Err(Error::ShapeMismatch { .. })
+        ));
     }
 
     #[test]
@@ -718,7 +759,12 @@ mod tests {
             })
         );
         // No output channel: any group count divides c_out = 0, but c_in = 2·groups overflows.
-        let empty = Conv2d::new(Tensor::zeros(&[0, 2, 1, 1]), Tensor::zeros(&[0]), (1, 1), (0, 0));
+        let empty = Conv2d::new(
+            Tensor::zeros(&[0, 2, 1, 1]),
+            Tensor::zeros(&[0]),
+            (1, 1),
+            (0, 0),
+        );
         assert_eq!(
             empty.unwrap().with_groups(1 << 63).err(),
             Some(Error::SizeOverflow {
@@ -776,7 +822,13 @@ mod tests {
         let conv = Conv2d::new(w, t(&[1], &["0"]), (1, 1), (0, 0))
             .and_then(|c| c.with_dilation((2, 2)))
             .unwrap();
-        assert_cx(&caught(&DilationIgnored(conv), &[1, 3, 4]), VJP, &[0, 0, 2], "2", "0");
+        assert_cx(
+            &caught(&DilationIgnored(conv), &[1, 3, 4]),
+            VJP,
+            &[0, 0, 2],
+            "2",
+            "0",
+        );
     }
 
     planted!(BiasFromFirstSample(Conv2d), fn vjp_params(&op, x, dy) {

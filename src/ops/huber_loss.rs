@@ -227,7 +227,9 @@ mod tests {
     fn huber_passes_with_every_reduction_on_a_batch() {
         let target = t(&[2, 2], &["1", "-1/2", "0", "3"]);
         for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-            let op = HuberLoss::new(target.clone(), q("1/3")).unwrap().with_reduction(r);
+            let op = HuberLoss::new(target.clone(), q("1/3"))
+                .unwrap()
+                .with_reduction(r);
             assert_passes(&crate::check_op!(op, [2, 2], cases(32)), false);
             assert_proved(&op, &[2, 2]);
         }
@@ -237,7 +239,11 @@ mod tests {
     fn huber_reductions_are_exact_and_keep_their_kinks() {
         // β = 1/2, residuals 2, −1, 1/4: h = 7/8, 3/8, 1/32; h′ = 1/2, −1/2, 1/4.
         let x = t(&[3], &["2", "-1", "1/4"]);
-        let op = |r| HuberLoss::new(t(&[3], &["0"; 3]), q("1/2")).unwrap().with_reduction(r);
+        let op = |r| {
+            HuberLoss::new(t(&[3], &["0"; 3]), q("1/2"))
+                .unwrap()
+                .with_reduction(r)
+        };
         let none = op(Reduction::None);
         assert_eq!(none.forward(&x).unwrap(), t(&[3], &["7/8", "3/8", "1/32"]));
         let g = none.vjp(&x, &t(&[3], &["2", "4", "8"])).unwrap();
@@ -249,7 +255,10 @@ mod tests {
         assert_eq!(none.name(), "HuberLoss(β=1/2, reduction=none)");
         let on = t(&[3], &["0", "1/2", "1"]);
         let r = crate::check::jacobian(&sum, &on, &on, &t(&[], &["1"]));
-        assert_eq!(kink(r), (1, "HuberLoss(β=1/2, reduction=sum)".into(), vec![1]));
+        assert_eq!(
+            kink(r),
+            (1, "HuberLoss(β=1/2, reduction=sum)".into(), vec![1])
+        );
     }
 
     planted!(SumJvpAsMean(HuberLoss), fn jvp(&op, x, dx) {

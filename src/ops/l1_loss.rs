@@ -150,7 +150,10 @@ mod tests {
         assert_eq!(none.vjp(&x, &dy).unwrap(), t(&[3], &["5", "-7", "0"]));
         let sum = op(Reduction::Sum);
         assert_eq!(sum.forward(&x).unwrap(), t(&[], &["3"]));
-        assert_eq!(sum.vjp(&x, &t(&[], &["2"])).unwrap(), t(&[3], &["2", "-2", "0"]));
+        assert_eq!(
+            sum.vjp(&x, &t(&[], &["2"])).unwrap(),
+            t(&[3], &["2", "-2", "0"])
+        );
         assert_eq!(sum.name(), "L1Loss(reduction=sum)");
         let r = crate::check::jacobian(&none, &x, &x, &dy);
         assert_eq!(kink(r), (1, "L1Loss".into(), vec![2]));
@@ -165,7 +168,13 @@ mod tests {
     #[test]
     fn planted_l1_none_vjp_with_one_cotangent_for_all() {
         let op = L1Loss::new(t(&[2, 2], &["0"; 4])).with_reduction(Reduction::None);
-        assert_cx(&caught(&NoneReadsFirstCotangent(op), &[2, 2]), VJP, &[1, 1], "0", "1");
+        assert_cx(
+            &caught(&NoneReadsFirstCotangent(op), &[2, 2]),
+            VJP,
+            &[1, 1],
+            "0",
+            "1",
+        );
     }
 
     planted!(ResidualForSign(L1Loss), fn vjp(&op, x, dy) {

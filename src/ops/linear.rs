@@ -51,7 +51,11 @@ impl Linear {
     fn layout(&self, input: &[usize]) -> Result<(usize, Vec<usize>)> {
         let (m, n) = self.dims();
         let Some((_, leading)) = input.split_last().filter(|(&last, _)| last == n) else {
-            return Err(Error::shape_mismatch("Linear: input", input.to_vec(), vec![n]));
+            return Err(Error::shape_mismatch(
+                "Linear: input",
+                input.to_vec(),
+                vec![n],
+            ));
         };
         let overflow = |quantity| Error::SizeOverflow {
             op: self.name(),
@@ -149,7 +153,10 @@ impl<S: Scalar> OpSpec<S> for Linear {
         let (rows, out) = self.layout(x.shape())?;
         dx.expect_shape(x.shape(), "Linear jvp: dx")?;
         let w = self.w.lifted::<S>();
-        Tensor::new(out, affine_rows(w.data(), None, self.dims(), rows, dx.data()))
+        Tensor::new(
+            out,
+            affine_rows(w.data(), None, self.dims(), rows, dx.data()),
+        )
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let (m, n) = self.dims();
@@ -246,10 +253,16 @@ mod tests {
             shape: shape.to_vec(),
         };
         let rows = [1 << 40, 1 << 40, 3];
-        assert_eq!(l32().output_shape(&rows).err(), Some(overflow("rows", &rows)));
+        assert_eq!(
+            l32().output_shape(&rows).err(),
+            Some(overflow("rows", &rows))
+        );
         // 2⁶³ rows fit; 2⁶³·2 outputs do not.
         let out = [1 << 63, 3];
-        assert_eq!(l32().output_shape(&out).err(), Some(overflow("output size", &out)));
+        assert_eq!(
+            l32().output_shape(&out).err(),
+            Some(overflow("output size", &out))
+        );
     }
 
     planted!(FirstSampleOnly(Linear), fn vjp_params(&l, x, dy) {

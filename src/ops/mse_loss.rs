@@ -123,14 +123,27 @@ mod tests {
         let op = |r| MseLoss::new(t(&[2], &["1", "1"])).with_reduction(r);
         let none = op(Reduction::None);
         assert_eq!(none.forward(&x).unwrap(), t(&[2], &["4", "1"]));
-        assert_eq!(none.vjp(&x, &t(&[2], &["1", "3"])).unwrap(), t(&[2], &["4", "-6"]));
-        assert_eq!(none.jvp(&x, &t(&[2], &["1", "3"])).unwrap(), t(&[2], &["4", "-6"]));
+        assert_eq!(
+            none.vjp(&x, &t(&[2], &["1", "3"])).unwrap(),
+            t(&[2], &["4", "-6"])
+        );
+        assert_eq!(
+            none.jvp(&x, &t(&[2], &["1", "3"])).unwrap(),
+            t(&[2], &["4", "-6"])
+        );
         let sum = op(Reduction::Sum);
         assert_eq!(sum.forward(&x).unwrap(), t(&[], &["5"]));
-        assert_eq!(sum.vjp(&x, &t(&[], &["1/2"])).unwrap(), t(&[2], &["2", "-1"]));
+        assert_eq!(
+            sum.vjp(&x, &t(&[], &["1/2"])).unwrap(),
+            t(&[2], &["2", "-1"])
+        );
         assert_eq!(
             [none.name(), sum.name(), op(Reduction::Mean).name()],
-            ["MseLoss(reduction=none)", "MseLoss(reduction=sum)", "MseLoss"]
+            [
+                "MseLoss(reduction=none)",
+                "MseLoss(reduction=sum)",
+                "MseLoss"
+            ]
         );
         assert_eq!(none.output_shape(&[2]).unwrap(), [2]);
         // none takes a cotangent of the input's shape, the others a scalar one.
@@ -156,7 +169,13 @@ mod tests {
     #[test]
     fn planted_mse_sum_vjp_divided_by_n() {
         let op = MseLoss::new(t(&[2, 2], &["0"; 4])).with_reduction(Reduction::Sum);
-        assert_cx(&caught(&SumDividedByN(op), &[2, 2]), VJP, &[1, 1], "1/2", "2");
+        assert_cx(
+            &caught(&SumDividedByN(op), &[2, 2]),
+            VJP,
+            &[1, 1],
+            "1/2",
+            "2",
+        );
     }
 
     planted!(NoTwo(MseLoss), fn vjp(&op, x, dy) {

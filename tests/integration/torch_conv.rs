@@ -7,7 +7,7 @@
 //! so the comparison is an equality of rationals.
 
 use exactgrad::ops::{Conv1d, Conv2d, HuberLoss, L1Loss, Linear, MseLoss, Reduction};
-use exactgrad::{Op, OpSpec, Tensor, Q};
+use exactgrad::{OpSpec, Tensor, Q};
 use serde_json::Value;
 
 /// The cases of one fixture file.
@@ -50,7 +50,11 @@ fn tensor(case: &Value, key: &str) -> Tensor<Q> {
 fn assert_equals_torch<O: OpSpec<Q> + ?Sized>(op: &O, case: &Value, weight_and_bias: bool) {
     let name = op.name();
     let (x, dy) = (tensor(case, "x"), tensor(case, "cotangent"));
-    assert_eq!(op.forward(&x).unwrap(), tensor(case, "y"), "{name}: forward");
+    assert_eq!(
+        op.forward(&x).unwrap(),
+        tensor(case, "y"),
+        "{name}: forward"
+    );
     let grad_x = op.vjp(&x, &dy).unwrap();
     assert_eq!(grad_x, tensor(case, "grad_x"), "{name}: input gradient");
     if weight_and_bias {
@@ -64,18 +68,28 @@ fn assert_equals_torch<O: OpSpec<Q> + ?Sized>(op: &O, case: &Value, weight_and_b
 
 fn conv2d(case: &Value, dilation: (usize, usize)) -> Conv2d {
     let (stride, padding) = (pair(&case["stride"]), pair(&case["padding"]));
-    Conv2d::new(tensor(case, "weight"), tensor(case, "bias"), stride, padding)
-        .and_then(|c| c.with_dilation(dilation))
-        .and_then(|c| c.with_groups(uint(&case["groups"])))
-        .unwrap()
+    Conv2d::new(
+        tensor(case, "weight"),
+        tensor(case, "bias"),
+        stride,
+        padding,
+    )
+    .and_then(|c| c.with_dilation(dilation))
+    .and_then(|c| c.with_groups(uint(&case["groups"])))
+    .unwrap()
 }
 
 fn conv1d(case: &Value, dilation: usize) -> Conv1d {
     let (stride, padding) = (uint(&case["stride"]), uint(&case["padding"]));
-    Conv1d::new(tensor(case, "weight"), tensor(case, "bias"), stride, padding)
-        .and_then(|c| c.with_dilation(dilation))
-        .and_then(|c| c.with_groups(uint(&case["groups"])))
-        .unwrap()
+    Conv1d::new(
+        tensor(case, "weight"),
+        tensor(case, "bias"),
+        stride,
+        padding,
+    )
+    .and_then(|c| c.with_dilation(dilation))
+    .and_then(|c| c.with_groups(uint(&case["groups"])))
+    .unwrap()
 }
 
 fn reduction(case: &Value) -> Reduction {
