@@ -97,6 +97,10 @@ impl Linear {
         let (m, n) = self.dims();
         let (rows, out) = self.layout(x.shape())?;
         dy.expect_shape(&out, "Linear vjp_weight: δ")?;
+        if rows == 1 {
+            // One sample: the outer product, without the matrix product's sums of one term.
+            return Ok(dy.outer(x));
+        }
         // δᵀ·X with δ as [rows, m] and X as [rows, n].
         let dt: Vec<S> = (0..m)
             .flat_map(|i| (0..rows).map(move |r| (r, i)))
