@@ -331,9 +331,9 @@ mod tests {
         assert_cx(
             &caught(&SamplesSwapped(grouped()), &[2, 4, 7]),
             VJP,
-            &[0, 0, 0],
-            "?",
-            "?",
+            &[0, 2, 3],
+            "1/4",
+            "0",
         );
     }
 }

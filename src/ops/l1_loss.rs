@@ -171,9 +171,9 @@ mod tests {
         assert_cx(
             &caught(&NoneReadsFirstCotangent(op), &[2, 2]),
             VJP,
-            &[0, 1],
-            "?",
-            "?",
+            &[1, 1],
+            "0",
+            "1",
         );
     }
 

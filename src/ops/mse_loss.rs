@@ -169,7 +169,13 @@ mod tests {
     #[test]
     fn planted_mse_sum_vjp_divided_by_n() {
         let op = MseLoss::new(t(&[2, 2], &["0"; 4])).with_reduction(Reduction::Sum);
-        assert_cx(&caught(&SumDividedByN(op), &[2, 2]), VJP, &[0, 0], "?", "?");
+        assert_cx(
+            &caught(&SumDividedByN(op), &[2, 2]),
+            VJP,
+            &[1, 1],
+            "1/2",
+            "2",
+        );
     }
 
     planted!(NoTwo(MseLoss), fn vjp(&op, x, dy) {

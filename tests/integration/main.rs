@@ -31,4 +31,5 @@ mod stages;
 mod suite;
 mod tape;
 mod theorem;
+mod torch_conv;
 mod torch_pool;
