@@ -15,6 +15,7 @@ pub const SUPPORTED: &[&str] = &[
     "Div",
     "Exp",
     "Flatten",
+    "Gather",
     "Gemm",
     "GlobalAveragePool",
     "Identity",
@@ -30,12 +31,15 @@ pub const SUPPORTED: &[&str] = &[
     "ReduceSum",
     "Relu",
     "Reshape",
+    "Shape",
     "Sigmoid",
     "Slice",
     "Softmax",
+    "Squeeze",
     "Sub",
     "Tanh",
     "Transpose",
+    "Unsqueeze",
 ];
 
 /// A model the importer cannot read or cannot represent exactly.

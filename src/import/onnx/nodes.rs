@@ -223,6 +223,9 @@ impl Builder {
             "Slice" => self.slice(n),
             "Pad" => self.pad(n, &attrs),
             "Concat" => self.concat(n, &attrs),
+            "Shape" => self.shape_node(n, &attrs),
+            "Gather" => self.gather(n, &attrs),
+            "Unsqueeze" | "Squeeze" => self.squeeze(n, &attrs, op_type == "Unsqueeze"),
             _ => Err(self.unsupported_op(op_type)),
         }
     }
@@ -897,6 +900,92 @@ impl Builder {
             });
         }
         sum.ok_or_else(|| self.bad_argument("inputs", "none", "Concat needs at least one"))
+    }
+
+    /// The (static) shape of a value as an integer constant: what a dynamic-batch export
+    /// computes its `Reshape` targets from.
+    fn shape_node(&self, n: &NodeProto, attrs: &Attrs<'_>) -> Result<Value> {
+        let shape = self.shape_of(n, 0)?;
+        let r = shape.len() as i64;
+        let clamp = |a: i64| (if a < 0 { a + r } else { a }).clamp(0, r) as usize;
+        let start = clamp(attrs.int("start").unwrap_or(0));
+        let end = clamp(attrs.int("end").unwrap_or(r)).max(start);
+        let dims: Vec<i64> = shape[start..end].iter().map(|&d| d as i64).collect();
+        Ok(Value::Const(Constant::Int(vec![dims.len()], dims), None))
+    }
+
+    /// `Gather` on integer constants of rank 1 (shape arithmetic); a computed or float operand
+    /// is not supported.
+    fn gather(&self, n: &NodeProto, attrs: &Attrs<'_>) -> Result<Value> {
+        let (data, indices) = (self.value(n, 0)?, self.value(n, 1)?);
+        let (Value::Const(Constant::Int(ds, dv), _), Value::Const(Constant::Int(is, iv), _)) =
+            (data, indices)
+        else {
+            return Err(self.unsupported("Gather of anything but integer constants"));
+        };
+        if ds.len() != 1 || attrs.int("axis").unwrap_or(0) != 0 {
+            return Err(self.unsupported("Gather from an integer tensor of rank other than 1"));
+        }
+        let len = dv.len() as i64;
+        let picked = iv
+            .iter()
+            .map(|&i| {
+                let k = if i < 0 { i + len } else { i };
+                usize::try_from(k)
+                    .ok()
+                    .and_then(|k| dv.get(k).copied())
+                    .ok_or_else(|| self.bad_argument("indices", &i.to_string(), "out of range"))
+            })
+            .collect::<Result<Vec<i64>>>()?;
+        Ok(Value::Const(Constant::Int(is, picked), None))
+    }
+
+    /// `Unsqueeze` / `Squeeze`: a reshape (of a computed value, or of a constant at import).
+    fn squeeze(&mut self, n: &NodeProto, attrs: &Attrs<'_>, unsqueeze: bool) -> Result<Value> {
+        let shape = self.shape_of(n, 0)?;
+        let axes = match attrs.ints("axes") {
+            Some(a) => Some(a),
+            None => self.int_list(n, 1, "axes")?,
+        };
+        let out = if unsqueeze {
+            let axes = axes.ok_or_else(|| self.bad_argument("axes", "absent", "it is required"))?;
+            let rank = shape.len() + axes.len();
+            let mut axes = axes
+                .iter()
+                .map(|&a| self.axis(a, rank, "axes"))
+                .collect::<Result<Vec<_>>>()?;
+            axes.sort_unstable();
+            let mut out = shape.clone();
+            for a in axes {
+                out.insert(a.min(out.len()), 1);
+            }
+            out
+        } else {
+            let axes = match axes {
+                Some(a) => a
+                    .iter()
+                    .map(|&a| self.axis(a, shape.len(), "axes"))
+                    .collect::<Result<Vec<_>>>()?,
+                None => (0..shape.len()).filter(|&a| shape[a] == 1).collect(),
+            };
+            if let Some(&a) = axes.iter().find(|&&a| shape[a] != 1) {
+                return Err(self.bad_argument(
+                    "axes",
+                    &format!("{axes:?}"),
+                    &format!("axis {a} has size {}, not 1", shape[a]),
+                ));
+            }
+            (0..shape.len())
+                .filter(|a| !axes.contains(a))
+                .map(|a| shape[a])
+                .collect()
+        };
+        match self.value(n, 0)? {
+            Value::Const(Constant::Int(_, v), name) => {
+                Ok(Value::Const(Constant::Int(out, v), name))
+            }
+            v => self.apply_value(ModelOp::Reshape(Reshape::new(out)), v, vec![]),
+        }
     }
 
     // ---- attributes ---------------------------------------------------------------------
