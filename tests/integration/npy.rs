@@ -11,6 +11,7 @@ use exactgrad::import::npy::{
 };
 use exactgrad::{Error, Tensor, Q};
 use num_bigint::BigInt;
+use num_traits::Signed;
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -505,4 +506,83 @@ fn missing_files_are_io_errors() {
     assert_eq!(err.file, "/nonexistent/x.npy");
     let err = npy_error(read_npz(Path::new(env!("CARGO_MANIFEST_DIR"))));
     assert!(matches!(err.kind, NpyErrorKind::Io { .. }), "{err:?}");
+}
+
+/// The torch fixtures (`tests/fixtures/onnx/*`, written by `scripts/torch_export.py`) read with
+/// the dtypes, keys and shapes their manifests list, and `cnn_wrong` differs from `cnn` at the
+/// one coordinate its manifest names, by the values it records.
+#[test]
+fn torch_fixtures_read_as_their_manifests_say() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx");
+    for name in ["mlp", "cnn", "residual"] {
+        let dir = root.join(name);
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let shape = |v: &Value| -> Vec<usize> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap() as usize)
+                .collect()
+        };
+        let (dt, x) =
+            npy_from_bytes_with_dtype(name, &std::fs::read(dir.join("input.npy")).unwrap()).unwrap();
+        assert_eq!((dt, x.shape()), (Dtype::F32, &shape(&manifest["input_shape"])[..]));
+        // Inputs are multiples of 1/8 in [-2, 2], cotangents multiples of 1/4.
+        let eighth = q("1/8");
+        for v in x.data() {
+            assert!((v / &eighth).is_integer() && v.abs() <= q("2"), "{name} input {v}");
+        }
+        let dy = read_npy(&dir.join("cotangent.npy")).unwrap();
+        assert_eq!(dy.shape(), &shape(&manifest["output_shape"])[..]);
+        assert!(dy.data().iter().all(|v| (v / q("1/4")).is_integer() && v.abs() <= q("2")));
+        let inits = manifest["initializers"].as_object().unwrap();
+        for (file, want) in [("grads_f64.npz", Dtype::F64), ("grads_f32.npz", Dtype::F32)] {
+            let grads = read_npz_with_dtype(&dir.join(file)).unwrap();
+            assert_eq!(grads.len(), inits.len() + 1, "{name}/{file}");
+            for (key, dt, g) in &grads {
+                assert_eq!(*dt, want, "{name}/{file} {key}");
+                let expected = if key == "input" {
+                    shape(&manifest["input_shape"])
+                } else {
+                    shape(&inits[key])
+                };
+                assert_eq!(g.shape(), &expected[..], "{name}/{file} {key}");
+            }
+        }
+    }
+    let wrong: Value = serde_json::from_slice(
+        &std::fs::read(root.join("cnn_wrong/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let w = &wrong["wrong"];
+    let key = w["key"].as_str().unwrap();
+    let index: Vec<usize> = w["index"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_u64().unwrap() as usize)
+        .collect();
+    let good = read_npz(&root.join("cnn/grads_f64.npz")).unwrap();
+    let bad = read_npz(&root.join("cnn_wrong/grads_f64.npz")).unwrap();
+    let mut differing = Vec::new();
+    for ((k, g), (bk, b)) in good.iter().zip(&bad) {
+        assert_eq!(k, bk);
+        for (off, (x, y)) in g.data().iter().zip(b.data()).enumerate() {
+            if x != y {
+                differing.push((k.clone(), g.multi_index(off), x.clone(), y.clone()));
+            }
+        }
+    }
+    let old: f64 = w["old"].as_str().unwrap().parse().unwrap();
+    let new: f64 = w["new"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        differing,
+        vec![(
+            key.to_string(),
+            index,
+            Q::from_float(old).unwrap(),
+            Q::from_float(new).unwrap()
+        )]
+    );
 }
