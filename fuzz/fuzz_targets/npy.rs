@@ -38,8 +38,10 @@ fuzz_target!(|data: &[u8]| {
     }
     match npz_from_bytes_with_dtype("fuzz.npz", data) {
         Ok(arrays) => {
-            let plain: Vec<(String, Tensor<Q>)> =
-                arrays.iter().map(|(k, _, t)| (k.clone(), t.clone())).collect();
+            let plain: Vec<(String, Tensor<Q>)> = arrays
+                .iter()
+                .map(|(k, _, t)| (k.clone(), t.clone()))
+                .collect();
             // Keys may repeat in a zip read; the writer refuses duplicates, so only check the rest.
             let mut keys: Vec<&str> = plain.iter().map(|(k, _)| k.as_str()).collect();
             keys.sort_unstable();

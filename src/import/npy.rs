@@ -21,9 +21,9 @@
 use crate::error::{Error, Result};
 use crate::scalar::Q;
 use crate::tensor::{element_count, Tensor};
+use npyz::{TypeChar, WriterBuilder};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
-use npyz::{TypeChar, WriterBuilder};
 use py_literal::Value;
 use std::fmt;
 use std::io::{self, Cursor, Read, Seek, Write};

@@ -70,7 +70,7 @@ fn npy(version: (u8, u8), header: &str, data: &[u8]) -> Vec<u8> {
     out.extend([version.0, version.1]);
     let prefix = if version.0 == 1 { 10 } else { 12 };
     let mut text = header.to_string();
-    while (prefix + text.len() + 1) % 64 != 0 {
+    while !(prefix + text.len() + 1).is_multiple_of(64) {
         text.push(' ');
     }
     text.push('\n');
@@ -112,7 +112,10 @@ fn extreme_values_are_exact() {
     let tiny = Q::new(BigInt::from(1), BigInt::from(2).pow(1074));
     assert_eq!(t.get(&[1, 1]).unwrap(), &tiny);
     let u = read_npy(&fixture("uint64.npy")).unwrap();
-    assert_eq!(u.get(&[0, 1]).unwrap(), &Q::from_integer(BigInt::from(u64::MAX)));
+    assert_eq!(
+        u.get(&[0, 1]).unwrap(),
+        &Q::from_integer(BigInt::from(u64::MAX))
+    );
     let i = read_npy(&fixture("int64_be.npy")).unwrap();
     assert_eq!(i.data()[0], Q::from_integer(BigInt::from(i64::MIN)));
 }
@@ -123,7 +126,10 @@ fn fortran_order_is_row_major_in_the_tensor() {
     let t = read_npy(&fixture("f64_fortran.npy")).unwrap();
     assert_eq!(t.shape(), [2, 3, 4]);
     for (k, v) in t.data().iter().enumerate() {
-        assert_eq!(v, &(Q::from_integer(BigInt::from(k)) / Q::from_integer(8.into()) - q("1")));
+        assert_eq!(
+            v,
+            &(Q::from_integer(BigInt::from(k)) / Q::from_integer(8.into()) - q("1"))
+        );
     }
 }
 
@@ -171,7 +177,10 @@ fn not_finite_values_are_named_by_file_and_coordinate() {
             "{name}"
         );
         let text = Error::Npy(err).to_string();
-        assert!(text.contains(name.as_str()) && text.contains(&format!("{index:?}")), "{text}");
+        assert!(
+            text.contains(name.as_str()) && text.contains(&format!("{index:?}")),
+            "{text}"
+        );
     }
     let err = npy_error(read_npz(&fixture("nan.npz")));
     assert_eq!(err.key.as_deref(), Some("bad"));
@@ -215,7 +224,14 @@ fn write_then_read_is_the_identity_on_float64_values() {
     let dir = std::env::temp_dir().join(format!("exactgrad-npy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // Every value of every float fixture is a float64, so it comes back unchanged.
-    for name in ["f16_le.npy", "f32_be.npy", "f64_le.npy", "f64_fortran.npy", "scalar.npy", "empty.npy"] {
+    for name in [
+        "f16_le.npy",
+        "f32_be.npy",
+        "f64_le.npy",
+        "f64_fortran.npy",
+        "scalar.npy",
+        "empty.npy",
+    ] {
         let t = read_npy(&fixture(name)).unwrap();
         let path = dir.join(name);
         write_npy(&path, &t).unwrap();
@@ -241,9 +257,16 @@ fn written_files_have_numpy_headers() {
     let b = npy_to_bytes(&t).unwrap();
     assert_eq!(&b[..8], b"\x93NUMPY\x01\x00");
     let header_len = u16::from_le_bytes([b[8], b[9]]) as usize;
-    assert_eq!((10 + header_len) % 64, 0, "NumPy aligns the data to 64 bytes");
+    assert_eq!(
+        (10 + header_len) % 64,
+        0,
+        "NumPy aligns the data to 64 bytes"
+    );
     let header = std::str::from_utf8(&b[10..10 + header_len]).unwrap();
-    assert!(header.contains("'descr': '<f8'") && header.contains("'shape': (2, 1"), "{header}");
+    assert!(
+        header.contains("'descr': '<f8'") && header.contains("'shape': (2, 1"),
+        "{header}"
+    );
     assert_eq!(&b[10 + header_len..18 + header_len], &0.5f64.to_le_bytes());
     // An archive entry is named KEY.npy and stored as the .npy bytes.
     let z = npz_to_bytes(&[("w".into(), t.clone())]).unwrap();
@@ -264,7 +287,10 @@ fn writing_rounds_to_nearest_ties_to_even() {
         (Q::new(&two53 * 2 + 3, &two53 * 2), 1.0 + 2f64.powi(-52)),
         // Below the smallest subnormal's half: 0; just above it: the smallest subnormal.
         (Q::new(BigInt::from(1), BigInt::from(2).pow(1076)), 0.0),
-        (Q::new(BigInt::from(3), BigInt::from(2).pow(1076)), 2f64.powi(-1074)),
+        (
+            Q::new(BigInt::from(3), BigInt::from(2).pow(1076)),
+            2f64.powi(-1074),
+        ),
     ];
     for (value, want) in cases {
         let t = Tensor::new(vec![1], vec![value.clone()]).unwrap();
@@ -278,10 +304,16 @@ fn values_beyond_float64_are_refused_on_writing() {
     let huge = Q::from_integer(BigInt::from(2).pow(1024));
     let t = Tensor::new(vec![2, 2], vec![q("0"), q("1"), q("2"), -huge]).unwrap();
     let err = npy_error(npy_to_bytes(&t));
-    assert_eq!(err.kind, NpyErrorKind::NotRepresentable { index: vec![1, 1] });
+    assert_eq!(
+        err.kind,
+        NpyErrorKind::NotRepresentable { index: vec![1, 1] }
+    );
     let err = npy_error(npz_to_bytes(&[("ok".into(), q_vec()), ("big".into(), t)]));
     assert_eq!(err.key.as_deref(), Some("big"));
-    let dup = npy_error(npz_to_bytes(&[("a".into(), q_vec()), ("a".into(), q_vec())]));
+    let dup = npy_error(npz_to_bytes(&[
+        ("a".into(), q_vec()),
+        ("a".into(), q_vec()),
+    ]));
     assert!(matches!(dup.kind, NpyErrorKind::Archive { .. }), "{dup:?}");
 }
 
@@ -316,7 +348,10 @@ fn every_truncation_is_a_typed_error() {
         let mut longer = full.clone();
         longer.push(0);
         let err = npy_error(npy_from_bytes(name, &longer));
-        assert!(matches!(err.kind, NpyErrorKind::DataLength { .. }), "{err:?}");
+        assert!(
+            matches!(err.kind, NpyErrorKind::DataLength { .. }),
+            "{err:?}"
+        );
     }
     // Archives cut anywhere: a typed error (the zip layer or the entry), never a panic.
     for name in ["grads.npz", "grads_compressed.npz"] {
@@ -332,7 +367,10 @@ fn every_truncation_is_a_typed_error() {
 fn bad_magic_and_versions() {
     let mut b = bytes("f64_le.npy");
     b[0] = b'P';
-    assert_eq!(npy_error(npy_from_bytes("x", &b)).kind, NpyErrorKind::BadMagic);
+    assert_eq!(
+        npy_error(npy_from_bytes("x", &b)).kind,
+        NpyErrorKind::BadMagic
+    );
     assert_eq!(
         npy_error(npy_from_bytes("x", b"PK\x03\x04")).kind,
         NpyErrorKind::BadMagic
@@ -359,7 +397,11 @@ fn lying_headers_are_refused_before_allocating() {
     let kind = |b: Vec<u8>| npy_error(npy_from_bytes("x", &b)).kind;
     // 2⁴⁰ · 2⁴⁰ values: the count overflows.
     assert_eq!(
-        kind(npy((1, 0), &f64_header("(1099511627776, 1099511627776)"), &[])),
+        kind(npy(
+            (1, 0),
+            &f64_header("(1099511627776, 1099511627776)"),
+            &[]
+        )),
         NpyErrorKind::ShapeOverflow {
             shape: vec![1 << 40, 1 << 40]
         }
@@ -371,7 +413,11 @@ fn lying_headers_are_refused_before_allocating() {
     );
     // More values than read, with no data at all.
     assert_eq!(
-        kind(npy((1, 0), &f64_header(&format!("({},)", MAX_VALUES + 1)), &[])),
+        kind(npy(
+            (1, 0),
+            &f64_header(&format!("({},)", MAX_VALUES + 1)),
+            &[]
+        )),
         NpyErrorKind::TooManyValues {
             shape: vec![MAX_VALUES + 1],
             count: MAX_VALUES + 1,
@@ -380,7 +426,11 @@ fn lying_headers_are_refused_before_allocating() {
     );
     // A million values claimed, one present.
     assert_eq!(
-        kind(npy((1, 0), &f64_header("(1000, 1000)"), &1.5f64.to_le_bytes())),
+        kind(npy(
+            (1, 0),
+            &f64_header("(1000, 1000)"),
+            &1.5f64.to_le_bytes()
+        )),
         NpyErrorKind::DataLength {
             shape: vec![1000, 1000],
             dtype: "<f8".into(),
@@ -526,16 +576,26 @@ fn torch_fixtures_read_as_their_manifests_say() {
                 .collect()
         };
         let (dt, x) =
-            npy_from_bytes_with_dtype(name, &std::fs::read(dir.join("input.npy")).unwrap()).unwrap();
-        assert_eq!((dt, x.shape()), (Dtype::F32, &shape(&manifest["input_shape"])[..]));
+            npy_from_bytes_with_dtype(name, &std::fs::read(dir.join("input.npy")).unwrap())
+                .unwrap();
+        assert_eq!(
+            (dt, x.shape()),
+            (Dtype::F32, &shape(&manifest["input_shape"])[..])
+        );
         // Inputs are multiples of 1/8 in [-2, 2], cotangents multiples of 1/4.
         let eighth = q("1/8");
         for v in x.data() {
-            assert!((v / &eighth).is_integer() && v.abs() <= q("2"), "{name} input {v}");
+            assert!(
+                (v / &eighth).is_integer() && v.abs() <= q("2"),
+                "{name} input {v}"
+            );
         }
         let dy = read_npy(&dir.join("cotangent.npy")).unwrap();
         assert_eq!(dy.shape(), &shape(&manifest["output_shape"])[..]);
-        assert!(dy.data().iter().all(|v| (v / q("1/4")).is_integer() && v.abs() <= q("2")));
+        assert!(dy
+            .data()
+            .iter()
+            .all(|v| (v / q("1/4")).is_integer() && v.abs() <= q("2")));
         let inits = manifest["initializers"].as_object().unwrap();
         for (file, want) in [("grads_f64.npz", Dtype::F64), ("grads_f32.npz", Dtype::F32)] {
             let grads = read_npz_with_dtype(&dir.join(file)).unwrap();
@@ -551,10 +611,9 @@ fn torch_fixtures_read_as_their_manifests_say() {
             }
         }
     }
-    let wrong: Value = serde_json::from_slice(
-        &std::fs::read(root.join("cnn_wrong/manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let wrong: Value =
+        serde_json::from_slice(&std::fs::read(root.join("cnn_wrong/manifest.json")).unwrap())
+            .unwrap();
     let w = &wrong["wrong"];
     let key = w["key"].as_str().unwrap();
     let index: Vec<usize> = w["index"]
