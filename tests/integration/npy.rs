@@ -499,6 +499,12 @@ fn malformed_headers_are_typed() {
         kind("{'descr': '<f8', 'fortran_order': False,"),
         NpyErrorKind::BadHeader(HeaderProblem::Syntax { .. })
     ));
+    assert_eq!(
+        kind("{'descr': '<f8', 'fortran_order': False, 'shape': (0,), 'order': 'C'}"),
+        bad(HeaderProblem::UnexpectedKey {
+            key: "'order'".into()
+        })
+    );
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let mut b = npy((2, 0), "", &[]);
     b.truncate(8);
@@ -644,4 +650,20 @@ fn torch_fixtures_read_as_their_manifests_say() {
             Q::from_float(new).unwrap()
         )]
     );
+}
+
+/// What NumPy accepts in a header, found by the fuzzer: a repeated key takes its last value (a
+/// Python dict), and the text may end in `\r\n` or spaces.
+#[test]
+fn headers_as_numpy_reads_them() {
+    let two = [1.5f64.to_le_bytes(), (-2.0f64).to_le_bytes()].concat();
+    let repeated = "{'descr': '<i8', 'fortran_order': True, 'shape': (7,), \
+                    'descr': '<f8', 'fortran_order': False, 'shape': (2, 1)}";
+    let t = npy_from_bytes("x", &npy((1, 0), repeated, &two)).unwrap();
+    assert_eq!(t, Tensor::parse(vec![2, 1], &["3/2", "-2"]).unwrap());
+    let mut b = npy((1, 0), &f64_header("(2,)"), &two);
+    // The last two bytes of the header text (a space and the newline) become \r\n.
+    b[126] = b'\r';
+    assert_eq!(b[127], b'\n');
+    assert_eq!(npy_from_bytes("x", &b).unwrap().data(), [q("3/2"), q("-2")]);
 }
