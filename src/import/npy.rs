@@ -222,6 +222,12 @@ pub enum HeaderProblem {
     /// One of `descr`, `fortran_order`, `shape` is missing.
     #[error("it has no key {0:?}")]
     MissingKey(&'static str),
+    /// A key other than `descr`, `fortran_order`, `shape` (NumPy refuses these too).
+    #[error("it has the unexpected key {key}")]
+    UnexpectedKey {
+        /// The key as written (a Python literal).
+        key: String,
+    },
     /// `fortran_order` is not `True` or `False`.
     #[error("'fortran_order' is not a bool")]
     FortranOrderNotBool,
@@ -499,7 +505,18 @@ fn decode(bytes: &[u8]) -> std::result::Result<(Dtype, Vec<usize>, Vec<Raw>), Np
             message: e.to_string(),
         })
     };
-    let file = npyz::NpyFile::new(bytes).map_err(|e| refused(&e))?;
+    // npyz is given the header as NumPy reads it: its text stripped of surrounding whitespace
+    // (NumPy accepts `\r\n` or extra spaces where npyz wants one final `\n`).
+    let mut prefix = bytes[..8].to_vec();
+    prefix[6..8].copy_from_slice(&[2, 0]);
+    let text = std::str::from_utf8(&bytes[text_start..data_start])
+        .map_err(|_| NpyErrorKind::BadHeader(HeaderProblem::NotText))?
+        .trim();
+    prefix.extend((text.len() as u32 + 1).to_le_bytes());
+    prefix.extend(text.as_bytes());
+    prefix.push(b'\n');
+    let npy_header = npyz::NpyHeader::from_reader(&prefix[..]).map_err(|e| refused(&e))?;
+    let file = npyz::NpyFile::with_header(npy_header, &bytes[data_start..]);
     let fortran = file.order() == npyz::Order::Fortran;
     let stored = header.kind.read(file).map_err(|e| refused(&e))?;
     if stored.len() as u64 != count {
@@ -630,9 +647,19 @@ impl Header {
         let Value::Dict(pairs) = value else {
             return Err(bad(HeaderProblem::NotADict));
         };
+        // NumPy's rule: exactly these three keys; a repeated key takes its last value, as in a
+        // Python dict.
+        if let Some((key, _)) = pairs.iter().find(|(k, _)| {
+            !matches!(k, Value::String(s) if ["descr", "fortran_order", "shape"].contains(&s.as_str()))
+        }) {
+            return Err(bad(HeaderProblem::UnexpectedKey {
+                key: key.to_string(),
+            }));
+        }
         let get = |key: &'static str| {
             pairs
                 .iter()
+                .rev()
                 .find(|(k, _)| matches!(k, Value::String(s) if s == key))
                 .map(|(_, v)| v)
                 .ok_or(bad(HeaderProblem::MissingKey(key)))

@@ -20,6 +20,7 @@ mod jet;
 mod kernels;
 mod kinks;
 mod mutants;
+mod npy;
 mod onnx;
 mod parameters;
 mod poles;
