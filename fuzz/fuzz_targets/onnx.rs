@@ -9,7 +9,6 @@ use exactgrad::check::{model_gradients, model_kinks};
 use exactgrad::import::onnx::Model;
 use exactgrad::{Op, Q, Tensor};
 use libfuzzer_sys::fuzz_target;
-use num_bigint::BigInt;
 
 /// Models are run only when every node holds at most this many values in all, so that a shape
 /// attribute of 2⁴⁰ costs nothing but its (typed) refusal.
@@ -29,11 +28,11 @@ fuzz_target!(|bytes: &[u8]| {
     let n: usize = model.input_shape().iter().product();
     let x = Tensor::new(
         model.input_shape().to_vec(),
-        (0..n).map(|k| Q::new(BigInt::from(k as i64 % 7 - 3), BigInt::from(8))).collect(),
+        (0..n).map(|k| exactgrad::parse_q(&format!("{}/8", k as i64 % 7 - 3)).expect("a literal")).collect(),
     )
     .expect("the shape's count");
     let m: usize = model.output_shape().iter().product();
-    let dy = Tensor::new(model.output_shape().to_vec(), vec![Q::from_integer(BigInt::from(1)); m])
+    let dy = Tensor::new(model.output_shape().to_vec(), vec![exactgrad::parse_q("1").expect("a literal"); m])
         .expect("the shape's count");
     if model_kinks(&model, &x).is_ok() {
         let _ = model_gradients::<Q>(&model, &x, &dy);
