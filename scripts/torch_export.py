@@ -142,7 +142,8 @@ def gradients(module, x, cotangent):
     x = x.clone().requires_grad_(True)
     out = module(x)
     (out * cotangent).sum().backward()
-    grads = {n: p.grad.detach().clone() for n, p in module.named_parameters()}
+    # A parameter the output does not use has no gradient (and no initializer in the export).
+    grads = {n: p.grad.detach().clone() for n, p in module.named_parameters() if p.grad is not None}
     grads["input"] = x.grad.detach().clone()
     return out.detach(), grads
 
@@ -162,6 +163,8 @@ def initializer_names(onnx_model, module):
             mapping[name] = name
             continue
         same = [k for k, v in inits.items() if v.shape == value.shape and np.array_equal(v, value)]
+        if not same and p.grad is None:
+            continue  # unused by the output: the exporter drops it, and it has no gradient
         if len(same) != 1:
             raise SystemExit(
                 f"parameter {name} {tuple(value.shape)}: {len(same)} initializers hold its values "
@@ -228,7 +231,7 @@ def export(module, x, out_dir, cotangent=None, *, seed=0, command=None, check=Tr
     names = initializer_names(model, module)
 
     def keyed(grads, dtype):
-        d = {names[n]: grads[n].cpu().numpy().astype(dtype) for n, _ in module.named_parameters()}
+        d = {names[n]: g.cpu().numpy().astype(dtype) for n, g in grads.items() if n != "input"}
         d["input"] = grads["input"].cpu().numpy().astype(dtype)
         return d
 

@@ -362,3 +362,21 @@ fn an_exp_family_model_stops_with_a_typed_outside_field_error_over_q() {
     let r = model_gradients::<Q>(&model, &x, &dy);
     assert!(matches!(r, Err(Error::OutsideField { .. })), "{r:?}");
 }
+
+#[test]
+fn a_dynamic_batch_export_runs_at_the_input_s_batch() {
+    // Exported at batch 2 with a dynamic batch axis; Shape/Gather/Unsqueeze/Concat compute the
+    // Reshape target from the input's batch of 3.
+    let x = read_npy(&fixture("dynamic", "input.npy")).unwrap();
+    assert_eq!(x.shape()[0], 3);
+    let model = Model::load(&fixture("dynamic", "model.onnx"), Some(x.shape())).unwrap();
+    assert_eq!(model.output_shape(), &[3, 2]);
+    let dy = exactgrad::Tensor::new(vec![3, 2], vec![exactgrad::parse_q("1").unwrap(); 6]).unwrap();
+    let g = model_gradients::<Q>(&model, &x, &dy).unwrap();
+    assert_eq!(g.input.1.shape(), &[3, 2, 4, 4]);
+    let e = onnx_error(Model::load(&fixture("dynamic", "model.onnx"), None));
+    assert!(
+        matches!(e, OnnxError::DynamicDim { axis: 0, ref param, .. } if param == "batch"),
+        "{e:?}"
+    );
+}
