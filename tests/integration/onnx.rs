@@ -380,3 +380,58 @@ fn a_dynamic_batch_export_runs_at_the_input_s_batch() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_matmul_weight_gradient_comes_back_in_the_file_s_layout() {
+    // y = x·B + c with B [3, 2] (MatMul's [in, out] layout, the transpose of Linear's) and a
+    // bias c through Add; ∂⟨y, δ⟩/∂B = xᵀ·δ, ∂/∂c = Σ_rows δ, ∂/∂x = δ·Bᵀ.
+    use exactgrad::import::onnx::proto::TensorProto;
+    let floats = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|f| f.to_le_bytes()).collect() };
+    let init = |name: &str, dims: Vec<i64>, v: &[f32]| TensorProto {
+        name: Some(name.into()),
+        dims,
+        data_type: Some(1),
+        raw_data: Some(floats(v)),
+        ..Default::default()
+    };
+    let mut m = ModelProto::decode(tiny("Relu", &[Some(2), Some(3)]).as_slice()).unwrap();
+    let g = m.graph.as_mut().unwrap();
+    g.initializer = vec![
+        init("B", vec![3, 2], &[1.0, 2.0, -1.0, 0.5, 3.0, -2.0]),
+        init("c", vec![2], &[0.25, -0.75]),
+    ];
+    g.node = vec![
+        NodeProto {
+            input: vec!["input".into(), "B".into()],
+            output: vec!["h".into()],
+            name: Some("mm".into()),
+            op_type: Some("MatMul".into()),
+            ..Default::default()
+        },
+        NodeProto {
+            input: vec!["h".into(), "c".into()],
+            output: vec!["y".into()],
+            name: Some("bias".into()),
+            op_type: Some("Add".into()),
+            ..Default::default()
+        },
+    ];
+    let model = Model::from_proto(&m, None).unwrap();
+    let x = exactgrad::Tensor::parse(vec![2, 3], &["1", "2", "3", "-1", "0", "1/2"]).unwrap();
+    let dy = exactgrad::Tensor::parse(vec![2, 2], &["1", "-1", "2", "1/4"]).unwrap();
+    let grads = model_gradients::<Q>(&model, &x, &dy).unwrap();
+    let by = |n: &str| grads.all().find(|(k, _)| k == n).unwrap().1.clone();
+    // xᵀ·δ: row i = (x[0][i]·δ[0] + x[1][i]·δ[1]).
+    let expected_b =
+        exactgrad::Tensor::parse(vec![3, 2], &["-1", "-5/4", "2", "-2", "4", "-7/8"]).unwrap();
+    assert_eq!(by("B"), expected_b);
+    assert_eq!(
+        by("c"),
+        exactgrad::Tensor::parse(vec![2], &["3", "-3/4"]).unwrap()
+    );
+    // δ·Bᵀ: entry [r, i] = Σ_j δ[r][j]·B[i][j].
+    let expected_x =
+        exactgrad::Tensor::parse(vec![2, 3], &["-1", "-3/2", "5", "5/2", "-15/8", "11/2"]).unwrap();
+    assert_eq!(by("input"), expected_x);
+    assert_eq!(model.output_shape(), &[2, 2]);
+}
