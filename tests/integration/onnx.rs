@@ -423,7 +423,7 @@ fn a_matmul_weight_gradient_comes_back_in_the_file_s_layout() {
     let by = |n: &str| grads.all().find(|(k, _)| k == n).unwrap().1.clone();
     // xᵀ·δ: row i = (x[0][i]·δ[0] + x[1][i]·δ[1]).
     let expected_b =
-        exactgrad::Tensor::parse(vec![3, 2], &["-1", "-5/4", "2", "-2", "4", "-7/8"]).unwrap();
+        exactgrad::Tensor::parse(vec![3, 2], &["-1", "-5/4", "2", "-2", "4", "-23/8"]).unwrap();
     assert_eq!(by("B"), expected_b);
     assert_eq!(
         by("c"),
