@@ -74,9 +74,7 @@ pub fn model_gradients<S: Scalar>(
     model: &Model,
     x: &Tensor<Q>,
     dy: &Tensor<Q>,
-) -> Result<ModelGradients<S>>
-where
-{
+) -> Result<ModelGradients<S>> {
     let g = model.graph();
     let (x, dy) = (x.lift::<S>(), dy.lift::<S>());
     x.expect_shape(model.input_shape(), "model input")?;
