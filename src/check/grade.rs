@@ -162,7 +162,6 @@ pub fn grade(
     let mut worst: Option<Entry> = None;
     let mut worst_ratio = Q::zero();
     let mut first_bad: Option<Entry> = None;
-    let mut unbounded = false;
     for (k, (f, e)) in float.data().iter().zip(exact.data()).enumerate() {
         if *f == e.value {
             continue;
@@ -191,10 +190,7 @@ pub fn grade(
                 r > Q::one()
             }
             Some(_) => true,
-            None => {
-                unbounded = true;
-                true
-            }
+            None => true,
         };
         if over && first_bad.is_none() {
             first_bad = Some(entry.clone());
@@ -206,7 +202,7 @@ pub fn grade(
     let verdict = match (&worst, &first_bad) {
         (None, _) => Verdict::Exact,
         (Some(_), None) => Verdict::Rounding,
-        (Some(_), Some(b)) if b.bound.is_none() && unbounded => Verdict::Unbounded,
+        (Some(_), Some(b)) if b.bound.is_none() => Verdict::Unbounded,
         (Some(_), Some(_)) => Verdict::Wrong,
     };
     Ok(Grade {

@@ -2,7 +2,7 @@
 //! framework's float gradients.
 
 use super::CheckArgs;
-use crate::check::{grade, model_gradients, model_kinks, FloatFormat};
+use crate::check::{grade, model_gradients, model_kinks, FloatFormat, ModelGradients};
 use crate::error::{Error, Result};
 use crate::import::npy::{read_npy, read_npz_with_dtype, write_npz, Dtype};
 use crate::import::onnx::Model;
@@ -18,7 +18,7 @@ use std::time::Duration;
 
 /// Runs the command; the exit status (0 pass, 1 a wrong gradient, 2 bad input or a kink).
 pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let mut progress = Progress::new();
+    let mut progress = Progress::new(if args.compare.is_some() { 4 } else { 3 });
     let result = check(args, &mut progress);
     progress.finish();
     match result {
@@ -77,18 +77,27 @@ fn check(args: &CheckArgs, progress: &mut Progress) -> Result<ModelCheck> {
     };
     progress.step("running the model exactly and looking for kinks");
     let closest = model_kinks(&model, &x)?;
+    // With --compare, one pass over `Rounded` gives the exact values and their bounds together.
+    let floats = match &args.compare {
+        Some(path) => Some((path, read_npz_with_dtype(path)?)),
+        None => None,
+    };
     progress.step("exact gradients");
-    let gradients = model_gradients::<Q>(&model, &x, &dy)?;
+    let bounded = if floats.is_some() {
+        Some(model_gradients::<Rounded>(&model, &x, &dy)?)
+    } else {
+        None
+    };
+    let gradients = match &bounded {
+        Some(b) => exact_values(b),
+        None => model_gradients::<Q>(&model, &x, &dy)?,
+    };
     if let Some(path) = &args.save {
         let all: Vec<(String, Tensor<Q>)> = gradients.all().cloned().collect();
         write_npz(path, &all)?;
     }
-    let compared = match &args.compare {
-        None => None,
-        Some(path) => {
-            let floats = read_npz_with_dtype(path)?;
-            progress.step("rounding bounds of a float run");
-            let bounded = model_gradients::<Rounded>(&model, &x, &dy)?;
+    let compared = match (floats, bounded) {
+        (Some((path, floats)), Some(bounded)) => {
             progress.step("grading");
             let names: Vec<String> = bounded.all().map(|(n, _)| n.clone()).collect();
             let mut grades = Vec::with_capacity(floats.len());
@@ -114,6 +123,7 @@ fn check(args: &CheckArgs, progress: &mut Progress) -> Result<ModelCheck> {
             }
             Some((path.display().to_string(), grades))
         }
+        _ => None,
     };
     Ok(ModelCheck {
         model: args.model.display().to_string(),
@@ -126,6 +136,16 @@ fn check(args: &CheckArgs, progress: &mut Progress) -> Result<ModelCheck> {
         gradients,
         compared,
     })
+}
+
+/// The exact values of gradients computed over [`Rounded`].
+fn exact_values(b: &ModelGradients<Rounded>) -> ModelGradients<Q> {
+    let exact = |(n, t): &(String, Tensor<Rounded>)| (n.clone(), t.map(|r| r.value.clone()));
+    ModelGradients {
+        output: b.output.map(|r| r.value.clone()),
+        input: exact(&b.input),
+        params: b.params.iter().map(exact).collect(),
+    }
 }
 
 /// The most values a drawn input holds.
@@ -158,12 +178,10 @@ struct Progress {
     bar: ProgressBar,
 }
 
-/// The steps of a run with `--compare` (one fewer without).
-const STEPS: u64 = 5;
-
 impl Progress {
-    fn new() -> Self {
-        let bar = ProgressBar::with_draw_target(Some(STEPS), ProgressDrawTarget::hidden());
+    /// A bar of `steps` steps (4 with `--compare`, 3 without).
+    fn new(steps: u64) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::hidden());
         bar.set_style(
             ProgressStyle::with_template("exactgrad check [{elapsed}] {bar:20} {pos}/{len} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),

@@ -132,34 +132,23 @@ pub fn constant(name: &str, t: &TensorProto) -> Result<Constant, OnnxError> {
             .map(|&bits| half::bf16::from_bits(bits as u16).to_f64())
             .collect(),
     };
+    let floats = Tensor::new(shape, floats).expect("the count was checked against the shape");
     let mut data = Vec::with_capacity(floats.len());
-    for (k, v) in floats.iter().enumerate() {
+    for (k, v) in floats.data().iter().enumerate() {
         match Q::from_float(*v) {
             Some(q) => data.push(q),
             None => {
                 return Err(OnnxError::NotFinite {
                     tensor: name.into(),
-                    coordinate: multi_index(&shape, k),
+                    coordinate: floats.multi_index(k),
                     value: v.to_string(),
                 })
             }
         }
     }
     Ok(Constant::Float(
-        Tensor::new(shape, data).expect("the count was checked against the shape"),
+        Tensor::new(floats.shape().to_vec(), data).expect("as many values as before"),
     ))
-}
-
-/// The multi-index of row-major offset `k` in `shape`.
-fn multi_index(shape: &[usize], mut k: usize) -> Vec<usize> {
-    let mut index = vec![0; shape.len()];
-    for (i, &d) in shape.iter().enumerate().rev() {
-        if d > 0 {
-            index[i] = k % d;
-            k /= d;
-        }
-    }
-    index
 }
 
 #[cfg(test)]
