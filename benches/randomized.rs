@@ -1,14 +1,16 @@
 //! The randomized exact checks (64-bit integer probes, one dual-number pass; miss probability
 //! `< 2⁻⁶²`) with respect to `x` (`randomized_jacobian`) and to `x` and all parameters
 //! (`randomized_params`), at the four sizes and two weight kinds. The cost grows
-//! linearly with the parameter count. `BENCH_SIZES=2` keeps only the first two sizes.
+//! linearly with the parameter count. The `modular_*` groups run the same checks modulo a random
+//! prime behind a float filter (`check::modular_params`). `BENCH_SIZES=2` keeps only the first
+//! two sizes.
 
 #[path = "common/mod.rs"]
 mod common;
 
 use common::{case, size_name, Weights, SIZES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use exactgrad::check::{randomized_jacobian, randomized_params};
+use exactgrad::check::{modular_jacobian, modular_params, randomized_jacobian, randomized_params};
 use std::time::Duration;
 
 fn sizes() -> &'static [(usize, usize, usize)] {
@@ -20,7 +22,12 @@ fn sizes() -> &'static [(usize, usize, usize)] {
 }
 
 fn randomized(c: &mut Criterion) {
-    for (group, all) in [("randomized_wrt_x", false), ("randomized_wrt_all", true)] {
+    for (group, all, modular) in [
+        ("randomized_wrt_x", false, false),
+        ("randomized_wrt_all", true, false),
+        ("modular_wrt_x", false, true),
+        ("modular_wrt_all", true, true),
+    ] {
         let mut g = c.benchmark_group(group);
         for &size in sizes() {
             for kind in [Weights::SmallFractions, Weights::ExactF64] {
@@ -29,10 +36,11 @@ fn randomized(c: &mut Criterion) {
                 g.measurement_time(Duration::from_secs(if size.0 >= 784 { 10 } else { 3 }));
                 g.bench_function(BenchmarkId::new(kind.case(), size_name(size)), |b| {
                     b.iter(|| {
-                        if all {
-                            randomized_params(&mlp, &x, 42).map(|p| p.probes)
-                        } else {
-                            randomized_jacobian(&mlp, &x, 42).map(|p| p.probes)
+                        match (all, modular) {
+                            (true, false) => randomized_params(&mlp, &x, 42).map(|p| p.probes),
+                            (false, false) => randomized_jacobian(&mlp, &x, 42).map(|p| p.probes),
+                            (true, true) => modular_params(&mlp, &x, 42).map(|p| p.probes),
+                            (false, true) => modular_jacobian(&mlp, &x, 42).map(|p| p.probes),
                         }
                         .expect("the MLP's own rules are sound")
                     })

@@ -3,19 +3,22 @@
 //! then J = W2·diag(relu′(h))·W1), every value as `p/q` or an integer, computed here exactly.
 //!
 //!     cargo run --release --example peer_data -- DIR [--time] [--theorem] [--only SIZE]
-//!         [--profile-randomized]
+//!         [--profile-randomized] [--profile-modular]
 //!
 //! With `--time`, also prints the median time of our exact Jacobian per case (a quick look;
 //! the criterion benches are the measurement of record). With `--theorem`, times one run of the
 //! deterministic theorem check w.r.t. `x` at the sizes up to 256×128×10 (too slow for criterion's
-//! ten samples there) and one run of both randomized checks at every size. `--only 784x512x10`
+//! ten samples there), one run of both randomized checks at every size, and the median of five
+//! runs of both modular checks. `--only 784x512x10`
 //! restricts to one size (e.g. under `/usr/bin/time -v` for the peak memory).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
 
 use common::{case, size_name, Weights, SIZES};
-use exactgrad::check::{mlp_theorem, randomized_jacobian, randomized_params};
+use exactgrad::check::{
+    mlp_theorem, modular_jacobian, modular_params, randomized_jacobian, randomized_params, Route,
+};
 use exactgrad::scalar::with_kernel_cache;
 use exactgrad::{Tensor, Q};
 use std::fmt::Write as _;
@@ -37,6 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let theorem = args.iter().any(|a| a == "--theorem");
     // Profiling aid: repeat only the randomized check w.r.t. all parameters.
     let profile = args.iter().any(|a| a == "--profile-randomized");
+    let profile_modular = args.iter().any(|a| a == "--profile-modular");
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -80,6 +84,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     randomized_params(&mlp, &x, 1).expect("sound");
                 }
             }
+            if profile_modular {
+                for _ in 0..200 {
+                    modular_params(&mlp, &x, 1).expect("sound");
+                }
+            }
             if theorem {
                 let once = |f: &dyn Fn()| {
                     let t0 = Instant::now();
@@ -101,6 +110,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     randomized_params(&mlp, &x, 1).expect("sound");
                 });
                 println!("{name}\trandomized_wrt_all_once\t{ms:.1} ms");
+                // The modular checks are fast enough for a median of five.
+                let median = |f: &dyn Fn()| {
+                    let mut ts: Vec<f64> = (0..5).map(|_| once(f)).collect();
+                    ts.sort_by(f64::total_cmp);
+                    ts[2]
+                };
+                let ms = median(&|| {
+                    let p = modular_jacobian(&mlp, &x, 1).expect("sound");
+                    assert_eq!(p.route, Route::Modular, "decided by the filter");
+                });
+                println!("{name}\tmodular_wrt_x\t{ms:.2} ms");
+                let ms = median(&|| {
+                    let p = modular_params(&mlp, &x, 1).expect("sound");
+                    assert_eq!(p.route, Route::Modular, "decided by the filter");
+                });
+                println!("{name}\tmodular_wrt_all\t{ms:.2} ms");
             }
         }
     }

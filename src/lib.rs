@@ -126,10 +126,11 @@ pub use budget::{Budget, Estimate};
 pub use error::{Counterexample, Error, Result, UnreachedBranch};
 pub use ops::{Checkable, Compose, Op, OpSpec, Param};
 pub use scalar::Jet;
+pub use scalar::ModP;
 pub use scalar::{
     parse_q, Dual, Ex, Field, FunctionError, Ordered, Ring, Rounded, Scalar, Sym, Transcendental, Q,
 };
-pub use tensor::Tensor;
+pub use tensor::{Lifted, Tensor};
 
 /// The proptest this crate is built with, so that a user's own property tests and strategies
 /// (`exactgrad::strategy` returns proptest strategies) need no second, possibly mismatched,

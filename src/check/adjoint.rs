@@ -46,13 +46,15 @@ pub fn adjoint<S: Scalar, O: OpSpec<S>>(
         if lhs == rhs {
             return Ok(AdjointProof { jvp, vjp, lhs, rhs });
         }
-        let inputs = [
-            ("x", x.to_string()),
-            ("dx", dx.to_string()),
-            ("δ", dy.to_string()),
-            ("⟪jvp(x, dx), δ⟫", lhs.to_string()),
-            ("⟪dx, vjp(x, δ)⟫", rhs.to_string()),
-        ];
+        let inputs = || {
+            vec![
+                ("x", x.to_string()),
+                ("dx", dx.to_string()),
+                ("δ", dy.to_string()),
+                ("⟪jvp(x, dx), δ⟫", lhs.to_string()),
+                ("⟪dx, vjp(x, δ)⟫", rhs.to_string()),
+            ]
+        };
         // Locate the disagreement on basis vectors: O(in + out) rule calls, only on failure.
         let columns = (0..x.len())
             .map(|j| op.jvp(x, &Tensor::basis(x.shape(), j)?))
@@ -69,7 +71,7 @@ pub fn adjoint<S: Scalar, O: OpSpec<S>>(
                         coordinate,
                         rule,
                         reference,
-                        &inputs,
+                        &inputs(),
                     ));
                 }
             }
@@ -80,7 +82,7 @@ pub fn adjoint<S: Scalar, O: OpSpec<S>>(
         vec![],
         &rhs,
         &lhs,
-        &inputs,
+        &inputs(),
     ))
     })
 }

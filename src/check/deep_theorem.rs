@@ -77,7 +77,7 @@ where
         let pre_activations = net.pre_activations(x)?;
         let masks = net.masks(x)?;
         let deriv = net.deriv(x)?;
-        let inputs = [("x", x.to_string()), ("δ", dy.to_string())];
+        let inputs = || vec![("x", x.to_string()), ("δ", dy.to_string())];
 
         let radius = kink_radius(rule, x)?;
         let closed = net.kink_radius(x)?;
@@ -86,7 +86,7 @@ where
             let binding = |stage: Option<(usize, usize)>| {
                 stage.map_or(vec![], |(layer, unit)| vec![layer, unit])
             };
-            let mut err_inputs = inputs.to_vec();
+            let mut err_inputs = inputs();
             let (rule_r, closed_r) = (show(&radius.radius), show(&closed.radius));
             err_inputs.push(("radius from the rule's guards", rule_r));
             err_inputs.push(("closed-form radius", closed_r));

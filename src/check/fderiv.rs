@@ -163,13 +163,15 @@ where
         .radius
         .as_ref()
         .map_or("∞ (no kinks can be reached)".into(), S::to_string);
-    let inputs = [
-        ("x", x.to_string()),
-        ("h", h.to_string()),
-        ("‖h‖∞", inf_norm(h).to_string()),
-        ("kink radius ρ", rho),
-        ("h inside the kink-free box", inside.to_string()),
-    ];
+    let inputs = || {
+        vec![
+            ("x", x.to_string()),
+            ("h", h.to_string()),
+            ("‖h‖∞", inf_norm(h).to_string()),
+            ("kink radius ρ", rho.clone()),
+            ("h inside the kink-free box", inside.to_string()),
+        ]
+    };
     agree("fderiv: f(x+h) − f(x) = J·h", &diff, &j_h, &inputs)?;
     Ok(IncrementProof {
         radius,
@@ -280,7 +282,7 @@ where
     let reference = derivative
         .transpose_mat_vec_mul(&dy.flatten())?
         .reshape(x.shape().to_vec())?;
-    let inputs = [("x", x.to_string()), ("δ", dy.to_string())];
+    let inputs = || vec![("x", x.to_string()), ("δ", dy.to_string())];
     agree("fderiv: vjp(x, δ) = Df(x)ᵀ·δ", &vjp, &reference, &inputs)?;
     Ok(FDerivProof {
         radius,

@@ -59,11 +59,13 @@ where
     with_kernel_cache(|| {
         let out = prepare(op, x, Some(dx), Some(dy))?;
         let jac = reference_jacobian(op, x)?;
-        let inputs = [
-            ("x", x.to_string()),
-            ("dx", dx.to_string()),
-            ("δ", dy.to_string()),
-        ];
+        let inputs = || {
+            vec![
+                ("x", x.to_string()),
+                ("dx", dx.to_string()),
+                ("δ", dy.to_string()),
+            ]
+        };
 
         let jvp = op.jvp(x, dx)?;
         expect_rule_shape(&jvp, &out, "jvp")?;

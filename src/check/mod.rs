@@ -15,6 +15,7 @@
 //! | [`hessian_symmetry`] | `∂ⱼ vjp(x, 1)ᵢ = ∂ᵢ vjp(x, 1)ⱼ` for a scalar loss | none (and nested duals) |
 //! | [`gradient`] | scalar loss: `vjp(x, 1) = ∇f(x)` | `J` from forward mode over jets |
 //! | [`randomized_params`] (and `_jacobian`, `_adjoint`) | the JVP/VJP identities on random 64-bit integer probes, w.r.t. `x` and all parameters; miss probability `< 2⁻⁶²` | one dual-number pass |
+//! | [`modular_params`] (and `_jacobian`) | the same identities on the same probes modulo a random 61-bit prime, branches decided by a certified float filter, replayed over `Q` when undecided or failed | the same dual-number pass, over residues |
 //! | [`structural`] | `vjp(x, 0) = 0`, linearity, determinism, batched = looped | the rule itself |
 //!
 //! [`check_op`] (and the [`check_op!`](crate::check_op) macro) runs all of them over many
@@ -31,6 +32,7 @@ mod grade;
 mod gradient;
 mod jacobian;
 mod model;
+mod modular;
 mod planted;
 mod randomized;
 mod second_order;
@@ -45,6 +47,10 @@ pub use grade::{grade, Entry, FloatFormat, Grade, Verdict};
 pub use gradient::{gradient, GradientProof};
 pub use jacobian::{jacobian, reference_jacobian, JacobianProof};
 pub use model::{model_gradients, model_kinks, Closest, ModelGradients};
+pub use modular::{
+    modular_jacobian, modular_params, prime_for_seed, ModularProof, Replay, Route,
+    PRIME_MISS_PER_BIT,
+};
 pub use randomized::{
     randomized_adjoint, randomized_jacobian, randomized_params, ProbeScalar, RandomizedProof,
     MISS_PROBABILITY_LOG2,
@@ -112,7 +118,7 @@ fn agree<S: Scalar>(
     check: &str,
     rule: &Tensor<S>,
     reference: &Tensor<S>,
-    inputs: &[(&str, String)],
+    inputs: &dyn Fn() -> Vec<(&'static str, String)>,
 ) -> Result<()> {
     expect_rule_shape(rule, reference.shape(), check)?;
     match rule
@@ -127,7 +133,7 @@ fn agree<S: Scalar>(
             reference.multi_index(k),
             &rule.data()[k],
             &reference.data()[k],
-            inputs,
+            &inputs(),
         )),
     }
 }

@@ -14,7 +14,7 @@ use crate::tensor::Tensor;
 /// the input gradient, say) fails here.
 pub fn zero_tangents<S: Scalar, O: OpSpec<S> + ?Sized>(op: &O, x: &Tensor<S>) -> Result<()> {
     let out = op.output_shape(x.shape())?;
-    let inputs = [("x", x.to_string())];
+    let inputs = || vec![("x", x.to_string())];
     let vjp = op.vjp(x, &Tensor::zeros(&out))?;
     expect_rule_shape(&vjp, x.shape(), "vjp")?;
     agree(
@@ -44,13 +44,15 @@ pub fn linear_in_tangent<S: Scalar, O: OpSpec<S> + ?Sized>(
     let combined = dx1.scale(a).add(&dx2.scale(b))?;
     let lhs = op.jvp(x, &combined)?;
     let rhs = op.jvp(x, dx1)?.scale(a).add(&op.jvp(x, dx2)?.scale(b))?;
-    let inputs = [
-        ("x", x.to_string()),
-        ("dx₁", dx1.to_string()),
-        ("dx₂", dx2.to_string()),
-        ("a", a.to_string()),
-        ("b", b.to_string()),
-    ];
+    let inputs = || {
+        vec![
+            ("x", x.to_string()),
+            ("dx₁", dx1.to_string()),
+            ("dx₂", dx2.to_string()),
+            ("a", a.to_string()),
+            ("b", b.to_string()),
+        ]
+    };
     agree(
         "structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)",
         &lhs,
@@ -69,13 +71,15 @@ pub fn linear_in_cotangent<S: Scalar, O: OpSpec<S> + ?Sized>(
     let combined = dy1.scale(a).add(&dy2.scale(b))?;
     let lhs = op.vjp(x, &combined)?;
     let rhs = op.vjp(x, dy1)?.scale(a).add(&op.vjp(x, dy2)?.scale(b))?;
-    let inputs = [
-        ("x", x.to_string()),
-        ("δ₁", dy1.to_string()),
-        ("δ₂", dy2.to_string()),
-        ("a", a.to_string()),
-        ("b", b.to_string()),
-    ];
+    let inputs = || {
+        vec![
+            ("x", x.to_string()),
+            ("δ₁", dy1.to_string()),
+            ("δ₂", dy2.to_string()),
+            ("a", a.to_string()),
+            ("b", b.to_string()),
+        ]
+    };
     agree(
         "structural: vjp(x, a·δ₁ + b·δ₂) = a·vjp(x, δ₁) + b·vjp(x, δ₂)",
         &lhs,
@@ -92,11 +96,13 @@ pub fn deterministic<S: Scalar, O: OpSpec<S> + ?Sized>(
     dx: &Tensor<S>,
     dy: &Tensor<S>,
 ) -> Result<()> {
-    let inputs = [
-        ("x", x.to_string()),
-        ("dx", dx.to_string()),
-        ("δ", dy.to_string()),
-    ];
+    let inputs = || {
+        vec![
+            ("x", x.to_string()),
+            ("dx", dx.to_string()),
+            ("δ", dy.to_string()),
+        ]
+    };
     let first = [op.forward(x)?, op.jvp(x, dx)?, op.vjp(x, dy)?];
     let second = [op.forward(x)?, op.jvp(x, dx)?, op.vjp(x, dy)?];
     for (what, (a, b)) in ["forward", "jvp", "vjp"]
@@ -143,15 +149,18 @@ pub fn interleaved<S: Scalar, O: OpSpec<S> + ?Sized>(
     };
     op.forward(x)?;
     let clean = rules([0, 1, 2, 3])?;
-    let mut inputs = vec![
-        ("x", x.to_string()),
-        ("x′", other.to_string()),
-        ("dx", dx.to_string()),
-        ("δ", dy.to_string()),
-    ];
-    if params {
-        inputs.push(("dθ", dtheta.to_string()));
-    }
+    let inputs = || {
+        let mut inputs = vec![
+            ("x", x.to_string()),
+            ("x′", other.to_string()),
+            ("dx", dx.to_string()),
+            ("δ", dy.to_string()),
+        ];
+        if params {
+            inputs.push(("dθ", dtheta.to_string()));
+        }
+        inputs
+    };
     let names = [
         "jvp(x, dx)",
         "vjp(x, δ)",
@@ -240,11 +249,13 @@ where
         jvp.extend(single.jvp(&xb, &dxb)?.into_data());
         vjp.extend(single.vjp(&xb, &dyb)?.into_data());
     }
-    let inputs = [
-        ("x", x.to_string()),
-        ("dx", dx.to_string()),
-        ("δ", dy.to_string()),
-    ];
+    let inputs = || {
+        vec![
+            ("x", x.to_string()),
+            ("dx", dx.to_string()),
+            ("δ", dy.to_string()),
+        ]
+    };
     let looped = [
         (
             "forward",
@@ -266,7 +277,7 @@ where
                 reference.multi_index(k),
                 &rule.data()[k],
                 &reference.data()[k],
-                &inputs,
+                &inputs(),
             ));
         }
     }

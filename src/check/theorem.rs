@@ -129,7 +129,7 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    let inputs = [("x", x.to_string()), ("δ", dy.to_string())];
+    let inputs = || vec![("x", x.to_string()), ("δ", dy.to_string())];
     let vjp = rule.vjp(x, dy)?;
     let reference = deriv.transpose_mat_vec_mul(dy)?;
     let check = format!("{theorem}: backward(x, δ) = {closed_form}ᵀ·δ");

@@ -117,10 +117,7 @@ impl<S: Ring> Tensor<S> {
 
     /// The outer product `u·vᵀ` of two vectors, shape `[len u, len v]`.
     pub fn outer(&self, v: &Tensor<S>) -> Tensor<S> {
-        Tensor {
-            shape: vec![self.len(), v.len()],
-            data: S::outer(self.data(), v.data()),
-        }
+        Tensor::raw(vec![self.len(), v.len()], S::outer(self.data(), v.data()))
     }
 
     /// The square matrix with `self` (flattened) on its diagonal.

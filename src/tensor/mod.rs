@@ -6,8 +6,10 @@ mod seed;
 use crate::error::{Error, Result};
 use crate::scalar::{Field, Ring, Q};
 use std::any::Any;
-use std::borrow::Cow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 /// A dense tensor: `shape` and its values in row-major order (Lean's `Tensor ℝ s`).
 ///
@@ -15,10 +17,35 @@ use std::fmt;
 ///
 /// `Debug` prints the shape and every value exactly, a rational as `p/q`:
 /// `Tensor { shape: [2], data: [1/2, -3] }`.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct Tensor<S> {
     shape: Vec<usize>,
     data: Vec<S>,
+    /// Names these values for the lifetime of the process: a tensor is never changed after it
+    /// is built (no method hands out its data mutably), and a clone holds the same values, so
+    /// the id may key a cache of its conversions ([`Tensor::lifted`]). Not part of equality.
+    id: u64,
+}
+
+/// The next fresh [`Tensor`] id.
+fn fresh_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, AtomicOrdering::Relaxed)
+}
+
+impl<S: PartialEq> PartialEq for Tensor<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape == other.shape && self.data == other.data
+    }
+}
+
+impl<S: Eq> Eq for Tensor<S> {}
+
+impl<S: Hash> Hash for Tensor<S> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.shape.hash(state);
+        self.data.hash(state);
+    }
 }
 
 /// The number of values a tensor of `shape` holds; [`Error::SizeOverflow`] when the product of
@@ -52,14 +79,20 @@ impl<S> Tensor<S> {
                 got: data.len(),
             });
         }
-        Ok(Tensor { shape, data })
+        Ok(Tensor::raw(shape, data))
     }
 
     /// A vector (shape `[n]`) holding `data` — Lean's `fromVec`.
     pub fn from_vec(data: Vec<S>) -> Self {
+        Tensor::raw(vec![data.len()], data)
+    }
+
+    /// A tensor from parts known to agree, with a fresh id.
+    pub(crate) fn raw(shape: Vec<usize>, data: Vec<S>) -> Self {
         Tensor {
-            shape: vec![data.len()],
+            shape,
             data,
+            id: fresh_id(),
         }
     }
 
@@ -152,10 +185,7 @@ impl<S> Tensor<S> {
 
     /// `f` applied to every value — Lean's `map_spec`.
     pub fn map<T>(&self, f: impl FnMut(&S) -> T) -> Tensor<T> {
-        Tensor {
-            shape: self.shape.clone(),
-            data: self.data.iter().map(f).collect(),
-        }
+        Tensor::raw(self.shape.clone(), self.data.iter().map(f).collect())
     }
 
     /// `f` applied to matching values of two tensors of the same shape.
@@ -165,15 +195,14 @@ impl<S> Tensor<S> {
         mut f: impl FnMut(&S, &T) -> U,
     ) -> Result<Tensor<U>> {
         self.expect_shape(other.shape(), "zip_with")?;
-        Ok(Tensor {
-            shape: self.shape.clone(),
-            data: self
-                .data
+        Ok(Tensor::raw(
+            self.shape.clone(),
+            self.data
                 .iter()
                 .zip(&other.data)
                 .map(|(a, b)| f(a, b))
                 .collect(),
-        })
+        ))
     }
 
     /// [`Error::ShapeMismatch`] unless `self` has `shape`.
@@ -202,6 +231,42 @@ impl<S: Clone> Tensor<S> {
     }
 }
 
+/// Tensors with fewer values are lifted afresh each time: cheaper than a lookup.
+const LIFT_CACHE_MIN: usize = 256;
+
+/// An op's exact parameters as values of the scalar `S` ([`Tensor::lifted`]): borrowed over `Q`,
+/// shared from the check's cache, or converted for this call.
+pub enum Lifted<'a, S> {
+    /// The tensor itself (`S` is `Q`).
+    Borrowed(&'a Tensor<S>),
+    /// The conversion made earlier in the same check.
+    Shared(Rc<Tensor<S>>),
+    /// A conversion made for this call.
+    Owned(Tensor<S>),
+}
+
+impl<S> std::ops::Deref for Lifted<'_, S> {
+    type Target = Tensor<S>;
+    fn deref(&self) -> &Tensor<S> {
+        match self {
+            Lifted::Borrowed(t) => t,
+            Lifted::Shared(t) => t,
+            Lifted::Owned(t) => t,
+        }
+    }
+}
+
+impl<S: Clone> Lifted<'_, S> {
+    /// The tensor, copied unless this call owns it.
+    pub fn into_owned(self) -> Tensor<S> {
+        match self {
+            Lifted::Borrowed(t) => t.clone(),
+            Lifted::Shared(t) => Rc::unwrap_or_clone(t),
+            Lifted::Owned(t) => t,
+        }
+    }
+}
+
 impl Tensor<Q> {
     /// Every value as a constant of another scalar (e.g. `Q` into `Dual<Q>` with zero
     /// tangent): how an op's exact parameters enter an evaluation over `S`.
@@ -210,11 +275,19 @@ impl Tensor<Q> {
     }
 
     /// [`Tensor::lift`], borrowing `self` when `S` is `Q` itself, so that an evaluation over
-    /// `Q` does not copy the weights.
-    pub fn lifted<S: Field>(&self) -> Cow<'_, Tensor<S>> {
-        match (self as &dyn Any).downcast_ref::<Tensor<S>>() {
-            Some(same) => Cow::Borrowed(same),
-            None => Cow::Owned(self.lift()),
+    /// `Q` does not copy the weights; inside [`crate::scalar::with_kernel_cache`] (every check
+    /// opens it) a large tensor is lifted once per scalar and shared by the later calls.
+    pub fn lifted<S: Field>(&self) -> Lifted<'_, S> {
+        // `dyn Any` needs `'static`; every scalar is.
+        if let Some(same) = (self as &dyn Any).downcast_ref::<Tensor<S>>() {
+            return Lifted::Borrowed(same);
+        }
+        if self.len() < LIFT_CACHE_MIN {
+            return Lifted::Owned(self.lift());
+        }
+        match crate::scalar::kernels::remembered(self.id, || self.lift::<S>()) {
+            Some(shared) => Lifted::Shared(shared),
+            None => Lifted::Owned(self.lift()),
         }
     }
 
@@ -271,10 +344,7 @@ impl<S: Ring> Tensor<S> {
                 shape: shape.to_vec(),
             });
         }
-        Ok(Tensor {
-            shape: shape.to_vec(),
-            data: vec![S::zero(); count],
-        })
+        Ok(Tensor::raw(shape.to_vec(), vec![S::zero(); count]))
     }
 
     /// The `k`-th standard basis tensor of `shape` (one at row-major offset `k`);

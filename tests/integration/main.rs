@@ -19,6 +19,7 @@ mod jacobian;
 mod jet;
 mod kernels;
 mod kinks;
+mod modular;
 mod mutants;
 mod npy;
 mod onnx;

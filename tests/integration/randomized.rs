@@ -11,17 +11,17 @@ use proptest::prelude::*;
 /// Which rule gets the planted bug: entry `at` of its output gains `tangent[0]/10¹²` (linear in
 /// the tangent, as a real slip would be).
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Bug {
+pub(crate) enum Bug {
     Jvp,
     Vjp,
     JvpParams,
     VjpParams,
 }
 
-struct Planted<'a> {
-    mlp: &'a Mlp,
-    bug: Bug,
-    at: usize,
+pub(crate) struct Planted<'a> {
+    pub(crate) mlp: &'a Mlp,
+    pub(crate) bug: Bug,
+    pub(crate) at: usize,
 }
 
 fn tiny<S: Scalar>() -> S {

@@ -2,9 +2,9 @@
 
 use super::config::Entries;
 use crate::scalar::{Field, Q};
+use crate::tensor::Lifted;
 use crate::tensor::Tensor;
 use proptest::prelude::*;
-use std::borrow::Cow;
 use std::fmt;
 
 /// One generated case: the point, two tangents, two parameter tangents (empty for an op without
@@ -80,13 +80,13 @@ impl fmt::Display for Case {
 pub(super) struct Over<'c, B: Clone> {
     /// The case as drawn.
     pub case: &'c Case,
-    pub x: Cow<'c, Tensor<B>>,
-    pub dx: Cow<'c, Tensor<B>>,
-    pub dx2: Cow<'c, Tensor<B>>,
-    pub dtheta: Cow<'c, Tensor<B>>,
-    pub dtheta2: Cow<'c, Tensor<B>>,
-    pub dy: Cow<'c, Tensor<B>>,
-    pub dy2: Cow<'c, Tensor<B>>,
+    pub x: Lifted<'c, B>,
+    pub dx: Lifted<'c, B>,
+    pub dx2: Lifted<'c, B>,
+    pub dtheta: Lifted<'c, B>,
+    pub dtheta2: Lifted<'c, B>,
+    pub dy: Lifted<'c, B>,
+    pub dy2: Lifted<'c, B>,
     pub a: B,
     pub b: B,
 }

@@ -33,6 +33,7 @@ pub use vectors::Vectors;
 // crate's `Q` (whose `Ring` instance calls them), so that no import runs back up.
 use num_rational::BigRational as Q;
 use num_traits::{One, Zero};
+use std::any::{Any, TypeId};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
@@ -57,6 +58,39 @@ struct Packs {
 
 thread_local! {
     static CACHE: RefCell<Option<Vec<Rc<Packs>>>> = const { RefCell::new(None) };
+    /// Conversions remembered by [`remembered`]: a key, the value's type, the value.
+    static REMEMBERED: RefCell<Vec<(u64, TypeId, Rc<dyn Any>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many conversions a scope remembers (an op's parameter tensors, for a few scalars).
+const REMEMBERED_SLOTS: usize = 32;
+
+/// The value `make` gives for `key`, made once per open [`with_pack_cache`] scope and shared
+/// afterwards; `None` outside a scope. The key must name the value for the whole scope: the
+/// tensors use their ids, which never name two different values.
+pub(crate) fn remembered<T: 'static>(key: u64, make: impl FnOnce() -> T) -> Option<Rc<T>> {
+    if CACHE.with(|c| c.borrow().is_none()) {
+        return None;
+    }
+    let kind = TypeId::of::<T>();
+    let hit = REMEMBERED.with(|r| {
+        r.borrow()
+            .iter()
+            .find(|(k, t, _)| *k == key && *t == kind)
+            .map(|(_, _, v)| v.clone())
+    });
+    if let Some(value) = hit.and_then(|v| v.downcast::<T>().ok()) {
+        return Some(value);
+    }
+    let value = Rc::new(make());
+    REMEMBERED.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() == REMEMBERED_SLOTS {
+            r.remove(0);
+        }
+        r.push((key, kind, value.clone() as Rc<dyn Any>));
+    });
+    Some(value)
 }
 
 /// Runs `f` with packed matrices remembered (by value: an entry is reused only for a view with
@@ -68,6 +102,7 @@ pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
         fn drop(&mut self) {
             if self.0 {
                 CACHE.with(|c| *c.borrow_mut() = None);
+                REMEMBERED.with(|r| r.borrow_mut().clear());
             }
         }
     }

@@ -1,0 +1,835 @@
+//! Rationals reduced modulo a prime, each beside a certified `f64` enclosure: the arithmetic of
+//! the filtered randomized checks ([`crate::check::modular_params`]).
+//!
+//! A [`ModP`] holds, for an exact rational `x` that it never stores, its residue `x mod p` for a
+//! prime `p < 2⁶²` (u64 arithmetic, Montgomery form) and an `f64` enclosure: a float `v` and a
+//! bound `e` with `|x − v| ≤ e`, rounding and underflow accounted for. Every ring operation acts
+//! on both. The residue map `ℤ₍ₚ₎ → 𝔽ₚ` is a ring homomorphism, so a generic computation run
+//! over `ModP` gives the residue of what the same computation gives over `Q`, provided it takes
+//! the same branches and divides by no multiple of `p`. Those are the two things the filter
+//! decides:
+//!
+//! * **Signs** ([`Ordered::sign`], hence `select`, `abs_val`, `max_val`) are taken from the
+//!   enclosure when it excludes 0, and are then certain. When it does not (a value on a kink or
+//!   very near one, or an enclosure grown too wide) the run is marked [`Undecided`] and its
+//!   caller replays it over `Q`: the filtered predicates of computational geometry (CGAL's
+//!   filtered kernel), with the whole computation as the predicate.
+//! * **Division** by a value whose residue is 0 (a pole, or a prime that divides its numerator)
+//!   and a constant whose denominator is a multiple of `p` mark the run undecided as well.
+//!
+//! **Equality** is the one probabilistic step: different residues, or enclosures that do not
+//! overlap, prove two values different; equal residues are taken as equal values, which is
+//! wrong only when `p` divides the numerator of their difference. For a numerator of `B` bits
+//! that holds for at most `B/60` of the primes in `[2⁶⁰, 2⁶¹)`, of which there are more than
+//! `2.7·10¹⁶`; [`random_prime`] draws one uniformly.
+//!
+//! Outside a [`with_prime`] scope the modulus is the Mersenne prime `2⁶¹ − 1`.
+
+use super::{Field, FunctionError, Ordered, Ring, Transcendental, Q};
+use num_bigint::{BigInt, Sign};
+use num_traits::{One, ToPrimitive, Zero};
+use rand::Rng;
+use std::cell::Cell;
+use std::cmp::Ordering;
+use std::fmt;
+use std::ops::{Add, Mul, Neg, Sub};
+
+/// Why a run over [`ModP`] could not be trusted to follow the exact run: its caller replays the
+/// computation over `Q`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undecided {
+    /// A sign was asked of a value whose enclosure contains 0 (a kink, or a value too close to
+    /// one for the float filter).
+    Sign,
+    /// A division by a value whose residue is 0 (a pole, or an unlucky prime).
+    Division,
+    /// A constant whose denominator is a multiple of the prime.
+    Denominator,
+    /// `exp` or `ln`, which have no residue.
+    Function,
+}
+
+impl fmt::Display for Undecided {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Undecided::Sign => "a sign the float filter could not decide",
+            Undecided::Division => "a division by a value whose residue is 0",
+            Undecided::Denominator => "a constant whose denominator the prime divides",
+            Undecided::Function => "exp or ln, which have no residue",
+        })
+    }
+}
+
+/// The modulus and its Montgomery constants (`R = 2⁶⁴`).
+#[derive(Clone, Copy, Debug)]
+struct Modulus {
+    p: u64,
+    /// `−p⁻¹ mod 2⁶⁴`.
+    neg_inv: u64,
+    /// `R mod p`: one in Montgomery form.
+    one: u64,
+    /// `R² mod p`: converts into Montgomery form.
+    r2: u64,
+    /// `R³ mod p`: turns a plain inverse of a Montgomery form into the Montgomery form of the
+    /// inverse.
+    r3: u64,
+}
+
+impl Modulus {
+    const fn new(p: u64) -> Modulus {
+        // Newton's iteration for p⁻¹ mod 2⁶⁴: each step doubles the correct low bits.
+        let mut inv: u64 = 1;
+        let mut i = 0;
+        while i < 6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(p.wrapping_mul(inv)));
+            i += 1;
+        }
+        let one = ((1u128 << 64) % p as u128) as u64;
+        let r2 = ((one as u128 * one as u128) % p as u128) as u64;
+        let r3 = ((r2 as u128 * one as u128) % p as u128) as u64;
+        Modulus {
+            p,
+            neg_inv: inv.wrapping_neg(),
+            one,
+            r2,
+            r3,
+        }
+    }
+
+    /// `t·R⁻¹ mod p` for `t < p·R` (Montgomery's REDC).
+    #[inline]
+    fn redc(&self, t: u128) -> u64 {
+        let m = (t as u64).wrapping_mul(self.neg_inv);
+        let s = ((t + m as u128 * self.p as u128) >> 64) as u64;
+        if s >= self.p {
+            s - self.p
+        } else {
+            s
+        }
+    }
+
+    #[inline]
+    fn mul(&self, a: u64, b: u64) -> u64 {
+        self.redc(a as u128 * b as u128)
+    }
+
+    #[inline]
+    fn add(&self, a: u64, b: u64) -> u64 {
+        let s = a + b;
+        if s >= self.p {
+            s - self.p
+        } else {
+            s
+        }
+    }
+
+    #[inline]
+    fn sub(&self, a: u64, b: u64) -> u64 {
+        if a >= b {
+            a - b
+        } else {
+            a + self.p - b
+        }
+    }
+
+    /// The Montgomery form of the plain residue `a < p`.
+    #[inline]
+    fn to_form(&self, a: u64) -> u64 {
+        self.mul(a, self.r2)
+    }
+
+    /// The plain residue of a Montgomery form.
+    fn from_form(&self, a: u64) -> u64 {
+        self.redc(a as u128)
+    }
+
+    /// The Montgomery form of the inverse of the value whose form is `a`; `None` for 0.
+    fn inverse(&self, a: u64) -> Option<u64> {
+        let plain_inverse = inverse_mod(a, self.p)?;
+        // a = xR, so a⁻¹ = x⁻¹R⁻¹ and REDC(a⁻¹·R³) = x⁻¹R.
+        Some(self.mul(plain_inverse, self.r3))
+    }
+
+    /// The residue of an integer, in Montgomery form.
+    fn integer(&self, n: &BigInt) -> u64 {
+        let magnitude = n.magnitude().iter_u64_digits().rev().fold(0u64, |r, d| {
+            ((((r as u128) << 64) | d as u128) % self.p as u128) as u64
+        });
+        let form = self.to_form(magnitude);
+        if n.sign() == Sign::Minus {
+            self.sub(0, form)
+        } else {
+            form
+        }
+    }
+}
+
+/// `a⁻¹ mod p` by the extended Euclidean algorithm; `None` unless `gcd(a, p) = 1`. The Bézout
+/// coefficients alternate in sign, so they are kept as magnitudes in u64.
+fn inverse_mod(a: u64, p: u64) -> Option<u64> {
+    let (mut r0, mut r1) = (p, a % p);
+    // t0, t1 are |coefficients| of a; the sign of t1 is (−1)^steps.
+    let (mut t0, mut t1) = (0u64, 1u64);
+    let mut steps = 0u32;
+    while r1 != 0 {
+        let q = r0 / r1;
+        (r0, r1) = (r1, r0 - q * r1);
+        (t0, t1) = (t1, t0 + q * t1);
+        steps += 1;
+    }
+    // Now r0 = gcd and ±t0 is the coefficient, negative when steps is even.
+    (r0 == 1).then(|| if steps.is_multiple_of(2) { p - t0 } else { t0 })
+}
+
+/// `2⁶¹ − 1`, the modulus outside a [`with_prime`] scope.
+pub const DEFAULT_PRIME: u64 = (1 << 61) - 1;
+
+thread_local! {
+    static MODULUS: Cell<Modulus> = const { Cell::new(Modulus::new(DEFAULT_PRIME)) };
+    static UNDECIDED: Cell<Option<Undecided>> = const { Cell::new(None) };
+}
+
+#[inline]
+fn modulus() -> Modulus {
+    MODULUS.with(Cell::get)
+}
+
+fn undecided(reason: Undecided) {
+    UNDECIDED.with(|u| {
+        if u.get().is_none() {
+            u.set(Some(reason));
+        }
+    });
+}
+
+/// Runs `f` with arithmetic modulo `p` (an odd prime in `[3, 2⁶¹)`; [`random_prime`] draws one;
+/// any other `p` is replaced by [`DEFAULT_PRIME`]),
+/// and returns its result with the first reason the run became [`Undecided`], if any. Values
+/// made in one scope are meaningless in another. Scopes nest; the outer modulus is restored.
+pub fn with_prime<R>(p: u64, f: impl FnOnce() -> R) -> (R, Option<Undecided>) {
+    let p = if p % 2 == 1 && (3..1 << 61).contains(&p) {
+        p
+    } else {
+        DEFAULT_PRIME
+    };
+    let outer = MODULUS.with(|m| m.replace(Modulus::new(p)));
+    let outer_flag = UNDECIDED.with(|u| u.replace(None));
+    let result = f();
+    let flag = UNDECIDED.with(|u| u.replace(outer_flag));
+    MODULUS.with(|m| m.set(outer));
+    (result, flag)
+}
+
+/// The prime of the innermost [`with_prime`] scope ([`DEFAULT_PRIME`] outside one).
+pub fn current_prime() -> u64 {
+    modulus().p
+}
+
+/// A prime drawn uniformly from `[2⁶⁰, 2⁶¹)` (rejection sampling; deterministic Miller–Rabin).
+pub fn random_prime(rng: &mut impl Rng) -> u64 {
+    loop {
+        let candidate = (rng.next_u64() >> 4) | (1 << 60) | 1;
+        if is_prime(candidate) {
+            return candidate;
+        }
+    }
+}
+
+/// Deterministic Miller–Rabin for odd `n < 2⁶⁴`: these seven bases have no strong pseudoprime
+/// below `2⁶⁴` (Sinclair, 2011).
+fn is_prime(n: u64) -> bool {
+    const SMALL: [u64; 11] = [3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37];
+    if n < 2 || n.is_multiple_of(2) {
+        return n == 2;
+    }
+    for s in SMALL {
+        if n.is_multiple_of(s) {
+            return n == s;
+        }
+    }
+    let mul = |a: u64, b: u64| ((a as u128 * b as u128) % n as u128) as u64;
+    let pow = |mut b: u64, mut e: u64| {
+        let mut r = 1u64;
+        while e > 0 {
+            if e & 1 == 1 {
+                r = mul(r, b);
+            }
+            b = mul(b, b);
+            e >>= 1;
+        }
+        r
+    };
+    let twos = (n - 1).trailing_zeros();
+    let odd = (n - 1) >> twos;
+    [2u64, 325, 9375, 28178, 450775, 9780504, 1795265022]
+        .iter()
+        .map(|&a| a % n)
+        .filter(|&a| a != 0)
+        .all(|a| {
+            let mut x = pow(a, odd);
+            if x == 1 || x == n - 1 {
+                return true;
+            }
+            for _ in 1..twos {
+                x = mul(x, x);
+                if x == n - 1 {
+                    return true;
+                }
+            }
+            false
+        })
+}
+
+/// `2⁻⁵³`, the unit roundoff of `f64`.
+const U: f64 = f64::EPSILON / 2.0;
+/// Covers the absolute error of a few operations on subnormal numbers (each `≤ 2⁻¹⁰⁷⁵`).
+const TINY: f64 = 1e-320;
+
+/// `x` rounded up: covers the rounding of the few operations that computed a bound `x` from
+/// non-negative terms.
+#[inline]
+fn up(x: f64) -> f64 {
+    if x == 0.0 {
+        0.0
+    } else {
+        x * (1.0 + 8.0 * U) + TINY
+    }
+}
+
+/// A bound on `|fl(y) − y|` for a product or quotient `y` rounded to `v = fl(y)`.
+#[inline]
+fn rounding(v: f64) -> f64 {
+    v.abs() * U
+        + if v.abs() < f64::MIN_POSITIVE {
+            TINY
+        } else {
+            0.0
+        }
+}
+
+/// A rational reduced modulo the current prime, beside a certified `f64` enclosure of its value
+/// (module docs). Use it only inside a [`with_prime`] scope whose prime made it.
+#[derive(Clone, Copy)]
+pub struct ModP {
+    /// The residue, in Montgomery form.
+    form: u64,
+    /// The float approximation.
+    value: f64,
+    /// `|exact − value| ≤ bound`; infinite when nothing is known.
+    bound: f64,
+}
+
+impl ModP {
+    /// The plain residue `x mod p` (in `[0, p)`).
+    pub fn residue(&self) -> u64 {
+        modulus().from_form(self.form)
+    }
+
+    /// The integer `n`.
+    pub fn from_u64(n: u64) -> ModP {
+        let m = modulus();
+        let value = n as f64;
+        let bound = if n <= 1 << 53 { 0.0 } else { rounding(value) };
+        ModP::new(m.to_form(n % m.p), value, bound)
+    }
+
+    /// The float approximation and the bound on its error.
+    pub fn enclosure(&self) -> (f64, f64) {
+        (self.value, self.bound)
+    }
+
+    /// Whether the enclosure proves the value non-zero.
+    fn certainly_nonzero(&self) -> bool {
+        self.value.abs() * (1.0 - 2.0 * U) > self.bound
+    }
+
+    fn new(form: u64, value: f64, bound: f64) -> ModP {
+        let bound = if value.is_finite() && !bound.is_nan() {
+            bound
+        } else {
+            f64::INFINITY
+        };
+        ModP { form, value, bound }
+    }
+
+    /// The integer `n`, residue and enclosure.
+    fn integer(n: i64) -> ModP {
+        let m = modulus();
+        let magnitude = m.to_form(n.unsigned_abs() % m.p);
+        let form = if n < 0 {
+            m.sub(0, magnitude)
+        } else {
+            magnitude
+        };
+        let value = n as f64;
+        let bound = if n.unsigned_abs() <= 1 << 53 {
+            0.0
+        } else {
+            rounding(value)
+        };
+        ModP::new(form, value, bound)
+    }
+
+    /// `Σ aᵢ·bᵢ` from residues accumulated in 128 bits and one enclosure for the whole sum:
+    /// `|Σ aᵢbᵢ − fl(Σ âᵢb̂ᵢ)| ≤ Σ(|âᵢ|e_bᵢ + |b̂ᵢ|e_aᵢ + e_aᵢe_bᵢ) + γₙ·Σ|âᵢb̂ᵢ|` (Higham §3.1),
+    /// plus underflow.
+    fn dot_with(m: &Modulus, terms: impl Iterator<Item = (ModP, ModP)>) -> ModP {
+        // Montgomery forms are below p < 2⁶¹: 63 products of two and a reduced running sum
+        // stay below 2¹²⁸.
+        let mut acc: u128 = 0;
+        let mut pending = 0;
+        let (mut value, mut propagated, mut magnitude) = (0.0f64, 0.0f64, 0.0f64);
+        let mut n = 0usize;
+        for (a, b) in terms {
+            acc += a.form as u128 * b.form as u128;
+            pending += 1;
+            if pending == 63 {
+                acc %= m.p as u128;
+                pending = 0;
+            }
+            let product = a.value * b.value;
+            value += product;
+            magnitude += product.abs();
+            propagated += a.value.abs() * b.bound + b.value.abs() * a.bound + a.bound * b.bound;
+            n += 1;
+        }
+        // acc < p·2⁶⁴ after one reduction, and REDC takes the doubled R back out.
+        let form = m.redc(acc % m.p as u128);
+        let nu = n as f64 * U;
+        let bound = if nu < 0.5 {
+            let gamma = nu / (1.0 - nu);
+            (propagated + gamma * magnitude + (n as f64 + 1.0) * TINY)
+                * (1.0 + 4.0 * (nu + 4.0 * U))
+        } else {
+            f64::INFINITY
+        };
+        ModP::new(form, value, if n == 0 { 0.0 } else { bound })
+    }
+}
+
+impl fmt::Display for ModP {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:e}±{:.1e} (≡ {} mod {})",
+            self.value,
+            self.bound,
+            self.residue(),
+            current_prime()
+        )
+    }
+}
+
+impl fmt::Debug for ModP {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Equal residues are taken as equal values (the probabilistic step, module docs), unless the
+/// enclosures prove the values apart.
+impl PartialEq for ModP {
+    fn eq(&self, other: &Self) -> bool {
+        if self.form != other.form {
+            return false;
+        }
+        let apart = (self.value - other.value).abs() * (1.0 - 2.0 * U)
+            > (self.bound + other.bound) * (1.0 + 2.0 * U);
+        !apart
+    }
+}
+
+impl Zero for ModP {
+    fn zero() -> Self {
+        ModP::new(0, 0.0, 0.0)
+    }
+    fn is_zero(&self) -> bool {
+        self.form == 0 && !self.certainly_nonzero()
+    }
+}
+
+impl One for ModP {
+    fn one() -> Self {
+        ModP::new(modulus().one, 1.0, 0.0)
+    }
+}
+
+impl Add for ModP {
+    type Output = Self;
+    fn add(self, rhs: Self) -> Self {
+        self.add_ref(&rhs)
+    }
+}
+
+impl Sub for ModP {
+    type Output = Self;
+    fn sub(self, rhs: Self) -> Self {
+        self.sub_ref(&rhs)
+    }
+}
+
+impl Mul for ModP {
+    type Output = Self;
+    fn mul(self, rhs: Self) -> Self {
+        self.mul_ref(&rhs)
+    }
+}
+
+impl Neg for ModP {
+    type Output = Self;
+    fn neg(self) -> Self {
+        self.neg_ref()
+    }
+}
+
+/// `a + b` with its exact rounding error (Knuth's TwoSum), so exact sums stay exact.
+#[inline]
+fn sum_bound(a: &ModP, b: &ModP, value: f64) -> f64 {
+    let b_virtual = value - a.value;
+    let error = (a.value - (value - b_virtual)) + (b.value - b_virtual);
+    up(a.bound + b.bound + error.abs())
+}
+
+impl Ring for ModP {
+    fn add_ref(&self, rhs: &Self) -> Self {
+        let m = modulus();
+        let value = self.value + rhs.value;
+        ModP::new(
+            m.add(self.form, rhs.form),
+            value,
+            sum_bound(self, rhs, value),
+        )
+    }
+    fn sub_ref(&self, rhs: &Self) -> Self {
+        self.add_ref(&rhs.neg_ref())
+    }
+    fn mul_ref(&self, rhs: &Self) -> Self {
+        let m = modulus();
+        let form = m.mul(self.form, rhs.form);
+        let exact = |x: &ModP| x.bound == 0.0 && (x.value == 0.0 || x.value.abs() == 1.0);
+        if exact(self) || exact(rhs) {
+            // 0 and ±1 (masks, signs) multiply without rounding.
+            let (unit, other) = if exact(self) {
+                (self, rhs)
+            } else {
+                (rhs, self)
+            };
+            return ModP::new(
+                form,
+                unit.value * other.value,
+                unit.value.abs() * other.bound,
+            );
+        }
+        let value = self.value * rhs.value;
+        let bound = up(self.value.abs() * rhs.bound
+            + rhs.value.abs() * self.bound
+            + self.bound * rhs.bound
+            + rounding(value));
+        ModP::new(form, value, bound)
+    }
+    fn neg_ref(&self) -> Self {
+        ModP::new(modulus().sub(0, self.form), -self.value, self.bound)
+    }
+    fn from_i64(n: i64) -> Self {
+        ModP::integer(n)
+    }
+
+    fn dot(a: &[Self], b: &[Self]) -> Self {
+        let m = modulus();
+        ModP::dot_with(&m, a.iter().copied().zip(b.iter().copied()))
+    }
+    fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        let m = modulus();
+        (0..rows)
+            .map(|i| {
+                let row = &a[i * cols..(i + 1) * cols];
+                ModP::dot_with(&m, row.iter().copied().zip(v.iter().copied()))
+            })
+            .collect()
+    }
+    fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
+        let m = modulus();
+        (0..cols)
+            .map(|j| {
+                let column = (0..rows).map(|i| a[i * cols + j]);
+                ModP::dot_with(&m, column.zip(v.iter().copied()))
+            })
+            .collect()
+    }
+    fn matmul(a: &[Self], rows: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
+        let m = modulus();
+        let mut out = Vec::with_capacity(rows * n);
+        for i in 0..rows {
+            let row = &a[i * k..(i + 1) * k];
+            for j in 0..n {
+                let column = (0..k).map(|t| b[t * n + j]);
+                out.push(ModP::dot_with(&m, row.iter().copied().zip(column)));
+            }
+        }
+        out
+    }
+}
+
+impl Field for ModP {
+    fn checked_div(&self, rhs: &Self) -> Option<Self> {
+        let m = modulus();
+        let Some(inverse) = m.inverse(rhs.form) else {
+            // Zero residue: a pole, or a prime dividing the divisor's numerator.
+            undecided(Undecided::Division);
+            return None;
+        };
+        let form = m.mul(self.form, inverse);
+        let value = self.value / rhs.value;
+        let below = rhs.value.abs() - rhs.bound;
+        let bound = if below > 0.0 && self.bound == 0.0 && rhs.bound == 0.0 {
+            rounding(value)
+        } else if below > 0.0 {
+            up(
+                (self.bound * rhs.value.abs() + self.value.abs() * rhs.bound)
+                    / (below * rhs.value.abs())
+                    + rounding(value),
+            )
+        } else {
+            f64::INFINITY
+        };
+        Some(ModP::new(form, value, bound))
+    }
+
+    fn from_q(q: &Q) -> Self {
+        let (numer, denom) = (q.numer(), q.denom());
+        let m = modulus();
+        if let (Some(n), Some(d)) = (numer.to_i64(), denom.to_u64()) {
+            // Small parts (every weight of a float model, most fractions): the inverse of the
+            // denominator from a cache, the float from one division of exact floats.
+            if d == 1 {
+                return ModP::integer(n);
+            }
+            let n_form = ModP::integer(n).form;
+            let Some(inverse) = cached_inverse(&m, d) else {
+                undecided(Undecided::Denominator);
+                return ModP::zero();
+            };
+            let exact_parts = n.unsigned_abs() <= 1 << 53 && d <= 1 << 53;
+            let value = n as f64 / d as f64;
+            let bound = if exact_parts {
+                rounding(value)
+            } else {
+                up(value.abs() * 4.0 * U + TINY)
+            };
+            return ModP::new(m.mul(n_form, inverse), value, bound);
+        }
+        let Some(inverse) = m.inverse(m.integer(denom)) else {
+            undecided(Undecided::Denominator);
+            return ModP::zero();
+        };
+        let form = m.mul(m.integer(numer), inverse);
+        // num-rational rounds each part and their quotient: a few units in the last place.
+        let value = q.to_f64().unwrap_or(f64::NAN);
+        ModP::new(form, value, up(value.abs() * 16.0 * U + TINY))
+    }
+}
+
+/// Slots of the cache of denominators' inverses: weights share few denominators (powers of two
+/// for float weights), and an inverse costs a Euclidean algorithm.
+const INVERSE_SLOTS: usize = 256;
+
+thread_local! {
+    /// `(prime, denominator, Montgomery form of its inverse)`, direct-mapped.
+    static INVERSES: std::cell::RefCell<Vec<(u64, u64, u64)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The Montgomery form of `d⁻¹ mod p`, remembered per thread; `None` when `p | d`.
+fn cached_inverse(m: &Modulus, d: u64) -> Option<u64> {
+    let slot = (d.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize % INVERSE_SLOTS;
+    INVERSES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.is_empty() {
+            cache.resize(INVERSE_SLOTS, (0, 0, 0));
+        }
+        let (p, denominator, inverse) = cache[slot];
+        if p == m.p && denominator == d {
+            return Some(inverse);
+        }
+        let inverse = m.inverse(m.to_form(d % m.p))?;
+        cache[slot] = (m.p, d, inverse);
+        Some(inverse)
+    })
+}
+
+impl Ordered for ModP {
+    #[track_caller]
+    fn sign(&self) -> Ordering {
+        let sign = if self.certainly_nonzero() {
+            if self.value > 0.0 {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        } else if self.value == 0.0 && self.bound == 0.0 {
+            Ordering::Equal
+        } else {
+            undecided(Undecided::Sign);
+            Ordering::Equal
+        };
+        super::comparisons::note(std::panic::Location::caller(), sign, None);
+        sign
+    }
+}
+
+impl Transcendental for ModP {
+    const FIELD: &'static str = "residues mod p";
+    fn exp(&self) -> Result<Self, FunctionError> {
+        undecided(Undecided::Function);
+        Err(FunctionError::OutsideField {
+            function: "exp",
+            argument: self.to_string(),
+            field: Self::FIELD,
+        })
+    }
+    fn ln(&self) -> Result<Self, FunctionError> {
+        undecided(Undecided::Function);
+        Err(FunctionError::OutsideField {
+            function: "ln",
+            argument: self.to_string(),
+            field: Self::FIELD,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigInt;
+    use proptest::prelude::*;
+    use rand::rngs::ChaCha8Rng;
+    use rand::SeedableRng;
+
+    const P: u64 = 2305843009213693951; // 2⁶¹ − 1
+
+    fn q(n: i64, d: i64) -> Q {
+        Q::new(BigInt::from(n), BigInt::from(d))
+    }
+
+    /// The residue of a rational, computed directly.
+    fn residue_of(x: &Q, p: u64) -> Option<u64> {
+        let pb = BigInt::from(p);
+        let n = ((x.numer() % &pb) + &pb) % &pb;
+        let d = ((x.denom() % &pb) + &pb) % &pb;
+        let d = d.to_u64()?;
+        let inv = inverse_mod(d, p)?;
+        Some(((n.to_u64()? as u128 * inv as u128) % p as u128) as u64)
+    }
+
+    fn encloses(m: &ModP, x: &Q) -> bool {
+        let (v, e) = m.enclosure();
+        if !e.is_finite() {
+            return true;
+        }
+        let v = Q::from_float(v).unwrap();
+        let e = Q::from_float(e).unwrap();
+        let d = x - v;
+        d <= e && -d <= e
+    }
+
+    fn small_q() -> impl Strategy<Value = Q> {
+        (-1_000_000i64..1_000_000, 1i64..1000).prop_map(|(n, d)| q(n, d))
+    }
+
+    proptest! {
+        /// The residue map is a ring homomorphism and the enclosure holds, through a mixed
+        /// computation with a dot product and a division.
+        #[test]
+        fn residues_and_enclosures_follow_the_exact_computation(
+            xs in prop::collection::vec(small_q(), 1..40),
+            ys in prop::collection::vec(small_q(), 1..40),
+            seed in any::<u64>(),
+        ) {
+            let p = random_prime(&mut ChaCha8Rng::seed_from_u64(seed));
+            let n = xs.len().min(ys.len());
+            let (xs, ys) = (&xs[..n], &ys[..n]);
+            let exact = Q::dot(xs, ys);
+            let exact_quotient = exact.mul_ref(&xs[0]).sub_ref(&ys[0]);
+            let ((residues, enclosed), _) = with_prime(p, || {
+                let a: Vec<ModP> = xs.iter().map(ModP::from_q).collect();
+                let b: Vec<ModP> = ys.iter().map(ModP::from_q).collect();
+                let dot = ModP::dot(&a, &b);
+                let quotient = dot.mul_ref(&a[0]).sub_ref(&b[0]);
+                (
+                    (dot.residue(), quotient.residue()),
+                    encloses(&dot, &exact) && encloses(&quotient, &exact_quotient),
+                )
+            });
+            prop_assert_eq!(Some(residues.0), residue_of(&exact, p));
+            prop_assert_eq!(Some(residues.1), residue_of(&exact_quotient, p));
+            prop_assert!(enclosed);
+        }
+    }
+
+    #[test]
+    fn montgomery_constants_and_inverse() {
+        let m = Modulus::new(P);
+        assert_eq!(m.from_form(m.one), 1);
+        let a = m.to_form(123_456_789);
+        assert_eq!(m.from_form(m.mul(a, m.inverse(a).unwrap())), 1);
+        assert_eq!(m.inverse(0), None);
+        assert_eq!(inverse_mod(3, 7), Some(5));
+    }
+
+    #[test]
+    fn primes_are_prime_and_in_range() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for _ in 0..20 {
+            let p = random_prime(&mut rng);
+            assert!((1 << 60..1 << 61).contains(&p));
+            assert!((3..2000u64).all(|d| p % d != 0));
+        }
+        assert!(is_prime(P) && is_prime(2) && is_prime(37));
+        // A strong pseudoprime to several small bases (3215031751 = 151·751·28351).
+        assert!(!is_prime(3_215_031_751) && !is_prime(1) && !is_prime(P - 2));
+    }
+
+    #[test]
+    fn signs_are_certain_or_undecided() {
+        let (signs, flag) = with_prime(P, || {
+            let third = ModP::from_q(&q(1, 3));
+            let close = third.sub_ref(&ModP::from_q(&q(
+                333_333_333_333_333,
+                1_000_000_000_000_000,
+            )));
+            (third.sign(), close.sign())
+        });
+        assert_eq!(signs.0, Ordering::Greater);
+        // 1/3 − 0.333… (15 digits) = 1/3·10⁻¹⁵ > 0, but the float filter sees it only if its
+        // bound is that small; either the sign is right or the run is marked.
+        assert!(signs.1 == Ordering::Greater || flag == Some(Undecided::Sign));
+        let (zero_sign, flag) = with_prime(P, || {
+            let x = ModP::from_q(&q(2, 7));
+            x.sub_ref(&x).sign()
+        });
+        assert_eq!((zero_sign, flag), (Ordering::Equal, Some(Undecided::Sign)));
+        let (exact_zero, flag) =
+            with_prime(P, || ModP::from_i64(5).sub_ref(&ModP::from_i64(5)).sign());
+        assert_eq!((exact_zero, flag), (Ordering::Equal, None));
+    }
+
+    #[test]
+    fn a_pole_and_an_unlucky_denominator_are_undecided() {
+        let (none, flag) = with_prime(P, || ModP::one().checked_div(&ModP::zero()));
+        assert!(none.is_none());
+        assert_eq!(flag, Some(Undecided::Division));
+        let (_, flag) = with_prime(P, || ModP::from_q(&Q::new(1.into(), BigInt::from(P) * 3)));
+        assert_eq!(flag, Some(Undecided::Denominator));
+        let (_, flag) = with_prime(P, || ModP::from_i64(2).exp());
+        assert_eq!(flag, Some(Undecided::Function));
+    }
+
+    #[test]
+    fn equal_residues_of_values_the_enclosures_keep_apart_are_not_equal() {
+        // p and 0 have the same residue; the floats tell them apart.
+        let (equal, _) = with_prime(P, || {
+            ModP::from_q(&Q::from_integer(BigInt::from(P))) == ModP::zero()
+        });
+        assert!(!equal);
+    }
+}

@@ -1,0 +1,169 @@
+//! The modular randomized checks (`check::modular_params`, `modular_jacobian`): the same
+//! verdicts and the same exact counterexamples as the exact randomized checks, a rule wrong by
+//! one unit caught on every seed, a rule wrong by a multiple of the very prime drawn caught by
+//! the float enclosure, and points the float filter cannot decide replayed over `Q`.
+
+use super::randomized::{Bug, Planted};
+use exactgrad::check::{
+    modular_jacobian, modular_params, prime_for_seed, randomized_jacobian, randomized_params,
+    Replay, Route,
+};
+use exactgrad::ops::Mlp;
+use exactgrad::scalar::modular::Undecided;
+use exactgrad::strategy::{any_mlp_case, mlp_case, sample, small_q};
+use exactgrad::{Error, Tensor, Q};
+use proptest::prelude::*;
+
+fn t(shape: &[usize], literals: &[&str]) -> Tensor<Q> {
+    Tensor::parse(shape.to_vec(), literals).unwrap()
+}
+
+/// Both results, which must be the same verdict, and on a failure the same error.
+fn agree<P: std::fmt::Debug, R: std::fmt::Debug>(
+    modular: exactgrad::Result<P>,
+    exact: exactgrad::Result<R>,
+) -> std::result::Result<(), TestCaseError> {
+    match (modular, exact) {
+        (Ok(_), Ok(_)) => Ok(()),
+        (Err(a), Err(b)) => {
+            prop_assert_eq!(a, b);
+            Ok(())
+        }
+        (a, b) => Err(TestCaseError::fail(format!(
+            "verdicts differ: modular {a:?}, exact {b:?}"
+        ))),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(48)
+    ))]
+
+    /// Random MLPs (inputs on kinks included), correct or with one wrong entry in one rule.
+    #[test]
+    fn verdicts_and_counterexamples_agree_with_the_exact_checks(
+        (mlp, x, _dy) in any_mlp_case(5),
+        seed in any::<u64>(),
+        which in 0usize..5,
+        at in any::<prop::sample::Index>(),
+    ) {
+        let (n, h, m) = mlp.dims();
+        if which == 4 {
+            agree(modular_params(&mlp, &x, seed), randomized_params(&mlp, &x, seed))?;
+            agree(modular_jacobian(&mlp, &x, seed), randomized_jacobian(&mlp, &x, seed))?;
+            return Ok(());
+        }
+        let bug = [Bug::Jvp, Bug::Vjp, Bug::JvpParams, Bug::VjpParams][which];
+        let len = match bug {
+            Bug::Jvp | Bug::JvpParams => m,
+            Bug::Vjp => n,
+            Bug::VjpParams => h * n + h + m * h + m,
+        };
+        let bad = Planted { mlp: &mlp, bug, at: at.index(len) };
+        agree(modular_params(&bad, &x, seed), randomized_params(&bad, &x, seed))?;
+        agree(modular_jacobian(&bad, &x, seed), randomized_jacobian(&bad, &x, seed))?;
+    }
+}
+
+fn case() -> (Mlp, Tensor<Q>) {
+    let (mlp, x, _) = sample(mlp_case(6, 8, 3, small_q()), 11);
+    (mlp, x)
+}
+
+exactgrad::planted!(OffByOne(Mlp), fn vjp(&op, x, dy) {
+    // Entry 0 of the input gradient is off by δ₀: one unit for δ = e₀.
+    let mut g = op.vjp(x, dy)?.to_vec();
+    g[0] = g[0].add_ref(&dy.data()[0]);
+    Tensor::new(x.shape().to_vec(), g)
+});
+
+#[test]
+fn a_rule_wrong_by_one_unit_in_one_coordinate_is_caught_on_every_seed() {
+    let (mlp, x) = case();
+    let bad = OffByOne(mlp);
+    for seed in 0..200 {
+        let modular = modular_params(&bad, &x, seed).unwrap_err();
+        match &modular {
+            Error::Violated(c) => assert_eq!(c.coordinate, vec![0], "seed {seed}"),
+            other => panic!("seed {seed}: {other:?}"),
+        }
+        if seed < 5 {
+            assert_eq!(modular, randomized_params(&bad, &x, seed).unwrap_err());
+        }
+    }
+}
+
+const SEED: u64 = 5;
+
+exactgrad::planted!(OffByThePrime(Mlp), fn vjp(&op, x, dy) {
+    // Off by p·δ₀ for the prime the check with SEED draws: the residues cannot see it.
+    let p = S::from_i64(prime_for_seed(SEED) as i64);
+    let mut g = op.vjp(x, dy)?.to_vec();
+    g[0] = g[0].add_ref(&p.mul_ref(&dy.data()[0]));
+    Tensor::new(x.shape().to_vec(), g)
+});
+
+#[test]
+fn a_rule_wrong_by_a_multiple_of_the_prime_is_caught_by_the_enclosure() {
+    let (mlp, x) = case();
+    let bad = OffByThePrime(mlp);
+    let modular = modular_params(&bad, &x, SEED).unwrap_err();
+    assert_eq!(modular, randomized_params(&bad, &x, SEED).unwrap_err());
+    assert!(matches!(modular, Error::Violated(ref c) if c.coordinate == vec![0]));
+}
+
+/// `1 → 1 → 1` with pre-activation `x − 1/3 + ε` at `x = 1/3`.
+fn near_kink(epsilon: &str) -> (Mlp, Tensor<Q>) {
+    let b1 = exactgrad::parse_q(epsilon).unwrap() - exactgrad::parse_q("1/3").unwrap();
+    let mlp = Mlp::new(
+        t(&[1, 1], &["1"]),
+        Tensor::from_vec(vec![b1]),
+        t(&[1, 1], &["2"]),
+        t(&[1], &["0"]),
+    )
+    .unwrap();
+    (mlp, t(&[1], &["1/3"]))
+}
+
+#[test]
+fn a_point_the_filter_cannot_decide_is_replayed_over_q() {
+    // 10⁻³⁰ from a kink: the enclosure of 1/3 alone is wider than that.
+    let (mlp, x) = near_kink("1e-30");
+    let proof = modular_params(&mlp, &x, 3).unwrap();
+    match proof.route {
+        Route::Exact { why, proof: exact } => {
+            assert_eq!(why, Replay::Undecided(Undecided::Sign));
+            assert_eq!(*exact, randomized_params(&mlp, &x, 3).unwrap());
+        }
+        Route::Modular => panic!("a sign 10⁻³⁰ from 0 was decided by floats"),
+    }
+    // 1/1000 from it: decided by the filter.
+    let (mlp, x) = near_kink("1/1000");
+    assert_eq!(modular_params(&mlp, &x, 3).unwrap().route, Route::Modular);
+    // On the kink: the exact check's typed error.
+    let (mlp, x) = near_kink("0");
+    let error = modular_params(&mlp, &x, 3).unwrap_err();
+    assert!(matches!(error, Error::Kink { .. }), "{error:?}");
+    assert_eq!(error, randomized_params(&mlp, &x, 3).unwrap_err());
+}
+
+#[test]
+fn sound_networks_are_decided_by_the_filter() {
+    let (mlp, x) = case();
+    for seed in 0..20 {
+        let proof = modular_params(&mlp, &x, seed).unwrap();
+        assert_eq!(proof.route, Route::Modular, "seed {seed}");
+        assert_eq!(proof.prime, prime_for_seed(seed));
+        assert_eq!(
+            proof.probes,
+            randomized_params(&mlp, &x, seed).unwrap().probes
+        );
+    }
+    // The report says which route was taken.
+    let text = modular_params(&mlp, &x, 1).unwrap().to_string();
+    assert!(
+        text.contains("mod p") && text.contains("float filter"),
+        "{text}"
+    );
+}
