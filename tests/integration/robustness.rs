@@ -179,6 +179,24 @@ fn an_output_too_large_for_memory_is_refused_by_every_rule_and_check() {
     assert_eq!(failure.error, refused);
 }
 
+/// `check_op!` fails a test by panicking with the check's failure text: on a shape whose values
+/// cannot be held, that text is the setup failure naming the typed error, not a panic from
+/// inside the generator.
+#[test]
+fn check_op_macro_on_a_shape_too_large_fails_with_the_typed_error() {
+    let pad = Pad::new(vec![1 << 61], vec![0]).unwrap();
+    let panic = std::panic::catch_unwind(|| {
+        exactgrad::check_op!(pad, [1], CheckConfig::default().cases(4));
+    })
+    .unwrap_err();
+    let text = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    let refused = overflow("Tensor", "size in bytes", &[(1 << 61) + 1]);
+    assert!(text.contains(&refused.to_string()), "{text}");
+}
+
 /// The MLP proofs built their template weights with `zeros` of the user's sizes: with an
 /// unlimited budget, sizes whose weight count overflows panicked. The layer before the
 /// overflowing one (2³² values) must not be allocated first.
