@@ -189,10 +189,7 @@ fn check_op_macro_on_a_shape_too_large_fails_with_the_typed_error() {
         exactgrad::check_op!(pad, [1], CheckConfig::default().cases(4));
     })
     .unwrap_err();
-    let text = panic
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     let refused = overflow("Tensor", "size in bytes", &[(1 << 61) + 1]);
     assert!(text.contains(&refused.to_string()), "{text}");
 }
