@@ -20,7 +20,7 @@
 #   smaller count keeps each mutant's test run short), TIMEOUT (seconds per test run, default
 #   300).
 #
-# Mutants are applied in place (--in-place) so that every file reuses one build directory
+# Mutants are applied in place (--in-place, which implies one job at a time) so that every file reuses one build directory
 # (target/mutants, profile `mutants` in Cargo.toml) instead of rebuilding the dependencies in a
 # copy: do not edit src/ or tests/ while it runs. cargo-mutants restores each file after its
 # mutant; the script refuses to start on uncommitted changes in src/ and checks after each file.
@@ -76,7 +76,7 @@ for file in "$@"; do
     # Doctests, benches and examples are left out: the library's and the integration crate's
     # tests exercise the same code.
     status=0
-    cargo mutants --in-place --profile mutants --file "$file" --jobs 1 \
+    cargo mutants --in-place --profile mutants --file "$file" \
         --timeout "${TIMEOUT:-300}" --no-shuffle --output "$out" \
         -- --lib --test integration -- "${filters[@]}" || status=$?
     minutes=$(( ($(date +%s) - start + 30) / 60 ))
