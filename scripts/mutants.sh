@@ -71,6 +71,7 @@ for file in "$@"; do
         filters+=("$extra")
     done
     out="target/mutants-out/${file//\//_}"
+    mkdir -p "$out"
     start=$(date +%s)
     # Exit status 2 means "some mutants missed", which is a result, not a failure of the run.
     # Doctests, benches and examples are left out: the library's and the integration crate's
