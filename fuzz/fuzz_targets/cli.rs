@@ -21,7 +21,9 @@ fn small(cli: &Cli) -> bool {
                 .is_none_or(|Sizes(d)| d.len() <= 4 && d.iter().all(|&s| s <= 2));
             dims_ok && deep_ok
         }
-        // --weights reads a file the input names (the `weights` target fuzzes the reader).
+        // `check` and --weights read files the input names (the `onnx`, `npy` and `weights`
+        // targets fuzz those readers).
+        Some(Command::Check(_)) => false,
         None if cli.weights.is_some() => false,
         None => {
             let deep_ok = cli

@@ -5,51 +5,16 @@
 //! Input: one byte for the rank (mod 5), then 8 bytes per dimension (little-endian, so that
 //! shapes whose element count overflows are reached), then literals separated by `,`, with `;`
 //! between the rows given to `from_rows`. Inputs with large exponents are skipped (see
-//! [`MAX_WRITTEN_EXPONENTS`]); shapes of any size are not, and nothing is built for a shape
+//! `exponents::MAX_WRITTEN_EXPONENTS`); shapes of any size are not, and nothing is built for a shape
 //! without the literals to fill it.
 #![no_main]
 
-use exactgrad::scalar::MAX_EXPONENT;
 use exactgrad::tensor::element_count;
 use exactgrad::{Error, Tensor, Q};
 use libfuzzer_sys::fuzz_target;
 
-/// Inputs whose exponents add up to more than this are skipped, as in the `parse_q` target: a
-/// literal is computed exactly, so `1e-10000` is a 33,000-bit number that each literal parsed
-/// (twice here) and printed costs tens of milliseconds under the address sanitizer (`num-bigint`'s
-/// gcd and decimal conversion are quadratic in the bits). A cost by design (`MAX_EXPONENT`), not
-/// a bug, which kept this target at about 60 executions a second. 400 covers every `f64` literal
-/// (`1.7976931348623157e308`, `4.9e-324`); exponents beyond `MAX_EXPONENT` still run, as they are
-/// refused at once.
-const MAX_WRITTEN_EXPONENTS: u32 = 400;
-
-/// The sum of the decimal exponents written in `text` (`1e300`, `2E-5`) that `parse_q` would
-/// compute, i.e. those within ±`MAX_EXPONENT`; exponents beyond it count 0, since they are
-/// refused before anything is computed.
-fn written_exponents(text: &str) -> u32 {
-    let bytes = text.as_bytes();
-    let mut sum = 0u32;
-    for (i, b) in bytes.iter().enumerate() {
-        if !matches!(b, b'e' | b'E') {
-            continue;
-        }
-        let rest = &bytes[i + 1..];
-        let rest = rest
-            .strip_prefix(b"-")
-            .or(rest.strip_prefix(b"+"))
-            .unwrap_or(rest);
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let significant = rest[..digits].iter().skip_while(|&&b| b == b'0');
-        let mut value = 0u32;
-        for &d in significant {
-            value = value.saturating_mul(10).saturating_add(u32::from(d - b'0'));
-        }
-        if value <= MAX_EXPONENT {
-            sum = sum.saturating_add(value);
-        }
-    }
-    sum
-}
+#[path = "common/exponents.rs"]
+mod exponents;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&rank, rest)) = data.split_first() else {
@@ -67,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(text) else {
         return;
     };
-    if written_exponents(text) > MAX_WRITTEN_EXPONENTS {
+    if exponents::too_costly(text) {
         return;
     }
     let literals: Vec<&str> = text.split([',', ';']).collect();
@@ -81,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
         .is_ok_and(|&n| n > isize::MAX as usize / std::mem::size_of::<Q>())
     {
         assert!(matches!(
-            Tensor::<Q>::try_zeros(&shape),
+            Tensor::<Q>::zeros(&shape),
             Err(Error::SizeOverflow { .. })
         ));
     }
@@ -103,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => {
             // Indices and basis tensors of a shape nothing could be built for must fail too.
             if count.is_err() {
-                assert!(Tensor::<Q>::try_zeros(&shape).is_err());
+                assert!(Tensor::<Q>::zeros(&shape).is_err());
                 assert!(Tensor::<Q>::basis(&shape, 0).is_err());
             }
         }

@@ -342,8 +342,8 @@ where
                 super::expect_rule_shape(&jvp_t, &out, "jvp_params")?;
                 if jvp_x.add(&jvp_t)? != *t {
                     // Which rule: compare each with its own reference pass.
-                    let zx = Tensor::zeros(x.shape());
-                    let zt = Tensor::zeros(theta.shape());
+                    let zx = x.zeros_like();
+                    let zt = theta.zeros_like();
                     agree(
                         "randomized: jvp(x, dx) = J_x·dx",
                         &jvp_x,
@@ -373,8 +373,8 @@ where
                 let lhs = dy.dot(t)?;
                 let rhs = vjp_x.dot(dx)?.add_ref(&vjp_t.dot(dtheta)?);
                 if lhs != rhs {
-                    let zx = Tensor::zeros(x.shape());
-                    let zt = Tensor::zeros(theta.shape());
+                    let zx = x.zeros_like();
+                    let zt = theta.zeros_like();
                     let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
                     let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
                     if vjp_x.dot(dx)? != on_x(dx)? {

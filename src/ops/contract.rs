@@ -57,7 +57,7 @@ pub trait OpSpec<S: Scalar>: Op {
             return Err(missing(self, "jvp_params"));
         }
         dparams.expect_shape(&[0], &format!("{}: parameter tangent", self.name()))?;
-        Ok(Tensor::zeros(&self.output_shape(x.shape())?))
+        Tensor::zeros(&self.output_shape(x.shape())?)
     }
 
     /// `(∂f/∂θ)ᵀ·δ` at the op's own parameters: the parameter gradients, flat.

@@ -760,8 +760,8 @@ mod tests {
         );
         // No output channel: any group count divides c_out = 0, but c_in = 2·groups overflows.
         let empty = Conv2d::new(
-            Tensor::zeros(&[0, 2, 1, 1]),
-            Tensor::zeros(&[0]),
+            Tensor::zeros(&[0, 2, 1, 1]).unwrap(),
+            Tensor::zeros(&[0]).unwrap(),
             (1, 1),
             (0, 0),
         );

@@ -38,7 +38,8 @@ pub(crate) fn scatter_add<S: Scalar>(
             vec![src.len()],
         ));
     }
-    let mut out = vec![S::zero(); shape.iter().product()];
+    // A shape from an op's output: its size in bytes is checked, not left to `vec!`.
+    let mut out = Tensor::<S>::zeros(shape)?.into_data();
     for (d, &k) in dy.data().iter().zip(src) {
         let slot = out.get_mut(k).ok_or_else(|| Error::Index {
             index: vec![k],

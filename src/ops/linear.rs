@@ -228,7 +228,7 @@ mod tests {
         };
         let y = OpSpec::<Q>::forward(&l32(), &x).unwrap();
         assert_eq!(y.shape(), [2, 1, 2]);
-        let mut sum = Tensor::zeros(&[8]);
+        let mut sum = Tensor::zeros(&[8]).unwrap();
         for r in 0..2 {
             let (xr, dr) = (row(&x, r, 3), row(&dy, r, 2));
             assert_eq!(OpSpec::<Q>::forward(&l32(), &xr).unwrap(), row(&y, r, 2));

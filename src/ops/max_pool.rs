@@ -484,7 +484,7 @@ mod tests {
             &[2, 1, 3, 3],
             &v.iter().map(String::as_str).collect::<Vec<_>>(),
         );
-        let dy = Tensor::zeros(&pool.output_shape(x.shape()).unwrap());
+        let dy = Tensor::zeros(&pool.output_shape(x.shape()).unwrap()).unwrap();
         let r = crate::check::adjoint(&pool, &x, &x, &dy);
         let name = "MaxPool2d(kernel (2, 2), stride (1, 1), padding (1, 1), dilation (2, 2))";
         assert_eq!(kink(r), (1, name.into(), vec![1, 0, 2, 2]));

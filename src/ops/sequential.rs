@@ -154,7 +154,7 @@ impl<S: Scalar, O: OpSpec<S>> OpSpec<S> for Sequential<O> {
                 Some(t) => op.jvp(v, &t)?.add(&own)?,
             });
         }
-        Ok(tangent.unwrap_or_else(|| Tensor::zeros(&out)))
+        tangent.map_or_else(|| Tensor::zeros(&out), Ok)
     }
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let values = self.values(x)?;

@@ -23,8 +23,13 @@ use crate::tensor::Tensor;
 pub fn prove_mlp_theorem(dims: &[usize], config: &ProveConfig) -> Result<Certificate> {
     let [n, h, m] = sizes::<3>(dims)?;
     within_budget(dims, config)?;
-    let zeros = |shape: &[usize]| Tensor::<Q>::zeros(shape);
-    let template = Mlp::new(zeros(&[h, n]), zeros(&[h]), zeros(&[m, h]), zeros(&[m]))?;
+    let zeros = zero_weights(&[vec![h, n], vec![h], vec![m, h], vec![m]])?;
+    let template = Mlp::new(
+        zeros[0].clone(),
+        zeros[1].clone(),
+        zeros[2].clone(),
+        zeros[3].clone(),
+    )?;
     let rebuild =
         |p: &[Tensor<Q>]| Mlp::new(p[0].clone(), p[1].clone(), p[2].clone(), p[3].clone());
     let closed = ClosedForm {
@@ -53,10 +58,11 @@ pub fn prove_deep_mlp_theorem(dims: &[usize], config: &ProveConfig) -> Result<Ce
             .collect::<Result<Vec<_>>>()?;
         DeepMlp::new(layers)
     };
-    let zeros: Vec<Tensor<Q>> = dims
+    let shapes: Vec<Vec<usize>> = dims
         .windows(2)
-        .flat_map(|w| [Tensor::zeros(&[w[1], w[0]]), Tensor::zeros(&[w[1]])])
+        .flat_map(|w| [vec![w[1], w[0]], vec![w[1]]])
         .collect();
+    let zeros = zero_weights(&shapes)?;
     let template = layers(&zeros)?;
     let closed = ClosedForm {
         name: "deepDeriv(x)",
@@ -72,6 +78,16 @@ fn within_budget(dims: &[usize], config: &ProveConfig) -> Result<()> {
     config
         .budget
         .admit(&task, &crate::budget::proof_estimate(dims))
+}
+
+/// Zero tensors of `shapes`, every element count checked before any is allocated: with an
+/// unlimited budget, sizes whose weight count overflows are refused at once instead of after
+/// allocating the layers before them.
+fn zero_weights(shapes: &[Vec<usize>]) -> Result<Vec<Tensor<Q>>> {
+    for shape in shapes {
+        crate::tensor::element_count(shape)?;
+    }
+    shapes.iter().map(|shape| Tensor::zeros(shape)).collect()
 }
 
 fn sizes<const N: usize>(dims: &[usize]) -> Result<[usize; N]> {

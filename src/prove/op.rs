@@ -147,10 +147,10 @@ where
         let markers: Vec<Tensor<Q>> = shapes
             .iter()
             .map(|(shape, prefix)| {
-                let n = shape.iter().product::<usize>();
-                let data = (0..n)
+                let template = Tensor::<Q>::zeros(shape)?;
+                let data = (0..template.len())
                     .map(|k| {
-                        let at = Tensor::<Q>::zeros(shape).multi_index(k);
+                        let at = template.multi_index(k);
                         symbols::marker(format!("{prefix}{}", index(&at))).0
                     })
                     .collect();
@@ -228,7 +228,7 @@ fn index(at: &[usize]) -> String {
 
 /// A tensor of fresh symbols named `name[i,j]`.
 fn symbols_named(name: &str, shape: &[usize]) -> Result<(Tensor<Sym>, Vec<Var>)> {
-    let template = Tensor::<Q>::try_zeros(shape)?;
+    let template = Tensor::<Q>::zeros(shape)?;
     let vars: Vec<Var> = (0..template.len())
         .map(|k| symbols::fresh(format!("{name}{}", index(&template.multi_index(k)))))
         .collect();
@@ -870,7 +870,7 @@ mod tests {
         let l = Linear::new(t(&[1, 1], &["1"]), t(&[1], &["0"])).unwrap();
         let e = prove_op_for_all_weights(
             &l,
-            |p| Linear::new(p[0].clone(), Tensor::zeros(&[1])),
+            |p| Linear::new(p[0].clone(), Tensor::zeros(&[1])?),
             &[1],
             &Default::default(),
         );

@@ -134,12 +134,12 @@ impl Modulus {
 
     /// The Montgomery form of the plain residue `a < p`.
     #[inline]
-    fn to_form(&self, a: u64) -> u64 {
+    fn montgomery(&self, a: u64) -> u64 {
         self.mul(a, self.r2)
     }
 
     /// The plain residue of a Montgomery form.
-    fn from_form(&self, a: u64) -> u64 {
+    fn plain(&self, a: u64) -> u64 {
         self.redc(a as u128)
     }
 
@@ -155,7 +155,7 @@ impl Modulus {
         let magnitude = n.magnitude().iter_u64_digits().rev().fold(0u64, |r, d| {
             ((((r as u128) << 64) | d as u128) % self.p as u128) as u64
         });
-        let form = self.to_form(magnitude);
+        let form = self.montgomery(magnitude);
         if n.sign() == Sign::Minus {
             self.sub(0, form)
         } else {
@@ -322,7 +322,7 @@ pub struct ModP {
 impl ModP {
     /// The plain residue `x mod p` (in `[0, p)`).
     pub fn residue(&self) -> u64 {
-        modulus().from_form(self.form)
+        modulus().plain(self.form)
     }
 
     /// The integer `n`.
@@ -330,7 +330,7 @@ impl ModP {
         let m = modulus();
         let value = n as f64;
         let bound = if n <= 1 << 53 { 0.0 } else { rounding(value) };
-        ModP::new(m.to_form(n % m.p), value, bound)
+        ModP::new(m.montgomery(n % m.p), value, bound)
     }
 
     /// The float approximation and the bound on its error.
@@ -355,7 +355,7 @@ impl ModP {
     /// The integer `n`, residue and enclosure.
     fn integer(n: i64) -> ModP {
         let m = modulus();
-        let magnitude = m.to_form(n.unsigned_abs() % m.p);
+        let magnitude = m.montgomery(n.unsigned_abs() % m.p);
         let form = if n < 0 {
             m.sub(0, magnitude)
         } else {
@@ -651,7 +651,7 @@ fn cached_inverse(m: &Modulus, d: u64) -> Option<u64> {
         if p == m.p && denominator == d {
             return Some(inverse);
         }
-        let inverse = m.inverse(m.to_form(d % m.p))?;
+        let inverse = m.inverse(m.montgomery(d % m.p))?;
         cache[slot] = (m.p, d, inverse);
         Some(inverse)
     })
@@ -769,9 +769,9 @@ mod tests {
     #[test]
     fn montgomery_constants_and_inverse() {
         let m = Modulus::new(P);
-        assert_eq!(m.from_form(m.one), 1);
-        let a = m.to_form(123_456_789);
-        assert_eq!(m.from_form(m.mul(a, m.inverse(a).unwrap())), 1);
+        assert_eq!(m.plain(m.one), 1);
+        let a = m.montgomery(123_456_789);
+        assert_eq!(m.plain(m.mul(a, m.inverse(a).unwrap())), 1);
         assert_eq!(m.inverse(0), None);
         assert_eq!(inverse_mod(3, 7), Some(5));
     }

@@ -165,11 +165,11 @@ impl<O, A> Graph<O, A> {
                 self.accumulate.accumulate(&mut slots[op.0], contribution)?;
             }
         }
-        Ok(slots
+        slots
             .into_iter()
             .zip(&self.ops)
-            .map(|(slot, o)| slot.unwrap_or_else(|| Tensor::zeros(&[o.param_count()])))
-            .collect())
+            .map(|(slot, o)| slot.map_or_else(|| Tensor::zeros(&[o.param_count()]), Ok))
+            .collect()
     }
 }
 
@@ -195,9 +195,9 @@ where
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let values = self.values(x)?;
         let mut cotangents = self.cotangents(&values, dy)?;
-        Ok(cotangents[0]
+        cotangents[0]
             .take()
-            .unwrap_or_else(|| Tensor::zeros(&self.shapes[0])))
+            .map_or_else(|| Tensor::zeros(&self.shapes[0]), Ok)
     }
     /// The guards of every live `Apply` node, numbered by the layers of the nodes before it; the
     /// op name says which node.
@@ -212,7 +212,7 @@ where
     fn jvp_params(&self, x: &Tensor<S>, dparams: &Tensor<S>) -> Result<Tensor<S>> {
         let parts = self.split_params(dparams)?;
         let values = self.values(x)?;
-        self.tangents(&values, Tensor::zeros(&self.shapes[0]), Some(&parts))
+        self.tangents(&values, Tensor::zeros(&self.shapes[0])?, Some(&parts))
     }
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         let values = self.values(x)?;

@@ -87,7 +87,7 @@ impl<S: Scalar> OpSpec<S> for Layer {
             Layer::Linear(l) => l.jvp_params(x, dparams),
             Layer::Relu => {
                 dparams.expect_shape(&[0], "ReLU has no parameters")?;
-                Ok(Tensor::zeros(x.shape()))
+                Ok(x.zeros_like())
             }
             Layer::Bias(a) => a.jvp_params(x, dparams),
         }

@@ -120,19 +120,25 @@ impl<S: Ring> Tensor<S> {
         Tensor::raw(vec![self.len(), v.len()], S::outer(self.data(), v.data()))
     }
 
-    /// The square matrix with `self` (flattened) on its diagonal.
-    pub fn diag(&self) -> Tensor<S> {
+    /// The square matrix with `self` (flattened) on its diagonal; [`Error::SizeOverflow`] when
+    /// `len × len` does not fit (see [`Tensor::zeros`]).
+    pub fn diag(&self) -> Result<Tensor<S>> {
         let n = self.len();
-        let mut t = Tensor::zeros(&[n, n]);
+        let mut t = Tensor::zeros(&[n, n])?;
         for (i, v) in self.data().iter().enumerate() {
             t.data[i * n + i] = v.clone();
         }
-        t
+        Ok(t)
     }
 
-    /// The `n × n` identity matrix.
-    pub fn identity(n: usize) -> Tensor<S> {
-        Tensor::from_vec(vec![S::one(); n]).diag()
+    /// The `n × n` identity matrix; [`Error::SizeOverflow`] when `n × n` does not fit, found
+    /// before the diagonal is allocated.
+    pub fn identity(n: usize) -> Result<Tensor<S>> {
+        let mut t = Tensor::zeros(&[n, n])?;
+        for i in 0..n {
+            t.data[i * n + i] = S::one();
+        }
+        Ok(t)
     }
 }
 
@@ -157,7 +163,7 @@ mod tests {
         assert_eq!(a.transpose().unwrap(), t(&[3, 2], &[1, 4, 2, 5, 3, 6]));
         let ata = a.transpose().unwrap().matmul(&a).unwrap();
         assert_eq!(ata, t(&[3, 3], &[17, 22, 27, 22, 29, 36, 27, 36, 45]));
-        assert_eq!(Tensor::<Q>::identity(2).matmul(&a).unwrap(), a);
+        assert_eq!(Tensor::<Q>::identity(2).unwrap().matmul(&a).unwrap(), a);
         assert_eq!(v.dot(&v).unwrap(), Q::from_integer(2.into()));
         assert_eq!(
             v.outer(&t(&[2], &[1, 2])),

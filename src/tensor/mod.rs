@@ -66,6 +66,24 @@ pub fn element_count(shape: &[usize]) -> Result<usize> {
     Ok(if shape.contains(&0) { 0 } else { nonzero })
 }
 
+/// [`element_count`] of `shape`, when that many values of `value_bytes` bytes each fit in one
+/// `Vec` (at most `isize::MAX` bytes); past it [`Error::SizeOverflow`] with quantity "size in
+/// bytes", where `vec!` would panic ("capacity overflow").
+pub fn storable_count(shape: &[usize], value_bytes: usize) -> Result<usize> {
+    let count = element_count(shape)?;
+    let fits = count
+        .checked_mul(value_bytes)
+        .is_some_and(|bytes| isize::try_from(bytes).is_ok());
+    if !fits {
+        return Err(Error::SizeOverflow {
+            op: "Tensor".into(),
+            quantity: "size in bytes",
+            shape: shape.to_vec(),
+        });
+    }
+    Ok(count)
+}
+
 impl<S> Tensor<S> {
     /// A tensor of `shape` holding `data` (row-major); [`Error::DataLength`] when the lengths
     /// disagree, [`Error::SizeOverflow`] when the shape's element count overflows (see
@@ -317,40 +335,25 @@ impl Tensor<Q> {
 }
 
 impl<S: Ring> Tensor<S> {
-    /// All zeros.
-    ///
-    /// # Panics
-    /// When the shape's element count overflows `usize` (as `ndarray`'s `zeros` does): shapes
-    /// of existing tensors never do. For a shape from user data, call [`Tensor::try_zeros`].
-    pub fn zeros(shape: &[usize]) -> Self {
-        match Tensor::try_zeros(shape) {
-            Ok(t) => t,
-            Err(e) => panic!("Tensor::zeros: {e}"),
-        }
-    }
-
     /// All zeros; [`Error::SizeOverflow`] when the shape's element count overflows `usize`, or
     /// when its size in bytes is beyond what a `Vec` can hold (`isize::MAX`), which `vec!`
-    /// would report by panicking.
-    pub fn try_zeros(shape: &[usize]) -> Result<Self> {
-        let count = element_count(shape)?;
-        let fits = count
-            .checked_mul(std::mem::size_of::<S>())
-            .is_some_and(|bytes| isize::try_from(bytes).is_ok());
-        if !fits {
-            return Err(Error::SizeOverflow {
-                op: "Tensor".into(),
-                quantity: "size in bytes",
-                shape: shape.to_vec(),
-            });
-        }
+    /// would report by panicking. For the shape of a tensor you already hold, which cannot
+    /// fail, use [`Tensor::zeros_like`].
+    pub fn zeros(shape: &[usize]) -> Result<Self> {
+        let count = storable_count(shape, std::mem::size_of::<S>())?;
         Ok(Tensor::raw(shape.to_vec(), vec![S::zero(); count]))
+    }
+
+    /// All zeros, of `self`'s shape. Infallible because `self` already holds that many values
+    /// of the same type, so the count and the size in bytes fit.
+    pub fn zeros_like(&self) -> Self {
+        Tensor::raw(self.shape.clone(), vec![S::zero(); self.data.len()])
     }
 
     /// The `k`-th standard basis tensor of `shape` (one at row-major offset `k`);
     /// [`Error::Index`] (with index `[k]`) when `k` is not an offset of `shape`,
     /// [`Error::SizeOverflow`] when the shape's element count overflows (see
-    /// [`Tensor::try_zeros`]). The index is checked before anything is allocated.
+    /// [`Tensor::zeros`]). The index is checked before anything is allocated.
     pub fn basis(shape: &[usize], k: usize) -> Result<Self> {
         if k >= element_count(shape)? {
             return Err(Error::Index {
@@ -358,7 +361,7 @@ impl<S: Ring> Tensor<S> {
                 shape: shape.to_vec(),
             });
         }
-        let mut t = Tensor::try_zeros(shape)?;
+        let mut t = Tensor::zeros(shape)?;
         t.data[k] = S::one();
         Ok(t)
     }

@@ -5,7 +5,7 @@ use crate::common::*;
 use exactgrad::check::adjoint;
 use exactgrad::ops::{Add, Identity, Linear, MatVec, Relu};
 use exactgrad::strategy::{any_mlp_case, any_q, huge_q, linear, tensor};
-use exactgrad::{Compose, Error, Tensor};
+use exactgrad::{planted, Compose, Error, OpSpec, Tensor};
 use proptest::prelude::*;
 
 proptest! {
@@ -136,4 +136,31 @@ fn shapes_are_checked_before_any_rule_runs() {
     )
     .unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
+}
+
+planted!(RowVjp(Relu), fn vjp(&op, x, dy) {
+    // ReLU's right values, returned as a [1, n] row instead of in x's shape [n].
+    let v = OpSpec::<S>::vjp(op, x, dy)?;
+    Tensor::new(vec![1, v.len()], v.into_data())
+});
+
+/// A rule whose values are right but whose shape is not fails on the shape, before any inner
+/// product could compare the flattened values and pass (found by cargo-mutants: replacing the
+/// shape check by `Ok(())` survived the tests).
+#[test]
+fn a_rule_of_the_wrong_shape_is_a_shape_mismatch() {
+    let x = t(&[2], &["1", "-2"]);
+    let (dx, dy) = (t(&[2], &["1", "1/2"]), t(&[2], &["3", "-1"]));
+    assert!(adjoint(&Relu, &x, &dx, &dy).is_ok());
+    let e = adjoint(&RowVjp(Relu), &x, &dx, &dy).unwrap_err();
+    assert!(
+        matches!(&e, Error::ShapeMismatch { left, right, .. }
+            if *left == [1, 2] && *right == [2]),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains("vjp returned a tensor of the wrong shape"),
+        "{e}"
+    );
 }

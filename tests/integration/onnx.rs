@@ -435,3 +435,26 @@ fn a_matmul_weight_gradient_comes_back_in_the_file_s_layout() {
     assert_eq!(by("input"), expected_x);
     assert_eq!(model.output_shape(), &[2, 2]);
 }
+
+/// Found by fuzzing (`onnx` target, no sanitizer): an initializer of shape [0, 2³², 2³²] holds no
+/// values, so a running product of its dimensions (0) matched its empty data, and the importer
+/// then panicked in `Tensor::new`, which also requires the non-zero dimensions to fit.
+#[test]
+fn an_empty_initializer_whose_other_dimensions_overflow_is_a_typed_error() {
+    use exactgrad::import::onnx::proto::TensorProto;
+    let mut m = ModelProto::decode(tiny("Relu", &[Some(2)]).as_slice()).unwrap();
+    let dims = vec![0, 1 << 32, 1 << 32];
+    m.graph.as_mut().unwrap().initializer = vec![TensorProto {
+        name: Some("w".into()),
+        dims: dims.clone(),
+        data_type: Some(1),
+        raw_data: Some(vec![]),
+        ..Default::default()
+    }];
+    let e = onnx_error(Model::from_proto(&m, None));
+    assert!(
+        matches!(&e, OnnxError::TensorData { tensor, shape, found: 0, .. }
+            if tensor == "w" && *shape == dims),
+        "{e:?}"
+    );
+}

@@ -3,12 +3,12 @@
 //! command line's sizes. The crashes found by fuzzing (`fuzz/`, README "Fuzzing") are kept here.
 
 use crate::common::*;
-use exactgrad::check::{check_kinks, check_op, CheckConfig};
+use exactgrad::check::{check_kinks, check_op, zero_tangents, CheckConfig};
 use exactgrad::cli::{parse_dims, parse_sizes, run, Cli};
-use exactgrad::ops::{Conv1d, Conv2d, Flatten, Relu, Reshape};
-use exactgrad::prove::prove_op;
+use exactgrad::ops::{Conv1d, Conv2d, Flatten, Pad, Relu, Reshape};
+use exactgrad::prove::{prove_deep_mlp_theorem, prove_mlp_theorem, prove_op, ProveConfig};
 use exactgrad::tensor::element_count;
-use exactgrad::{parse_q, Error, Op, OpSpec, Tensor, Q};
+use exactgrad::{parse_q, Budget, Error, Op, OpSpec, Tensor, Q};
 
 const HUGE: [usize; 2] = [1 << 32, 1 << 32];
 
@@ -76,7 +76,7 @@ fn a_shape_whose_element_count_overflows_is_refused() {
         Tensor::<Q>::new(HUGE.to_vec(), vec![]),
         Err(refused.clone())
     );
-    assert_eq!(Tensor::<Q>::try_zeros(&HUGE), Err(refused.clone()));
+    assert_eq!(Tensor::<Q>::zeros(&HUGE), Err(refused.clone()));
     assert_eq!(Tensor::<Q>::basis(&HUGE, 0), Err(refused.clone()));
     assert_eq!(Tensor::<Q>::parse(HUGE.to_vec(), &[]), Err(refused.clone()));
     assert_eq!(Flatten.output_shape(&HUGE), Err(refused.clone()));
@@ -108,7 +108,7 @@ fn a_shape_too_large_for_memory_is_refused_before_allocating() {
         })
     );
     let refused = overflow("Tensor", "size in bytes", &shape);
-    assert_eq!(Tensor::<Q>::try_zeros(&shape), Err(refused.clone()));
+    assert_eq!(Tensor::<Q>::zeros(&shape), Err(refused.clone()));
     assert_eq!(Tensor::<Q>::basis(&shape, 0), Err(refused));
 }
 
@@ -135,6 +135,83 @@ fn checks_and_proofs_on_an_overflowing_shape_are_setup_failures() {
             ..
         }
     ));
+}
+
+/// `Tensor::zeros` returned a tensor or panicked; it now returns [`Error::SizeOverflow`], and
+/// `zeros_like` (the shape of a tensor already held) is the infallible form.
+#[test]
+fn zeros_identity_and_diag_are_typed_errors_past_usize() {
+    assert_eq!(
+        Tensor::<Q>::zeros(&HUGE),
+        Err(overflow("Tensor", "element count", &HUGE))
+    );
+    assert_eq!(
+        Tensor::<Q>::identity(1 << 32),
+        Err(overflow("Tensor", "element count", &HUGE))
+    );
+    let x = t(&[2, 1], &["1", "-2"]);
+    assert_eq!(x.zeros_like(), t(&[2, 1], &["0", "0"]));
+    assert_eq!(x.diag(), Ok(t(&[2, 2], &["1", "0", "0", "-2"])));
+    assert_eq!(
+        Tensor::<Q>::identity(2),
+        Ok(t(&[2, 2], &["1", "0", "0", "1"]))
+    );
+}
+
+/// Pad's output of 2⁶¹ + 1 values has an element count that fits `usize` but a size in bytes
+/// that does not: its forward (a scatter into zeros) and the default parameter rule of an op
+/// without parameters (zeros of the output shape) panicked with "capacity overflow".
+#[test]
+fn an_output_too_large_for_memory_is_refused_by_every_rule_and_check() {
+    let pad = Pad::new(vec![1 << 61], vec![0]).unwrap();
+    let x = t(&[1], &["1"]);
+    let out = [(1 << 61) + 1];
+    let refused = overflow("Tensor", "size in bytes", &out);
+    assert_eq!(pad.output_shape(x.shape()), Ok(out.to_vec()));
+    assert_eq!(OpSpec::<Q>::forward(&pad, &x), Err(refused.clone()));
+    let none = t(&[0], &[]);
+    assert_eq!(
+        OpSpec::<Q>::jvp_params(&pad, &x, &none),
+        Err(refused.clone())
+    );
+    assert_eq!(zero_tangents(&pad, &x), Err(refused.clone()));
+    let failure = check_op(&pad, &[1], &CheckConfig::default().cases(4)).unwrap_err();
+    assert_eq!(failure.error, refused);
+}
+
+/// `check_op!` fails a test by panicking with the check's failure text: on a shape whose values
+/// cannot be held, that text is the setup failure naming the typed error, not a panic from
+/// inside the generator.
+#[test]
+fn check_op_macro_on_a_shape_too_large_fails_with_the_typed_error() {
+    let pad = Pad::new(vec![1 << 61], vec![0]).unwrap();
+    let panic = std::panic::catch_unwind(|| {
+        exactgrad::check_op!(pad, [1], CheckConfig::default().cases(4));
+    })
+    .unwrap_err();
+    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    let refused = overflow("Tensor", "size in bytes", &[(1 << 61) + 1]);
+    assert!(text.contains(&refused.to_string()), "{text}");
+}
+
+/// The MLP proofs built their template weights with `zeros` of the user's sizes: with an
+/// unlimited budget, sizes whose weight count overflows panicked. The layer before the
+/// overflowing one (2³² values) must not be allocated first.
+#[test]
+fn mlp_proofs_at_sizes_that_overflow_are_typed_errors() {
+    let config = ProveConfig {
+        budget: Budget::unlimited(),
+        ..Default::default()
+    };
+    let dims = [1, 1 << 32, 1 << 32];
+    assert_eq!(
+        prove_mlp_theorem(&dims, &config).unwrap_err(),
+        overflow("Tensor", "element count", &HUGE)
+    );
+    assert_eq!(
+        prove_deep_mlp_theorem(&dims, &config).unwrap_err(),
+        overflow("Tensor", "element count", &HUGE)
+    );
 }
 
 #[test]

@@ -86,10 +86,12 @@ pub(super) fn output_shape<O: Op + ?Sized>(
     config: &CheckConfig,
 ) -> CheckResult<Vec<usize>> {
     // Shapes whose element count overflows are refused before any op or generator sees them:
-    // both compute offsets and lengths from the shape.
-    crate::tensor::element_count(shape)
+    // both compute offsets and lengths from the shape. So are shapes whose values (Q or Ex)
+    // cannot be held in one `Vec`, which the generator would allocate by panicking.
+    let value_bytes = std::mem::size_of::<Q>().max(std::mem::size_of::<Ex>());
+    crate::tensor::storable_count(shape, value_bytes)
         .and_then(|_| op.output_shape(shape))
-        .and_then(|out| crate::tensor::element_count(&out).map(|_| out))
+        .and_then(|out| crate::tensor::storable_count(&out, value_bytes).map(|_| out))
         .map_err(|e| CheckFailure::setup(op.name(), e, config.seed))
 }
 

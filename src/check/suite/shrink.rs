@@ -183,7 +183,7 @@ pub(super) fn simplify<T: Clone>(
             let current = field(case_of(&mut value)).clone();
             if current.data().iter().any(|v| !v.is_zero()) {
                 let mut trial = value.clone();
-                *field(case_of(&mut trial)) = Tensor::zeros(current.shape());
+                *field(case_of(&mut trial)) = current.zeros_like();
                 if fails(&trial) {
                     value = trial;
                     changed = true;

@@ -474,7 +474,7 @@ impl Builder {
             links.push((0, name, b, layout));
         }
         let bias = match self.optional(n, 2)? {
-            None => Tensor::zeros(&[out]),
+            None => Tensor::zeros(&[out])?,
             Some(_) => {
                 let (c, c_name) = self.float_const(n, 2, "C")?;
                 if c.len() != out || !matches!(c.shape(), [_] | [1, _]) {
@@ -509,7 +509,7 @@ impl Builder {
         let links = b_name
             .into_iter()
             .map(|name| (0, name, b.clone(), Layout::Transposed));
-        let op = ModelOp::Linear(Linear::new(w, Tensor::zeros(&[cols]))?);
+        let op = ModelOp::Linear(Linear::new(w, Tensor::zeros(&[cols])?)?);
         self.apply_value(op, a, links.collect())
     }
 
@@ -609,7 +609,7 @@ impl Builder {
             .map(|nm| (0, nm, w.clone(), Layout::Same))
             .collect();
         let bias = match self.optional(n, 2)? {
-            None => Tensor::zeros(&[out]),
+            None => Tensor::zeros(&[out])?,
             Some(_) => {
                 let (b, b_name) = self.float_const(n, 2, "B")?;
                 if let Some(nm) = b_name {

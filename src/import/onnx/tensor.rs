@@ -47,9 +47,11 @@ pub fn constant(name: &str, t: &TensorProto) -> Result<Constant, OnnxError> {
         .iter()
         .map(|&d| usize::try_from(d).ok())
         .collect::<Option<Vec<usize>>>();
+    // `element_count`, not a running product: with a zero dimension the product is 0 even when
+    // the other dimensions overflow, which `Tensor::new` refuses (found by fuzzing).
     let count = shape.as_ref().and_then(|s| {
-        s.iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d))
+        crate::tensor::element_count(s)
+            .ok()
             .filter(|&n| n <= MAX_VALUES)
     });
     let data_type = t.data_type.unwrap_or(0);

@@ -59,8 +59,11 @@ struct Packs {
 thread_local! {
     static CACHE: RefCell<Option<Vec<Rc<Packs>>>> = const { RefCell::new(None) };
     /// Conversions remembered by [`remembered`]: a key, the value's type, the value.
-    static REMEMBERED: RefCell<Vec<(u64, TypeId, Rc<dyn Any>)>> = const { RefCell::new(Vec::new()) };
+    static REMEMBERED: RefCell<Vec<Remembered>> = const { RefCell::new(Vec::new()) };
 }
+
+/// A remembered value: its key, its type, the value.
+type Remembered = (u64, TypeId, Rc<dyn Any>);
 
 /// How many conversions a scope remembers (an op's parameter tensors, for a few scalars).
 const REMEMBERED_SLOTS: usize = 32;

@@ -131,7 +131,7 @@ impl Bug<Mlp> for DropsBiasGrad {
     }
     fn vjp_params<S: Sc>(&self, m: &Mlp, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         mlp_param_grads(m, x, dy, |p, _, _| {
-            p[1] = Tensor::zeros(p[1].shape());
+            p[1] = p[1].zeros_like();
             Ok(())
         })
     }
