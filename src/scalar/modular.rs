@@ -225,59 +225,15 @@ pub fn current_prime() -> u64 {
     modulus().p
 }
 
-/// A prime drawn uniformly from `[2⁶⁰, 2⁶¹)` (rejection sampling; deterministic Miller–Rabin).
+/// A prime drawn uniformly from `[2⁶⁰, 2⁶¹)` (rejection sampling; the deterministic Miller–Rabin
+/// test of [`super::symbols`]).
 pub fn random_prime(rng: &mut impl Rng) -> u64 {
     loop {
         let candidate = (rng.next_u64() >> 4) | (1 << 60) | 1;
-        if is_prime(candidate) {
+        if super::symbols::is_prime(candidate) {
             return candidate;
         }
     }
-}
-
-/// Deterministic Miller–Rabin for odd `n < 2⁶⁴`: these seven bases have no strong pseudoprime
-/// below `2⁶⁴` (Sinclair, 2011).
-fn is_prime(n: u64) -> bool {
-    const SMALL: [u64; 11] = [3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37];
-    if n < 2 || n.is_multiple_of(2) {
-        return n == 2;
-    }
-    for s in SMALL {
-        if n.is_multiple_of(s) {
-            return n == s;
-        }
-    }
-    let mul = |a: u64, b: u64| ((a as u128 * b as u128) % n as u128) as u64;
-    let pow = |mut b: u64, mut e: u64| {
-        let mut r = 1u64;
-        while e > 0 {
-            if e & 1 == 1 {
-                r = mul(r, b);
-            }
-            b = mul(b, b);
-            e >>= 1;
-        }
-        r
-    };
-    let twos = (n - 1).trailing_zeros();
-    let odd = (n - 1) >> twos;
-    [2u64, 325, 9375, 28178, 450775, 9780504, 1795265022]
-        .iter()
-        .map(|&a| a % n)
-        .filter(|&a| a != 0)
-        .all(|a| {
-            let mut x = pow(a, odd);
-            if x == 1 || x == n - 1 {
-                return true;
-            }
-            for _ in 1..twos {
-                x = mul(x, x);
-                if x == n - 1 {
-                    return true;
-                }
-            }
-            false
-        })
 }
 
 /// `2⁻⁵³`, the unit roundoff of `f64`.
@@ -784,9 +740,6 @@ mod tests {
             assert!((1 << 60..1 << 61).contains(&p));
             assert!((3..2000u64).all(|d| p % d != 0));
         }
-        assert!(is_prime(P) && is_prime(2) && is_prime(37));
-        // A strong pseudoprime to several small bases (3215031751 = 151·751·28351).
-        assert!(!is_prime(3_215_031_751) && !is_prime(1) && !is_prime(P - 2));
     }
 
     #[test]
