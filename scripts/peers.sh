@@ -43,6 +43,11 @@ REP=5; [ "${QUICK:-0}" = 1 ] && REP=3
 "$PY" "$PEERS/run_peers.py" --sizes "16,16,4;64,64,10;256,128,10" --skip sympy,probes \
     --repeats $REP --out-dir "$OUT/run_peers" > "$OUT/run_peers.md"
 
+echo "== torch on our networks, every size (gradcheck slow w.r.t. x, fast_mode, one f64 pass)"
+"$PY" scripts/torch_sizes.py "$OUT/data" 16x16x4 64x64x10 256x128x10 --repeats $REP \
+    | tee "$OUT/torch_sizes.txt"
+"$PY" scripts/torch_sizes.py "$OUT/data784" 784x512x10 --repeats $REP | tee -a "$OUT/torch_sizes.txt"
+
 echo "== ratios"
 "$PY" - "$OUT" <<'PYEOF' | tee "$OUT/table.md"
 import json, os, sys, statistics
@@ -57,6 +62,10 @@ once = {}
 for line in open(os.path.join(out, "ours_once.txt")):
     name, what, ms, _ = line.split()
     once[(name, what)] = float(ms)
+tsz = {}
+for line in open(os.path.join(out, "torch_sizes.txt")):
+    size, what, ms, _ = line.split()
+    tsz[(size, what)] = float(ms)
 exact = {}
 for line in open(os.path.join(out, "exact_peers.txt")):
     if line.startswith("RESULT"):
@@ -80,20 +89,21 @@ for s in sizes:
         fl = exact.get((s, c, "jacobian", "python-flint fmpq_mat"))
         sy = exact.get((s, c, "jacobian", "sympy Matrix(Rational)"))
         print(f"| {s} | {c} | {f(o)} | {f(fl)} | {f(sy)} | {r(o, fl)} | {r(sy, o)} |")
-print("\n### Checks (ms, medians; ours: weights (a) / (b))\n")
-print("| size | ours: theorem w.r.t. x | torch gradcheck slow w.r.t. x | ours: randomized w.r.t. x | ours: randomized w.r.t. x + all weights | torch gradcheck slow w.r.t. all | torch gradcheck fast_mode w.r.t. all | jax check_grads w.r.t. all | randomized all / torch fast |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("\n### Checks (ms, medians; ours: weights (a) / (b); torch on the (b) network, one thread)\n")
+print("| size | ours: theorem w.r.t. x | torch gradcheck slow w.r.t. x | theorem / slow | ours: modular w.r.t. x + all weights | ours: exact randomized w.r.t. x + all | torch gradcheck fast_mode w.r.t. all | jax check_grads w.r.t. all | modular / fast_mode | floor: one f64 forward+backward, ours / torch |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for s in sizes:
-    th = [ours("theorem_wrt_x", c, s) or once.get((f"{s}_{c}", "theorem_wrt_x_once")) for c in "ab"]
-    rx = [ours("randomized_wrt_x", c, s) for c in "ab"]
+    th = [ours("theorem_wrt_x", c, s) or once.get((f"{s}_{c}", "theorem_wrt_x")) for c in "ab"]
+    ma = [ours("modular_wrt_all", c, s) for c in "ab"]
     ra = [ours("randomized_wrt_all", c, s) for c in "ab"]
-    ts_x = peer("torch.gradcheck wrt x", s)
-    ts_a = peer("torch.gradcheck wrt all", s)
-    tf_a = peer("torch.gradcheck(fast_mode) wrt all", s)
+    ts_x = tsz.get((s, "torch_gradcheck_slow_wrt_x"))
+    tf_a = tsz.get((s, "torch_gradcheck_fast_wrt_all"))
     jx_a = peer("jax.check_grads order=1 wrt all", s)
-    print(f"| {s} | {f(th[0])} / {f(th[1])} | {f(ts_x)} | {f(rx[0])} / {f(rx[1])} | {f(ra[0])} / {f(ra[1])} | {f(ts_a)} | {f(tf_a)} | {f(jx_a)} | {r(ra[0], tf_a)} / {r(ra[1], tf_a)} |")
+    fl_o = once.get((f"{s}_b", "floor_f64_forward_backward"))
+    fl_t = tsz.get((s, "torch_f64_forward_backward"))
+    print(f"| {s} | {f(th[0])} / {f(th[1])} | {f(ts_x)} | {r(th[0], ts_x)} / {r(th[1], ts_x)} | {f(ma[0])} / {f(ma[1])} | {f(ra[0])} / {f(ra[1])} | {f(tf_a)} | {f(jx_a)} | {r(ma[0], tf_a)} / {r(ma[1], tf_a)} | {f(fl_o)} / {f(fl_t)} |")
 peak = [l for l in open(os.path.join(out, "peak_784.txt")) if "Maximum resident" in l]
 if peak:
     kb = int(peak[0].split()[-1])
-    print(f"\nPeak memory, Jacobian + both randomized checks at 784×512×10 (both weight kinds): {kb / 1024:.0f} MiB")
+    print(f"\nPeak memory at 784×512×10 (both weight kinds: Jacobian, theorem, exact and modular randomized checks, f64 pass): {kb / 1024:.0f} MiB")
 PYEOF

@@ -33,6 +33,24 @@ impl<S: Scalar> KinkRadius<S> {
     }
 }
 
+/// The largest power of two `2ᵏ ≤ r` (`k` of either sign), for `r > 0`: `|log₂ r| + 1` halvings
+/// or doublings.
+fn power_of_two_at_most<S: Scalar>(r: &S) -> S {
+    let two = S::from_i64(2);
+    let above = |t: &S| t.sub_ref(r).sign() == Ordering::Greater;
+    let mut t = S::one();
+    while above(&t) {
+        t = t.checked_div(&two).expect("2 ≠ 0");
+    }
+    loop {
+        let doubled = t.mul_ref(&two);
+        if above(&doubled) {
+            return t;
+        }
+        t = doubled;
+    }
+}
+
 /// `‖h‖∞`.
 fn inf_norm<S: Scalar>(h: &Tensor<S>) -> S {
     h.data()
@@ -186,7 +204,8 @@ where
 pub struct FDerivProof<S> {
     /// The kink-free box.
     pub radius: KinkRadius<S>,
-    /// The scale `t` of the probe increment (`‖h‖∞ ≤ t`): `ρ/2`, or 1 when the box is unbounded.
+    /// The scale `t` of the probe increment (`‖h‖∞ ≤ t`): the largest power of two `≤ ρ/2`, or 1
+    /// when the box is unbounded.
     pub step: S,
     /// `Df(x)`, `[out.len, in.len]`, from `forward` over jets, confirmed on the box by
     /// the exact increment identity.
@@ -208,8 +227,8 @@ crate::error::debug_with_fractions!(FDerivProof<S> {
 /// The end-to-end check for a piecewise-linear op (the `HasFDerivAt` analogue): certify the
 /// kink-free box of radius `ρ`, take `Df(x)` from `forward` over jets, confirm the exact
 /// increment identity `f(x+h) − f(x) = Df(x)·h` for a probe `h` with every coordinate non-zero
-/// and `‖h‖∞ ≤ ρ/2` (an exact difference quotient: `f` is affine on the box, with slope
-/// `Df(x)`), then check `vjp(x, δ) = Df(x)ᵀ·δ` entry by entry.
+/// and `‖h‖∞` at most the largest power of two `≤ ρ/2` (an exact difference quotient: `f` is
+/// affine on the box, with slope `Df(x)`), then check `vjp(x, δ) = Df(x)ᵀ·δ` entry by entry.
 ///
 /// One increment rather than a difference quotient per coordinate keeps the cost at one
 /// Jacobian: the forward pass over jets already gives every column exactly.
@@ -259,16 +278,17 @@ where
         Some(r) => r,
         None => kink_radius(op, x)?,
     };
-    let two = S::from_i64(2);
     let step = match &radius.radius {
-        Some(r) => r.checked_div(&two).expect("2 ≠ 0"),
+        Some(r) => power_of_two_at_most(&r.checked_div(&S::from_i64(2)).expect("2 ≠ 0")),
         None => S::one(),
     };
     let derivative = match reuse.derivative {
         Some(d) => d,
         None => reference_jacobian(op, x)?,
     };
-    // Every coordinate moves, and ‖h‖∞ ≤ ρ/2 keeps h well inside the box.
+    // Every coordinate moves, and ‖h‖∞ ≤ ρ/2 keeps h well inside the box. A power of two
+    // rather than ρ/2 itself: ρ has the long denominator of a guard over its gradient's norm, and
+    // x + h would carry it into every entry of both forward passes.
     let direction = super::probe::<S>(x.shape(), 0);
     let norm = inf_norm(&direction);
     let scale = step

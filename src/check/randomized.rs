@@ -40,7 +40,7 @@
 //! Within one check the packed (denominator-cleared) form of each weight matrix is computed once
 //! and shared by the forward pass, the dual pass and the rules (the kernels' pack cache).
 
-use super::structural::{linear_in_cotangent, linear_in_tangent};
+use super::structural::{linear_in_cotangent_given, linear_in_tangent_given};
 use super::{adjoint, agree, no_kinks, prepare, violation};
 use crate::error::{Error, Result};
 use crate::error::{Short, ShortTensor};
@@ -105,18 +105,27 @@ impl Probes {
     }
 }
 
-/// The assumption behind the bound, tested on fresh probes: `jvp` linear in the tangent and `vjp`
-/// in the cotangent, at `a·v₁ + b·v₂` with random signed fractions `a`, `b`.
-fn linearity<S, O>(op: &O, x: &Tensor<S>, out: &[usize], probes: &mut Probes) -> Result<()>
+/// The rules' values at the identities' probes: `jvp(x, dx)` and `vjp(x, δ)`.
+struct AtProbes<'a, S> {
+    dx: &'a Tensor<S>,
+    jvp: &'a Tensor<S>,
+    dy: &'a Tensor<S>,
+    vjp: &'a Tensor<S>,
+}
+
+/// The assumption behind the bound, tested at `a·v₁ + b·v₂` with random signed fractions `a`,
+/// `b`: `jvp` linear in the tangent and `vjp` in the cotangent. `v₁` is the identities' probe,
+/// whose rule values are known already; `v₂` is fresh.
+fn linearity<S, O>(op: &O, x: &Tensor<S>, at: AtProbes<'_, S>, probes: &mut Probes) -> Result<()>
 where
     S: ProbeScalar,
     O: OpSpec<S> + ?Sized,
 {
-    let (dx1, dx2) = (probes.tensor::<S>(x.shape()), probes.tensor::<S>(x.shape()));
-    let (dy1, dy2) = (probes.tensor::<S>(out), probes.tensor::<S>(out));
+    let dx2 = probes.tensor::<S>(x.shape());
+    let dy2 = probes.tensor::<S>(at.dy.shape());
     let (a, b) = (probes.fraction::<S>(), probes.fraction::<S>());
-    linear_in_tangent(op, x, [&dx1, &dx2], [&a, &b])?;
-    linear_in_cotangent(op, x, [&dy1, &dy2], [&a, &b])
+    linear_in_tangent_given(op, x, [at.dx, &dx2], [&a, &b], Some(at.jvp))?;
+    linear_in_cotangent_given(op, x, [at.dy, &dy2], [&a, &b], Some(at.vjp))
 }
 
 /// `θ ↦ f_θ(x)` at the op's own `θ`, for any probe scalar: its rules are the op's parameter
@@ -191,7 +200,7 @@ where
         let mut probes = Probes::new(seed);
         let dx = probes.tensor::<S>(x.shape());
         let dy = probes.tensor::<S>(&out);
-        let once = |dx: &Tensor<S>, dy: &Tensor<S>| -> Result<(Tensor<S>, S, S)> {
+        let once = |dx: &Tensor<S>, dy: &Tensor<S>| -> Result<(Tensor<S>, Tensor<S>, S, S)> {
             let jvp = op.jvp(x, dx)?;
             let vjp = op.vjp(x, dy)?;
             super::expect_rule_shape(&jvp, &out, "jvp")?;
@@ -210,11 +219,17 @@ where
                     &[("seed", seed.to_string())],
                 ));
             }
-            Ok((jvp, lhs, rhs))
+            Ok((jvp, vjp, lhs, rhs))
         };
-        let (jvp, lhs, rhs) = once(&dx, &dy)?;
+        let (jvp, vjp, lhs, rhs) = once(&dx, &dy)?;
         once(&negated(&dx), &negated(&dy))?;
-        linearity(op, x, &out, &mut probes)?;
+        let at = AtProbes {
+            dx: &dx,
+            jvp: &jvp,
+            dy: &dy,
+            vjp: &vjp,
+        };
+        linearity(op, x, at, &mut probes)?;
         Ok(RandomizedProof {
             seed,
             tangent: jvp,
@@ -245,49 +260,56 @@ where
         };
         let t = pass(&dx)?;
         // The identities at (dx, δ, t), then at their negations.
-        let identities = |dx: &Tensor<S>, dy: &Tensor<S>, t: &Tensor<S>| -> Result<S> {
-            let inputs = || {
-                vec![
-                    ("x", x.to_string()),
-                    ("dx", dx.to_string()),
-                    ("δ", dy.to_string()),
-                    ("seed", seed.to_string()),
-                ]
+        let identities =
+            |dx: &Tensor<S>, dy: &Tensor<S>, t: &Tensor<S>| -> Result<(S, Tensor<S>, Tensor<S>)> {
+                let inputs = || {
+                    vec![
+                        ("x", x.to_string()),
+                        ("dx", dx.to_string()),
+                        ("δ", dy.to_string()),
+                        ("seed", seed.to_string()),
+                    ]
+                };
+                let jvp = op.jvp(x, dx)?;
+                super::expect_rule_shape(&jvp, &out, "jvp")?;
+                // The inputs are printed only for a report: not on the passing path.
+                if jvp != *t {
+                    agree("randomized: jvp(x, dx) = J·dx", &jvp, t, &inputs)?;
+                }
+                let vjp = op.vjp(x, dy)?;
+                super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
+                let lhs = dy.dot(t)?;
+                let rhs = vjp.dot(dx)?;
+                if lhs != rhs {
+                    let reference = |v: &Tensor<S>| dy.dot(&pass(v)?);
+                    let check = "randomized: vjp(x, δ) = Jᵀ·δ";
+                    let j = bisect(
+                        vjp.data(),
+                        dx.data(),
+                        &reference,
+                        x.shape(),
+                        (op.name(), check),
+                    )?;
+                    let at_j = reference(&Tensor::basis(x.shape(), j)?)?;
+                    return Err(violation(
+                        check,
+                        x.multi_index(j),
+                        &vjp.data()[j],
+                        &at_j,
+                        &inputs(),
+                    ));
+                }
+                Ok((lhs, jvp, vjp))
             };
-            let jvp = op.jvp(x, dx)?;
-            super::expect_rule_shape(&jvp, &out, "jvp")?;
-            // The inputs are printed only for a report: not on the passing path.
-            if jvp != *t {
-                agree("randomized: jvp(x, dx) = J·dx", &jvp, t, &inputs)?;
-            }
-            let vjp = op.vjp(x, dy)?;
-            super::expect_rule_shape(&vjp, x.shape(), "vjp")?;
-            let lhs = dy.dot(t)?;
-            let rhs = vjp.dot(dx)?;
-            if lhs != rhs {
-                let reference = |v: &Tensor<S>| dy.dot(&pass(v)?);
-                let check = "randomized: vjp(x, δ) = Jᵀ·δ";
-                let j = bisect(
-                    vjp.data(),
-                    dx.data(),
-                    &reference,
-                    x.shape(),
-                    (op.name(), check),
-                )?;
-                let at_j = reference(&Tensor::basis(x.shape(), j)?)?;
-                return Err(violation(
-                    check,
-                    x.multi_index(j),
-                    &vjp.data()[j],
-                    &at_j,
-                    &inputs(),
-                ));
-            }
-            Ok(lhs)
-        };
-        let lhs = identities(&dx, &dy, &t)?;
+        let (lhs, jvp, vjp) = identities(&dx, &dy, &t)?;
         identities(&negated(&dx), &negated(&dy), &negated(&t))?;
-        linearity(op, x, &out, &mut probes)?;
+        let at = AtProbes {
+            dx: &dx,
+            jvp: &jvp,
+            dy: &dy,
+            vjp: &vjp,
+        };
+        linearity(op, x, at, &mut probes)?;
         Ok(RandomizedProof {
             seed,
             tangent: t,
@@ -325,38 +347,41 @@ where
         };
         let t = pass(&dx, &dtheta)?;
         // The identities at (dx, dθ, δ, t), then at their negations.
-        let identities =
-            |dx: &Tensor<S>, dtheta: &Tensor<S>, dy: &Tensor<S>, t: &Tensor<S>| -> Result<(S, S)> {
-                let inputs = || {
-                    vec![
-                        ("x", x.to_string()),
-                        ("seed", seed.to_string()),
-                        ("dx", dx.to_string()),
-                        ("δ", dy.to_string()),
-                    ]
-                };
+        let identities = |dx: &Tensor<S>,
+                          dtheta: &Tensor<S>,
+                          dy: &Tensor<S>,
+                          t: &Tensor<S>|
+         -> Result<Values<S>> {
+            let inputs = || {
+                vec![
+                    ("x", x.to_string()),
+                    ("seed", seed.to_string()),
+                    ("dx", dx.to_string()),
+                    ("δ", dy.to_string()),
+                ]
+            };
 
-                let jvp_x = op.jvp(x, dx)?;
-                super::expect_rule_shape(&jvp_x, &out, "jvp")?;
-                let jvp_t = op.jvp_params(x, dtheta)?;
-                super::expect_rule_shape(&jvp_t, &out, "jvp_params")?;
-                if jvp_x.add(&jvp_t)? != *t {
-                    // Which rule: compare each with its own reference pass.
-                    let zx = x.zeros_like();
-                    let zt = theta.zeros_like();
-                    agree(
-                        "randomized: jvp(x, dx) = J_x·dx",
-                        &jvp_x,
-                        &pass(dx, &zt)?,
-                        &inputs,
-                    )?;
-                    agree(
-                        "randomized: jvp_params(x, dθ) = J_θ·dθ",
-                        &jvp_t,
-                        &pass(&zx, dtheta)?,
-                        &inputs,
-                    )?;
-                    return Err(violation(
+            let jvp_x = op.jvp(x, dx)?;
+            super::expect_rule_shape(&jvp_x, &out, "jvp")?;
+            let jvp_t = op.jvp_params(x, dtheta)?;
+            super::expect_rule_shape(&jvp_t, &out, "jvp_params")?;
+            if jvp_x.add(&jvp_t)? != *t {
+                // Which rule: compare each with its own reference pass.
+                let zx = x.zeros_like();
+                let zt = theta.zeros_like();
+                agree(
+                    "randomized: jvp(x, dx) = J_x·dx",
+                    &jvp_x,
+                    &pass(dx, &zt)?,
+                    &inputs,
+                )?;
+                agree(
+                    "randomized: jvp_params(x, dθ) = J_θ·dθ",
+                    &jvp_t,
+                    &pass(&zx, dtheta)?,
+                    &inputs,
+                )?;
+                return Err(violation(
                 "randomized: jvp(x, dx) + jvp_params(x, dθ) = t (a rule or the forward pass is not \
                  linear in its tangent)",
                 vec![],
@@ -364,70 +389,86 @@ where
                 &t.dot(dy)?,
                 &inputs(),
             ));
-                }
+            }
 
-                let vjp_x = op.vjp(x, dy)?;
-                super::expect_rule_shape(&vjp_x, x.shape(), "vjp")?;
-                let vjp_t = op.vjp_params(x, dy)?;
-                super::expect_rule_shape(&vjp_t, theta.shape(), "vjp_params")?;
-                let lhs = dy.dot(t)?;
-                let rhs = vjp_x.dot(dx)?.add_ref(&vjp_t.dot(dtheta)?);
-                if lhs != rhs {
-                    let zx = x.zeros_like();
-                    let zt = theta.zeros_like();
-                    let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
-                    let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
-                    if vjp_x.dot(dx)? != on_x(dx)? {
-                        let check = "randomized: vjp(x, δ) = J_xᵀ·δ";
-                        let j = bisect(
-                            vjp_x.data(),
-                            dx.data(),
-                            &on_x,
-                            x.shape(),
-                            (op.name(), check),
-                        )?;
-                        return Err(violation(
-                            check,
-                            x.multi_index(j),
-                            &vjp_x.data()[j],
-                            &on_x(&Tensor::basis(x.shape(), j)?)?,
-                            &inputs(),
-                        ));
-                    }
-                    let check = "randomized: vjp_params(x, δ) = J_θᵀ·δ";
+            let vjp_x = op.vjp(x, dy)?;
+            super::expect_rule_shape(&vjp_x, x.shape(), "vjp")?;
+            let vjp_t = op.vjp_params(x, dy)?;
+            super::expect_rule_shape(&vjp_t, theta.shape(), "vjp_params")?;
+            let lhs = dy.dot(t)?;
+            let rhs = vjp_x.dot(dx)?.add_ref(&vjp_t.dot(dtheta)?);
+            if lhs != rhs {
+                let zx = x.zeros_like();
+                let zt = theta.zeros_like();
+                let on_x = |v: &Tensor<S>| dy.dot(&pass(v, &zt)?);
+                let on_t = |v: &Tensor<S>| dy.dot(&pass(&zx, v)?);
+                if vjp_x.dot(dx)? != on_x(dx)? {
+                    let check = "randomized: vjp(x, δ) = J_xᵀ·δ";
                     let j = bisect(
-                        vjp_t.data(),
-                        dtheta.data(),
-                        &on_t,
-                        theta.shape(),
+                        vjp_x.data(),
+                        dx.data(),
+                        &on_x,
+                        x.shape(),
                         (op.name(), check),
                     )?;
-                    let mut error = violation(
+                    return Err(violation(
                         check,
-                        vec![j],
-                        &vjp_t.data()[j],
-                        &on_t(&Tensor::basis(theta.shape(), j)?)?,
+                        x.multi_index(j),
+                        &vjp_x.data()[j],
+                        &on_x(&Tensor::basis(x.shape(), j)?)?,
                         &inputs(),
-                    );
-                    // The coordinate is an index into the flat parameter vector: name the
-                    // parameter it is, as the suite does.
-                    if let Error::Violated(c) = &mut error {
-                        c.parameter = Param::name_flat(&op.params(), j);
-                    }
-                    return Err(error);
+                    ));
                 }
-                Ok((lhs, rhs))
-            };
-        let (lhs, rhs) = identities(&dx, &dtheta, &dy, &t)?;
+                let check = "randomized: vjp_params(x, δ) = J_θᵀ·δ";
+                let j = bisect(
+                    vjp_t.data(),
+                    dtheta.data(),
+                    &on_t,
+                    theta.shape(),
+                    (op.name(), check),
+                )?;
+                let mut error = violation(
+                    check,
+                    vec![j],
+                    &vjp_t.data()[j],
+                    &on_t(&Tensor::basis(theta.shape(), j)?)?,
+                    &inputs(),
+                );
+                // The coordinate is an index into the flat parameter vector: name the
+                // parameter it is, as the suite does.
+                if let Error::Violated(c) = &mut error {
+                    c.parameter = Param::name_flat(&op.params(), j);
+                }
+                return Err(error);
+            }
+            Ok(Values {
+                lhs,
+                rhs,
+                rules: [jvp_x, vjp_x, jvp_t, vjp_t],
+            })
+        };
+        let Values { lhs, rhs, rules } = identities(&dx, &dtheta, &dy, &t)?;
+        let [jvp_x, vjp_x, jvp_t, vjp_t] = &rules;
         identities(
             &negated(&dx),
             &negated(&dtheta),
             &negated(&dy),
             &negated(&t),
         )?;
-        linearity(op, x, &out, &mut probes)?;
-        let rules = ParamRules { op, x };
-        linearity(&rules, &theta, &out, &mut probes)?;
+        let at = AtProbes {
+            dx: &dx,
+            jvp: jvp_x,
+            dy: &dy,
+            vjp: vjp_x,
+        };
+        linearity(op, x, at, &mut probes)?;
+        let at = AtProbes {
+            dx: &dtheta,
+            jvp: jvp_t,
+            dy: &dy,
+            vjp: vjp_t,
+        };
+        linearity(&ParamRules { op, x }, &theta, at, &mut probes)?;
         Ok(RandomizedProof {
             seed,
             tangent: t,
@@ -436,6 +477,14 @@ where
             probes: dx.len() + dtheta.len() + dy.len(),
         })
     })
+}
+
+/// What [`randomized_params`]' identities computed: both sides of the VJP identity, and the
+/// rules' values `jvp(x, dx)`, `vjp(x, δ)`, `jvp_params(x, dθ)`, `vjp_params(x, δ)`.
+struct Values<S> {
+    lhs: S,
+    rhs: S,
+    rules: [Tensor<S>; 4],
 }
 
 /// `re + ε·tangent`, entry by entry.

@@ -36,9 +36,24 @@ pub fn linear_in_tangent<S: Scalar, O: OpSpec<S> + ?Sized>(
     [dx1, dx2]: [&Tensor<S>; 2],
     [a, b]: [&S; 2],
 ) -> Result<()> {
+    linear_in_tangent_given(op, x, [dx1, dx2], [a, b], None)
+}
+
+/// [`linear_in_tangent`], with `jvp(x, dx₁)` when the caller has it already.
+pub(crate) fn linear_in_tangent_given<S: Scalar, O: OpSpec<S> + ?Sized>(
+    op: &O,
+    x: &Tensor<S>,
+    [dx1, dx2]: [&Tensor<S>; 2],
+    [a, b]: [&S; 2],
+    jvp1: Option<&Tensor<S>>,
+) -> Result<()> {
     let combined = dx1.scale(a).add(&dx2.scale(b))?;
     let lhs = op.jvp(x, &combined)?;
-    let rhs = op.jvp(x, dx1)?.scale(a).add(&op.jvp(x, dx2)?.scale(b))?;
+    let jvp1 = match jvp1 {
+        Some(known) => known.scale(a),
+        None => op.jvp(x, dx1)?.scale(a),
+    };
+    let rhs = jvp1.add(&op.jvp(x, dx2)?.scale(b))?;
     let inputs = || {
         vec![
             ("x", x.to_string()),
@@ -63,9 +78,24 @@ pub fn linear_in_cotangent<S: Scalar, O: OpSpec<S> + ?Sized>(
     [dy1, dy2]: [&Tensor<S>; 2],
     [a, b]: [&S; 2],
 ) -> Result<()> {
+    linear_in_cotangent_given(op, x, [dy1, dy2], [a, b], None)
+}
+
+/// [`linear_in_cotangent`], with `vjp(x, δ₁)` when the caller has it already.
+pub(crate) fn linear_in_cotangent_given<S: Scalar, O: OpSpec<S> + ?Sized>(
+    op: &O,
+    x: &Tensor<S>,
+    [dy1, dy2]: [&Tensor<S>; 2],
+    [a, b]: [&S; 2],
+    vjp1: Option<&Tensor<S>>,
+) -> Result<()> {
     let combined = dy1.scale(a).add(&dy2.scale(b))?;
     let lhs = op.vjp(x, &combined)?;
-    let rhs = op.vjp(x, dy1)?.scale(a).add(&op.vjp(x, dy2)?.scale(b))?;
+    let vjp1 = match vjp1 {
+        Some(known) => known.scale(a),
+        None => op.vjp(x, dy1)?.scale(a),
+    };
+    let rhs = vjp1.add(&op.vjp(x, dy2)?.scale(b))?;
     let inputs = || {
         vec![
             ("x", x.to_string()),

@@ -26,6 +26,17 @@ impl<A, B> Then<A, B> {
     }
 }
 
+impl<A: Op, B> Then<A, B> {
+    /// The second op's guards, renumbered to count the first op's layers.
+    fn shifted<S>(&self, later: Vec<Guard<S>>) -> impl Iterator<Item = Guard<S>> {
+        let shift = self.first.depth();
+        later.into_iter().map(move |g| Guard {
+            layer: g.layer + shift,
+            ..g
+        })
+    }
+}
+
 /// `a.then(b)` for any two ops (a separate trait because `OpSpec` is generic over the scalar).
 pub trait Compose: Sized {
     /// `self >>> next`.
@@ -82,14 +93,15 @@ impl<S: Scalar, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
         self.first.vjp(x, &self.second.vjp(&y, dy)?)
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
-        let mut guards = self.first.guards(x)?;
-        let shift = self.first.depth();
-        let later = self.second.guards(&self.first.forward(x)?)?;
-        guards.extend(later.into_iter().map(|g| Guard {
-            layer: g.layer + shift,
-            ..g
-        }));
+        let (mut guards, y) = self.first.guards_and_output(x)?;
+        guards.extend(self.shifted(self.second.guards(&y)?));
         Ok(guards)
+    }
+    fn guards_and_output(&self, x: &Tensor<S>) -> Result<(Vec<Guard<S>>, Tensor<S>)> {
+        let (mut guards, y) = self.first.guards_and_output(x)?;
+        let (later, z) = self.second.guards_and_output(&y)?;
+        guards.extend(self.shifted(later));
+        Ok((guards, z))
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         let [p1, p2] = split_at_count(params, self.first.param_count(), self.param_count())?;

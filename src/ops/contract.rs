@@ -40,6 +40,13 @@ pub trait OpSpec<S: Scalar>: Op {
         Ok(Vec::new())
     }
 
+    /// [`OpSpec::guards`] and [`OpSpec::forward`] at the same `x`. A composition needs both of
+    /// its first stage (the second stage's guards are taken at its output), so it overrides this
+    /// to run that stage once; the default simply calls the two.
+    fn guards_and_output(&self, x: &Tensor<S>) -> Result<(Vec<Guard<S>>, Tensor<S>)> {
+        Ok((self.guards(x)?, self.forward(x)?))
+    }
+
     /// `f_θ(x)` with the parameters replaced by the flat vector `θ` — the reference side: the
     /// checks evaluate it over dual numbers to get `∂f/∂θ` without calling a parameter rule.
     /// Ops without parameters need not implement it.
@@ -301,6 +308,9 @@ impl<S: Scalar, O: OpSpec<S> + ?Sized> OpSpec<S> for &O {
     }
     fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
         (**self).guards(x)
+    }
+    fn guards_and_output(&self, x: &Tensor<S>) -> Result<(Vec<Guard<S>>, Tensor<S>)> {
+        (**self).guards_and_output(x)
     }
     fn forward_with_params(&self, params: &Tensor<S>, x: &Tensor<S>) -> Result<Tensor<S>> {
         (**self).forward_with_params(params, x)

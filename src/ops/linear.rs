@@ -4,6 +4,7 @@
 use super::params::{join_params, split_params};
 use super::{Op, OpSpec, Param};
 use crate::error::{Error, Result};
+use crate::scalar::kernels::remembered;
 use crate::scalar::{Scalar, Q};
 use crate::tensor::{element_count, Tensor};
 
@@ -73,6 +74,12 @@ impl Linear {
         Ok(self.layout(input)?.1)
     }
 }
+
+/// The tag of [`Linear`]'s forward outputs in the per-check memo.
+const FORWARD_MEMO: u64 = 1;
+
+/// Below this many weights a forward pass costs less than the memo's lookup.
+const FORWARD_MEMO_MIN: usize = 1024;
 
 /// `W·x_r + b` (or `W·x_r` without a bias) for every row `x_r` of `x`, raw weights `w` `[m, n]`.
 fn affine_rows<S: Scalar>(
@@ -149,9 +156,24 @@ impl Op for Linear {
 impl<S: Scalar> OpSpec<S> for Linear {
     fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let (rows, out) = self.layout(x.shape())?;
-        let (w, b) = (self.w.lifted::<S>(), self.b.lifted::<S>());
-        let y = affine_rows(w.data(), Some(b.data()), self.dims(), rows, x.data());
-        Tensor::new(out, y)
+        let y = || {
+            let (w, b) = (self.w.lifted::<S>(), self.b.lifted::<S>());
+            Tensor::new(
+                out.clone(),
+                affine_rows(w.data(), Some(b.data()), self.dims(), rows, x.data()),
+            )
+        };
+        // A check evaluates a layer at the same point many times (the guards, every rule, the
+        // report): within one check the output is remembered, keyed by the ids of `W`, `b` and
+        // `x`, which name their values.
+        if self.w.len() < FORWARD_MEMO_MIN {
+            return y();
+        }
+        let key = [FORWARD_MEMO, self.w.id(), self.b.id(), x.id()];
+        match remembered(&key, &y) {
+            Some(memo) => memo.as_ref().clone(),
+            None => y(),
+        }
     }
     fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
         let (rows, out) = self.layout(x.shape())?;

@@ -78,7 +78,7 @@ fn kink_free_box<S: Scalar>(
     }
     writeln!(
         f,
-        "    exact increment inside the box (‖h‖∞ ≤ ρ/2 = {}): f is affine there with slope {closed_form}:",
+        "    exact increment inside the box (‖h‖∞ ≤ {} ≤ ρ/2): f is affine there with slope {closed_form}:",
         scalar(&fd.step, summary)
     )?;
     writeln!(

@@ -27,6 +27,9 @@ pub struct Tensor<S> {
     id: u64,
 }
 
+/// The tag of [`Tensor::lifted`]'s keys in the per-check memo.
+const LIFTED: u64 = 0;
+
 /// The next fresh [`Tensor`] id.
 fn fresh_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -103,6 +106,11 @@ impl<S> Tensor<S> {
     /// A vector (shape `[n]`) holding `data` — Lean's `fromVec`.
     pub fn from_vec(data: Vec<S>) -> Self {
         Tensor::raw(vec![data.len()], data)
+    }
+
+    /// The id naming these values (see the field's docs): a key for per-check memos.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// A tensor from parts known to agree, with a fresh id.
@@ -303,7 +311,7 @@ impl Tensor<Q> {
         if self.len() < LIFT_CACHE_MIN {
             return Lifted::Owned(self.lift());
         }
-        match crate::scalar::kernels::remembered(self.id, || self.lift::<S>()) {
+        match crate::scalar::kernels::remembered(&[LIFTED, self.id], || self.lift::<S>()) {
             Some(shared) => Lifted::Shared(shared),
             None => Lifted::Owned(self.lift()),
         }

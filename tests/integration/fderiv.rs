@@ -111,7 +111,8 @@ fn the_builtin_example_has_the_hand_computed_radius() {
     let proof = fderiv(&mlp, &x, &dy).unwrap();
     // z1₀ = 1/3 and ‖(1/2, −1/3, 1/4)‖₁ = 13/12.
     assert_eq!(proof.radius.radius, Some(q("4/13")));
-    assert_eq!(proof.step, q("2/13"));
+    // The largest power of two ≤ ρ/2 = 2/13.
+    assert_eq!(proof.step, q("1/8"));
     let g = proof.radius.binding.unwrap();
     assert_eq!((g.layer, g.coordinate), (2, vec![0]));
 }

@@ -58,20 +58,21 @@ struct Packs {
 
 thread_local! {
     static CACHE: RefCell<Option<Vec<Rc<Packs>>>> = const { RefCell::new(None) };
-    /// Conversions remembered by [`remembered`]: a key, the value's type, the value.
+    /// Values remembered by [`remembered`]: a key, the value's type, the value.
     static REMEMBERED: RefCell<Vec<Remembered>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A remembered value: its key, its type, the value.
-type Remembered = (u64, TypeId, Rc<dyn Any>);
+type Remembered = (Box<[u64]>, TypeId, Rc<dyn Any>);
 
-/// How many conversions a scope remembers (an op's parameter tensors, for a few scalars).
-const REMEMBERED_SLOTS: usize = 32;
+/// How many values a scope remembers (an op's parameter tensors for a few scalars, and layer
+/// outputs at the points a check revisits).
+const REMEMBERED_SLOTS: usize = 48;
 
 /// The value `make` gives for `key`, made once per open [`with_pack_cache`] scope and shared
-/// afterwards; `None` outside a scope. The key must name the value for the whole scope: the
-/// tensors use their ids, which never name two different values.
-pub(crate) fn remembered<T: 'static>(key: u64, make: impl FnOnce() -> T) -> Option<Rc<T>> {
+/// afterwards; `None` outside a scope. The key must name the value for the whole scope: callers
+/// build it from a tag of their own and tensor ids, which never name two different values.
+pub(crate) fn remembered<T: 'static>(key: &[u64], make: impl FnOnce() -> T) -> Option<Rc<T>> {
     if CACHE.with(|c| c.borrow().is_none()) {
         return None;
     }
@@ -79,7 +80,7 @@ pub(crate) fn remembered<T: 'static>(key: u64, make: impl FnOnce() -> T) -> Opti
     let hit = REMEMBERED.with(|r| {
         r.borrow()
             .iter()
-            .find(|(k, t, _)| *k == key && *t == kind)
+            .find(|(k, t, _)| **k == *key && *t == kind)
             .map(|(_, _, v)| v.clone())
     });
     if let Some(value) = hit.and_then(|v| v.downcast::<T>().ok()) {
@@ -91,7 +92,7 @@ pub(crate) fn remembered<T: 'static>(key: u64, make: impl FnOnce() -> T) -> Opti
         if r.len() == REMEMBERED_SLOTS {
             r.remove(0);
         }
-        r.push((key, kind, value.clone() as Rc<dyn Any>));
+        r.push((key.into(), kind, value.clone() as Rc<dyn Any>));
     });
     Some(value)
 }
