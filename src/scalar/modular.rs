@@ -29,6 +29,7 @@ use super::{Field, FunctionError, Ordered, Ring, Transcendental, Q};
 use num_bigint::{BigInt, Sign};
 use num_traits::{One, ToPrimitive, Zero};
 use rand::Rng;
+use rayon::prelude::*;
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::fmt;
@@ -326,40 +327,81 @@ impl ModP {
         ModP::new(form, value, bound)
     }
 
-    /// `Σ aᵢ·bᵢ` from residues accumulated in 128 bits and one enclosure for the whole sum:
-    /// `|Σ aᵢbᵢ − fl(Σ âᵢb̂ᵢ)| ≤ Σ(|âᵢ|e_bᵢ + |b̂ᵢ|e_aᵢ + e_aᵢe_bᵢ) + γₙ·Σ|âᵢb̂ᵢ|` (Higham §3.1),
-    /// plus underflow.
+    /// `a·b` modulo the given modulus (the kernels fetch it once, not per product).
+    fn mul_with(m: &Modulus, a: &ModP, b: &ModP) -> ModP {
+        let form = m.mul(a.form, b.form);
+        let exact = |x: &ModP| x.bound == 0.0 && (x.value == 0.0 || x.value.abs() == 1.0);
+        if exact(a) || exact(b) {
+            // 0 and ±1 (masks, signs) multiply without rounding.
+            let (unit, other) = if exact(a) { (a, b) } else { (b, a) };
+            return ModP::new(
+                form,
+                unit.value * other.value,
+                unit.value.abs() * other.bound,
+            );
+        }
+        let value = a.value * b.value;
+        let bound = up(a.value.abs() * b.bound
+            + b.value.abs() * a.bound
+            + a.bound * b.bound
+            + rounding(value));
+        ModP::new(form, value, bound)
+    }
+
+    /// `Σ aᵢ·bᵢ` (see [`Sum`]).
     fn dot_with(m: &Modulus, terms: impl Iterator<Item = (ModP, ModP)>) -> ModP {
+        let mut sum = Sum::default();
+        for (a, b) in terms {
+            sum.add(m, a, b);
+        }
+        sum.finish(m)
+    }
+}
+
+/// A running `Σ aᵢ·bᵢ`: residues accumulated in 128 bits, and one enclosure for the whole sum,
+/// `|Σ aᵢbᵢ − fl(Σ âᵢb̂ᵢ)| ≤ Σ(|âᵢ|e_bᵢ + |b̂ᵢ|e_aᵢ + e_aᵢe_bᵢ) + γₙ·Σ|âᵢb̂ᵢ|` (Higham §3.1,
+/// for any order of summation), plus underflow.
+#[derive(Clone, Copy, Default)]
+struct Sum {
+    acc: u128,
+    pending: u32,
+    value: f64,
+    propagated: f64,
+    magnitude: f64,
+    n: usize,
+}
+
+impl Sum {
+    #[inline]
+    fn add(&mut self, m: &Modulus, a: ModP, b: ModP) {
         // Montgomery forms are below p < 2⁶¹: 63 products of two and a reduced running sum
         // stay below 2¹²⁸.
-        let mut acc: u128 = 0;
-        let mut pending = 0;
-        let (mut value, mut propagated, mut magnitude) = (0.0f64, 0.0f64, 0.0f64);
-        let mut n = 0usize;
-        for (a, b) in terms {
-            acc += a.form as u128 * b.form as u128;
-            pending += 1;
-            if pending == 63 {
-                acc %= m.p as u128;
-                pending = 0;
-            }
-            let product = a.value * b.value;
-            value += product;
-            magnitude += product.abs();
-            propagated += a.value.abs() * b.bound + b.value.abs() * a.bound + a.bound * b.bound;
-            n += 1;
+        self.acc += a.form as u128 * b.form as u128;
+        self.pending += 1;
+        if self.pending == 63 {
+            self.acc %= m.p as u128;
+            self.pending = 0;
         }
+        let product = a.value * b.value;
+        self.value += product;
+        self.magnitude += product.abs();
+        self.propagated += a.value.abs() * b.bound + b.value.abs() * a.bound + a.bound * b.bound;
+        self.n += 1;
+    }
+
+    fn finish(&self, m: &Modulus) -> ModP {
         // acc < p·2⁶⁴ after one reduction, and REDC takes the doubled R back out.
-        let form = m.redc(acc % m.p as u128);
+        let form = m.redc(self.acc % m.p as u128);
+        let n = self.n;
         let nu = n as f64 * U;
         let bound = if nu < 0.5 {
             let gamma = nu / (1.0 - nu);
-            (propagated + gamma * magnitude + (n as f64 + 1.0) * TINY)
+            (self.propagated + gamma * self.magnitude + (n as f64 + 1.0) * TINY)
                 * (1.0 + 4.0 * (nu + 4.0 * U))
         } else {
             f64::INFINITY
         };
-        ModP::new(form, value, if n == 0 { 0.0 } else { bound })
+        ModP::new(form, self.value, if n == 0 { 0.0 } else { bound })
     }
 }
 
@@ -460,28 +502,7 @@ impl Ring for ModP {
         self.add_ref(&rhs.neg_ref())
     }
     fn mul_ref(&self, rhs: &Self) -> Self {
-        let m = modulus();
-        let form = m.mul(self.form, rhs.form);
-        let exact = |x: &ModP| x.bound == 0.0 && (x.value == 0.0 || x.value.abs() == 1.0);
-        if exact(self) || exact(rhs) {
-            // 0 and ±1 (masks, signs) multiply without rounding.
-            let (unit, other) = if exact(self) {
-                (self, rhs)
-            } else {
-                (rhs, self)
-            };
-            return ModP::new(
-                form,
-                unit.value * other.value,
-                unit.value.abs() * other.bound,
-            );
-        }
-        let value = self.value * rhs.value;
-        let bound = up(self.value.abs() * rhs.bound
-            + rhs.value.abs() * self.bound
-            + self.bound * rhs.bound
-            + rounding(value));
-        ModP::new(form, value, bound)
+        ModP::mul_with(&modulus(), self, rhs)
     }
     fn neg_ref(&self) -> Self {
         ModP::new(modulus().sub(0, self.form), -self.value, self.bound)
@@ -496,34 +517,72 @@ impl Ring for ModP {
     }
     fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
         let m = modulus();
-        (0..rows)
-            .map(|i| {
-                let row = &a[i * cols..(i + 1) * cols];
-                ModP::dot_with(&m, row.iter().copied().zip(v.iter().copied()))
-            })
-            .collect()
+        let row = |i: usize| {
+            let row = &a[i * cols..(i + 1) * cols];
+            ModP::dot_with(&m, row.iter().copied().zip(v.iter().copied()))
+        };
+        if rows * cols < PARALLEL_MIN {
+            (0..rows).map(row).collect()
+        } else {
+            (0..rows).into_par_iter().map(row).collect()
+        }
     }
     fn transpose_mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
         let m = modulus();
-        (0..cols)
-            .map(|j| {
-                let column = (0..rows).map(|i| a[i * cols + j]);
-                ModP::dot_with(&m, column.zip(v.iter().copied()))
-            })
-            .collect()
+        // Row by row, every column's sum at once: A is read in its own order. The columns are
+        // cut into blocks for the cores.
+        let block = |(lo, hi): (usize, usize)| -> Vec<ModP> {
+            let mut sums = vec![Sum::default(); hi - lo];
+            for (i, vi) in v.iter().enumerate().take(rows) {
+                for (sum, aij) in sums.iter_mut().zip(&a[i * cols + lo..i * cols + hi]) {
+                    sum.add(&m, *aij, *vi);
+                }
+            }
+            sums.iter().map(|s| s.finish(&m)).collect()
+        };
+        if rows * cols < PARALLEL_MIN {
+            return block((0, cols));
+        }
+        let blocks = column_blocks(cols);
+        blocks.into_par_iter().flat_map_iter(block).collect()
     }
     fn matmul(a: &[Self], rows: usize, k: usize, b: &[Self], n: usize) -> Vec<Self> {
         let m = modulus();
-        let mut out = Vec::with_capacity(rows * n);
-        for i in 0..rows {
+        let row = |i: usize| -> Vec<ModP> {
             let row = &a[i * k..(i + 1) * k];
-            for j in 0..n {
-                let column = (0..k).map(|t| b[t * n + j]);
-                out.push(ModP::dot_with(&m, row.iter().copied().zip(column)));
-            }
+            (0..n)
+                .map(|j| {
+                    let column = (0..k).map(|t| b[t * n + j]);
+                    ModP::dot_with(&m, row.iter().copied().zip(column))
+                })
+                .collect()
+        };
+        if rows * k * n < PARALLEL_MIN {
+            (0..rows).flat_map(row).collect()
+        } else {
+            (0..rows).into_par_iter().flat_map_iter(row).collect()
         }
-        out
     }
+    fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
+        let m = modulus();
+        let row = |a: &ModP| -> Vec<ModP> { v.iter().map(|b| ModP::mul_with(&m, a, b)).collect() };
+        if u.len() * v.len() < PARALLEL_MIN {
+            u.iter().flat_map(row).collect()
+        } else {
+            u.par_iter().flat_map_iter(row).collect()
+        }
+    }
+}
+
+/// Below this many products a kernel runs on the calling thread: handing work to another core
+/// costs microseconds.
+const PARALLEL_MIN: usize = 1 << 14;
+
+/// `[lo, hi)` blocks of columns, one per 64 columns (at least one block).
+fn column_blocks(cols: usize) -> Vec<(usize, usize)> {
+    (0..cols.div_ceil(64).max(1))
+        .map(|b| (b * 64, ((b + 1) * 64).min(cols)))
+        .collect()
 }
 
 impl Field for ModP {
@@ -720,6 +779,49 @@ mod tests {
             prop_assert_eq!(Some(residues.1), residue_of(&exact_quotient, p));
             prop_assert!(enclosed);
         }
+    }
+
+    /// The kernels split large products across threads (rayon, which knows nothing of the
+    /// thread's prime); every entry must equal the one-entry computation exactly: residue,
+    /// float value and bound.
+    #[test]
+    fn kernels_on_many_threads_equal_entry_by_entry_products() {
+        let same = |a: &ModP, b: &ModP| (a.form, a.value, a.bound) == (b.form, b.value, b.bound);
+        let p = random_prime(&mut ChaCha8Rng::seed_from_u64(3));
+        let ((), _) = with_prime(p, || {
+            let (rows, cols) = (150, 130);
+            assert!(rows * cols >= PARALLEL_MIN, "large enough to be split");
+            let entry =
+                |k: usize| ModP::from_q(&q((k as i64 * 7919) % 2001 - 1000, 1 + k as i64 % 97));
+            let a: Vec<ModP> = (0..rows * cols).map(entry).collect();
+            let v: Vec<ModP> = (0..cols).map(|k| entry(k + 5)).collect();
+            let w: Vec<ModP> = (0..rows).map(|k| entry(k + 11)).collect();
+            let mv = ModP::mat_vec(&a, rows, cols, &v);
+            for (i, got) in mv.iter().enumerate() {
+                assert!(
+                    same(got, &ModP::dot(&a[i * cols..(i + 1) * cols], &v)),
+                    "row {i}"
+                );
+            }
+            let tv = ModP::transpose_mat_vec(&a, rows, cols, &w);
+            for (j, got) in tv.iter().enumerate() {
+                let column: Vec<ModP> = (0..rows).map(|i| a[i * cols + j]).collect();
+                assert!(same(got, &ModP::dot(&column, &w)), "column {j}");
+            }
+            let mm = ModP::matmul(&a, rows, cols, &a[..cols * 2], 2);
+            for (k, got) in mm.iter().enumerate() {
+                let (i, j) = (k / 2, k % 2);
+                let column: Vec<ModP> = (0..cols).map(|t| a[t * 2 + j]).collect();
+                assert!(
+                    same(got, &ModP::dot(&a[i * cols..(i + 1) * cols], &column)),
+                    "{i},{j}"
+                );
+            }
+            let outer = ModP::outer(&a[..rows], &a[..cols]);
+            for (k, got) in outer.iter().enumerate() {
+                assert!(same(got, &a[k / cols].mul_ref(&a[k % cols])), "entry {k}");
+            }
+        });
     }
 
     #[test]
