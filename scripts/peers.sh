@@ -9,7 +9,8 @@
 #     scripts/peers.sh [OUT_DIR]            # default OUT_DIR=target/peers; ~20–30 min
 # Environment: PEERS_VENV (default ../.peers-venv), PEERS_DIR (default ../shared/peers),
 #              QUICK=1 (exact_peers --quick, fewer float repeats).
-# Writes OUT_DIR/{data/, ours_once.txt, exact_peers.txt, run_peers/results.json, table.md} and
+# Writes OUT_DIR/{data/, ours_once.txt, ours_one_thread.txt, exact_peers.txt, torch_sizes.txt,
+# run_peers/results.json, table.md} and
 # prints table.md: medians per size and weight kind, and our time divided by each peer's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,9 @@ echo "== machine"; { uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo || t
 echo "== our data files and single-run timings"
 cargo build --release --examples --benches -q
 ./target/release/examples/peer_data "$OUT/data" --time --theorem | tee "$OUT/ours_once.txt"
+echo "== the same on one thread (the residue kernels otherwise use every core)"
+RAYON_NUM_THREADS=1 ./target/release/examples/peer_data "$OUT/data" --theorem \
+    | tee "$OUT/ours_one_thread.txt"
 /usr/bin/time -v ./target/release/examples/peer_data "$OUT/data784" --only 784x512x10 --theorem \
     2> "$OUT/peak_784.txt" >/dev/null
 grep -E "Maximum resident" "$OUT/peak_784.txt"
@@ -44,9 +48,8 @@ REP=5; [ "${QUICK:-0}" = 1 ] && REP=3
     --repeats $REP --out-dir "$OUT/run_peers" > "$OUT/run_peers.md"
 
 echo "== torch on our networks, every size (gradcheck slow w.r.t. x, fast_mode, one f64 pass)"
-"$PY" scripts/torch_sizes.py "$OUT/data" 16x16x4 64x64x10 256x128x10 --repeats $REP \
+"$PY" scripts/torch_sizes.py "$OUT/data" 16x16x4 64x64x10 256x128x10 784x512x10 --repeats $REP \
     | tee "$OUT/torch_sizes.txt"
-"$PY" scripts/torch_sizes.py "$OUT/data784" 784x512x10 --repeats $REP | tee -a "$OUT/torch_sizes.txt"
 
 echo "== ratios"
 "$PY" - "$OUT" <<'PYEOF' | tee "$OUT/table.md"
@@ -62,6 +65,10 @@ once = {}
 for line in open(os.path.join(out, "ours_once.txt")):
     name, what, ms, _ = line.split()
     once[(name, what)] = float(ms)
+one = {}
+for line in open(os.path.join(out, "ours_one_thread.txt")):
+    name, what, ms, _ = line.split()
+    one[(name, what)] = float(ms)
 tsz = {}
 for line in open(os.path.join(out, "torch_sizes.txt")):
     size, what, ms, _ = line.split()
@@ -90,18 +97,19 @@ for s in sizes:
         sy = exact.get((s, c, "jacobian", "sympy Matrix(Rational)"))
         print(f"| {s} | {c} | {f(o)} | {f(fl)} | {f(sy)} | {r(o, fl)} | {r(sy, o)} |")
 print("\n### Checks (ms, medians; ours: weights (a) / (b); torch on the (b) network, one thread)\n")
-print("| size | ours: theorem w.r.t. x | torch gradcheck slow w.r.t. x | theorem / slow | ours: modular w.r.t. x + all weights | ours: exact randomized w.r.t. x + all | torch gradcheck fast_mode w.r.t. all | jax check_grads w.r.t. all | modular / fast_mode | floor: one f64 forward+backward, ours / torch |")
+print("| size | ours: theorem w.r.t. x | torch gradcheck slow w.r.t. x | theorem / slow | ours: modular w.r.t. x + all weights (one thread) | ours: exact randomized w.r.t. x + all | torch gradcheck fast_mode w.r.t. all | jax check_grads w.r.t. all | modular / fast_mode | floor: one f64 forward+backward, ours / torch |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for s in sizes:
     th = [ours("theorem_wrt_x", c, s) or once.get((f"{s}_{c}", "theorem_wrt_x")) for c in "ab"]
     ma = [ours("modular_wrt_all", c, s) for c in "ab"]
+    m1 = [one.get((f"{s}_{c}", "modular_wrt_all")) for c in "ab"]
     ra = [ours("randomized_wrt_all", c, s) for c in "ab"]
     ts_x = tsz.get((s, "torch_gradcheck_slow_wrt_x"))
     tf_a = tsz.get((s, "torch_gradcheck_fast_wrt_all"))
     jx_a = peer("jax.check_grads order=1 wrt all", s)
     fl_o = once.get((f"{s}_b", "floor_f64_forward_backward"))
     fl_t = tsz.get((s, "torch_f64_forward_backward"))
-    print(f"| {s} | {f(th[0])} / {f(th[1])} | {f(ts_x)} | {r(th[0], ts_x)} / {r(th[1], ts_x)} | {f(ma[0])} / {f(ma[1])} | {f(ra[0])} / {f(ra[1])} | {f(tf_a)} | {f(jx_a)} | {r(ma[0], tf_a)} / {r(ma[1], tf_a)} | {f(fl_o)} / {f(fl_t)} |")
+    print(f"| {s} | {f(th[0])} / {f(th[1])} | {f(ts_x)} | {r(th[0], ts_x)} / {r(th[1], ts_x)} | {f(ma[0])} / {f(ma[1])} ({f(m1[0])} / {f(m1[1])}) | {f(ra[0])} / {f(ra[1])} | {f(tf_a)} | {f(jx_a)} | {r(ma[0], tf_a)} / {r(ma[1], tf_a)} | {f(fl_o)} / {f(fl_t)} |")
 peak = [l for l in open(os.path.join(out, "peak_784.txt")) if "Maximum resident" in l]
 if peak:
     kb = int(peak[0].split()[-1])

@@ -170,7 +170,7 @@ impl<S: Scalar> OpSpec<S> for Linear {
             return y();
         }
         let key = [FORWARD_MEMO, self.w.id(), self.b.id(), x.id()];
-        match remembered(&key, &y) {
+        match remembered(&key, y) {
             Some(memo) => memo.as_ref().clone(),
             None => y(),
         }

@@ -103,8 +103,9 @@ proptest! {
 
 #[test]
 fn large_products_take_the_kernels_and_stay_exact() {
-    // 40×60 times 60×5: well past the small-size cutoff, on both kernels.
-    let (m, k, n) = (40, 60, 5);
+    // 64×60 times 60×5: well past the small-size cutoff, on both kernels, and split across
+    // threads (at least 2¹⁴ multiply–adds).
+    let (m, k, n) = (64, 60, 5);
     let frac = |i: usize| {
         Q::new(
             ((i * 37 % 201) as i64 - 100).into(),

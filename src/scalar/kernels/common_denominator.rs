@@ -255,14 +255,12 @@ pub(crate) fn pack_view(view: &Vectors<'_>) -> CommonPack {
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫` by common denominators.
 pub(crate) fn multiply(a: &CommonPack, b: &CommonPack) -> Vec<Q> {
     let (pa, pb) = (&a.packed, &b.packed);
-    let mut acc = Accumulator::new(pa.width, pb.width);
-    let mut buf = Vec::new();
-    let mut out = Vec::with_capacity(a.scales.len() * b.scales.len());
-    for (i, si) in a.scales.iter().enumerate() {
-        for (j, sj) in b.scales.iter().enumerate() {
+    limbs::each_entry(
+        (a.scales.len(), b.scales.len(), pa.len),
+        || (Accumulator::new(pa.width, pb.width), Vec::new()),
+        |(acc, buf), i, j| {
             let (negative, num) = acc.dot(pa, i, pb, j);
-            out.push(normalise(negative, num, si, sj, &mut buf));
-        }
-    }
-    out
+            normalise(negative, num, &a.scales[i], &b.scales[j], buf)
+        },
+    )
 }

@@ -93,13 +93,12 @@ fn normalise(negative: bool, num: &[u64], k: u64) -> Q {
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫` for dyadic entries.
 pub(crate) fn multiply(a: &DyadicPack, b: &DyadicPack) -> Vec<Q> {
     let (pa, pb) = (&a.packed, &b.packed);
-    let mut acc = Accumulator::new(pa.width, pb.width);
-    let mut out = Vec::with_capacity(a.ks.len() * b.ks.len());
-    for (i, ki) in a.ks.iter().enumerate() {
-        for (j, kj) in b.ks.iter().enumerate() {
+    limbs::each_entry(
+        (a.ks.len(), b.ks.len(), pa.len),
+        || Accumulator::new(pa.width, pb.width),
+        |acc, i, j| {
             let (negative, num) = acc.dot(pa, i, pb, j);
-            out.push(normalise(negative, num, ki + kj));
-        }
-    }
-    out
+            normalise(negative, num, a.ks[i] + b.ks[j])
+        },
+    )
 }

@@ -267,6 +267,39 @@ pub(crate) fn gcd_u64(mut a: u64, mut b: u64) -> u64 {
     }
 }
 
+/// Below this many multiply–adds a product runs on the calling thread: handing work to another
+/// core costs microseconds.
+const PARALLEL_MIN: usize = 1 << 14;
+
+/// `entry(state, i, j)` for every `i < rows`, `j < cols`, row-major, where a product of
+/// `rows × cols` dot products of length `len` is split across cores (rayon) once it is large
+/// enough; each thread makes its own scratch `state` (accumulators, buffers) with `init`. Every
+/// entry is computed alone, so the result is the same on any number of threads.
+pub fn each_entry<T, Q>(
+    (rows, cols, len): (usize, usize, usize),
+    init: impl Fn() -> T + Sync + Send,
+    entry: impl Fn(&mut T, usize, usize) -> Q + Sync + Send,
+) -> Vec<Q>
+where
+    T: Send,
+    Q: Send,
+{
+    use rayon::prelude::*;
+    if rows == 0 || cols == 0 {
+        return Vec::new();
+    }
+    if rows * cols * len < PARALLEL_MIN {
+        let mut state = init();
+        return (0..rows * cols)
+            .map(|k| entry(&mut state, k / cols, k % cols))
+            .collect();
+    }
+    (0..rows * cols)
+        .into_par_iter()
+        .map_init(init, |state, k| entry(state, k / cols, k % cols))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
