@@ -11,14 +11,19 @@
 //! * [`dual`]: `Dual<S>` products split into products of `S`, so dual-number passes reach the
 //!   `Q` kernels too (through [`crate::Ring::products`], with no test of the type);
 //! * [`jet`]: `Jet<S>` products as one matrix product of values by tangent rows;
-//! * [`product`]: one product or sum, with a remainder step before each gcd of unequal sizes.
+//! * [`product`]: one product or sum, with a remainder step before each gcd of unequal sizes;
+//! * [`direct`]: products fraction by fraction (FLINT's `fmpq_mat_mul_direct`), chosen when the
+//!   denominators are huge and mostly distinct, where clearing them would multiply the sizes;
+//! * [`gcd`]: Lehmer's gcd, for every gcd of big operands the kernels take.
 //!
 //! Both ℚ kernels share [`limbs`]: integers packed once per matrix into flat `u64` limbs and a
 //! signed multiply–accumulate loop with no allocation.
 
 mod common_denominator;
+mod direct;
 pub(crate) mod dual;
 mod dyadic;
+mod gcd;
 pub(crate) mod jet;
 mod limbs;
 mod outer;
@@ -26,7 +31,7 @@ mod product;
 mod vectors;
 
 pub(crate) use outer::outer;
-pub(crate) use product::{add, mul};
+pub(crate) use product::{add, div, mul};
 pub use vectors::Vectors;
 
 // The kernels sit below the scalar traits: they name the rational type itself rather than the
@@ -167,9 +172,14 @@ pub(crate) fn products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
         let mut out = Vec::with_capacity(a.count * b.count);
         for i in 0..a.count {
             for j in 0..b.count {
+                // The crate's product and sum (gcds by remainder steps and Lehmer's method)
+                // rather than num-rational's operators (binary gcds).
                 let mut acc = Q::default();
                 for t in 0..a.len {
-                    acc += a.at(i, t) * b.at(j, t);
+                    let (x, y) = (a.at(i, t), b.at(j, t));
+                    if !x.is_zero() && !y.is_zero() {
+                        acc = add(&acc, &mul(x, y));
+                    }
                 }
                 out.push(acc);
             }
@@ -211,8 +221,12 @@ fn squeeze<'v, 'a: 'v>(view: &'v Vectors<'a>, keep: &'v [usize]) -> Vectors<'v> 
     }
 }
 
-/// [`products`] on the packed kernels, without the small-size and zero-position shortcuts.
+/// [`products`] on the packed kernels (or fraction by fraction for huge denominators), without
+/// the small-size and zero-position shortcuts.
 fn packed_products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
+    if direct::huge_denominators(a) || direct::huge_denominators(b) {
+        return direct::multiply(a, b);
+    }
     let (pa, pb) = (packs_of(a), packs_of(b));
     if pa.dyadic && pb.dyadic {
         dyadic::multiply(
