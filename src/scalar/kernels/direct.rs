@@ -10,23 +10,99 @@
 //! method: with coprime denominators no further gcd is needed). The values are the same.
 
 use super::Vectors;
+use num_bigint::{BigInt, BigUint, Sign};
 use num_rational::BigRational as Q;
-use num_traits::Zero;
+use num_traits::{One, Zero};
+use std::borrow::Cow;
 
-/// `out[i·b.count + j] = ⟪a_i, b_j⟫`, accumulated term by term in lowest terms.
+/// One vector with the gcd `g` of its denominators taken out: entry `t` is `c_t / g`, where
+/// `c_t = n_t / (d_t / g)` is still in lowest terms (a divisor of `d_t` is coprime to `n_t`).
+///
+/// Values computed from the same inputs share big factors (every `z_i = (W1·x + b1)_i` has the
+/// product of `x`'s denominators in its own; an increment `h = ρ·p` has `ρ`'s denominator in
+/// every entry). Summed fraction by fraction, each sum would find that shared factor again with
+/// a gcd of its size; taken out once per vector, the terms' gcds are over the small coprime
+/// rest, and the shared factor costs one gcd per output, in [`normalise`].
+struct Factored<'a> {
+    g: BigUint,
+    entries: Vec<Cow<'a, Q>>,
+}
+
+fn factored<'a>(view: &Vectors<'a>, v: usize) -> Factored<'a> {
+    let mut g: Option<BigUint> = None;
+    for t in 0..view.len {
+        let q = view.at(v, t);
+        if q.is_zero() {
+            continue;
+        }
+        let d = q.denom().magnitude();
+        g = Some(match g {
+            None => d.clone(),
+            Some(g) => super::product::gcd(&g, d),
+        });
+        if g.as_ref().is_some_and(One::is_one) {
+            break;
+        }
+    }
+    let g = g.unwrap_or_else(BigUint::one);
+    let entries = (0..view.len)
+        .map(|t| {
+            let q = view.at(v, t);
+            if g.is_one() || q.is_zero() {
+                Cow::Borrowed(q)
+            } else {
+                let d = BigInt::from_biguint(Sign::Plus, q.denom().magnitude() / &g);
+                Cow::Owned(Q::new_raw(q.numer().clone(), d))
+            }
+        })
+        .collect();
+    Factored { g, entries }
+}
+
+/// `s / (g_a·g_b)` in lowest terms, for `s` in lowest terms: `s`'s denominator is already
+/// coprime to its numerator, so only `g_a` and `g_b` are divided out of the numerator, one
+/// gcd each (`gcd(n/g, h/g) = 1` for `g = gcd(n, h)`, and dividing `n` further keeps it so).
+fn normalise(s: Q, ga: &BigUint, gb: &BigUint) -> Q {
+    if s.is_zero() || (ga.is_one() && gb.is_one()) {
+        return s;
+    }
+    let (n, d) = s.into_raw();
+    let (sign, mut n) = n.into_parts();
+    let mut d = d.into_parts().1;
+    for g in [ga, gb] {
+        if g.is_one() {
+            continue;
+        }
+        let c = super::product::gcd(&n, g);
+        if c.is_one() {
+            d *= g;
+        } else {
+            n /= &c;
+            d *= g / &c;
+        }
+    }
+    Q::new_raw(
+        BigInt::from_biguint(sign, n),
+        BigInt::from_biguint(Sign::Plus, d),
+    )
+}
+
+/// `out[i·b.count + j] = ⟪a_i, b_j⟫`, accumulated term by term in lowest terms after the
+/// common factor of each vector's denominators is taken out ([`Factored`]).
 pub(crate) fn multiply(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
+    let fa: Vec<Factored<'_>> = (0..a.count).map(|i| factored(a, i)).collect();
+    let fb: Vec<Factored<'_>> = (0..b.count).map(|j| factored(b, j)).collect();
     let mut out = Vec::with_capacity(a.count * b.count);
-    for i in 0..a.count {
-        for j in 0..b.count {
+    for x in &fa {
+        for y in &fb {
             let mut acc = Q::zero();
-            for t in 0..a.len {
-                let (x, y) = (a.at(i, t), b.at(j, t));
-                if x.is_zero() || y.is_zero() {
+            for (p, q) in x.entries.iter().zip(&y.entries) {
+                if p.is_zero() || q.is_zero() {
                     continue;
                 }
-                acc = super::add(&acc, &super::mul(x, y));
+                acc = super::add(&acc, &super::mul(p, q));
             }
-            out.push(acc);
+            out.push(normalise(acc, &x.g, &y.g));
         }
     }
     out

@@ -60,44 +60,70 @@ fn remainder_step(a: &mut Vec<u64>, b: &mut Vec<u64>) {
     *b = r.iter_u64_digits().collect();
 }
 
-/// The leading 62 bits of `v`, aligned so that `a`'s leading bit (`a` has `n` limbs) is bit 61.
+/// The leading 124 bits of `v`, aligned so that `a`'s leading bit (`a` has `n ≥ 3` limbs) is
+/// bit 123.
 fn leading(v: &[u64], n: usize, shift: u32) -> i128 {
     let at = |k: usize| v.get(k).copied().unwrap_or(0) as u128;
     let window = (at(n - 1) << 64) | at(n - 2);
     let below = at(n - 3);
-    // Bring a's leading bit to bit 127, then keep 62 bits.
+    // Bring a's leading bit to bit 127, then keep 124 bits.
     let w = if shift == 0 {
         window
     } else {
         (window << shift) | (below >> (64 - shift))
     };
-    (w >> 66) as i128
+    (w >> 4) as i128
 }
+
+/// The cosequences stay below this in magnitude, so that [`combine`] works in `i128`.
+const COEFFICIENT: i128 = 1 << 62;
 
 /// Knuth's Algorithm L on the leading bits of `a ≥ b` (same limb count, or `b` one shorter):
 /// the matrix `(p q; r s)` of the quotients both bounds agree on, so that `p·a + q·b` and
 /// `r·a + s·b` are the numbers Euclid's algorithm reaches after those steps. `q = 0` when no
 /// step is certain.
+///
+/// With 124 leading bits the simulation runs until the cosequences reach about 2⁶², so each
+/// pass over the full numbers removes about 62 bits (the double-digit variant of Lehmer's
+/// method). Every step is checked: stopping early is always sound, the matrix so far being exact.
 fn cosequence(a: &[u64], b: &[u64]) -> (i64, i64, i64, i64) {
     let n = a.len();
     let shift = a[n - 1].leading_zeros();
     let (mut x, mut y) = (leading(a, n, shift), leading(b, n, shift));
     let (mut p, mut q, mut r, mut s): (i128, i128, i128, i128) = (1, 0, 0, 1);
     loop {
-        if y + r == 0 || y + s == 0 {
+        let (d1, d2) = (y + r, y + s);
+        let (n1, n2) = (x + p, x + q);
+        if d1 <= 0 || d2 <= 0 || n1 < 0 || n2 < 0 {
             break;
         }
-        let q1 = (x + p) / (y + r);
-        let q2 = (x + q) / (y + s);
-        if q1 != q2 {
+        let q1 = quotient(n1, d1);
+        if q1 != quotient(n2, d2) {
             break;
         }
-        (p, r) = (r, p - q1 * r);
-        (q, s) = (s, q - q1 * s);
+        let (Some(nr), Some(ns)) = (
+            q1.checked_mul(r).map(|w| p - w),
+            q1.checked_mul(s).map(|w| q - w),
+        ) else {
+            break;
+        };
+        if nr.abs() >= COEFFICIENT || ns.abs() >= COEFFICIENT {
+            break;
+        }
+        (p, r) = (r, nr);
+        (q, s) = (s, ns);
         (x, y) = (y, x - q1 * y);
     }
-    // The cosequences are bounded by the 62-bit leading parts.
     (p as i64, q as i64, r as i64, s as i64)
+}
+
+/// `n / d` for `n ≥ 0`, `d > 0`, in word arithmetic when both fit.
+fn quotient(n: i128, d: i128) -> i128 {
+    if n >> 64 == 0 && d >> 64 == 0 {
+        ((n as u64) / (d as u64)) as i128
+    } else {
+        n / d
+    }
 }
 
 /// `out = u·a + v·b`, known to be non-negative (`u` and `v` have opposite signs or one is 0).

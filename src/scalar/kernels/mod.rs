@@ -168,7 +168,11 @@ fn same(a: &Q, b: &Q) -> bool {
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫`, choosing the kernel by the denominators.
 pub(crate) fn products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
     debug_assert_eq!(a.len, b.len);
-    if a.len < 3 || a.count * b.count * a.len < SMALL {
+    let small = a.len < 3 || a.count * b.count * a.len < SMALL;
+    if small && (direct::huge_denominators(a) || direct::huge_denominators(b)) {
+        return direct::multiply(a, b);
+    }
+    if small {
         let mut out = Vec::with_capacity(a.count * b.count);
         for i in 0..a.count {
             for j in 0..b.count {

@@ -152,8 +152,8 @@ mod tests {
                 prop_assert_eq!(q.denom(), expected.denom());
             }
             // A common factor of hundreds of bits, and a negative denominator.
-            let f = k.numer().abs() + 1;
-            let (n, d) = (x.numer() * &f, -(x.denom() * &f));
+            let f: BigInt = k.numer().abs() + 1;
+            let (n, d): (BigInt, BigInt) = (x.numer() * &f, -(x.denom() * &f));
             let r = reduce(n.clone(), d.clone());
             let expected = Q::new(n, d);
             prop_assert_eq!(r.numer(), expected.numer());
