@@ -24,6 +24,7 @@ use exactgrad::check::{
 use exactgrad::ops::{DeepMlp, Linear, Mlp};
 use exactgrad::{OpSpec, Tensor, Q};
 use num_bigint::{BigInt, BigUint};
+use num_traits::Signed;
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -116,6 +117,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps = args.iter().any(|a| a == "--steps");
     let skip_theorem = args.iter().any(|a| a == "--no-theorem");
 
+    if let Some(b) = flag(&args, "--add-bench") {
+        // One sum of two fractions with coprime `b`-bit denominators: a full gcd of `b`-bit
+        // numbers (Knuth's method), the primitive that dominates the huge case.
+        let b: u64 = b.parse()?;
+        let mut words = Words(seed);
+        let (p, q) = (words.fraction(b), words.fraction(b));
+        let (t, _) = timed(|| exactgrad::Ring::add_ref(&p, &q));
+        println!("add of two {b}-bit fractions: {:.4} s", t);
+        return Ok(());
+    }
     let mut words = Words(seed);
     let w1 = words.tensor(vec![h, n], bits);
     let b1 = words.tensor(vec![h], bits);
@@ -200,11 +211,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         line("kink radius", t);
         let (t, _) = timed(|| fderiv(net, &x, &dy));
         line("fderiv (radius+jac+incr)", t);
-        let hdir = probe::<Q>(x.shape(), 0);
-        let (t, _) = timed(|| net.forward(&x.add(&hdir).expect("same shape")));
+        // The increment as fderiv builds it: h = probe·(ρ/2)/max(‖probe‖∞, 1).
+        let radius = kink_radius(net, &x)?;
+        let rho = radius.radius.clone().unwrap_or_else(|| Q::from_integer(2.into()));
+        let direction = probe::<Q>(x.shape(), 0);
+        let norm = direction
+            .data()
+            .iter()
+            .map(|v| v.abs())
+            .fold(Q::from_integer(1.into()), |m, v| m.max(v));
+        let hv = direction.scale(&(rho / Q::from_integer(2.into()) / norm));
+        let (t, xh) = timed(|| x.add(&hv));
+        line("x + h", t);
+        let xh = xh?;
+        let (t, fxh) = timed(|| net.forward(&xh));
         line("forward f(x+h)", t);
-        let (t, _) = timed(|| deriv.mat_vec_mul(&hdir));
+        let fx = net.forward(&x)?;
+        let (t, _) = timed(|| fxh?.sub(&fx));
+        line("f(x+h) − f(x)", t);
+        let (t, _) = timed(|| deriv.mat_vec_mul(&hv));
         line("mlpDeriv·h", t);
+        let (t, _) = timed(|| radius.contains(&hv));
+        line("‖h‖∞ ≤ ρ", t);
     }
 
     if let Some(cases) = flag(&args, "--check-linear") {
