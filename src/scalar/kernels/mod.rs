@@ -63,6 +63,8 @@ struct Packs {
 
 thread_local! {
     static CACHE: RefCell<Option<Vec<Rc<Packs>>>> = const { RefCell::new(None) };
+    /// Fraction-by-fraction products remembered while a scope is open (see [`direct_product`]).
+    static PRODUCTS: RefCell<Vec<Rc<Product>>> = const { RefCell::new(Vec::new()) };
     /// Conversions remembered by [`remembered`]: a key, the value's type, the value.
     static REMEMBERED: RefCell<Vec<Remembered>> = const { RefCell::new(Vec::new()) };
 }
@@ -111,6 +113,7 @@ pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
             if self.0 {
                 CACHE.with(|c| *c.borrow_mut() = None);
                 REMEMBERED.with(|r| r.borrow_mut().clear());
+                PRODUCTS.with(|p| p.borrow_mut().clear());
             }
         }
     }
@@ -165,12 +168,63 @@ fn same(a: &Q, b: &Q) -> bool {
     a.numer() == b.numer() && a.denom() == b.denom()
 }
 
+/// A product computed fraction by fraction: its operands (by value) and its result.
+struct Product {
+    a: (usize, usize, Vec<Q>),
+    b: (usize, usize, Vec<Q>),
+    out: Vec<Q>,
+}
+
+/// How many such products a scope remembers.
+const PRODUCT_SLOTS: usize = 16;
+
+fn same_view(view: &Vectors<'_>, (count, len, values): &(usize, usize, Vec<Q>)) -> bool {
+    view.count == *count && view.len == *len && view.entries().zip(values).all(|(x, y)| same(x, y))
+}
+
+/// [`direct::multiply`], remembered by value while a [`with_pack_cache`] scope is open.
+///
+/// On huge values each product costs gcds of hundreds of thousands of bits, and a check
+/// evaluates the same ones several times (the first layer at `x` for every guard check, the
+/// forward pass for the Jacobian, the increment and the report). Comparing the operands with a
+/// remembered pair costs one pass over their limbs (and stops at the first differing limb); the
+/// result is the same value either way.
+fn direct_product(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
+    if CACHE.with(|c| c.borrow().is_none()) {
+        return direct::multiply(a, b);
+    }
+    let hit = PRODUCTS.with(|p| {
+        p.borrow()
+            .iter()
+            .find(|m| same_view(a, &m.a) && same_view(b, &m.b))
+            .cloned()
+    });
+    if let Some(m) = hit {
+        return m.out.clone();
+    }
+    let out = direct::multiply(a, b);
+    let values = |v: &Vectors<'_>| (v.count, v.len, v.entries().cloned().collect());
+    let memo = Rc::new(Product {
+        a: values(a),
+        b: values(b),
+        out: out.clone(),
+    });
+    PRODUCTS.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() == PRODUCT_SLOTS {
+            p.remove(0);
+        }
+        p.push(memo);
+    });
+    out
+}
+
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫`, choosing the kernel by the denominators.
 pub(crate) fn products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
     debug_assert_eq!(a.len, b.len);
     let small = a.len < 3 || a.count * b.count * a.len < SMALL;
     if small && (direct::huge_denominators(a) || direct::huge_denominators(b)) {
-        return direct::multiply(a, b);
+        return direct_product(a, b);
     }
     if small {
         let mut out = Vec::with_capacity(a.count * b.count);
@@ -229,7 +283,7 @@ fn squeeze<'v, 'a: 'v>(view: &'v Vectors<'a>, keep: &'v [usize]) -> Vectors<'v> 
 /// the small-size and zero-position shortcuts.
 fn packed_products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
     if direct::huge_denominators(a) || direct::huge_denominators(b) {
-        return direct::multiply(a, b);
+        return direct_product(a, b);
     }
     let (pa, pb) = (packs_of(a), packs_of(b));
     if pa.dyadic && pb.dyadic {
