@@ -213,7 +213,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         line("fderiv (radius+jac+incr)", t);
         // The increment as fderiv builds it: h = probe·(ρ/2)/max(‖probe‖∞, 1).
         let radius = kink_radius(net, &x)?;
-        let rho = radius.radius.clone().unwrap_or_else(|| Q::from_integer(2.into()));
+        let rho = radius
+            .radius
+            .clone()
+            .unwrap_or_else(|| Q::from_integer(2.into()));
         let direction = probe::<Q>(x.shape(), 0);
         let norm = direction
             .data()

@@ -237,7 +237,11 @@ fn huge_matrices() -> impl Strategy<Value = (usize, usize, usize, Vec<Q>, Vec<Q>
         prop_oneof![Just(Q::from_integer(1.into())), huge_q(900)],
     )
         .prop_flat_map(move |(m, k, n, shared)| {
-            let shared = if shared.is_zero() { Q::from_integer(3.into()) } else { shared };
+            let shared = if shared.is_zero() {
+                Q::from_integer(3.into())
+            } else {
+                shared
+            };
             (
                 Just(m),
                 Just(k),
