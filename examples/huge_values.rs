@@ -15,8 +15,8 @@
 //!   mask, `f(x)`, `mlpDeriv(x)`, vjp, `dx`, `⟪jvp(x, dx), δ⟫`, `ρ`, `h`, `f(x+h) − f(x)`), so the
 //!   peer can confirm it computed the same numbers.
 //! * `--check-linear CASES` times `check_op` on a `Linear(4→3)` with `bits`-bit weights;
-//!   `--check-deep CASES` on a depth-50 `DeepMlp` of width 3 with small-fraction weights (the
-//!   values grow with depth). Each prints the seconds per case.
+//!   `--check-deep CASES` on a depth-50 `DeepMlp` of width 3 with small positive fractions as
+//!   weights and biases (the values grow with depth). Each prints the seconds per case.
 
 use exactgrad::check::{
     adjoint, check_op, fderiv, kink_radius, mlp_theorem, probe, reference_jacobian, CheckConfig,
@@ -254,14 +254,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if let Some(cases) = flag(&args, "--check-deep") {
         let cases: u32 = cases.parse()?;
-        let layers = (0..50)
+        // Positive weights (identity plus one small fraction per row) and positive biases, so
+        // every unit after the first layer stays active and the values grow with the depth.
+        let layers = (0..50u64)
             .map(|k| {
-                exactgrad::strategy::sample(
-                    exactgrad::strategy::linear(3, 3, exactgrad::strategy::small_q()),
-                    seed + k,
-                )
+                let frac = |p: u64, q: u64| Q::new((p as i64).into(), (q as i64).into());
+                let w: Vec<Q> = (0..9u64)
+                    .map(|e| {
+                        let (i, j) = (e / 3, e % 3);
+                        if i == j {
+                            frac(1, 1)
+                        } else if j == (i + 1) % 3 {
+                            frac(1 + (i + j + k) % 5, 2 + (3 * i + j + k) % 7)
+                        } else {
+                            frac(0, 1)
+                        }
+                    })
+                    .collect();
+                let b: Vec<Q> = (0..3u64).map(|i| frac(1, 2 + (i + k) % 5)).collect();
+                Linear::new(Tensor::new(vec![3, 3], w)?, Tensor::new(vec![3], b)?)
             })
-            .collect();
+            .collect::<exactgrad::Result<Vec<_>>>()?;
         let deep = DeepMlp::new(layers)?;
         let config = CheckConfig::default().cases(cases);
         let (t, r) = timed(|| check_op(&deep, &[3], &config));
