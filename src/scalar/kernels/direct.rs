@@ -14,6 +14,7 @@ use num_bigint::{BigInt, BigUint, Sign};
 use num_rational::BigRational as Q;
 use num_traits::{One, Zero};
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 /// One vector with the gcd `g` of its denominators taken out: entry `t` is `c_t / g`, where
 /// `c_t = n_t / (d_t / g)` is still in lowest terms (a divisor of `d_t` is coprime to `n_t`).
@@ -116,33 +117,41 @@ const WORD_BITS: u64 = 64;
 const CLEAR_MAX_BITS: u64 = 4096;
 
 /// The largest denominator of a vector must have more than this many bits. Values computed
-/// from small fractions (a kink radius over a 256-wide layer, an increment) reach a few hundred
-/// bits with big shared factors, which clearing handles well (measured: the theorem at
-/// 64×64×10 with small fractions took 3–4× longer fraction by fraction).
+/// from small fractions can pass a few hundred bits while sharing most of their factors, which
+/// clearing handles well: with a lower bar the theorem at 64×64×10 on small fractions took
+/// 44–87 ms against 12–21 ms before (one noisy run each).
 const HUGE_BITS: u64 = 768;
 
 /// Whether some vector of `view` has multi-word denominators whose distinct values add up to
-/// more than [`CLEAR_MAX_BITS`] and to more than twice the largest of them, the largest
-/// having more than [`HUGE_BITS`]: the lcm a cleared
-/// product would scale by is then probably a product of several of them. Word-sized
-/// denominators (small fractions, floats) never count, so those products keep the cleared
-/// kernels.
+/// more than [`CLEAR_MAX_BITS`] and to more than twice the largest of them, the largest having
+/// more than [`HUGE_BITS`]: the lcm a cleared product would scale by is then probably a product
+/// of several of them. Word-sized denominators (small fractions) and powers of two (floats,
+/// whose lcm is the largest) never count, so those products keep the cleared kernels.
+///
+/// A first pass over the sizes alone skips every vector without a huge denominator, so the
+/// common case costs one look at each entry; only the others are deduplicated (by hash).
 pub(crate) fn huge_denominators(view: &Vectors<'_>) -> bool {
-    let mut distinct: Vec<&num_bigint::BigInt> = Vec::new();
+    let counts = |d: &BigInt| d.bits() > WORD_BITS && d.trailing_zeros() != Some(d.bits() - 1);
+    let mut distinct: HashSet<&BigInt> = HashSet::new();
     for v in 0..view.count {
+        let largest = (0..view.len)
+            .map(|t| view.at(v, t).denom())
+            .filter(|d| counts(d))
+            .map(BigInt::bits)
+            .max()
+            .unwrap_or(0);
+        if largest <= HUGE_BITS {
+            continue;
+        }
         distinct.clear();
-        let (mut sum, mut largest) = (0u64, 0u64);
+        let mut sum = 0u64;
         for t in 0..view.len {
             let d = view.at(v, t).denom();
-            let bits = d.bits();
-            if bits <= WORD_BITS || distinct.contains(&d) {
-                continue;
+            if counts(d) && distinct.insert(d) {
+                sum += d.bits();
             }
-            distinct.push(d);
-            sum += bits;
-            largest = largest.max(bits);
         }
-        if sum > CLEAR_MAX_BITS && largest > HUGE_BITS && sum > 2 * largest {
+        if sum > CLEAR_MAX_BITS && sum > 2 * largest {
             return true;
         }
     }
