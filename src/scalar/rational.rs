@@ -52,7 +52,7 @@ impl Ring for Q {
 
 impl Field for Q {
     fn checked_div(&self, rhs: &Self) -> Option<Self> {
-        (!rhs.is_zero()).then(|| self / rhs)
+        (!rhs.is_zero()).then(|| super::kernels::div(self, rhs))
     }
     fn from_q(q: &Q) -> Self {
         q.clone()

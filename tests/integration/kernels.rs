@@ -199,3 +199,102 @@ proptest! {
         prop_assert_eq!(Dual::<Q>::dot(&ad[..k], v), plain_dual_dot(&ad[..k], v));
     }
 }
+
+/// Equal as fractions in lowest terms: the same numerator and the same denominator (`==` on
+/// `BigRational` compares values by cross-multiplication, so it would accept an unreduced one).
+fn same_parts(got: &[Q], want: &[Q]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(got.len(), want.len());
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        prop_assert!(
+            g.numer() == w.numer() && g.denom() == w.denom(),
+            "entry {}: {}/{} is not {}/{}",
+            k,
+            g.numer(),
+            g.denom(),
+            w.numer(),
+            w.denom()
+        );
+    }
+    Ok(())
+}
+
+/// Huge entries: numerators and denominators of hundreds to a few thousand bits, mostly
+/// coprime, so that a vector's distinct denominators add up past the size where the kernels
+/// stop clearing them; in half the cases every entry's denominator also shares one big factor
+/// (as the values `W1·x + b1` or an increment `ρ·p` do), the case the fraction-by-fraction
+/// kernel takes out once per vector. Zeros and word-sized fractions are mixed in.
+fn huge_matrices() -> impl Strategy<Value = (usize, usize, usize, Vec<Q>, Vec<Q>)> {
+    let entry = |shared: Q| {
+        prop_oneof![
+            6 => huge_q(1800).prop_map(move |q| &q / &shared),
+            1 => small_q(),
+            1 => Just(Q::zero()),
+        ]
+    };
+    (
+        1usize..5,
+        2usize..9,
+        1usize..4,
+        prop_oneof![Just(Q::from_integer(1.into())), huge_q(900)],
+    )
+        .prop_flat_map(move |(m, k, n, shared)| {
+            let shared = if shared.is_zero() {
+                Q::from_integer(3.into())
+            } else {
+                shared
+            };
+            (
+                Just(m),
+                Just(k),
+                Just(n),
+                proptest::collection::vec(entry(shared.clone()), m * k),
+                proptest::collection::vec(entry(shared), k * n),
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(64).min(64)
+    ))]
+
+    /// The products on huge operands (fraction by fraction, each vector's common factor taken
+    /// out, Lehmer's gcd) give exactly the plain `BigRational` loop's reduced fractions.
+    #[test]
+    fn huge_products_equal_plain_loops((m, k, n, a, b) in huge_matrices()) {
+        same_parts(&Q::matmul(&a, m, k, &b, n), &plain_matmul(&a, m, k, &b, n))?;
+        let v = &b[..k];
+        same_parts(&Q::mat_vec(&a, m, k, v), &plain_matmul(&a, m, k, v, 1))?;
+        let w: Vec<Q> = (0..m).map(|i| a[i * k + k - 1].clone()).collect();
+        let at: Vec<Q> = (0..k).flat_map(|j| (0..m).map(move |i| (i, j))).map(|(i, j)| a[i * k + j].clone()).collect();
+        same_parts(&Q::transpose_mat_vec(&a, m, k, &w), &plain_matmul(&at, k, m, &w, 1))?;
+        same_parts(&[Q::dot(&a[..k], v)], &[plain_dot(&a[..k], v)])?;
+        let bias: Vec<Q> = (0..m).map(|i| a[i * k].clone()).collect();
+        let plain: Vec<Q> = plain_matmul(&a, m, k, v, 1).into_iter().zip(&bias).map(|(p, c)| p + c).collect();
+        same_parts(&Q::affine(&a, m, k, v, &bias), &plain)?;
+    }
+
+    /// Sums, products and quotients of huge fractions (Lehmer's gcd behind each) are
+    /// num-rational's reduced results.
+    #[test]
+    fn huge_field_operations_equal_num_rational(x in huge_q(3000), y in huge_q(3000), f in huge_q(2000)) {
+        // A big common factor in both denominators, so the sum's gcds are big too.
+        let (x, y) = (&x / &f, &y / &f);
+        same_parts(&[x.add_ref(&y), x.sub_ref(&y), x.mul_ref(&y)], &[&x + &y, &x - &y, &x * &y])?;
+        if !y.is_zero() {
+            same_parts(&[exactgrad::Field::checked_div(&x, &y).unwrap()], &[&x / &y])?;
+        }
+    }
+
+    /// Dual-number products over huge values (the reference Jacobian's path) equal the plain
+    /// dual loops.
+    #[test]
+    fn huge_dual_products_equal_plain_loops((m, k, _n, a, b) in huge_matrices()) {
+        let ad = duals(&a, &b, false);
+        let vd = duals(&b[..k], &a, false);
+        let plain: Vec<Dual<Q>> = (0..m).map(|i| plain_dual_dot(&ad[i * k..(i + 1) * k], &vd)).collect();
+        let got = Dual::<Q>::mat_vec(&ad, m, k, &vd);
+        let parts = |d: &[Dual<Q>]| -> Vec<Q> { d.iter().flat_map(|x| [x.re.clone(), x.eps.clone()]).collect() };
+        same_parts(&parts(&got), &parts(&plain))?;
+    }
+}

@@ -11,7 +11,6 @@
 use super::limbs::{self, Accumulator, Packed};
 use super::Vectors;
 use num_bigint::{BigInt, BigUint, Sign};
-use num_integer::Integer;
 use num_rational::BigRational as Q;
 use num_traits::{One, ToPrimitive, Zero};
 use std::collections::HashMap;
@@ -58,10 +57,12 @@ fn scale_of(view: &Vectors<'_>, v: usize, seen: &mut [bool; SEEN]) -> Scale {
                 let cur = big.take().unwrap_or_else(|| limbs::to_biguint(&d));
                 // A division is much cheaper than num-bigint's binary gcd, and most
                 // denominators already divide the running lcm.
-                big = Some(if (&cur % den.magnitude()).is_zero() {
+                let den = den.magnitude();
+                big = Some(if (&cur % den).is_zero() {
                     cur
                 } else {
-                    cur.lcm(den.magnitude())
+                    let g = super::product::gcd(&cur, den);
+                    cur * (den / g)
                 });
                 factors = None;
             }
@@ -226,7 +227,7 @@ fn normalise(negative: bool, num: &[u64], a: &Scale, b: &Scale, buf: &mut Vec<u6
         }
         _ => {
             let den = limbs::to_biguint(&a.d) * limbs::to_biguint(&b.d);
-            Q::new(
+            super::product::reduce(
                 limbs::to_bigint(negative, num),
                 BigInt::from_biguint(Sign::Plus, den),
             )

@@ -103,7 +103,7 @@ fn parts<T, S: Ring>(xs: &[T], p: Parts<T, S>) -> (Vec<S>, Vec<S>, bool) {
 }
 
 fn add<S: Ring>(a: Vec<S>, b: Vec<S>) -> Vec<S> {
-    a.into_iter().zip(b).map(|(x, y)| x + y).collect()
+    a.into_iter().zip(b).map(|(x, y)| x.add_ref(&y)).collect()
 }
 
 /// `f(A, v)` for a bilinear product `f` of `S` laid out as `layout`, extended to dual numbers;

@@ -11,14 +11,19 @@
 //! * [`dual`]: `Dual<S>` products split into products of `S`, so dual-number passes reach the
 //!   `Q` kernels too (through [`crate::Ring::products`], with no test of the type);
 //! * [`jet`]: `Jet<S>` products as one matrix product of values by tangent rows;
-//! * [`product`]: one product or sum, with a remainder step before each gcd of unequal sizes.
+//! * [`product`]: one product or sum, with a remainder step before each gcd of unequal sizes;
+//! * [`direct`]: products fraction by fraction (FLINT's `fmpq_mat_mul_direct`), chosen when the
+//!   denominators are huge and mostly distinct, where clearing them would multiply the sizes;
+//! * [`gcd`]: Lehmer's gcd, for every gcd of big operands the kernels take.
 //!
 //! Both ℚ kernels share [`limbs`]: integers packed once per matrix into flat `u64` limbs and a
 //! signed multiply–accumulate loop with no allocation.
 
 mod common_denominator;
+mod direct;
 pub(crate) mod dual;
 mod dyadic;
+mod gcd;
 pub(crate) mod jet;
 mod limbs;
 mod outer;
@@ -26,7 +31,7 @@ mod product;
 mod vectors;
 
 pub(crate) use outer::outer;
-pub(crate) use product::{add, mul};
+pub(crate) use product::{add, div, mul};
 pub use vectors::Vectors;
 
 // The kernels sit below the scalar traits: they name the rational type itself rather than the
@@ -58,6 +63,8 @@ struct Packs {
 
 thread_local! {
     static CACHE: RefCell<Option<Vec<Rc<Packs>>>> = const { RefCell::new(None) };
+    /// Fraction-by-fraction products remembered while a scope is open (see [`direct_product`]).
+    static PRODUCTS: RefCell<Vec<Rc<Product>>> = const { RefCell::new(Vec::new()) };
     /// Values remembered by [`remembered`]: a key, the value's type, the value.
     static REMEMBERED: RefCell<Vec<Remembered>> = const { RefCell::new(Vec::new()) };
 }
@@ -107,6 +114,7 @@ pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
             if self.0 {
                 CACHE.with(|c| *c.borrow_mut() = None);
                 REMEMBERED.with(|r| r.borrow_mut().clear());
+                PRODUCTS.with(|p| p.borrow_mut().clear());
             }
         }
     }
@@ -161,16 +169,76 @@ fn same(a: &Q, b: &Q) -> bool {
     a.numer() == b.numer() && a.denom() == b.denom()
 }
 
+/// A product computed fraction by fraction: its operands (by value) and its result.
+struct Product {
+    a: (usize, usize, Vec<Q>),
+    b: (usize, usize, Vec<Q>),
+    out: Vec<Q>,
+}
+
+/// How many such products a scope remembers.
+const PRODUCT_SLOTS: usize = 16;
+
+fn same_view(view: &Vectors<'_>, (count, len, values): &(usize, usize, Vec<Q>)) -> bool {
+    view.count == *count && view.len == *len && view.entries().zip(values).all(|(x, y)| same(x, y))
+}
+
+/// [`direct::multiply`], remembered by value while a [`with_pack_cache`] scope is open.
+///
+/// On huge values each product costs gcds of hundreds of thousands of bits, and a check
+/// evaluates the same ones several times (the first layer at `x` for every guard check, the
+/// forward pass for the Jacobian, the increment and the report). Comparing the operands with a
+/// remembered pair costs one pass over their limbs (and stops at the first differing limb); the
+/// result is the same value either way.
+fn direct_product(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
+    if CACHE.with(|c| c.borrow().is_none()) {
+        return direct::multiply(a, b);
+    }
+    let hit = PRODUCTS.with(|p| {
+        p.borrow()
+            .iter()
+            .find(|m| same_view(a, &m.a) && same_view(b, &m.b))
+            .cloned()
+    });
+    if let Some(m) = hit {
+        return m.out.clone();
+    }
+    let out = direct::multiply(a, b);
+    let values = |v: &Vectors<'_>| (v.count, v.len, v.entries().cloned().collect());
+    let memo = Rc::new(Product {
+        a: values(a),
+        b: values(b),
+        out: out.clone(),
+    });
+    PRODUCTS.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() == PRODUCT_SLOTS {
+            p.remove(0);
+        }
+        p.push(memo);
+    });
+    out
+}
+
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫`, choosing the kernel by the denominators.
 pub(crate) fn products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
     debug_assert_eq!(a.len, b.len);
-    if a.len < 3 || a.count * b.count * a.len < SMALL {
+    let small = a.len < 3 || a.count * b.count * a.len < SMALL;
+    if small && (direct::huge_denominators(a) || direct::huge_denominators(b)) {
+        return direct_product(a, b);
+    }
+    if small {
         let mut out = Vec::with_capacity(a.count * b.count);
         for i in 0..a.count {
             for j in 0..b.count {
+                // The crate's product and sum (gcds by remainder steps and Lehmer's method)
+                // rather than num-rational's operators (binary gcds).
                 let mut acc = Q::default();
                 for t in 0..a.len {
-                    acc += a.at(i, t) * b.at(j, t);
+                    let (x, y) = (a.at(i, t), b.at(j, t));
+                    if !x.is_zero() && !y.is_zero() {
+                        acc = add(&acc, &mul(x, y));
+                    }
                 }
                 out.push(acc);
             }
@@ -212,8 +280,12 @@ fn squeeze<'v, 'a: 'v>(view: &'v Vectors<'a>, keep: &'v [usize]) -> Vectors<'v> 
     }
 }
 
-/// [`products`] on the packed kernels, without the small-size and zero-position shortcuts.
+/// [`products`] on the packed kernels (or fraction by fraction for huge denominators), without
+/// the small-size and zero-position shortcuts.
 fn packed_products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
+    if direct::huge_denominators(a) || direct::huge_denominators(b) {
+        return direct_product(a, b);
+    }
     let (pa, pb) = (packs_of(a), packs_of(b));
     if pa.dyadic && pb.dyadic {
         dyadic::multiply(

@@ -5,6 +5,7 @@
 //! 700-bit `a` and a 52-bit `d` (a float's denominator) costs hundreds of full-width passes. A
 //! remainder step first brings the larger operand down to the size of the smaller, after which
 //! the binary gcd runs on two short numbers. The result is the same reduced fraction.
+//! Past a few words the gcd itself is Lehmer's ([`super::gcd`]), not num-bigint's binary one.
 
 use super::Q;
 use num_bigint::{BigInt, BigUint};
@@ -28,7 +29,40 @@ pub(crate) fn gcd(a: &BigUint, b: &BigUint) -> BigUint {
     if small.is_zero() {
         return big;
     }
+    if big.bits() > LEHMER_BITS {
+        return super::gcd::gcd(&big, &small);
+    }
     big.gcd(&small)
+}
+
+/// Above this many bits Lehmer's gcd beats num-bigint's binary one.
+const LEHMER_BITS: u64 = 192;
+
+/// `n / d` in lowest terms, for `d ≠ 0` (`BigRational::new` with this module's gcd).
+pub(crate) fn reduce(n: BigInt, d: BigInt) -> Q {
+    debug_assert!(!d.is_zero());
+    if n.is_zero() {
+        return Q::zero();
+    }
+    let g = gcd(n.magnitude(), d.magnitude());
+    let (n, d) = if g.is_one() {
+        (n, d)
+    } else {
+        let g = BigInt::from(g);
+        (n / &g, d / &g)
+    };
+    if d.sign() == num_bigint::Sign::Minus {
+        Q::new_raw(-n, -d)
+    } else {
+        Q::new_raw(n, d)
+    }
+}
+
+/// `x / y` for `y ≠ 0`, reduced: `x · (1/y)` by [`mul`] (the reciprocal of a reduced fraction is
+/// reduced).
+pub(crate) fn div(x: &Q, y: &Q) -> Q {
+    debug_assert!(!y.is_zero());
+    mul(x, &y.recip())
 }
 
 /// `x · y`, reduced: `(a/b)·(c/d) = (a/g₁)(c/g₂) / ((b/g₂)(d/g₁))` with `g₁ = gcd(a, d)` and
@@ -78,6 +112,7 @@ pub(crate) fn add(x: &Q, y: &Q) -> Q {
 mod tests {
     use super::*;
     use crate::strategy::{any_q, huge_q};
+    use num_traits::Signed;
     use proptest::prelude::*;
 
     proptest! {
@@ -103,6 +138,26 @@ mod tests {
             let (a, b) = (a.numer().magnitude().clone(), b.denom().magnitude().clone());
             prop_assert_eq!(gcd(&a, &b), a.gcd(&b));
             prop_assert_eq!(gcd(&b, &a), a.gcd(&b));
+        }
+
+        #[test]
+        fn quotients_and_reductions_are_num_rationals(
+            x in prop_oneof![any_q(), huge_q(1500)],
+            y in prop_oneof![any_q(), huge_q(1500)],
+            k in huge_q(400),
+        ) {
+            if !y.is_zero() {
+                let (q, expected) = (div(&x, &y), &x / &y);
+                prop_assert_eq!(q.numer(), expected.numer());
+                prop_assert_eq!(q.denom(), expected.denom());
+            }
+            // A common factor of hundreds of bits, and a negative denominator.
+            let f: BigInt = k.numer().abs() + 1;
+            let (n, d): (BigInt, BigInt) = (x.numer() * &f, -(x.denom() * &f));
+            let r = reduce(n.clone(), d.clone());
+            let expected = Q::new(n, d);
+            prop_assert_eq!(r.numer(), expected.numer());
+            prop_assert_eq!(r.denom(), expected.denom());
         }
     }
 
