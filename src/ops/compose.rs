@@ -1,7 +1,7 @@
 //! Sequential composition by the chain rule — Lean's `>>>` — for inputs and parameters.
 
 use super::contract::stages_of;
-use super::params::split_at_count;
+use super::params::{join_params, split_at_count};
 use super::{Guard, Op, OpSpec, Param};
 use crate::error::Result;
 use crate::scalar::Scalar;
@@ -118,9 +118,7 @@ impl<S: Scalar, A: OpSpec<S>, B: OpSpec<S>> OpSpec<S> for Then<A, B> {
         let y = self.first.forward(x)?;
         let g2 = self.second.vjp_params(&y, dy)?;
         let g1 = self.first.vjp_params(x, &self.second.vjp(&y, dy)?)?;
-        Ok(Tensor::from_vec(
-            g1.into_data().into_iter().chain(g2.into_data()).collect(),
-        ))
+        Ok(join_params(vec![g1, g2]))
     }
     fn stages(&self) -> Vec<&dyn OpSpec<S>> {
         let mut stages = stages_of(&self.first);

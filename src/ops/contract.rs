@@ -218,12 +218,12 @@ impl fmt::Display for Param<'_> {
 
 /// The op's parameters as one flat vector over `S`, in the order of [`Op::params`].
 pub fn param_vector<S: Scalar, O: Op + ?Sized>(op: &O) -> Tensor<S> {
-    Tensor::from_vec(
-        op.params()
-            .iter()
-            .flat_map(|p| p.value.data().iter().map(S::from_q))
-            .collect(),
-    )
+    // Lifted through the check's cache: the rules lift the same weights again.
+    let mut data = Vec::with_capacity(op.param_count());
+    for p in op.params() {
+        data.extend_from_slice(p.value.lifted::<S>().data());
+    }
+    Tensor::from_vec(data)
 }
 
 /// An op whose rules run over the exact scalar `B` (the verdicts), `Dual<B>` and `Jet<B>` (the

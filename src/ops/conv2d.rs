@@ -421,9 +421,9 @@ impl<S: Scalar> OpSpec<S> for Conv2d {
             let o = (k / per) % g.cout;
             db[o] = db[o].add_ref(v);
         }
-        Ok(join_params(&[
-            &Tensor::new(self.w.shape().to_vec(), dw)?,
-            &Tensor::from_vec(db),
+        Ok(join_params(vec![
+            Tensor::new(self.w.shape().to_vec(), dw)?,
+            Tensor::from_vec(db),
         ]))
     }
 }

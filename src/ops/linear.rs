@@ -206,9 +206,9 @@ impl<S: Scalar> OpSpec<S> for Linear {
         self.forward_with_params(dparams, x)
     }
     fn vjp_params(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-        Ok(join_params(&[
-            &self.vjp_weight(x, dy)?,
-            &self.vjp_bias(dy)?,
+        Ok(join_params(vec![
+            self.vjp_weight(x, dy)?,
+            self.vjp_bias(dy)?,
         ]))
     }
 }

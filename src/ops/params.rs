@@ -80,42 +80,46 @@ impl<S: Scalar, O: OpSpec<S> + ?Sized> OpSpec<S> for WrtParams<'_, O> {
 }
 
 /// Splits a flat parameter vector into consecutive tensors of the given shapes (an op's own
-/// parameter tensors).
+/// parameter tensors), sharing its values (no copy).
 pub(crate) fn split_params<S: Clone>(
     params: &Tensor<S>,
     shapes: &[&[usize]],
 ) -> Result<Vec<Tensor<S>>> {
     let total: usize = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
     params.expect_shape(&[total], "parameter vector")?;
-    let mut rest = params.data();
+    let mut at = 0;
     shapes
         .iter()
         .map(|shape| {
-            let (head, tail) = rest.split_at(shape.iter().product());
-            rest = tail;
-            Tensor::new(shape.to_vec(), head.to_vec())
+            let n: usize = shape.iter().product();
+            at += n;
+            params.part(at - n..at, shape.to_vec())
         })
         .collect()
 }
 
 /// Splits a flat vector of `total` parameters into the first `first` and the rest (a
-/// composition's parts).
+/// composition's parts), sharing its values (no copy).
 pub(crate) fn split_at_count<S: Clone>(
     params: &Tensor<S>,
     first: usize,
     total: usize,
 ) -> Result<[Tensor<S>; 2]> {
     params.expect_shape(&[total], "parameter vector")?;
-    let (a, b) = params.data().split_at(first);
-    Ok([Tensor::from_vec(a.to_vec()), Tensor::from_vec(b.to_vec())])
+    Ok([
+        params.part(0..first, vec![first])?,
+        params.part(first..total, vec![total - first])?,
+    ])
 }
 
-/// Concatenates tensors into one flat parameter vector.
-pub(crate) fn join_params<S: Clone>(parts: &[&Tensor<S>]) -> Tensor<S> {
-    Tensor::from_vec(
-        parts
-            .iter()
-            .flat_map(|t| t.data().iter().cloned())
-            .collect(),
-    )
+/// Concatenates tensors into one flat parameter vector. The first part's values are moved,
+/// not copied, when nothing else shares them: it is usually the large one (a weight gradient
+/// before its bias, the first layers of a network before the last).
+pub(crate) fn join_params<S: Clone>(parts: Vec<Tensor<S>>) -> Tensor<S> {
+    let mut parts = parts.into_iter();
+    let mut data = parts.next().map(Tensor::into_data).unwrap_or_default();
+    for part in parts {
+        data.extend_from_slice(part.data());
+    }
+    Tensor::from_vec(data)
 }

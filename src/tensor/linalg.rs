@@ -1,7 +1,7 @@
 //! Linear algebra on tensors: sums, inner products, matrix products. Every method checks shapes
 //! and returns [`Error::ShapeMismatch`] with both shapes rather than panicking.
 
-use super::Tensor;
+use super::{zero_data, Tensor};
 use crate::error::{Error, Result};
 use crate::scalar::Ring;
 
@@ -124,21 +124,21 @@ impl<S: Ring> Tensor<S> {
     /// `len × len` does not fit (see [`Tensor::zeros`]).
     pub fn diag(&self) -> Result<Tensor<S>> {
         let n = self.len();
-        let mut t = Tensor::zeros(&[n, n])?;
+        let mut data = zero_data::<S>(&[n, n])?;
         for (i, v) in self.data().iter().enumerate() {
-            t.data[i * n + i] = v.clone();
+            data[i * n + i] = v.clone();
         }
-        Ok(t)
+        Ok(Tensor::raw(vec![n, n], data))
     }
 
     /// The `n × n` identity matrix; [`Error::SizeOverflow`] when `n × n` does not fit, found
     /// before the diagonal is allocated.
     pub fn identity(n: usize) -> Result<Tensor<S>> {
-        let mut t = Tensor::zeros(&[n, n])?;
+        let mut data = zero_data::<S>(&[n, n])?;
         for i in 0..n {
-            t.data[i * n + i] = S::one();
+            data[i * n + i] = S::one();
         }
-        Ok(t)
+        Ok(Tensor::raw(vec![n, n], data))
     }
 }
 

@@ -10,6 +10,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::Arc;
 
 /// A dense tensor: `shape` and its values in row-major order (Lean's `Tensor ℝ s`).
 ///
@@ -20,7 +21,12 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 #[derive(Clone)]
 pub struct Tensor<S> {
     shape: Vec<usize>,
-    data: Vec<S>,
+    /// The values are `store[start..end]`, shared: a clone, a reshape or a part
+    /// ([`Tensor::part`]) of a tensor costs no copy, which matters for the parameter vectors
+    /// of large layers that a check splits and passes around many times.
+    store: Arc<Vec<S>>,
+    start: usize,
+    end: usize,
     /// Names these values for the lifetime of the process: a tensor is never changed after it
     /// is built (no method hands out its data mutably), and a clone holds the same values, so
     /// the id may key a cache of its conversions ([`Tensor::lifted`]). Not part of equality.
@@ -38,7 +44,7 @@ fn fresh_id() -> u64 {
 
 impl<S: PartialEq> PartialEq for Tensor<S> {
     fn eq(&self, other: &Self) -> bool {
-        self.shape == other.shape && self.data == other.data
+        self.shape == other.shape && self.data() == other.data()
     }
 }
 
@@ -47,7 +53,7 @@ impl<S: Eq> Eq for Tensor<S> {}
 impl<S: Hash> Hash for Tensor<S> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.shape.hash(state);
-        self.data.hash(state);
+        self.data().hash(state);
     }
 }
 
@@ -117,9 +123,31 @@ impl<S> Tensor<S> {
     pub(crate) fn raw(shape: Vec<usize>, data: Vec<S>) -> Self {
         Tensor {
             shape,
-            data,
+            start: 0,
+            end: data.len(),
+            store: Arc::new(data),
             id: fresh_id(),
         }
+    }
+
+    /// The values at offsets `range` as a tensor of `shape`, sharing them (no copy), with a
+    /// fresh id; [`Error::DataLength`] when `shape` does not hold `range.len()` values.
+    pub(crate) fn part(&self, range: std::ops::Range<usize>, shape: Vec<usize>) -> Result<Self> {
+        let expected = element_count(&shape)?;
+        if expected != range.len() || range.end > self.len() {
+            return Err(Error::DataLength {
+                shape,
+                expected,
+                got: range.len(),
+            });
+        }
+        Ok(Tensor {
+            shape,
+            store: Arc::clone(&self.store),
+            start: self.start + range.start,
+            end: self.start + range.end,
+            id: fresh_id(),
+        })
     }
 
     /// A matrix from its rows; [`Error::RaggedRow`] names the first row whose length differs
@@ -145,27 +173,22 @@ impl<S> Tensor<S> {
 
     /// The values in row-major order.
     pub fn data(&self) -> &[S] {
-        &self.data
-    }
-
-    /// The values, consuming the tensor.
-    pub fn into_data(self) -> Vec<S> {
-        self.data
+        &self.store[self.start..self.end]
     }
 
     /// The number of values.
     pub fn len(&self) -> usize {
-        self.data.len()
+        self.end - self.start
     }
 
     /// Whether the tensor holds no values.
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.len() == 0
     }
 
-    /// The same values under another shape of the same size.
+    /// The same values under another shape of the same size (no copy).
     pub fn reshape(self, shape: Vec<usize>) -> Result<Self> {
-        Tensor::new(shape, self.data)
+        self.part(0..self.len(), shape)
     }
 
     /// The row-major offset of a multi-index, or [`Error::Index`].
@@ -201,7 +224,7 @@ impl<S> Tensor<S> {
 
     /// The value at a multi-index — Lean's `Spec.get`.
     pub fn get(&self, index: &[usize]) -> Result<&S> {
-        Ok(&self.data[self.offset(index)?])
+        Ok(&self.data()[self.offset(index)?])
     }
 
     /// The entry `(i, j)` of a matrix — Lean's `Spec.get2`.
@@ -211,7 +234,7 @@ impl<S> Tensor<S> {
 
     /// `f` applied to every value — Lean's `map_spec`.
     pub fn map<T>(&self, f: impl FnMut(&S) -> T) -> Tensor<T> {
-        Tensor::raw(self.shape.clone(), self.data.iter().map(f).collect())
+        Tensor::raw(self.shape.clone(), self.data().iter().map(f).collect())
     }
 
     /// `f` applied to matching values of two tensors of the same shape.
@@ -223,9 +246,9 @@ impl<S> Tensor<S> {
         self.expect_shape(other.shape(), "zip_with")?;
         Ok(Tensor::raw(
             self.shape.clone(),
-            self.data
+            self.data()
                 .iter()
-                .zip(&other.data)
+                .zip(other.data())
                 .map(|(a, b)| f(a, b))
                 .collect(),
         ))
@@ -248,12 +271,27 @@ impl<S> Tensor<S> {
 impl<S: Clone> Tensor<S> {
     /// The values as a flat vector — Lean's `Spec.toVec`.
     pub fn to_vec(&self) -> Vec<S> {
-        self.data.clone()
+        self.data().to_vec()
     }
 
-    /// The same values as a vector of shape `[len]` (flatten).
+    /// The values, consuming the tensor: moved out when no other tensor shares them, copied
+    /// otherwise.
+    pub fn into_data(self) -> Vec<S> {
+        let (start, end) = (self.start, self.end);
+        match Arc::try_unwrap(self.store) {
+            Ok(mut all) => {
+                all.truncate(end);
+                all.drain(..start);
+                all
+            }
+            Err(shared) => shared[start..end].to_vec(),
+        }
+    }
+
+    /// The same values as a vector of shape `[len]` (flatten; no copy).
     pub fn flatten(&self) -> Tensor<S> {
-        Tensor::from_vec(self.data.clone())
+        self.part(0..self.len(), vec![self.len()])
+            .expect("a vector holds every value")
     }
 }
 
@@ -342,20 +380,25 @@ impl Tensor<Q> {
     }
 }
 
+/// The values of [`Tensor::zeros`], to be filled in before they are wrapped.
+fn zero_data<S: Ring>(shape: &[usize]) -> Result<Vec<S>> {
+    let count = storable_count(shape, std::mem::size_of::<S>())?;
+    Ok(vec![S::zero(); count])
+}
+
 impl<S: Ring> Tensor<S> {
     /// All zeros; [`Error::SizeOverflow`] when the shape's element count overflows `usize`, or
     /// when its size in bytes is beyond what a `Vec` can hold (`isize::MAX`), which `vec!`
     /// would report by panicking. For the shape of a tensor you already hold, which cannot
     /// fail, use [`Tensor::zeros_like`].
     pub fn zeros(shape: &[usize]) -> Result<Self> {
-        let count = storable_count(shape, std::mem::size_of::<S>())?;
-        Ok(Tensor::raw(shape.to_vec(), vec![S::zero(); count]))
+        Ok(Tensor::raw(shape.to_vec(), zero_data(shape)?))
     }
 
     /// All zeros, of `self`'s shape. Infallible because `self` already holds that many values
     /// of the same type, so the count and the size in bytes fit.
     pub fn zeros_like(&self) -> Self {
-        Tensor::raw(self.shape.clone(), vec![S::zero(); self.data.len()])
+        Tensor::raw(self.shape.clone(), vec![S::zero(); self.len()])
     }
 
     /// The `k`-th standard basis tensor of `shape` (one at row-major offset `k`);
@@ -369,16 +412,16 @@ impl<S: Ring> Tensor<S> {
                 shape: shape.to_vec(),
             });
         }
-        let mut t = Tensor::zeros(shape)?;
-        t.data[k] = S::one();
-        Ok(t)
+        let mut data = zero_data::<S>(shape)?;
+        data[k] = S::one();
+        Ok(Tensor::raw(shape.to_vec(), data))
     }
 }
 
 impl<S: fmt::Debug> fmt::Debug for Tensor<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tensor {{ shape: {:?}, data: [", self.shape)?;
-        for (i, v) in self.data.iter().enumerate() {
+        for (i, v) in self.data().iter().enumerate() {
             if i > 0 {
                 write!(f, ", ")?;
             }
@@ -402,21 +445,21 @@ impl<S: fmt::Display> fmt::Display for Tensor<S> {
             write!(f, "]")
         };
         match self.shape.as_slice() {
-            [] => write!(f, "{}", self.data[0]),
-            [_] => row(f, &self.data),
+            [] => write!(f, "{}", self.data()[0]),
+            [_] => row(f, self.data()),
             [m, n] => {
                 write!(f, "[")?;
                 for i in 0..*m {
                     if i > 0 {
                         write!(f, ",\n ")?;
                     }
-                    row(f, &self.data[i * n..(i + 1) * n])?;
+                    row(f, &self.data()[i * n..(i + 1) * n])?;
                 }
                 write!(f, "]")
             }
             shape => {
                 write!(f, "shape {shape:?} ")?;
-                row(f, &self.data)
+                row(f, self.data())
             }
         }
     }
