@@ -269,7 +269,7 @@ fn run(planted: bool) -> std::result::Result<(), Box<dyn std::error::Error>> {
     if input.gradient != d_x {
         return Err("the composed backward differs from the layer-by-layer one".into());
     }
-    let dx = probe::<Q>(x.shape(), 0);
+    let dx = probe::<Q>(x.shape(), 0)?;
     let adj = checked(
         "adjointness at a probe dx: ⟪jvp(x, dx), 1⟫ = ⟪dx, vjp(x, 1)⟫",
         adjoint(&net, &x, &dx, &one),

@@ -202,7 +202,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         line("mlpDerivᵀ·δ", t);
         let (t, _) = timed(|| reference_jacobian(net, &x));
         line("Jacobian (jets)", t);
-        let dx = probe::<Q>(x.shape(), 2);
+        let dx = probe::<Q>(x.shape(), 2)?;
         let (t, _) = timed(|| net.jvp(&x, &dx));
         line("jvp (rules)", t);
         let (t, _) = timed(|| adjoint(net, &x, &dx, &dy));
@@ -217,7 +217,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .radius
             .clone()
             .unwrap_or_else(|| Q::from_integer(2.into()));
-        let direction = probe::<Q>(x.shape(), 0);
+        let direction = probe::<Q>(x.shape(), 0)?;
         let norm = direction
             .data()
             .iter()

@@ -13,6 +13,7 @@
 //! kink to land on): a point on a kink is *moved* off it ([`nudge_off_kinks`]), which keeps the
 //! sample random and exact and costs no proptest rejections.
 
+use crate::error::Result;
 use crate::ops::{Linear, Mlp, OpSpec};
 use crate::scalar::{Dual, Field, Ordered, Ring, Scalar, Q};
 use crate::tensor::Tensor;
@@ -206,24 +207,20 @@ pub fn shaped_tensor<E: Strategy<Value = Q> + Clone + 'static>(
 /// A fixed, non-degenerate probe of `shape`: entries `±(1 + (k + salt) mod 9)/(2 + k mod 7)`
 /// with alternating signs, so no entry is zero and neighbours differ, while every denominator
 /// divides 840: a probe of a wide layer stays cheap to multiply exactly.
-///
-/// # Panics
-/// When the shape's element count overflows `usize`, as [`Tensor::zeros`] does.
-pub fn probe<S: Scalar>(shape: &[usize], salt: i64) -> Tensor<S> {
-    let n = crate::tensor::element_count(shape).unwrap_or_else(|e| panic!("probe: {e}"));
-    let data = (0..n as i64)
-        .map(|k| {
-            let v = S::from_i64(1 + (k + salt).rem_euclid(9))
-                .checked_div(&S::from_i64(2 + k % 7))
-                .expect("2 + k mod 7 > 0");
-            if k % 2 == 0 {
-                v
-            } else {
-                v.neg_ref()
-            }
-        })
-        .collect();
-    Tensor::new(shape.to_vec(), data).expect("length is the product of the shape")
+/// [`crate::Error::SizeOverflow`] for a shape no tensor can have (see [`Tensor::from_fn`]).
+pub fn probe<S: Scalar>(shape: &[usize], salt: i64) -> Result<Tensor<S>> {
+    Tensor::from_fn(shape, |k| {
+        // Offsets past i64::MAX cannot be held in memory; wrapping keeps the map total.
+        let k = k as i64;
+        let v = S::from_i64(1 + (k.wrapping_add(salt)).rem_euclid(9))
+            .checked_div(&S::from_i64(2 + k.rem_euclid(7)))
+            .expect("2 + k mod 7 > 0");
+        if k % 2 == 0 {
+            v
+        } else {
+            v.neg_ref()
+        }
+    })
 }
 
 /// How many points [`nudge_off_kinks`] tries before giving up.
@@ -247,7 +244,11 @@ pub fn nudge_off_kinks_over<B: Scalar, O: OpSpec<B> + ?Sized>(op: &O, x: Tensor<
     if off_kinks::<B, O>(op, &x) {
         return x;
     }
-    let directions = [probe::<Q>(x.shape(), 0), probe::<Q>(x.shape(), 3)];
+    // x holds a tensor of its shape, so probes of it can be made.
+    let (Ok(first), Ok(second)) = (probe::<Q>(x.shape(), 0), probe::<Q>(x.shape(), 3)) else {
+        return x;
+    };
+    let directions = [first, second];
     for k in 0..NUDGE_TRIES {
         let denom = Q::from_i64(k / 2 + 2);
         let t = Q::from_i64(if k % 2 == 0 { 1 } else { -1 })

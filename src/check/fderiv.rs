@@ -289,7 +289,7 @@ where
     // Every coordinate moves, and ‖h‖∞ ≤ ρ/2 keeps h well inside the box. A power of two
     // rather than ρ/2 itself: ρ has the long denominator of a guard over its gradient's norm, and
     // x + h would carry it into every entry of both forward passes.
-    let direction = super::probe::<S>(x.shape(), 0);
+    let direction = super::probe::<S>(x.shape(), 0)?;
     let norm = inf_norm(&direction);
     let scale = step
         .checked_div(&norm.max_val(&S::one()))

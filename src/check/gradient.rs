@@ -44,7 +44,7 @@ where
             ));
         }
         let one = Tensor::new(out.clone(), vec![S::one()])?;
-        let proof = jacobian(op, x, &super::probe(x.shape(), 1), &one)?;
+        let proof = jacobian(op, x, &super::probe(x.shape(), 1)?, &one)?;
         let value = op.forward(x)?.into_data().remove(0);
         Ok(GradientProof {
             value,

@@ -92,10 +92,10 @@ impl Probes {
         // The bits reinterpreted as two's complement: uniform on [−2⁶³, 2⁶³).
         S::from_i64(self.0.next_u64() as i64)
     }
-    fn tensor<S: ProbeScalar>(&mut self, shape: &[usize]) -> Tensor<S> {
-        let n: usize = shape.iter().product();
-        let data = (0..n).map(|_| self.entry()).collect();
-        Tensor::new(shape.to_vec(), data).expect("length is the product of the shape")
+    /// [`Error::SizeOverflow`] for a shape no tensor can have (an op declaring an absurd
+    /// output shape), before anything is drawn.
+    fn tensor<S: ProbeScalar>(&mut self, shape: &[usize]) -> Result<Tensor<S>> {
+        Tensor::from_fn(shape, |_| self.entry())
     }
     /// `p/q` with `p` a signed probe and `q ∈ [2, 2³² + 1]`: rarely an integer, so a rule that
     /// is right only on integer tangents (the probe set) is met off it.
@@ -121,8 +121,8 @@ where
     S: ProbeScalar,
     O: OpSpec<S> + ?Sized,
 {
-    let dx2 = probes.tensor::<S>(x.shape());
-    let dy2 = probes.tensor::<S>(at.dy.shape());
+    let dx2 = probes.tensor::<S>(x.shape())?;
+    let dy2 = probes.tensor::<S>(at.dy.shape())?;
     let (a, b) = (probes.fraction::<S>(), probes.fraction::<S>());
     linear_in_tangent_given(op, x, [at.dx, &dx2], [&a, &b], Some(at.jvp))?;
     linear_in_cotangent_given(op, x, [at.dy, &dy2], [&a, &b], Some(at.vjp))
@@ -198,8 +198,8 @@ where
     crate::scalar::with_kernel_cache(|| {
         let out = prepare(op, x, None, None)?;
         let mut probes = Probes::new(seed);
-        let dx = probes.tensor::<S>(x.shape());
-        let dy = probes.tensor::<S>(&out);
+        let dx = probes.tensor::<S>(x.shape())?;
+        let dy = probes.tensor::<S>(&out)?;
         let once = |dx: &Tensor<S>, dy: &Tensor<S>| -> Result<(Tensor<S>, Tensor<S>, S, S)> {
             let jvp = op.jvp(x, dx)?;
             let vjp = op.vjp(x, dy)?;
@@ -251,8 +251,8 @@ where
     crate::scalar::with_kernel_cache(|| {
         let out = prepare(op, x, None, None)?;
         let mut probes = Probes::new(seed);
-        let dx = probes.tensor::<S>(x.shape());
-        let dy = probes.tensor::<S>(&out);
+        let dx = probes.tensor::<S>(x.shape())?;
+        let dy = probes.tensor::<S>(&out)?;
         let pass = |v: &Tensor<S>| -> Result<Tensor<S>> {
             let y = op.forward(&dual(x, v)?)?;
             super::expect_rule_shape(&y, &out, "forward over dual numbers")?;
@@ -337,9 +337,9 @@ where
         no_kinks(op, x)?;
         let theta: Tensor<S> = param_vector(op);
         let mut probes = Probes::new(seed);
-        let dx = probes.tensor::<S>(x.shape());
-        let dtheta = probes.tensor::<S>(theta.shape());
-        let dy = probes.tensor::<S>(&out);
+        let dx = probes.tensor::<S>(x.shape())?;
+        let dtheta = probes.tensor::<S>(theta.shape())?;
+        let dy = probes.tensor::<S>(&out)?;
         let pass = |vx: &Tensor<S>, vt: &Tensor<S>| -> Result<Tensor<S>> {
             let y = op.forward_with_params(&dual(&theta, vt)?, &dual(x, vx)?)?;
             super::expect_rule_shape(&y, &out, "forward over dual numbers")?;

@@ -99,9 +99,8 @@ fn linear_in<S: Scalar>(
     [a, b]: [&S; 2],
     value1: Option<&Tensor<S>>,
 ) -> Result<()> {
-    let combination = |u: &Tensor<S>, w: &Tensor<S>| {
-        u.zip_with(w, |p, q| a.mul_ref(p).add_ref(&b.mul_ref(q)))
-    };
+    let combination =
+        |u: &Tensor<S>, w: &Tensor<S>| u.zip_with(w, |p, q| a.mul_ref(p).add_ref(&b.mul_ref(q)));
     let lhs = rule(&combination(v1, v2)?)?;
     let computed;
     let r1 = match value1 {

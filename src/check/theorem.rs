@@ -139,7 +139,7 @@ where
     let check = format!("{theorem}: {closed_form} = dual-number Jacobian");
     agree(&check, deriv, &jacobian, &inputs)?;
 
-    let dx = probe(x.shape(), 2);
+    let dx = probe(x.shape(), 2)?;
     let adjoint = adjoint(rule, x, &dx, dy)?;
     let reuse = Reuse {
         derivative: Some(jacobian.clone()),

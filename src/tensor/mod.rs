@@ -109,6 +109,17 @@ impl<S> Tensor<S> {
         Ok(Tensor::raw(shape, data))
     }
 
+    /// A tensor of `shape` whose value at row-major offset `k` is `f(k)`.
+    /// [`Error::SizeOverflow`] when the element count overflows, when its size in bytes is
+    /// beyond what a `Vec` holds, or when that much memory cannot be had (quantity "memory"):
+    /// an absurd shape is refused before any value is computed, instead of aborting the
+    /// process.
+    pub fn from_fn(shape: &[usize], f: impl FnMut(usize) -> S) -> Result<Self> {
+        let (mut data, count) = storage(shape)?;
+        data.extend((0..count).map(f));
+        Ok(Tensor::raw(shape.to_vec(), data))
+    }
+
     /// A vector (shape `[n]`) holding `data` — Lean's `fromVec`.
     pub fn from_vec(data: Vec<S>) -> Self {
         Tensor::raw(vec![data.len()], data)
@@ -380,16 +391,33 @@ impl Tensor<Q> {
     }
 }
 
+/// Room for the values of a tensor of `shape`, and their count: [`storable_count`], then the
+/// memory itself, whose refusal is [`Error::SizeOverflow`] with quantity "memory" (where `vec!`
+/// would abort the process).
+fn storage<S>(shape: &[usize]) -> Result<(Vec<S>, usize)> {
+    let count = storable_count(shape, std::mem::size_of::<S>())?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(count)
+        .map_err(|_| Error::SizeOverflow {
+            op: "Tensor".into(),
+            quantity: "memory",
+            shape: shape.to_vec(),
+        })?;
+    Ok((data, count))
+}
+
 /// The values of [`Tensor::zeros`], to be filled in before they are wrapped.
 fn zero_data<S: Ring>(shape: &[usize]) -> Result<Vec<S>> {
-    let count = storable_count(shape, std::mem::size_of::<S>())?;
-    Ok(vec![S::zero(); count])
+    let (mut data, count) = storage(shape)?;
+    data.resize(count, S::zero());
+    Ok(data)
 }
 
 impl<S: Ring> Tensor<S> {
     /// All zeros; [`Error::SizeOverflow`] when the shape's element count overflows `usize`, or
     /// when its size in bytes is beyond what a `Vec` can hold (`isize::MAX`), which `vec!`
-    /// would report by panicking. For the shape of a tensor you already hold, which cannot
+    /// would report by panicking, or when the memory cannot be had (quantity "memory"). For
+    /// the shape of a tensor you already hold, which cannot
     /// fail, use [`Tensor::zeros_like`].
     pub fn zeros(shape: &[usize]) -> Result<Self> {
         Ok(Tensor::raw(shape.to_vec(), zero_data(shape)?))

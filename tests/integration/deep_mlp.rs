@@ -108,8 +108,8 @@ proptest! {
     ) {
         let theta: Tensor<Q> = param_vector(&net);
         let wrt = WrtParams::new(&net, x);
-        check::jacobian(&wrt, &theta, &check::probe(theta.shape(), 1), &dy).unwrap();
-        check::adjoint(&wrt, &theta, &check::probe(theta.shape(), 2), &dy).unwrap();
+        check::jacobian(&wrt, &theta, &check::probe(theta.shape(), 1).unwrap(), &dy).unwrap();
+        check::adjoint(&wrt, &theta, &check::probe(theta.shape(), 2).unwrap(), &dy).unwrap();
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! command line's sizes. The crashes found by fuzzing (`fuzz/`, README "Fuzzing") are kept here.
 
 use crate::common::*;
-use exactgrad::check::{check_kinks, check_op, zero_tangents, CheckConfig};
+use exactgrad::check::{
+    check_kinks, check_op, modular_jacobian, modular_params, randomized_adjoint,
+    randomized_jacobian, randomized_params, zero_tangents, CheckConfig,
+};
 use exactgrad::cli::{parse_dims, parse_sizes, run, Cli};
 use exactgrad::ops::{Conv1d, Conv2d, Flatten, Pad, Relu, Reshape};
 use exactgrad::prove::{prove_deep_mlp_theorem, prove_mlp_theorem, prove_op, ProveConfig};
@@ -241,4 +244,36 @@ fn the_command_line_sizes_are_typed_errors() {
     );
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["dims"], serde_json::json!([2, 2, 1]));
+}
+
+/// A shape whose size in bytes fits `isize` but not the address space (2⁴⁵ rationals of 64
+/// bytes, 2 PB): `vec!` aborted the process on the failed allocation; the memory is now asked
+/// for first, and a refusal is a typed error.
+#[test]
+fn a_shape_larger_than_the_address_space_is_refused_not_aborted() {
+    let shape = [1 << 45];
+    let refused = overflow("Tensor", "memory", &shape);
+    assert_eq!(Tensor::<Q>::zeros(&shape), Err(refused.clone()));
+    assert_eq!(
+        Tensor::<Q>::from_fn(&shape, |_| Q::from_integer(0.into())),
+        Err(refused.clone())
+    );
+    assert_eq!(exactgrad::check::probe::<Q>(&shape, 0), Err(refused));
+}
+
+/// The randomized checks drew their probes with an unchecked product of the output shape and
+/// `expect`: an op declaring an output too large to hold made them panic ("capacity
+/// overflow") or abort. They now return the typed error of the shape, as the other checks do.
+#[test]
+fn randomized_checks_on_an_output_too_large_to_hold_are_typed_errors() {
+    let x = t(&[1], &["1"]);
+    for (pad, quantity) in [(1usize << 61, "size in bytes"), (1 << 45, "memory")] {
+        let pad = Pad::new(vec![pad], vec![0]).unwrap();
+        let refused = overflow("Tensor", quantity, &[pad.output_shape(&[1]).unwrap()[0]]);
+        assert_eq!(randomized_params(&pad, &x, 1).unwrap_err(), refused);
+        assert_eq!(randomized_jacobian(&pad, &x, 1).unwrap_err(), refused);
+        assert_eq!(randomized_adjoint(&pad, &x, 1).unwrap_err(), refused);
+        assert_eq!(modular_params(&pad, &x, 1).unwrap_err(), refused);
+        assert_eq!(modular_jacobian(&pad, &x, 1).unwrap_err(), refused);
+    }
 }

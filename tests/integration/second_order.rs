@@ -220,8 +220,8 @@ fn a_vjp_with_a_stale_saved_input_has_an_asymmetric_hessian() {
     let x = vec_q(&[3, 5]);
     let one = vec_q(&[1]);
     // Right at the point where the copy was taken…
-    check::jacobian(&op, &x, &probe(&[2], 1), &one).unwrap();
-    check::adjoint(&op, &x, &probe(&[2], 1), &one).unwrap();
+    check::jacobian(&op, &x, &probe(&[2], 1).unwrap(), &one).unwrap();
+    check::adjoint(&op, &x, &probe(&[2], 1).unwrap(), &one).unwrap();
     // …but its derivative is [[0, 1], [0, 0]]: ∂₁g₀ = 1 while ∂₀g₁ = 0. No reference needed.
     let err = hessian_symmetry(&op, &x).unwrap_err();
     assert_eq!(

@@ -148,7 +148,7 @@ fn shared_weights_accumulate_their_parameter_gradients() {
     let proof = check::jacobian(
         &WrtParams::new(&g, x.clone()),
         &theta,
-        &probe(&[2], 1),
+        &probe(&[2], 1).unwrap(),
         &one,
     )
     .unwrap();
@@ -166,7 +166,7 @@ fn overwriting_a_shared_weight_gradient_is_caught_while_the_input_gradient_passe
     let (x, one) = (vec_q(&[1]), vec_q(&[1]));
     check::jacobian(&g, &x, &one, &one).unwrap();
     let theta: Tensor<Q> = param_vector(&g);
-    let dtheta = probe(&[2], 1);
+    let dtheta = probe(&[2], 1).unwrap();
     // Reverse order of nodes: the outer use sends (h, 1) = (3, 1), then the inner use's (2, 2)
     // overwrites it; the sum is (5, 3).
     let err = check::jacobian(&WrtParams::new(&g, x), &theta, &dtheta, &one).unwrap_err();
@@ -358,7 +358,7 @@ fn dag_case() -> impl Strategy<Value = (Graph<Layer>, Tensor<Q>, Tensor<Q>)> {
 proptest! {
     #[test]
     fn backprop_over_random_dags_is_the_dual_number_jacobian((g, x, dy) in dag_case()) {
-        let dx = probe(x.shape(), 1);
+        let dx = probe(x.shape(), 1).unwrap();
         match check::jacobian(&g, &x, &dx, &dy) {
             // A random point can sit on a ReLU kink (a ReLU fed by a zero); then every check
             // must refuse it, by node.
@@ -371,7 +371,7 @@ proptest! {
                 }
                 let theta: Tensor<Q> = param_vector(&g);
                 let wrt = WrtParams::new(&g, x.clone());
-                check::jacobian(&wrt, &theta, &probe(theta.shape(), 2), &dy).unwrap();
+                check::jacobian(&wrt, &theta, &probe(theta.shape(), 2).unwrap(), &dy).unwrap();
             }
         }
     }
@@ -380,7 +380,7 @@ proptest! {
     fn overwriting_is_caught_on_random_dags_with_fan_out((g, x, dy) in dag_case()) {
         // Whenever the two policies give different cotangents, the check must reject the
         // overwriting one; when they agree (no fan-out reached the input), it must pass.
-        let dx = probe(x.shape(), 1);
+        let dx = probe(x.shape(), 1).unwrap();
         if check::no_kinks(&g, &x).is_err() {
             return Ok(());
         }

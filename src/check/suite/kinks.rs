@@ -84,8 +84,8 @@ fn kinks_of(op: &dyn Checkable, shape: &[usize], config: &CheckConfig) -> CheckR
 
 /// Whether `op` reports no guard at a fixed point of `shape` (and so has no kink at all).
 fn guard_free(subject: &Subject<Q>, shape: &[usize]) -> bool {
-    let x = crate::strategy::probe::<Q>(shape, 0);
-    crate::ops::OpSpec::<Q>::guards(subject.op, &x).is_ok_and(|g| g.is_empty())
+    crate::strategy::probe::<Q>(shape, 0)
+        .is_ok_and(|x| crate::ops::OpSpec::<Q>::guards(subject.op, &x).is_ok_and(|g| g.is_empty()))
 }
 
 /// The checks at one point on a kink; returns the layer of the kink the checks named.

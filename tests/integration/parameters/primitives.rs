@@ -14,7 +14,7 @@ where
 {
     let wrt = WrtParams::new(op, x.clone());
     let theta: Tensor<Q> = param_vector(&op);
-    let dtheta = probe(theta.shape(), 5);
+    let dtheta = probe(theta.shape(), 5).unwrap();
     adjoint(&wrt, &theta, &dtheta, dy)?;
     jacobian(&wrt, &theta, &dtheta, dy)?;
     Ok(())
@@ -96,7 +96,8 @@ fn a_doubled_bias_gradient_is_caught_by_both_checks() {
     let (x, dy) = (t(&[3], &["1", "-1", "2"]), t(&[2], &["3/5", "-7"]));
     let wrt = WrtParams::new(&bad, x.clone());
     let theta: Tensor<Q> = param_vector(&bad);
-    let Error::Violated(c) = jacobian(&wrt, &theta, &probe(theta.shape(), 0), &dy).unwrap_err()
+    let Error::Violated(c) =
+        jacobian(&wrt, &theta, &probe(theta.shape(), 0).unwrap(), &dy).unwrap_err()
     else {
         panic!()
     };
@@ -105,7 +106,8 @@ fn a_doubled_bias_gradient_is_caught_by_both_checks() {
         (c.coordinate.clone(), c.rule.as_str(), c.reference.as_str()),
         (vec![6], "6/5", "3/5")
     );
-    let Error::Violated(c) = adjoint(&wrt, &theta, &probe(theta.shape(), 0), &dy).unwrap_err()
+    let Error::Violated(c) =
+        adjoint(&wrt, &theta, &probe(theta.shape(), 0).unwrap(), &dy).unwrap_err()
     else {
         panic!()
     };
@@ -154,8 +156,8 @@ fn parameter_checks_refuse_a_point_on_a_kink() {
     let theta: Tensor<Q> = param_vector(&mlp);
     let dy = t(&[1], &["1"]);
     for err in [
-        adjoint(&wrt, &theta, &probe(theta.shape(), 0), &dy).unwrap_err(),
-        jacobian(&wrt, &theta, &probe(theta.shape(), 0), &dy).unwrap_err(),
+        adjoint(&wrt, &theta, &probe(theta.shape(), 0).unwrap(), &dy).unwrap_err(),
+        jacobian(&wrt, &theta, &probe(theta.shape(), 0).unwrap(), &dy).unwrap_err(),
     ] {
         assert!(
             matches!(err, Error::Kink { layer: 2, ref coordinate, .. } if coordinate == &vec![0]),
