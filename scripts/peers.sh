@@ -22,7 +22,8 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 [ -x "$PY" ] || { echo "no peer venv at $VENV (see the header of this script)"; exit 1; }
 
-echo "== machine"; { uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo || true; } | tee "$OUT/machine.txt"
+echo "== machine"; { uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo || true;
+    echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"; } | tee "$OUT/machine.txt"
 
 echo "== our data files and single-run timings"
 cargo build --release --examples --benches -q
@@ -50,6 +51,8 @@ REP=5; [ "${QUICK:-0}" = 1 ] && REP=3
 echo "== torch on our networks, every size (gradcheck slow w.r.t. x, fast_mode, one f64 pass)"
 "$PY" scripts/torch_sizes.py "$OUT/data" 16x16x4 64x64x10 256x128x10 784x512x10 --repeats $REP \
     | tee "$OUT/torch_sizes.txt"
+
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
 
 echo "== ratios"
 "$PY" - "$OUT" <<'PYEOF' | tee "$OUT/table.md"
