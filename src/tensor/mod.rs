@@ -145,7 +145,7 @@ impl<S> Tensor<S> {
     /// fresh id; [`Error::DataLength`] when `shape` does not hold `range.len()` values.
     pub(crate) fn part(&self, range: std::ops::Range<usize>, shape: Vec<usize>) -> Result<Self> {
         let expected = element_count(&shape)?;
-        if expected != range.len() || range.end > self.len() {
+        if expected != range.len() || range.start > range.end || range.end > self.len() {
             return Err(Error::DataLength {
                 shape,
                 expected,
@@ -417,8 +417,7 @@ impl<S: Ring> Tensor<S> {
     /// All zeros; [`Error::SizeOverflow`] when the shape's element count overflows `usize`, or
     /// when its size in bytes is beyond what a `Vec` can hold (`isize::MAX`), which `vec!`
     /// would report by panicking, or when the memory cannot be had (quantity "memory"). For
-    /// the shape of a tensor you already hold, which cannot
-    /// fail, use [`Tensor::zeros_like`].
+    /// the shape of a tensor you already hold, which cannot fail, use [`Tensor::zeros_like`].
     pub fn zeros(shape: &[usize]) -> Result<Self> {
         Ok(Tensor::raw(shape.to_vec(), zero_data(shape)?))
     }
