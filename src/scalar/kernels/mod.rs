@@ -47,8 +47,9 @@ const SMALL: usize = 48;
 
 /// Views with at least this many entries are remembered while a [`with_pack_cache`] scope is
 /// open: a check evaluates the same weights many times (forward, rules, dual pass), and packing
-/// costs as much as the products of a matrix–vector product.
-const CACHE_MIN: usize = 1024;
+/// costs as much as the products of a matrix–vector product. Small enough for the views of a
+/// 10×64 output layer (640 entries), which were packed again at every rule call at 1024.
+const CACHE_MIN: usize = 256;
 
 /// How many packed views a scope remembers.
 const CACHE_SLOTS: usize = 8;
