@@ -33,22 +33,42 @@ impl<S: Scalar> KinkRadius<S> {
     }
 }
 
-/// The largest power of two `2ᵏ ≤ r` (`k` of either sign), for `r > 0`: `|log₂ r| + 1` halvings
-/// or doublings.
+/// The largest power of two `2ᵏ ≤ r` (`k` of either sign), for `r > 0`, in `O(log |k|)`
+/// comparisons: steps `2^(2^i)` by squaring until `r` is bracketed, then the smaller steps
+/// greedily (a point extremely close to a kink has a radius like `2⁻¹⁰⁰⁰⁰⁰`, which halving one
+/// step at a time would take `10⁵` comparisons of long values to reach).
 fn power_of_two_at_most<S: Scalar>(r: &S) -> S {
-    let two = S::from_i64(2);
-    let above = |t: &S| t.sub_ref(r).sign() == Ordering::Greater;
-    let mut t = S::one();
-    while above(&t) {
-        t = t.checked_div(&two).expect("2 ≠ 0");
-    }
+    let at_most = |t: &S| t.sub_ref(r).sign() != Ordering::Greater;
+    let mut steps = vec![S::from_i64(2)];
+    let mut lo = S::one();
+    let up = at_most(&lo);
     loop {
-        let doubled = t.mul_ref(&two);
-        if above(&doubled) {
-            return t;
+        let step = steps[steps.len() - 1].clone();
+        let next = if up {
+            lo.mul_ref(&step)
+        } else {
+            lo.checked_div(&step).expect("a power of two is not 0")
+        };
+        let fits = at_most(&next);
+        if up && !fits {
+            break;
         }
-        t = doubled;
+        lo = next;
+        if !up && fits {
+            break;
+        }
+        steps.push(step.mul_ref(&step));
     }
+    // Now lo ≤ r < lo·(last step), and the exponents of the smaller steps add up to one less
+    // than the last step's: each is taken when it still fits.
+    steps.pop();
+    for step in steps.iter().rev() {
+        let next = lo.mul_ref(step);
+        if at_most(&next) {
+            lo = next;
+        }
+    }
+    lo
 }
 
 /// `‖h‖∞`.
@@ -362,5 +382,42 @@ impl<S: fmt::Display> fmt::Display for FDerivProof<S> {
             ShortTensor(&self.increment.increment)
         )?;
         write!(f, "  vjp(x, δ) = {}", ShortTensor(&self.vjp))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::power_of_two_at_most;
+    use crate::scalar::{Field, Ring, Q};
+    use num_bigint::BigInt;
+
+    fn pow2(k: i64) -> Q {
+        let p = Q::from_integer(BigInt::from(1) << k.unsigned_abs());
+        if k >= 0 {
+            p
+        } else {
+            Q::from_integer(BigInt::from(1)).checked_div(&p).unwrap()
+        }
+    }
+
+    #[test]
+    fn the_largest_power_of_two_below_any_radius_far_from_one_included() {
+        let q = |n: i64, d: i64| Q::new(BigInt::from(n), BigInt::from(d));
+        for (r, k) in [
+            (q(1, 1), 0),
+            (q(5, 1), 2),
+            (q(4, 1), 2),
+            (q(1, 3), -2),
+            (q(1, 4), -2),
+        ] {
+            assert_eq!(power_of_two_at_most(&r), pow2(k), "{r}");
+        }
+        for k in [-100_000, -1001, -64, 63, 1000, 100_000] {
+            let just_above = pow2(k).mul_ref(&q(3, 2));
+            let just_below = pow2(k).mul_ref(&q(2_i64.pow(40) - 1, 2_i64.pow(40)));
+            assert_eq!(power_of_two_at_most(&pow2(k)), pow2(k));
+            assert_eq!(power_of_two_at_most(&just_above), pow2(k));
+            assert_eq!(power_of_two_at_most(&just_below), pow2(k - 1));
+        }
     }
 }
