@@ -187,3 +187,35 @@ impl fmt::Display for ModularProof {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scalar::symbols::is_prime;
+
+    #[test]
+    fn each_seed_draws_a_prime_of_61_bits_from_a_stream_apart_from_the_probes() {
+        // The probes' stream starts from the seed itself (`randomized::Probes`): seeds whose
+        // bits contain, or lie within, PRIME_STREAM's are where `|` or `&` would merge the two.
+        let seeds = [0, 1, 7, PRIME_STREAM, !PRIME_STREAM, u64::MAX];
+        let primes: Vec<u64> = seeds.iter().map(|&seed| prime_for_seed(seed)).collect();
+        for (&seed, &p) in seeds.iter().zip(&primes) {
+            assert!(
+                (1 << 60..1 << 61).contains(&p) && is_prime(p),
+                "seed {seed}: {p}"
+            );
+            let probes_stream = random_prime(&mut ChaCha8Rng::seed_from_u64(seed));
+            assert_ne!(
+                p, probes_stream,
+                "seed {seed}: the prime comes from the probes' stream"
+            );
+        }
+        for (i, p) in primes.iter().enumerate() {
+            assert!(
+                !primes[..i].contains(p),
+                "seed {}: prime drawn twice",
+                seeds[i]
+            );
+        }
+    }
+}

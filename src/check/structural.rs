@@ -332,3 +332,243 @@ fn slice<S: Clone>(t: &Tensor<S>, b: usize, sample: &[usize]) -> Result<Tensor<S
     let size: usize = sample.iter().product();
     Tensor::new(sample.to_vec(), t.data()[b * size..(b + 1) * size].to_vec())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{Identity, Mlp, Op, Param, Relu};
+    use crate::planted;
+    use crate::scalar::Q;
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    fn t(shape: &[usize], literals: &[&str]) -> Tensor<Q> {
+        Tensor::parse(shape.to_vec(), literals).unwrap()
+    }
+
+    /// `op` with rule `stale` (0 jvp, 1 vjp, 2 jvp_params, 3 vjp_params; any other: none)
+    /// reading the input of the last `forward` instead of its own argument.
+    struct Stale<O> {
+        op: O,
+        stale: usize,
+        saved: RefCell<Option<Tensor<Q>>>,
+    }
+    impl<O> Stale<O> {
+        fn new(op: O, stale: usize) -> Self {
+            Stale {
+                op,
+                stale,
+                saved: RefCell::new(None),
+            }
+        }
+        fn input(&self, rule: usize, x: &Tensor<Q>) -> Tensor<Q> {
+            match &*self.saved.borrow() {
+                Some(saved) if rule == self.stale => saved.clone(),
+                _ => x.clone(),
+            }
+        }
+    }
+    impl<O: Op> Op for Stale<O> {
+        fn name(&self) -> String {
+            format!("{} reading the last forward's input", self.op.name())
+        }
+        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+            self.op.output_shape(input)
+        }
+        fn params(&self) -> Vec<Param<'_>> {
+            self.op.params()
+        }
+    }
+    impl<O: OpSpec<Q>> OpSpec<Q> for Stale<O> {
+        fn forward(&self, x: &Tensor<Q>) -> Result<Tensor<Q>> {
+            *self.saved.borrow_mut() = Some(x.clone());
+            self.op.forward(x)
+        }
+        fn jvp(&self, x: &Tensor<Q>, dx: &Tensor<Q>) -> Result<Tensor<Q>> {
+            self.op.jvp(&self.input(0, x), dx)
+        }
+        fn vjp(&self, x: &Tensor<Q>, dy: &Tensor<Q>) -> Result<Tensor<Q>> {
+            self.op.vjp(&self.input(1, x), dy)
+        }
+        fn jvp_params(&self, x: &Tensor<Q>, dtheta: &Tensor<Q>) -> Result<Tensor<Q>> {
+            self.op.jvp_params(&self.input(2, x), dtheta)
+        }
+        fn vjp_params(&self, x: &Tensor<Q>, dy: &Tensor<Q>) -> Result<Tensor<Q>> {
+            self.op.vjp_params(&self.input(3, x), dy)
+        }
+    }
+
+    /// `1 → 1 → 1`, ReLU active at `x = 1` and inactive at `x′ = −1`: each of the four rules
+    /// differs between the two points.
+    fn mlp() -> Mlp {
+        let (one, zero) = (t(&[1, 1], &["1"]), t(&[1], &["0"]));
+        Mlp::new(one, zero.clone(), t(&[1, 1], &["2"]), zero).unwrap()
+    }
+
+    fn q(literal: &str) -> Q {
+        crate::parse_q(literal).unwrap()
+    }
+
+    fn counterexample(result: Result<()>) -> Box<crate::error::Counterexample> {
+        match result {
+            Err(Error::Violated(c)) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn interleaved_catches_each_rule_that_reads_the_last_forwards_input() {
+        let (x, other, dx, dy) = (
+            t(&[1], &["1"]),
+            t(&[1], &["-1"]),
+            t(&[1], &["1"]),
+            t(&[1], &["1"]),
+        );
+        let dtheta = t(&[4], &["1", "1", "1", "1"]);
+        let run = |stale| interleaved(&Stale::new(mlp(), stale), &x, &other, [&dx, &dtheta], &dy);
+        assert_eq!(run(4), Ok(()));
+        let names = [
+            "jvp(x, dx)",
+            "vjp(x, δ)",
+            "jvp_params(x, dθ)",
+            "vjp_params(x, δ)",
+        ];
+        for (stale, name) in names.iter().enumerate() {
+            let c = counterexample(run(stale));
+            let expected =
+                format!("structural: {name} after forward(x), forward(x′), then jvp, vjp");
+            assert!(c.check.starts_with(&expected), "{}", c.check);
+            assert!(c.inputs.iter().any(|(input, _)| input == "dθ"), "{c:?}");
+        }
+        // An op without parameters: no parameter tangent among the inputs reported.
+        let (x, other) = (t(&[2], &["1", "-2"]), t(&[2], &["-1", "2"]));
+        let (d, none) = (t(&[2], &["1", "1"]), t(&[0], &[]));
+        let c = counterexample(interleaved(
+            &Stale::new(Relu, 1),
+            &x,
+            &other,
+            [&d, &none],
+            &d,
+        ));
+        assert!(
+            c.check.starts_with("structural: vjp(x, δ) after"),
+            "{}",
+            c.check
+        );
+        assert!(c.inputs.iter().all(|(input, _)| input != "dθ"), "{c:?}");
+    }
+
+    #[test]
+    fn linearity_is_checked_on_every_entry_and_on_the_shapes_of_all_three_values() {
+        let (v1, v2) = (t(&[1], &["1"]), t(&[1], &["2"]));
+        let (a, b) = (q("2"), q("1"));
+        let check = |rule: &dyn Fn(&Tensor<Q>) -> Result<Tensor<Q>>| {
+            linear_in(
+                "linear",
+                ["v₁", "v₂"],
+                rule,
+                &v1,
+                [&v1, &v2],
+                [&a, &b],
+                None,
+            )
+        };
+        assert_eq!(check(&|v| Ok(v.clone())), Ok(()));
+        // v ↦ v² differs from the combination in its only entry.
+        let c = counterexample(check(&|v| v.zip_with(v, |p, w| p * w)));
+        assert_eq!(c.check, "linear");
+        // A value of the wrong shape at a·v₁ + b·v₂ = 4, at v₂ or at v₁.
+        for wrong in ["4", "2", "1"] {
+            let wrong = q(wrong);
+            let result = check(&|v| {
+                if v.data()[0] == wrong {
+                    Ok(t(&[0], &[]))
+                } else {
+                    Ok(v.clone())
+                }
+            });
+            assert!(
+                matches!(result, Err(Error::ShapeMismatch { .. })),
+                "{result:?}"
+            );
+        }
+    }
+
+    planted!(PlusOne(Relu), fn vjp(&op, x, dy) {
+        // A constant added to the input gradient: wrong even for δ = 0.
+        Ok(op.vjp(x, dy)?.map(|v| v.add_ref(&S::from_i64(1))))
+    });
+
+    /// Calls of `Drifting`'s jvp so far.
+    static CALLS: AtomicI64 = AtomicI64::new(0);
+
+    planted!(Drifting(Relu), fn jvp(&op, x, dx) {
+        // Hidden state: each call adds one more than the last.
+        let calls = CALLS.fetch_add(1, Ordering::Relaxed);
+        Ok(op.jvp(x, dx)?.map(|v| v.add_ref(&S::from_i64(calls))))
+    });
+
+    #[test]
+    fn zero_tangents_and_determinism_catch_a_constant_and_hidden_state() {
+        let x = t(&[2], &["1", "-2"]);
+        assert_eq!(zero_tangents(&Relu, &x), Ok(()));
+        let c = counterexample(zero_tangents(&PlusOne(Relu), &x));
+        assert_eq!(c.check, "structural: vjp(x, 0) = 0");
+        let d = t(&[2], &["1", "1"]);
+        assert_eq!(deterministic(&Relu, &x, &d, &d), Ok(()));
+        let c = counterexample(deterministic(&Drifting(Relu), &x, &d, &d));
+        assert_eq!(c.check, "structural: jvp run twice gives the same value");
+    }
+
+    #[test]
+    fn batched_equals_looped_compares_each_sample_with_its_own_slice() {
+        let x = t(&[2, 3], &["1", "-2", "3", "-4", "5", "-6"]);
+        let dx = t(&[2, 3], &["1", "2", "3", "4", "5", "6"]);
+        let dy = t(&[2, 3], &["-1", "2", "-3", "4", "-5", "6"]);
+        assert_eq!(batched_equals_looped(&Relu, &Relu, &x, &dx, &dy), Ok(()));
+        // Slices of the wrong sample would show here: every entry differs from the others.
+        assert_eq!(slice(&dx, 1, &[3]), Ok(t(&[3], &["4", "5", "6"])));
+        assert_eq!(slice(&dx, 0, &[3]), Ok(t(&[3], &["1", "2", "3"])));
+        // ReLU batched, identity per sample: the first negative entry, x[0][1].
+        let c = counterexample(batched_equals_looped(&Relu, &Identity, &x, &dx, &dy));
+        assert_eq!(c.check, "structural: batched forward = looped forward");
+        assert_eq!(c.coordinate, vec![0, 1]);
+    }
+
+    planted!(SquaredJvp(Relu), fn jvp(&_op, _x, dx) {
+        dx.zip_with(dx, |p, w| p.mul_ref(w))
+    });
+
+    planted!(SquaredVjp(Relu), fn vjp(&_op, _x, dy) {
+        dy.zip_with(dy, |p, w| p.mul_ref(w))
+    });
+
+    #[test]
+    fn the_linearity_checks_catch_a_rule_quadratic_in_its_tangent_or_cotangent() {
+        let x = t(&[2], &["1", "-2"]);
+        let (v1, v2) = (t(&[2], &["1", "2"]), t(&[2], &["-3", "1/2"]));
+        let (a, b) = (q("2"), q("-1/3"));
+        assert_eq!(linear_in_tangent(&Relu, &x, [&v1, &v2], [&a, &b]), Ok(()));
+        assert_eq!(linear_in_cotangent(&Relu, &x, [&v1, &v2], [&a, &b]), Ok(()));
+        let c = counterexample(linear_in_tangent(
+            &SquaredJvp(Relu),
+            &x,
+            [&v1, &v2],
+            [&a, &b],
+        ));
+        assert_eq!(
+            c.check,
+            "structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)"
+        );
+        let c = counterexample(linear_in_cotangent(
+            &SquaredVjp(Relu),
+            &x,
+            [&v1, &v2],
+            [&a, &b],
+        ));
+        assert_eq!(
+            c.check,
+            "structural: vjp(x, a·δ₁ + b·δ₂) = a·vjp(x, δ₁) + b·vjp(x, δ₂)"
+        );
+    }
+}

@@ -135,6 +135,9 @@ fn a_point_the_filter_cannot_decide_is_replayed_over_q() {
         Route::Exact { why, proof: exact } => {
             assert_eq!(why, Replay::Undecided(Undecided::Sign));
             assert_eq!(*exact, randomized_params(&mlp, &x, 3).unwrap());
+            // The replay's probe count is reported, not the fast run's (which never finished).
+            assert_eq!(proof.probes, exact.probes);
+            assert!(proof.probes > 0);
         }
         Route::Modular => panic!("a sign 10⁻³⁰ from 0 was decided by floats"),
     }
