@@ -37,6 +37,7 @@ declare -A EXTRA=(
     [src/check/gradient.rs]="kinks:: theorem::"
     [src/check/deep_theorem.rs]="deep_mlp"
     [src/check/theorem.rs]="mlp_theorem"
+    [src/check/structural.rs]="suite:: mutants::"
     [src/check/model.rs]="onnx::"
     [src/check/planted.rs]="mutants::"
     [src/ops/compose.rs]="mutants::compose suite::"
