@@ -181,9 +181,12 @@ mod generic {
 
     /// `u·vᵀ`, row-major.
     pub fn outer<S: Ring>(u: &[S], v: &[S]) -> Vec<S> {
-        u.iter()
-            .flat_map(|a| v.iter().map(move |b| a.mul_ref(b)))
-            .collect()
+        // Sized up front: a flat_map's collect cannot know its length and grows by copying.
+        let mut out = Vec::with_capacity(u.len() * v.len());
+        for a in u {
+            out.extend(v.iter().map(|b| a.mul_ref(b)));
+        }
+        out
     }
 
     /// `A·B` by one [`Ring::dot`] per entry, against the columns of `B` copied once.

@@ -565,12 +565,20 @@ impl Ring for ModP {
     }
     fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
         let m = modulus();
-        let row = |a: &ModP| -> Vec<ModP> { v.iter().map(|b| ModP::mul_with(&m, a, b)).collect() };
+        // Written in place: a flat_map's collect cannot know its length and grows by copying.
+        let mut out = vec![ModP::zero(); u.len() * v.len()];
+        let row = |(row, a): (&mut [ModP], &ModP)| {
+            for (o, b) in row.iter_mut().zip(v) {
+                *o = ModP::mul_with(&m, a, b);
+            }
+        };
         if u.len() * v.len() < PARALLEL_MIN {
-            u.iter().flat_map(row).collect()
+            // `max(1)`: chunks of 0 are refused; with `v` empty there is nothing to write.
+            out.chunks_mut(v.len().max(1)).zip(u).for_each(row);
         } else {
-            u.par_iter().flat_map_iter(row).collect()
+            out.par_chunks_mut(v.len()).zip(u).for_each(row);
         }
+        out
     }
 }
 
