@@ -24,6 +24,7 @@ mod direct;
 pub(crate) mod dual;
 mod dyadic;
 mod gcd;
+mod heap;
 pub(crate) mod jet;
 mod limbs;
 mod outer;
@@ -127,6 +128,9 @@ pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
         }
         open
     });
+    if opened {
+        heap::settle();
+    }
     let _close = Close(opened);
     f()
 }
