@@ -99,8 +99,10 @@ fn linear_in<S: Scalar>(
     [a, b]: [&S; 2],
     value1: Option<&Tensor<S>>,
 ) -> Result<()> {
-    let combination =
-        |u: &Tensor<S>, w: &Tensor<S>| u.zip_with(w, |p, q| a.mul_ref(p).add_ref(&b.mul_ref(q)));
+    let combination = |u: &Tensor<S>, w: &Tensor<S>| -> Result<Tensor<S>> {
+        u.expect_shape(w.shape(), "combination")?;
+        Tensor::new(u.shape().to_vec(), S::combination(a, u.data(), b, w.data()))
+    };
     let lhs = rule(&combination(v1, v2)?)?;
     let computed;
     let r1 = match value1 {
@@ -111,14 +113,12 @@ fn linear_in<S: Scalar>(
         }
     };
     let r2 = rule(v2)?;
-    let holds = lhs.shape() == r1.shape()
-        && r1.shape() == r2.shape()
-        && (lhs.data().iter().zip(r1.data()).zip(r2.data()))
-            .all(|((l, p), q)| *l == a.mul_ref(p).add_ref(&b.mul_ref(q)));
-    if holds {
+    let shapes = lhs.shape() == r1.shape() && r1.shape() == r2.shape();
+    let rhs = combination(r1, &r2);
+    if shapes && rhs.as_ref().is_ok_and(|rhs| lhs == *rhs) {
         return Ok(());
     }
-    let rhs = combination(r1, &r2)?;
+    let rhs = rhs?;
     let inputs = || {
         vec![
             ("x", x.to_string()),

@@ -131,6 +131,15 @@ pub trait Ring:
         generic::outer(u, v)
     }
 
+    /// `a·u + b·w`, entry by entry (over the shorter of `u` and `w`). Overridable like
+    /// [`Ring::mat_vec`]: the linearity checks combine parameter-sized vectors with it.
+    fn combination(a: &Self, u: &[Self], b: &Self, w: &[Self]) -> Vec<Self> {
+        u.iter()
+            .zip(w)
+            .map(|(p, q)| a.mul_ref(p).add_ref(&b.mul_ref(q)))
+            .collect()
+    }
+
     /// `⟪a_i, b_j⟫` for every vector `a_i` of `a` and `b_j` of `b` (of equal lengths), at
     /// `i·b.count() + j`, reading the entries in place; `None` when the scalar has no kernel for
     /// it, which is the default.

@@ -133,10 +133,22 @@ impl Modulus {
         }
     }
 
-    /// The Montgomery form of the plain residue `a < p`.
+    /// The Montgomery form of the residue of any `a < 2⁶⁴` (`a·R² < p·R`, so REDC needs no
+    /// reduction of `a` first).
     #[inline]
     fn montgomery(&self, a: u64) -> u64 {
         self.mul(a, self.r2)
+    }
+
+    /// The Montgomery form of the residue of `n`.
+    #[inline]
+    fn signed(&self, n: i64) -> u64 {
+        let magnitude = self.montgomery(n.unsigned_abs());
+        if n < 0 {
+            self.sub(0, magnitude)
+        } else {
+            magnitude
+        }
     }
 
     /// The plain residue of a Montgomery form.
@@ -287,7 +299,7 @@ impl ModP {
         let m = modulus();
         let value = n as f64;
         let bound = if n <= 1 << 53 { 0.0 } else { rounding(value) };
-        ModP::new(m.montgomery(n % m.p), value, bound)
+        ModP::new(m.montgomery(n), value, bound)
     }
 
     /// The float approximation and the bound on its error.
@@ -311,13 +323,7 @@ impl ModP {
 
     /// The integer `n`, residue and enclosure.
     fn integer(n: i64) -> ModP {
-        let m = modulus();
-        let magnitude = m.montgomery(n.unsigned_abs() % m.p);
-        let form = if n < 0 {
-            m.sub(0, magnitude)
-        } else {
-            magnitude
-        };
+        let form = modulus().signed(n);
         let value = n as f64;
         let bound = if n.unsigned_abs() <= 1 << 53 {
             0.0
@@ -563,6 +569,30 @@ impl Ring for ModP {
             (0..rows).into_par_iter().flat_map_iter(row).collect()
         }
     }
+    fn combination(a: &Self, u: &[Self], b: &Self, w: &[Self]) -> Vec<Self> {
+        let m = modulus();
+        let (a_abs, b_abs) = (a.value.abs(), b.value.abs());
+        u.iter()
+            .zip(w)
+            .map(|(p, q)| {
+                let form = m.add(m.mul(a.form, p.form), m.mul(b.form, q.form));
+                let (s, t) = (a.value * p.value, b.value * q.value);
+                let value = s + t;
+                // The bounds of two products (as in `mul_with`) and of their sum, in one
+                // expression of 17 operations on non-negative terms, rounded up once for all.
+                let bound = a_abs * p.bound
+                    + p.value.abs() * a.bound
+                    + a.bound * p.bound
+                    + rounding(s)
+                    + b_abs * q.bound
+                    + q.value.abs() * b.bound
+                    + b.bound * q.bound
+                    + rounding(t)
+                    + rounding(value);
+                ModP::new(form, value, bound * (1.0 + 32.0 * U) + TINY)
+            })
+            .collect()
+    }
     fn outer(u: &[Self], v: &[Self]) -> Vec<Self> {
         let m = modulus();
         // Written in place: a flat_map's collect cannot know its length and grows by copying.
@@ -627,7 +657,7 @@ impl Field for ModP {
             if d == 1 {
                 return ModP::integer(n);
             }
-            let n_form = ModP::integer(n).form;
+            let n_form = m.signed(n);
             let Some(inverse) = cached_inverse(&m, d) else {
                 undecided(Undecided::Denominator);
                 return ModP::zero();
@@ -658,24 +688,20 @@ const INVERSE_SLOTS: usize = 256;
 
 thread_local! {
     /// `(prime, denominator, Montgomery form of its inverse)`, direct-mapped.
-    static INVERSES: std::cell::RefCell<Vec<(u64, u64, u64)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    static INVERSES: [Cell<(u64, u64, u64)>; INVERSE_SLOTS] =
+        const { [const { Cell::new((0, 0, 0)) }; INVERSE_SLOTS] };
 }
 
 /// The Montgomery form of `d⁻¹ mod p`, remembered per thread; `None` when `p | d`.
 fn cached_inverse(m: &Modulus, d: u64) -> Option<u64> {
     let slot = (d.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize % INVERSE_SLOTS;
     INVERSES.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.is_empty() {
-            cache.resize(INVERSE_SLOTS, (0, 0, 0));
-        }
-        let (p, denominator, inverse) = cache[slot];
+        let (p, denominator, inverse) = cache[slot].get();
         if p == m.p && denominator == d {
             return Some(inverse);
         }
-        let inverse = m.inverse(m.montgomery(d % m.p))?;
-        cache[slot] = (m.p, d, inverse);
+        let inverse = m.inverse(m.montgomery(d))?;
+        cache[slot].set((m.p, d, inverse));
         Some(inverse)
     })
 }
