@@ -613,8 +613,10 @@ impl Ring for ModP {
 }
 
 /// Below this many products a kernel runs on the calling thread: handing work to another core
-/// costs microseconds.
-const PARALLEL_MIN: usize = 1 << 14;
+/// costs microseconds, and a check makes dozens of such calls. At 2¹⁴ the 32,768-product
+/// kernels of a 256×128 layer were split, and the modular check at 256×128×10 was 7 % slower
+/// than on one thread (2 cores, one of them busy); a 784×512 layer is still split.
+const PARALLEL_MIN: usize = 1 << 17;
 
 /// `[lo, hi)` blocks of columns, one per 64 columns (at least one block).
 fn column_blocks(cols: usize) -> Vec<(usize, usize)> {
@@ -785,7 +787,43 @@ mod tests {
         (-1_000_000i64..1_000_000, 1i64..1000).prop_map(|(n, d)| q(n, d))
     }
 
+    /// Probe-like values: 64-bit integers, and fractions with 32-bit denominators.
+    fn wide_q() -> impl Strategy<Value = Q> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| q(n, 1)),
+            (any::<i64>(), 2i64..(1 << 32) + 2).prop_map(|(n, d)| q(n, d)),
+            small_q(),
+        ]
+    }
+
     proptest! {
+        /// `Ring::combination` (the linearity checks' `a·u + b·w`, with one bound for the two
+        /// products and their sum) gives the residue and an enclosure of the exact values.
+        #[test]
+        fn combinations_follow_the_exact_computation(
+            a in wide_q(),
+            b in wide_q(),
+            uw in prop::collection::vec((wide_q(), wide_q()), 0..20),
+            seed in any::<u64>(),
+        ) {
+            let p = random_prime(&mut ChaCha8Rng::seed_from_u64(seed));
+            let (u, w): (Vec<Q>, Vec<Q>) = uw.into_iter().unzip();
+            let exact = Q::combination(&a, &u, &b, &w);
+            let (checked, _) = with_prime(p, || {
+                let lift = |xs: &[Q]| xs.iter().map(ModP::from_q).collect::<Vec<_>>();
+                let got = ModP::combination(&ModP::from_q(&a), &lift(&u), &ModP::from_q(&b), &lift(&w));
+                got.iter()
+                    .zip(&exact)
+                    .map(|(g, x)| (g.residue(), residue_of(x, p), encloses(g, x)))
+                    .collect::<Vec<_>>()
+            });
+            prop_assert_eq!(checked.len(), exact.len());
+            for (got, expected, enclosed) in checked {
+                prop_assert_eq!(Some(got), expected);
+                prop_assert!(enclosed);
+            }
+        }
+
         /// The residue map is a ring homomorphism and the enclosure holds, through a mixed
         /// computation with a dot product and a division.
         #[test]
@@ -823,7 +861,7 @@ mod tests {
         let same = |a: &ModP, b: &ModP| (a.form, a.value, a.bound) == (b.form, b.value, b.bound);
         let p = random_prime(&mut ChaCha8Rng::seed_from_u64(3));
         let ((), _) = with_prime(p, || {
-            let (rows, cols) = (150, 130);
+            let (rows, cols) = (400, 330);
             assert!(rows * cols >= PARALLEL_MIN, "large enough to be split");
             let entry =
                 |k: usize| ModP::from_q(&q((k as i64 * 7919) % 2001 - 1000, 1 + k as i64 % 97));
