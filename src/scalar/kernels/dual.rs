@@ -95,11 +95,12 @@ fn kernel_products<T, S: Ring>(
     Some((out_re, out_eps))
 }
 
-fn parts<T, S: Ring>(xs: &[T], p: Parts<T, S>) -> (Vec<S>, Vec<S>, bool) {
+/// The real parts, and the tangents unless every one is zero: a lifted weight matrix is
+/// constant, and as large as the whole pass, so its zeros are not copied.
+fn parts<T, S: Ring>(xs: &[T], p: Parts<T, S>) -> (Vec<S>, Option<Vec<S>>) {
     let re = xs.iter().map(|x| (p.re)(x).clone()).collect();
-    let eps: Vec<S> = xs.iter().map(|x| (p.eps)(x).clone()).collect();
-    let constant = eps.iter().all(|e| e.is_zero());
-    (re, eps, constant)
+    let eps = (!constant(xs, p)).then(|| xs.iter().map(|x| (p.eps)(x).clone()).collect());
+    (re, eps)
 }
 
 fn add<S: Ring>(a: Vec<S>, b: Vec<S>) -> Vec<S> {
@@ -118,16 +119,15 @@ pub(crate) fn bilinear<T, S: Ring>(
     if let Some(out) = layout.and_then(|l| kernel_products(a, v, p, l)) {
         return out;
     }
-    let (are, aeps, a_const) = parts(a, p);
-    let (vre, veps, v_const) = parts(v, p);
+    let (are, aeps) = parts(a, p);
+    let (vre, veps) = parts(v, p);
     let re = f(&are, &vre);
-    let mut eps = if v_const {
-        vec![S::zero(); re.len()]
-    } else {
-        f(&are, &veps)
+    let mut eps = match &veps {
+        Some(veps) => f(&are, veps),
+        None => vec![S::zero(); re.len()],
     };
-    if !a_const {
-        eps = add(eps, f(&aeps, &vre));
+    if let Some(aeps) = &aeps {
+        eps = add(eps, f(aeps, &vre));
     }
     (re, eps)
 }
@@ -180,13 +180,19 @@ pub(crate) fn affine<T, S: Ring>(
     if let Some(out) = kernel_affine(a, rows, cols, v, b, p) {
         return out;
     }
-    let (are, aeps, a_const) = parts(a, p);
-    let (vre, veps, _) = parts(v, p);
-    let (bre, beps, _) = parts(b, p);
+    let (are, aeps) = parts(a, p);
+    let (vre, veps) = parts(v, p);
+    let (bre, beps) = parts(b, p);
     let re = S::affine(&are, rows, cols, &vre, &bre);
-    let mut eps = add(S::mat_vec(&are, rows, cols, &veps), beps);
-    if !a_const {
-        eps = add(eps, S::mat_vec(&aeps, rows, cols, &vre));
+    let mut eps = match &veps {
+        Some(veps) => S::mat_vec(&are, rows, cols, veps),
+        None => vec![S::zero(); re.len()],
+    };
+    if let Some(beps) = beps {
+        eps = add(eps, beps);
+    }
+    if let Some(aeps) = &aeps {
+        eps = add(eps, S::mat_vec(aeps, rows, cols, &vre));
     }
     (re, eps)
 }
