@@ -229,7 +229,7 @@ class Crate:
 
     # -- resolution -------------------------------------------------------------------------
 
-    def absolute(self, module, segs):
+    def absolute(self, module, segs, seen=None):
         """The absolute path of `segs` written in `module`, or None for another crate."""
         segs = list(segs)
         if not segs:
@@ -246,9 +246,13 @@ class Crate:
             return base + segs
         if head in self.children[module]:
             return list(module) + segs
+        # `use other_crate;` (or `use x::{self}`) names itself: another crate, not a loop.
+        seen = seen or set()
+        if head in seen:
+            return None
         for vis, path, alias, _ in self.uses[module]:
             if alias == head:
-                target = self.absolute(module, path)
+                target = self.absolute(module, path, seen | {head})
                 return None if target is None else target + segs[1:]
         return None
 
