@@ -101,6 +101,43 @@ proptest! {
     }
 }
 
+/// Exact floats of every magnitude, `odd·2⁻ᵉ` with `e < 130`: powers of two past a machine
+/// word as denominators.
+fn wide_float() -> impl Strategy<Value = Q> + Clone {
+    (any::<i32>(), 0u32..130)
+        .prop_map(|(m, e)| Q::new(m.into(), num_bigint::BigInt::from(1u8) << e))
+}
+
+fn transposed(a: &[Q], rows: usize, cols: usize) -> Vec<Q> {
+    (0..cols)
+        .flat_map(|j| (0..rows).map(move |i| a[i * cols + j].clone()))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256)
+    ))]
+
+    /// A float matrix beside fractions is packed by common denominators; its powers of two
+    /// are cleared by shifts (the lcm of powers of two is the largest).
+    #[test]
+    fn float_matrices_past_a_word_times_fractions_equal_plain_loops(
+        (m, k, n, a, b) in (1usize..9, 6usize..14, 1usize..7).prop_flat_map(|(m, k, n)| (
+            Just(m),
+            Just(k),
+            Just(n),
+            proptest::collection::vec(wide_float(), m * k),
+            proptest::collection::vec(any_q(), k * n),
+        ))
+    ) {
+        prop_assert_eq!(Q::matmul(&a, m, k, &b, n), plain_matmul(&a, m, k, &b, n));
+        let (at, bt) = (transposed(&a, m, k), transposed(&b, k, n));
+        prop_assert_eq!(Q::matmul(&bt, n, k, &at, m), plain_matmul(&bt, n, k, &at, m));
+        prop_assert_eq!(Q::mat_vec(&a, m, k, &b[..k]), plain_matmul(&a, m, k, &b[..k], 1));
+    }
+}
+
 #[test]
 fn large_products_take_the_kernels_and_stay_exact() {
     // 64×60 times 60×5: well past the small-size cutoff, on both kernels, and split across

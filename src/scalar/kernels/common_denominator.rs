@@ -56,14 +56,23 @@ fn scale_of(view: &Vectors<'_>, v: usize, seen: &mut [bool; SEEN]) -> Scale {
             _ => {
                 let cur = big.take().unwrap_or_else(|| limbs::to_biguint(&d));
                 // A division is much cheaper than num-bigint's binary gcd, and most
-                // denominators already divide the running lcm.
+                // denominators already divide the running lcm; of two powers of two (float
+                // weights) the lcm is the larger.
                 let den = den.magnitude();
-                big = Some(if (&cur % den).is_zero() {
-                    cur
-                } else {
-                    let g = super::product::gcd(&cur, den);
-                    cur * (den / g)
-                });
+                big = Some(
+                    if power_of_two(den).is_some() && power_of_two(&cur).is_some() {
+                        if den > &cur {
+                            den.clone()
+                        } else {
+                            cur
+                        }
+                    } else if (&cur % den).is_zero() {
+                        cur
+                    } else {
+                        let g = super::product::gcd(&cur, den);
+                        cur * (den / g)
+                    },
+                );
                 factors = None;
             }
         }
@@ -138,6 +147,7 @@ fn pack(view: &Vectors<'_>, scales: &[Scale]) -> Packed {
         qbuf.clear();
         let w = s.d.len();
         let d_big = s.factors.is_none().then(|| limbs::to_biguint(&s.d));
+        let d_exponent = d_big.as_ref().and_then(power_of_two);
         for t in 0..view.len {
             let q = view.at(v, t);
             let num = q.numer();
@@ -185,14 +195,28 @@ fn pack(view: &Vectors<'_>, scales: &[Scale]) -> Packed {
                     }
                 }
                 _ => {
-                    let d = d_big.clone().unwrap_or_else(|| limbs::to_biguint(&s.d));
-                    let m = d / q.denom().magnitude() * num.magnitude();
+                    let den = q.denom().magnitude();
+                    // A dyadic vector (float weights): d_v/den is a power of two, a shift.
+                    let shift = d_exponent.and_then(|e_d| Some(e_d - power_of_two(den)?));
+                    let m = match shift {
+                        Some(shift) => num.magnitude() << shift,
+                        None => {
+                            let d = d_big.clone().unwrap_or_else(|| limbs::to_biguint(&s.d));
+                            d / den * num.magnitude()
+                        }
+                    };
                     packed.put(v, t, &m, negative);
                 }
             }
         }
     }
     packed
+}
+
+/// `k` when `x = 2ᵏ`.
+fn power_of_two(x: &BigUint) -> Option<u64> {
+    let k = x.trailing_zeros()?;
+    (x.bits() == k + 1).then_some(k)
 }
 
 /// `±num / (d_a·d_b)` in lowest terms, dividing out the word factors of both denominators.
