@@ -59,6 +59,8 @@ const CACHE_SLOTS: usize = 8;
 struct Packs {
     values: Option<Vec<Q>>,
     dyadic: bool,
+    /// [`direct::huge_denominators`] of the view.
+    huge: bool,
     dy: OnceCell<dyadic::DyadicPack>,
     cd: OnceCell<common_denominator::CommonPack>,
 }
@@ -136,11 +138,16 @@ pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
 }
 
 fn packs_of(view: &Vectors<'_>) -> Rc<Packs> {
-    let fresh = |values: Option<Vec<Q>>| Packs {
-        values,
-        dyadic: view.entries().all(dyadic::is_dyadic),
-        dy: OnceCell::new(),
-        cd: OnceCell::new(),
+    let fresh = |values: Option<Vec<Q>>| {
+        let huge = direct::huge_denominators(view);
+        Packs {
+            values,
+            // Huge denominators take the fraction-by-fraction product, never a pack.
+            dyadic: !huge && view.entries().all(dyadic::is_dyadic),
+            huge,
+            dy: OnceCell::new(),
+            cd: OnceCell::new(),
+        }
     };
     // Single vectors (probes, gradients) are seldom met twice; matrices are.
     if view.count < 2 || view.count * view.len < CACHE_MIN {
@@ -159,7 +166,15 @@ fn packs_of(view: &Vectors<'_>) -> Rc<Packs> {
         }) {
             return hit.clone();
         }
-        let entry = Rc::new(fresh(Some(view.entries().cloned().collect())));
+        let entry = fresh(None);
+        if entry.huge {
+            // Not remembered: `direct_product` remembers its own results.
+            return Rc::new(entry);
+        }
+        let entry = Rc::new(Packs {
+            values: Some(view.entries().cloned().collect()),
+            ..entry
+        });
         if slots.len() == CACHE_SLOTS {
             slots.remove(0);
         }
@@ -288,10 +303,11 @@ fn squeeze<'v, 'a: 'v>(view: &'v Vectors<'a>, keep: &'v [usize]) -> Vectors<'v> 
 /// [`products`] on the packed kernels (or fraction by fraction for huge denominators), without
 /// the small-size and zero-position shortcuts.
 fn packed_products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
-    if direct::huge_denominators(a) || direct::huge_denominators(b) {
+    // The views' properties come with their packs, remembered for a matrix met again.
+    let (pa, pb) = (packs_of(a), packs_of(b));
+    if pa.huge || pb.huge {
         return direct_product(a, b);
     }
-    let (pa, pb) = (packs_of(a), packs_of(b));
     if pa.dyadic && pb.dyadic {
         dyadic::multiply(
             pa.dy.get_or_init(|| dyadic::pack(a)),
