@@ -9,7 +9,7 @@ use super::Q;
 use num_traits::{One, Signed, Zero};
 use std::collections::HashMap;
 
-/// A symbol's number. Mask symbols have [`MASK_BIT`] set.
+/// A symbol's number. Mask symbols have `MASK_BIT` (the top bit) set.
 pub type Var = u32;
 
 /// Marks a mask symbol: a variable with `m² = m`.

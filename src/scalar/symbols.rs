@@ -34,7 +34,7 @@ pub enum Refusal {
 /// A mask symbol: it stands for `[guard > 0]`, with `guard` monic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mask {
-    /// The mask's variable (with [`MASK_BIT`] set).
+    /// The mask's variable (with `MASK_BIT`, the top bit set).
     pub var: Var,
     /// The guard, monic; earlier masks may occur in it, later ones never do.
     pub guard: Poly,

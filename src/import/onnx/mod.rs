@@ -1,6 +1,6 @@
 //! ONNX models, as `torch.onnx.export` writes them, imported into an exact graph.
 //!
-//! The file is decoded by prost ([`proto`]), its weights read exactly ([`tensor`]: a float32,
+//! The file is decoded by prost ([`proto`]), its weights read exactly (`tensor.rs`: a float32,
 //! float64, float16 or bfloat16 value is the dyadic rational it stands for), and its nodes
 //! translated into ops of this crate ([`ModelOp`]) on a [`crate::tape::Graph`]. The result, a
 //! [`Model`], is an op like any other: its forward pass, JVP, VJP and parameter gradients are
