@@ -15,8 +15,9 @@ here, while ours recomputes some, e.g. z1 in every step's guard check; that is p
   4. the Jacobian by forward mode (ours: jets seeded with the identity): the tangent block
      W2 (diag(mask) W1), computed again, against mlpDeriv;
   5. adjointness at the probe dx: jvp = W2 (mask * (W1 dx)), <jvp, delta> = <dx, vjp>;
-  6. the kink radius rho = min_k |z1_k| / ||W1[k, :]||_1, the step rho/2, the increment
-     h = probe * (rho/2) / max(||probe||_inf, 1), and f(x+h) - f(x) = J h = mlpDeriv h;
+  6. the kink radius rho = min_k |z1_k| / ||W1[k, :]||_1, the step (the largest power of two
+     at most rho/2, as ours since the step became a power of two), the increment
+     h = probe * step / max(||probe||_inf, 1), and f(x+h) - f(x) = J h = mlpDeriv h;
   7. fderiv: vjp against J^T delta.
 """
 
@@ -34,6 +35,21 @@ def probe(n, salt):
         v = fmpq(1 + (k + salt) % 9, 2 + k % 7)
         out.append(v if k % 2 == 0 else -v)
     return out
+
+
+def power_of_two_at_most(r):
+    """The largest 2^k <= r for r > 0 (fderiv's step: exactgrad::check::fderiv)."""
+    p, q = int(r.p), int(r.q)
+    k = p.bit_length() - q.bit_length()
+
+    def two(e):
+        return fmpq(2**e) if e >= 0 else fmpq(1, 2**-e)
+
+    while two(k) > r:
+        k -= 1
+    while two(k + 1) <= r:
+        k += 1
+    return two(k)
 
 
 def column(values):
@@ -95,7 +111,7 @@ def theorem(dims, data):
             r = abs(z[k]) / norm
             if rho is None or r < rho:
                 rho = r
-    step = rho / 2 if rho is not None else fmpq(1)
+    step = power_of_two_at_most(rho / 2) if rho is not None else fmpq(1)
     direction = probe(n, 0)
     norm = max(max(abs(v) for v in direction), fmpq(1))
     scale = step / norm
