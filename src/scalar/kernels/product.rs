@@ -10,7 +10,7 @@
 use super::Q;
 use num_bigint::{BigInt, BigUint};
 use num_integer::Integer;
-use num_traits::{One, Zero};
+use num_traits::{One, ToPrimitive, Zero};
 
 /// Operands whose sizes differ by more than this many bits take a remainder step first.
 const SIZE_GAP: u64 = 64;
@@ -32,11 +32,36 @@ pub(crate) fn gcd(a: &BigUint, b: &BigUint) -> BigUint {
     if big.bits() > LEHMER_BITS {
         return super::gcd::gcd(&big, &small);
     }
+    if let (Some(a), Some(b)) = (big.to_u128(), small.to_u128()) {
+        return BigUint::from(gcd_u128(a, b));
+    }
     big.gcd(&small)
 }
 
-/// Above this many bits Lehmer's gcd beats num-bigint's binary one.
-const LEHMER_BITS: u64 = 192;
+/// Binary gcd in two machine words: num-bigint's takes a full pass over its operands per bit,
+/// with an allocation, and half of a check's gcds are of such sizes (small fractions' sums).
+fn gcd_u128(mut a: u128, mut b: u128) -> u128 {
+    if a == 0 || b == 0 {
+        return a | b;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+/// Above this many bits Lehmer's gcd beats num-bigint's binary one (below, `gcd_u128`): at 192,
+/// the gcds of 129 to 192 bits of a theorem check on small fractions were a sixth of its
+/// instructions (64×64×10: 50.7 → 43.3 million with 128).
+const LEHMER_BITS: u64 = 128;
 
 /// `n / d` in lowest terms, for `d ≠ 0` (`BigRational::new` with this module's gcd).
 pub(crate) fn reduce(n: BigInt, d: BigInt) -> Q {
@@ -131,6 +156,26 @@ mod tests {
             prop_assert_eq!(s.denom(), expected.denom());
             let zero = add(&x, &-&x);
             prop_assert_eq!(zero.denom(), &BigInt::one());
+        }
+
+        #[test]
+        fn gcd_in_two_words_agrees_with_num(a in any::<u128>(), b in any::<u128>(), shift in 0u32..64) {
+            // Common powers of two too: the binary gcd takes them out first.
+            let (a, b) = (BigUint::from(a >> shift << shift), BigUint::from(b >> shift << shift));
+            prop_assert_eq!(gcd(&a, &b), a.gcd(&b));
+        }
+
+        #[test]
+        fn gcd_of_two_to_four_words_agrees_with_num(
+            a in prop::collection::vec(any::<u64>(), 2..5),
+            b in prop::collection::vec(any::<u64>(), 1..5),
+            common in any::<u64>(),
+        ) {
+            let number = |words: &[u64]| words.iter().fold(BigUint::zero(), |n, &w| (n << 64u32) + w);
+            let common = BigUint::from(common | 1);
+            let (a, b) = (number(&a) * &common, number(&b) * &common);
+            prop_assert_eq!(gcd(&a, &b), a.gcd(&b));
+            prop_assert_eq!(gcd(&b, &a), a.gcd(&b));
         }
 
         #[test]
