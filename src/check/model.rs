@@ -26,7 +26,8 @@ impl<S> ModelGradients<S> {
     }
 }
 
-/// The closest decision a model's pieces make at `x`: the guard of smallest absolute value.
+/// The closest decision a model's pieces make at `x`: the guard of smallest absolute value (of
+/// several as close, the first in the graph's order).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Closest {
     /// The ONNX node, e.g. `"/relu/Relu (Relu)"`.

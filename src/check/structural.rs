@@ -351,19 +351,27 @@ mod tests {
     struct Stale<O> {
         op: O,
         stale: usize,
-        saved: RefCell<Option<Tensor<Q>>>,
+        /// Which `forward` the stale rule reads: 0 the last, 1 the one before, …
+        back: usize,
+        saved: RefCell<Vec<Tensor<Q>>>,
     }
     impl<O> Stale<O> {
         fn new(op: O, stale: usize) -> Self {
+            Self::lagging(op, stale, 0)
+        }
+        /// Rule `stale` reads the input of the `forward` `back` calls before the last.
+        fn lagging(op: O, stale: usize, back: usize) -> Self {
             Stale {
                 op,
                 stale,
-                saved: RefCell::new(None),
+                back,
+                saved: RefCell::new(Vec::new()),
             }
         }
         fn input(&self, rule: usize, x: &Tensor<Q>) -> Tensor<Q> {
-            match &*self.saved.borrow() {
-                Some(saved) if rule == self.stale => saved.clone(),
+            let saved = self.saved.borrow();
+            match saved.len().checked_sub(1 + self.back) {
+                Some(i) if rule == self.stale => saved[i].clone(),
                 _ => x.clone(),
             }
         }
@@ -381,7 +389,7 @@ mod tests {
     }
     impl<O: OpSpec<Q>> OpSpec<Q> for Stale<O> {
         fn forward(&self, x: &Tensor<Q>) -> Result<Tensor<Q>> {
-            *self.saved.borrow_mut() = Some(x.clone());
+            self.saved.borrow_mut().push(x.clone());
             self.op.forward(x)
         }
         fn jvp(&self, x: &Tensor<Q>, dx: &Tensor<Q>) -> Result<Tensor<Q>> {
@@ -456,6 +464,54 @@ mod tests {
             c.check
         );
         assert!(c.inputs.iter().all(|(input, _)| input != "dθ"), "{c:?}");
+    }
+
+    planted!(NoJvpParams(Relu), fn jvp_params(&op, _x, _dtheta) {
+        Err(Error::MissingRule { op: op.name(), rule: "jvp_params" })
+    });
+
+    planted!(NoVjpParams(Relu), fn vjp_params(&op, _x, _dy) {
+        Err(Error::MissingRule { op: op.name(), rule: "vjp_params" })
+    });
+
+    #[test]
+    fn interleaved_leaves_the_parameter_rules_of_an_op_without_parameters_alone() {
+        let (x, other) = (t(&[2], &["1", "-2"]), t(&[2], &["-1", "2"]));
+        let (d, none) = (t(&[2], &["1", "1"]), t(&[0], &[]));
+        // Neither parameter rule is called, so neither its refusal nor a dθ of any shape counts.
+        assert_eq!(interleaved(&Relu, &x, &other, [&d, &d], &d), Ok(()));
+        assert_eq!(
+            interleaved(&NoJvpParams(Relu), &x, &other, [&d, &none], &d),
+            Ok(())
+        );
+        assert_eq!(
+            interleaved(&NoVjpParams(Relu), &x, &other, [&d, &none], &d),
+            Ok(())
+        );
+        // Called directly, each refuses.
+        assert!(matches!(
+            NoVjpParams(Relu).vjp_params(&x, &d),
+            Err(Error::MissingRule {
+                rule: "vjp_params",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn interleaved_runs_forward_at_x_only_before_the_first_sequence() {
+        // A rule reading the input of the forward before the last: right after forward(x),
+        // forward(x′) that is x, but the second sequence's single forward(x′) makes it x′.
+        let (x, other) = (t(&[1], &["1"]), t(&[1], &["-1"]));
+        let (dx, dy) = (t(&[1], &["1"]), t(&[1], &["1"]));
+        let dtheta = t(&[4], &["1", "1", "1", "1"]);
+        let op = Stale::lagging(mlp(), 0, 1);
+        let c = counterexample(interleaved(&op, &x, &other, [&dx, &dtheta], &dy));
+        assert_eq!(
+            c.check,
+            "structural: jvp(x, dx) after forward(x′), then vjp_params, jvp_params, vjp, jvp \
+             equals jvp(x, dx) right after forward(x)"
+        );
     }
 
     #[test]

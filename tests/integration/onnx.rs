@@ -1,7 +1,7 @@
 //! ONNX models exported by PyTorch (committed fixtures, made by `scripts/torch_export.py`):
 //! imported exactly, their exact gradients graded against torch's float gradients.
 
-use exactgrad::check::{grade, model_gradients, model_kinks, FloatFormat, Verdict};
+use exactgrad::check::{grade, model_gradients, model_kinks, Closest, FloatFormat, Verdict};
 use exactgrad::import::npy::{read_npy, read_npz_with_dtype};
 use exactgrad::import::onnx::Model;
 use exactgrad::{Rounded, Q};
@@ -352,6 +352,21 @@ fn a_point_on_a_kink_names_the_onnx_node_and_the_coordinate() {
     let x = exactgrad::Tensor::parse(vec![3], &["1", "1/3", "-2"]).unwrap();
     let closest = model_kinks(&model, &x).unwrap().unwrap();
     assert_eq!(closest.coordinate, vec![1]);
+}
+
+#[test]
+fn of_guards_as_close_the_first_is_the_closest_with_its_node_and_value() {
+    let model = Model::from_bytes(&tiny("Relu", &[Some(4)]), None).unwrap();
+    // |−1/2| = |1/2| < |2| < |3|: the first of the two, coordinate 1.
+    let x = exactgrad::Tensor::parse(vec![4], &["2", "-1/2", "1/2", "3"]).unwrap();
+    assert_eq!(
+        model_kinks(&model, &x).unwrap(),
+        Some(Closest {
+            node: "\"the_node\" (Relu)".into(),
+            coordinate: vec![1],
+            value: crate::common::q("-1/2"),
+        })
+    );
 }
 
 #[test]
