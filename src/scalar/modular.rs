@@ -377,28 +377,55 @@ struct Sum {
     n: usize,
 }
 
+/// Montgomery forms are below `p < 2⁶¹`: this many products of two and a reduced running sum
+/// stay below `2¹²⁸`.
+const REDUCE_EVERY: usize = 63;
+
 impl Sum {
     #[inline]
     fn add(&mut self, m: &Modulus, a: ModP, b: ModP) {
-        // Montgomery forms are below p < 2⁶¹: 63 products of two and a reduced running sum
-        // stay below 2¹²⁸.
-        self.acc += a.form as u128 * b.form as u128;
+        self.accumulate(&a, &b);
         self.pending += 1;
-        if self.pending == 63 {
-            self.acc %= m.p as u128;
-            self.pending = 0;
+        if self.pending as usize == REDUCE_EVERY {
+            self.reduce(m, REDUCE_EVERY);
         }
+    }
+
+    /// `a·b` into the sum, without the reduction that [`REDUCE_EVERY`] terms need.
+    #[inline(always)]
+    fn accumulate(&mut self, a: &ModP, b: &ModP) {
+        self.acc += a.form as u128 * b.form as u128;
         let product = a.value * b.value;
         self.value += product;
         self.magnitude += product.abs();
         self.propagated += a.value.abs() * b.bound + b.value.abs() * a.bound + a.bound * b.bound;
-        self.n += 1;
+    }
+
+    /// The reduction after `terms` accumulated terms (at most [`REDUCE_EVERY`] since the last).
+    #[inline]
+    fn reduce(&mut self, m: &Modulus, terms: usize) {
+        self.acc %= m.p as u128;
+        self.pending = 0;
+        self.n += terms;
+    }
+
+    /// `Σ aᵢ·bᵢ` over two slices: reduced once per [`REDUCE_EVERY`] terms, with no per-term
+    /// count or branch (the inner loop of the matrix–vector products).
+    fn of_slices(m: &Modulus, a: &[ModP], b: &[ModP]) -> ModP {
+        let mut sum = Sum::default();
+        for (ca, cb) in a.chunks(REDUCE_EVERY).zip(b.chunks(REDUCE_EVERY)) {
+            for (x, y) in ca.iter().zip(cb) {
+                sum.accumulate(x, y);
+            }
+            sum.reduce(m, ca.len().min(cb.len()));
+        }
+        sum.finish(m)
     }
 
     fn finish(&self, m: &Modulus) -> ModP {
         // acc < p·2⁶⁴ after one reduction, and REDC takes the doubled R back out.
         let form = m.redc(self.acc % m.p as u128);
-        let n = self.n;
+        let n = self.n + self.pending as usize;
         let nu = n as f64 * U;
         let bound = if nu < 0.5 {
             let gamma = nu / (1.0 - nu);
@@ -518,15 +545,11 @@ impl Ring for ModP {
     }
 
     fn dot(a: &[Self], b: &[Self]) -> Self {
-        let m = modulus();
-        ModP::dot_with(&m, a.iter().copied().zip(b.iter().copied()))
+        Sum::of_slices(&modulus(), a, b)
     }
     fn mat_vec(a: &[Self], rows: usize, cols: usize, v: &[Self]) -> Vec<Self> {
         let m = modulus();
-        let row = |i: usize| {
-            let row = &a[i * cols..(i + 1) * cols];
-            ModP::dot_with(&m, row.iter().copied().zip(v.iter().copied()))
-        };
+        let row = |i: usize| Sum::of_slices(&m, &a[i * cols..(i + 1) * cols], v);
         if rows * cols < PARALLEL_MIN {
             (0..rows).map(row).collect()
         } else {
@@ -539,9 +562,16 @@ impl Ring for ModP {
         // cut into blocks for the cores.
         let block = |(lo, hi): (usize, usize)| -> Vec<ModP> {
             let mut sums = vec![Sum::default(); hi - lo];
-            for (i, vi) in v.iter().enumerate().take(rows) {
-                for (sum, aij) in sums.iter_mut().zip(&a[i * cols + lo..i * cols + hi]) {
-                    sum.add(&m, *aij, *vi);
+            let v = &v[..rows.min(v.len())];
+            for (chunk, vs) in v.chunks(REDUCE_EVERY).enumerate() {
+                for (k, vi) in vs.iter().enumerate() {
+                    let i = chunk * REDUCE_EVERY + k;
+                    for (sum, aij) in sums.iter_mut().zip(&a[i * cols + lo..i * cols + hi]) {
+                        sum.accumulate(aij, vi);
+                    }
+                }
+                for sum in &mut sums {
+                    sum.reduce(&m, vs.len());
                 }
             }
             sums.iter().map(|s| s.finish(&m)).collect()
