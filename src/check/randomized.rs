@@ -5,10 +5,12 @@
 //!
 //! # What is checked, and the bound
 //! Probes `dx`, `dθ`, `δ` have independent entries drawn uniformly from the integers
-//! `[−2⁶³, 2⁶³)` (a set of size `2⁶⁴`, both signs), and every identity is checked on the probes
-//! and on their negations `−dx`, `−dθ`, `−δ` (one more call of each rule; the reference is `−t`),
-//! so a rule that goes wrong only for negative tangents or cotangents in some coordinate is met
-//! on its wrong side whatever the seed. The reference tangent `t = J_x·dx + J_θ·dθ` is the tangent
+//! `[−2⁶³, 2⁶³)` (a set of size `2⁶⁴`, both signs). The linearity test below calls every rule
+//! again at a second probe whose entries have the signs opposite to the first's (magnitudes
+//! drawn afresh), so a rule that goes wrong only for negative (or only for positive) tangents or
+//! cotangents in some coordinate is called on its wrong side whatever the seed. Right on one
+//! side and wrong on the other, it is not linear and fails that test; the identities are then
+//! checked at the second probe too, and name the coordinate. The reference tangent `t = J_x·dx + J_θ·dθ` is the tangent
 //! part of one forward pass over [`Dual`] numbers at `(x + ε·dx, θ + ε·dθ)`; it never calls the
 //! rules under test. Then
 //! * **JVP identity**: `jvp(x, dx) + jvp_θ(x, dθ) = t`, entry by entry;
@@ -26,11 +28,13 @@
 //! probability at most `(2d + 1)/2⁶⁴`. A rule that is not a polynomial in its tangent (one that
 //! branches on the tangent's sign or size) is outside the argument, so each check also tests the
 //! assumption: [`crate::check::linear_in_tangent`] and [`crate::check::linear_in_cotangent`]
-//! (for the parameter rules too) on two fresh probes with random signed fractional coefficients
-//! `a = p/q`. A rule caught there fails with that structural counterexample. This is a test of
-//! linearity at one random combination, not a proof of it: a rule nonlinear only where no probe
-//! lands (beyond `2⁶³`, say) can still pass, and then the bound says nothing about it. The probability is over the probes, i.e. over a seed
-//! drawn at random after the rule is fixed (a fixed seed in a test suite gives a reproducible
+//! (for the parameter rules too) at `a·v + b·v₂`, with `v` the identities' probe, `v₂` the
+//! sign-opposed second probe and random signed fractional coefficients `a = p/q`, `b`. A rule
+//! caught there fails with that structural counterexample, unless the identities at `v₂` fail
+//! first. This is a test of linearity at one random combination, not a proof of it: a rule
+//! nonlinear only where no probe lands (beyond `2⁶³`, say) can still pass, and then the bound
+//! says nothing about it. The probability is over the probes, i.e. over a seed drawn at random
+//! after the rule is fixed (a fixed seed in a test suite gives a reproducible
 //! check; draw a fresh one, e.g. from the clock, for the bound to apply to each run).
 //!
 //! On a failure the checks locate a coordinate exactly: which rule (inputs or parameters), and,
@@ -92,10 +96,29 @@ impl Probes {
         // The bits reinterpreted as two's complement: uniform on [−2⁶³, 2⁶³).
         S::from_i64(self.0.next_u64() as i64)
     }
-    /// [`Error::SizeOverflow`] for a shape no tensor can have (an op declaring an absurd
-    /// output shape), before anything is drawn.
-    fn tensor<S: ProbeScalar>(&mut self, shape: &[usize]) -> Result<Tensor<S>> {
-        Tensor::from_fn(shape, |_| self.entry())
+    /// A probe and the signs of its entries (`true`: negative). [`Error::SizeOverflow`] for a
+    /// shape no tensor can have (an op declaring an absurd output shape), before anything is
+    /// drawn.
+    fn signed<S: ProbeScalar>(&mut self, shape: &[usize]) -> Result<Signed<S>> {
+        let mut negative = Vec::new();
+        let probe = Tensor::from_fn(shape, |_| {
+            let n = self.0.next_u64() as i64;
+            negative.push(n < 0);
+            S::from_i64(n)
+        })?;
+        Ok(Signed { probe, negative })
+    }
+    /// A fresh probe whose every entry has the sign opposite to `first`'s (a zero of `first`
+    /// gets a negative entry): magnitudes uniform in `[0, 2⁶³)`.
+    fn opposed<S: ProbeScalar>(&mut self, first: &Signed<S>) -> Result<Tensor<S>> {
+        Tensor::from_fn(first.probe.shape(), |k| {
+            let magnitude = (self.0.next_u64() >> 1) as i64;
+            S::from_i64(if first.negative[k] {
+                magnitude
+            } else {
+                -magnitude
+            })
+        })
     }
     /// `p/q` with `p` a signed probe and `q ∈ [2, 2³² + 1]`: rarely an integer, so a rule that
     /// is right only on integer tangents (the probe set) is met off it.
@@ -103,6 +126,12 @@ impl Probes {
         let q = S::from_i64(i64::from(self.0.next_u32()) + 2);
         self.entry::<S>().checked_div(&q).expect("q ≥ 2")
     }
+}
+
+/// A probe with the signs of its entries, from which [`Probes::opposed`] draws its second.
+struct Signed<S> {
+    probe: Tensor<S>,
+    negative: Vec<bool>,
 }
 
 /// The rules' values at the identities' probes: `jvp(x, dx)` and `vjp(x, δ)`.
@@ -115,17 +144,22 @@ struct AtProbes<'a, S> {
 
 /// The assumption behind the bound, tested at `a·v₁ + b·v₂` with random signed fractions `a`,
 /// `b`: `jvp` linear in the tangent and `vjp` in the cotangent. `v₁` is the identities' probe,
-/// whose rule values are known already; `v₂` is fresh.
-fn linearity<S, O>(op: &O, x: &Tensor<S>, at: AtProbes<'_, S>, probes: &mut Probes) -> Result<()>
+/// whose rule values are known already; `v₂ = [dx₂, δ₂]` is fresh, of the opposite sign in
+/// every entry ([`Probes::opposed`]).
+fn linearity<S, O>(
+    op: &O,
+    x: &Tensor<S>,
+    at: AtProbes<'_, S>,
+    [dx2, dy2]: [&Tensor<S>; 2],
+    probes: &mut Probes,
+) -> Result<()>
 where
     S: ProbeScalar,
     O: OpSpec<S> + ?Sized,
 {
-    let dx2 = probes.tensor::<S>(x.shape())?;
-    let dy2 = probes.tensor::<S>(at.dy.shape())?;
     let (a, b) = (probes.fraction::<S>(), probes.fraction::<S>());
-    linear_in_tangent_given(op, x, [at.dx, &dx2], [&a, &b], Some(at.jvp))?;
-    linear_in_cotangent_given(op, x, [at.dy, &dy2], [&a, &b], Some(at.vjp))
+    linear_in_tangent_given(op, x, [at.dx, dx2], [&a, &b], Some(at.jvp))?;
+    linear_in_cotangent_given(op, x, [at.dy, dy2], [&a, &b], Some(at.vjp))
 }
 
 /// `θ ↦ f_θ(x)` at the op's own `θ`, for any probe scalar: its rules are the op's parameter
@@ -154,11 +188,6 @@ impl<S: Scalar, O: OpSpec<S> + ?Sized> OpSpec<S> for ParamRules<'_, S, O> {
     fn vjp(&self, _params: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
         self.op.vjp_params(self.x, dy)
     }
-}
-
-/// `−v`, entry by entry.
-fn negated<S: Scalar>(v: &Tensor<S>) -> Tensor<S> {
-    v.map(|e| e.neg_ref())
 }
 
 /// The values a randomized check computed: enough to re-run it (the seed) and to see the
@@ -198,8 +227,8 @@ where
     crate::scalar::with_kernel_cache(|| {
         let out = prepare(op, x, None, None)?;
         let mut probes = Probes::new(seed);
-        let dx = probes.tensor::<S>(x.shape())?;
-        let dy = probes.tensor::<S>(&out)?;
+        let dx = probes.signed::<S>(x.shape())?;
+        let dy = probes.signed::<S>(&out)?;
         let once = |dx: &Tensor<S>, dy: &Tensor<S>| -> Result<(Tensor<S>, Tensor<S>, S, S)> {
             let jvp = op.jvp(x, dx)?;
             let vjp = op.vjp(x, dy)?;
@@ -221,15 +250,20 @@ where
             }
             Ok((jvp, vjp, lhs, rhs))
         };
-        let (jvp, vjp, lhs, rhs) = once(&dx, &dy)?;
-        once(&negated(&dx), &negated(&dy))?;
+        let (jvp, vjp, lhs, rhs) = once(&dx.probe, &dy.probe)?;
+        let (dx2, dy2) = (probes.opposed(&dx)?, probes.opposed(&dy)?);
         let at = AtProbes {
-            dx: &dx,
+            dx: &dx.probe,
             jvp: &jvp,
-            dy: &dy,
+            dy: &dy.probe,
             vjp: &vjp,
         };
-        linearity(op, x, at, &mut probes)?;
+        if let Err(error) = linearity(op, x, at, [&dx2, &dy2], &mut probes) {
+            // A rule wrong only on the second probes' side: the identity there says where.
+            once(&dx2, &dy2)?;
+            return Err(error);
+        }
+        let (dx, dy) = (dx.probe, dy.probe);
         Ok(RandomizedProof {
             seed,
             tangent: jvp,
@@ -251,15 +285,15 @@ where
     crate::scalar::with_kernel_cache(|| {
         let out = prepare(op, x, None, None)?;
         let mut probes = Probes::new(seed);
-        let dx = probes.tensor::<S>(x.shape())?;
-        let dy = probes.tensor::<S>(&out)?;
+        let dx = probes.signed::<S>(x.shape())?;
+        let dy = probes.signed::<S>(&out)?;
         let pass = |v: &Tensor<S>| -> Result<Tensor<S>> {
             let y = op.forward(&dual(x, v)?)?;
             super::expect_rule_shape(&y, &out, "forward over dual numbers")?;
             Ok(y.map(|d| d.eps.clone()))
         };
-        let t = pass(&dx)?;
-        // The identities at (dx, δ, t), then at their negations.
+        let t = pass(&dx.probe)?;
+        // The identities at (dx, δ, t).
         let identities =
             |dx: &Tensor<S>, dy: &Tensor<S>, t: &Tensor<S>| -> Result<(S, Tensor<S>, Tensor<S>)> {
                 let inputs = || {
@@ -301,15 +335,20 @@ where
                 }
                 Ok((lhs, jvp, vjp))
             };
-        let (lhs, jvp, vjp) = identities(&dx, &dy, &t)?;
-        identities(&negated(&dx), &negated(&dy), &negated(&t))?;
+        let (lhs, jvp, vjp) = identities(&dx.probe, &dy.probe, &t)?;
+        let (dx2, dy2) = (probes.opposed(&dx)?, probes.opposed(&dy)?);
         let at = AtProbes {
-            dx: &dx,
+            dx: &dx.probe,
             jvp: &jvp,
-            dy: &dy,
+            dy: &dy.probe,
             vjp: &vjp,
         };
-        linearity(op, x, at, &mut probes)?;
+        if let Err(error) = linearity(op, x, at, [&dx2, &dy2], &mut probes) {
+            // A rule wrong only on the second probes' side: the identities there locate it.
+            identities(&dx2, &dy2, &pass(&dx2)?)?;
+            return Err(error);
+        }
+        let (dx, dy) = (dx.probe, dy.probe);
         Ok(RandomizedProof {
             seed,
             tangent: t,
@@ -337,16 +376,16 @@ where
         no_kinks(op, x)?;
         let theta: Tensor<S> = param_vector(op);
         let mut probes = Probes::new(seed);
-        let dx = probes.tensor::<S>(x.shape())?;
-        let dtheta = probes.tensor::<S>(theta.shape())?;
-        let dy = probes.tensor::<S>(&out)?;
+        let dx = probes.signed::<S>(x.shape())?;
+        let dtheta = probes.signed::<S>(theta.shape())?;
+        let dy = probes.signed::<S>(&out)?;
         let pass = |vx: &Tensor<S>, vt: &Tensor<S>| -> Result<Tensor<S>> {
             let y = op.forward_with_params(&dual(&theta, vt)?, &dual(x, vx)?)?;
             super::expect_rule_shape(&y, &out, "forward over dual numbers")?;
             Ok(y.map(|d| d.eps.clone()))
         };
-        let t = pass(&dx, &dtheta)?;
-        // The identities at (dx, dθ, δ, t), then at their negations.
+        let t = pass(&dx.probe, &dtheta.probe)?;
+        // The identities at (dx, dθ, δ, t).
         let identities = |dx: &Tensor<S>,
                           dtheta: &Tensor<S>,
                           dy: &Tensor<S>,
@@ -447,28 +486,33 @@ where
                 rules: [jvp_x, vjp_x, jvp_t, vjp_t],
             })
         };
-        let Values { lhs, rhs, rules } = identities(&dx, &dtheta, &dy, &t)?;
+        let Values { lhs, rhs, rules } = identities(&dx.probe, &dtheta.probe, &dy.probe, &t)?;
         let [jvp_x, vjp_x, jvp_t, vjp_t] = &rules;
-        identities(
-            &negated(&dx),
-            &negated(&dtheta),
-            &negated(&dy),
-            &negated(&t),
-        )?;
-        let at = AtProbes {
-            dx: &dx,
+        let dx2 = probes.opposed(&dx)?;
+        let dtheta2 = probes.opposed(&dtheta)?;
+        let dy2 = probes.opposed(&dy)?;
+        let at_x = AtProbes {
+            dx: &dx.probe,
             jvp: jvp_x,
-            dy: &dy,
+            dy: &dy.probe,
             vjp: vjp_x,
         };
-        linearity(op, x, at, &mut probes)?;
-        let at = AtProbes {
-            dx: &dtheta,
+        let at_theta = AtProbes {
+            dx: &dtheta.probe,
             jvp: jvp_t,
-            dy: &dy,
+            dy: &dy.probe,
             vjp: vjp_t,
         };
-        linearity(&ParamRules { op, x }, &theta, at, &mut probes)?;
+        let linear = linearity(op, x, at_x, [&dx2, &dy2], &mut probes).and_then(|()| {
+            let rules = ParamRules { op, x };
+            linearity(&rules, &theta, at_theta, [&dtheta2, &dy2], &mut probes)
+        });
+        if let Err(error) = linear {
+            // A rule wrong only on the second probes' side: the identities there locate it.
+            identities(&dx2, &dtheta2, &dy2, &pass(&dx2, &dtheta2)?)?;
+            return Err(error);
+        }
+        let (dx, dtheta, dy) = (dx.probe, dtheta.probe, dy.probe);
         Ok(RandomizedProof {
             seed,
             tangent: t,
