@@ -96,29 +96,31 @@ impl Probes {
         // The bits reinterpreted as two's complement: uniform on [−2⁶³, 2⁶³).
         S::from_i64(self.0.next_u64() as i64)
     }
-    /// A probe and the signs of its entries (`true`: negative). [`Error::SizeOverflow`] for a
+    /// A probe. [`Error::SizeOverflow`] for a
     /// shape no tensor can have (an op declaring an absurd output shape), before anything is
     /// drawn.
     fn signed<S: ProbeScalar>(&mut self, shape: &[usize]) -> Result<Signed<S>> {
-        let mut negative = Vec::new();
-        let probe = Tensor::from_fn(shape, |_| {
-            let n = self.0.next_u64() as i64;
-            negative.push(n < 0);
-            S::from_i64(n)
-        })?;
-        Ok(Signed { probe, negative })
+        // The bits reinterpreted as two's complement: uniform on [−2⁶³, 2⁶³).
+        let drawn = Tensor::<i64>::from_fn(shape, |_| self.0.next_u64() as i64)?;
+        let probe = Tensor::new(shape.to_vec(), S::from_i64_slice(drawn.data()))?;
+        Ok(Signed { probe, drawn })
     }
     /// A fresh probe whose every entry has the sign opposite to `first`'s (a zero of `first`
     /// gets a negative entry): magnitudes uniform in `[0, 2⁶³)`.
     fn opposed<S: ProbeScalar>(&mut self, first: &Signed<S>) -> Result<Tensor<S>> {
-        Tensor::from_fn(first.probe.shape(), |k| {
-            let magnitude = (self.0.next_u64() >> 1) as i64;
-            S::from_i64(if first.negative[k] {
-                magnitude
-            } else {
-                -magnitude
+        let drawn = first.drawn.data();
+        let second: Vec<i64> = drawn
+            .iter()
+            .map(|&n| {
+                let magnitude = (self.0.next_u64() >> 1) as i64;
+                if n < 0 {
+                    magnitude
+                } else {
+                    -magnitude
+                }
             })
-        })
+            .collect();
+        Tensor::new(first.probe.shape().to_vec(), S::from_i64_slice(&second))
     }
     /// `p/q` with `p` a signed probe and `q ∈ [2, 2³² + 1]`: rarely an integer, so a rule that
     /// is right only on integer tangents (the probe set) is met off it.
@@ -128,10 +130,11 @@ impl Probes {
     }
 }
 
-/// A probe with the signs of its entries, from which [`Probes::opposed`] draws its second.
+/// A probe and the integers it was drawn as, from whose signs [`Probes::opposed`] draws its
+/// second.
 struct Signed<S> {
     probe: Tensor<S>,
-    negative: Vec<bool>,
+    drawn: Tensor<i64>,
 }
 
 /// The rules' values at the identities' probes: `jvp(x, dx)` and `vjp(x, δ)`.

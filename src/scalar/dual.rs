@@ -179,6 +179,12 @@ impl<S: Field> Field for Dual<S> {
     fn from_q(q: &super::Q) -> Self {
         Dual::constant(S::from_q(q))
     }
+    fn from_q_slice(qs: &[super::Q]) -> Vec<Self> {
+        S::from_q_slice(qs)
+            .into_iter()
+            .map(Dual::constant)
+            .collect()
+    }
 }
 
 impl<S: Ordered> Ordered for Dual<S> {

@@ -87,6 +87,12 @@ pub trait Ring:
     /// The integer `n` as a ring element.
     fn from_i64(n: i64) -> Self;
 
+    /// [`Ring::from_i64`] of each entry. Overridable like [`Ring::mat_vec`]: random probes are
+    /// drawn as integers and converted in one call.
+    fn from_i64_slice(ns: &[i64]) -> Vec<Self> {
+        ns.iter().map(|&n| Self::from_i64(n)).collect()
+    }
+
     /// Σᵢ aᵢ·bᵢ. Instances may override this with a faster exact kernel; the result must be the
     /// same value the plain loop gives.
     fn dot(a: &[Self], b: &[Self]) -> Self {
@@ -224,6 +230,12 @@ pub trait Field: Ring {
     // Spelled `BigRational` (what `Q` names) so that this trait does not depend on the module
     // that implements it for `Q`.
     fn from_q(q: &num_rational::BigRational) -> Self;
+
+    /// [`Field::from_q`] of each entry (an op's weights, lifted once per check). Overridable
+    /// like [`Ring::mat_vec`].
+    fn from_q_slice(qs: &[num_rational::BigRational]) -> Vec<Self> {
+        qs.iter().map(Self::from_q).collect()
+    }
 }
 
 /// A sign, for piecewise ops. On dual numbers only the real part is looked at, so that branching

@@ -322,15 +322,24 @@ impl ModP {
     }
 
     /// The integer `n`, residue and enclosure.
-    fn integer(n: i64) -> ModP {
-        let form = modulus().signed(n);
+    fn integer_with(m: &Modulus, n: i64) -> ModP {
         let value = n as f64;
+        // Finite, and at least 2⁵³ where it is rounded: no underflow term.
         let bound = if n.unsigned_abs() <= 1 << 53 {
             0.0
         } else {
-            rounding(value)
+            value.abs() * U
         };
-        ModP::new(form, value, bound)
+        ModP {
+            form: m.signed(n),
+            value,
+            bound,
+        }
+    }
+
+    /// Exactly 0: a zero residue whose float is 0 with no error.
+    fn is_exact_zero(&self) -> bool {
+        self.form == 0 && self.value == 0.0 && self.bound == 0.0
     }
 
     /// `a·b` modulo the given modulus (the kernels fetch it once, not per product).
@@ -541,7 +550,12 @@ impl Ring for ModP {
         ModP::new(modulus().sub(0, self.form), -self.value, self.bound)
     }
     fn from_i64(n: i64) -> Self {
-        ModP::integer(n)
+        ModP::integer_with(&modulus(), n)
+    }
+
+    fn from_i64_slice(ns: &[i64]) -> Vec<Self> {
+        let m = modulus();
+        ns.iter().map(|&n| ModP::integer_with(&m, n)).collect()
     }
 
     fn dot(a: &[Self], b: &[Self]) -> Self {
@@ -605,7 +619,9 @@ impl Ring for ModP {
         u.iter()
             .zip(w)
             .map(|(p, q)| {
-                let form = m.add(m.mul(a.form, p.form), m.mul(b.form, q.form));
+                // Two products of forms below p < 2⁶¹ sum below p·2⁶⁴: one reduction for both.
+                let form =
+                    m.redc(a.form as u128 * p.form as u128 + b.form as u128 * q.form as u128);
                 let (s, t) = (a.value * p.value, b.value * q.value);
                 let value = s + t;
                 // The bounds of two products (as in `mul_with`) and of their sum, in one
@@ -628,6 +644,10 @@ impl Ring for ModP {
         // Written in place: a flat_map's collect cannot know its length and grows by copying.
         let mut out = vec![ModP::zero(); u.len() * v.len()];
         let row = |(row, a): (&mut [ModP], &ModP)| {
+            if a.is_exact_zero() {
+                // A masked entry (a ReLU's zero): its row is exactly zero, already written.
+                return;
+            }
             for (o, b) in row.iter_mut().zip(v) {
                 *o = ModP::mul_with(&m, a, b);
             }
@@ -681,16 +701,28 @@ impl Field for ModP {
     }
 
     fn from_q(q: &Q) -> Self {
-        let (numer, denom) = (q.numer(), q.denom());
+        INVERSES.with(|cache| ModP::from_q_with(&modulus(), cache, q))
+    }
+
+    fn from_q_slice(qs: &[Q]) -> Vec<Self> {
+        // The modulus and the inverse cache fetched once for all entries (a weight matrix).
         let m = modulus();
+        INVERSES.with(|cache| qs.iter().map(|q| ModP::from_q_with(&m, cache, q)).collect())
+    }
+}
+
+impl ModP {
+    /// [`Field::from_q`] with the modulus and the inverse cache in hand.
+    fn from_q_with(m: &Modulus, cache: &Inverses, q: &Q) -> ModP {
+        let (numer, denom) = (q.numer(), q.denom());
         if let (Some(n), Some(d)) = (numer.to_i64(), denom.to_u64()) {
             // Small parts (every weight of a float model, most fractions): the inverse of the
             // denominator from a cache, the float from one division of exact floats.
             if d == 1 {
-                return ModP::integer(n);
+                return ModP::integer_with(m, n);
             }
             let n_form = m.signed(n);
-            let Some(inverse) = cached_inverse(&m, d) else {
+            let Some(inverse) = cached_inverse(m, cache, d) else {
                 undecided(Undecided::Denominator);
                 return ModP::zero();
             };
@@ -718,24 +750,23 @@ impl Field for ModP {
 /// for float weights), and an inverse costs a Euclidean algorithm.
 const INVERSE_SLOTS: usize = 256;
 
+/// `(prime, denominator, Montgomery form of its inverse)`, direct-mapped.
+type Inverses = [Cell<(u64, u64, u64)>; INVERSE_SLOTS];
+
 thread_local! {
-    /// `(prime, denominator, Montgomery form of its inverse)`, direct-mapped.
-    static INVERSES: [Cell<(u64, u64, u64)>; INVERSE_SLOTS] =
-        const { [const { Cell::new((0, 0, 0)) }; INVERSE_SLOTS] };
+    static INVERSES: Inverses = const { [const { Cell::new((0, 0, 0)) }; INVERSE_SLOTS] };
 }
 
-/// The Montgomery form of `d⁻¹ mod p`, remembered per thread; `None` when `p | d`.
-fn cached_inverse(m: &Modulus, d: u64) -> Option<u64> {
+/// The Montgomery form of `d⁻¹ mod p`, remembered in the thread's `cache`; `None` when `p | d`.
+fn cached_inverse(m: &Modulus, cache: &Inverses, d: u64) -> Option<u64> {
     let slot = (d.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize % INVERSE_SLOTS;
-    INVERSES.with(|cache| {
-        let (p, denominator, inverse) = cache[slot].get();
-        if p == m.p && denominator == d {
-            return Some(inverse);
-        }
-        let inverse = m.inverse(m.montgomery(d))?;
-        cache[slot].set((m.p, d, inverse));
-        Some(inverse)
-    })
+    let (p, denominator, inverse) = cache[slot].get();
+    if p == m.p && denominator == d {
+        return Some(inverse);
+    }
+    let inverse = m.inverse(m.montgomery(d))?;
+    cache[slot].set((m.p, d, inverse));
+    Some(inverse)
 }
 
 impl Ordered for ModP {
@@ -919,9 +950,40 @@ mod tests {
                     "{i},{j}"
                 );
             }
-            let outer = ModP::outer(&a[..rows], &a[..cols]);
+            // Exact zeros (masked entries) leave their rows as zeros without multiplying.
+            let mut u = a[..rows].to_vec();
+            u[1] = ModP::zero();
+            u[rows - 1] = ModP::from_i64(0);
+            let outer = ModP::outer(&u, &a[..cols]);
             for (k, got) in outer.iter().enumerate() {
-                assert!(same(got, &a[k / cols].mul_ref(&a[k % cols])), "entry {k}");
+                assert!(same(got, &u[k / cols].mul_ref(&a[k % cols])), "entry {k}");
+            }
+        });
+    }
+
+    /// The batch conversions (weights, probes) give what one-by-one conversion gives.
+    #[test]
+    fn conversions_of_slices_equal_one_by_one() {
+        let same = |a: &ModP, b: &ModP| (a.form, a.value, a.bound) == (b.form, b.value, b.bound);
+        let p = random_prime(&mut ChaCha8Rng::seed_from_u64(5));
+        let ((), _) = with_prime(p, || {
+            let big = BigInt::from(3).pow(90);
+            let qs = [
+                q(0, 1),
+                q(-7, 1),
+                q(5, 12),
+                q(i64::MIN + 1, 3),
+                q(1, 1 << 60),
+                Q::new(big.clone(), BigInt::from(7)),
+                Q::new(BigInt::from(-2), big),
+            ];
+            for (got, q) in ModP::from_q_slice(&qs).iter().zip(&qs) {
+                assert!(same(got, &ModP::from_q(q)), "{q}");
+            }
+            let ns = [0, 1, -1, 1 << 53, (1 << 53) + 1, i64::MAX, i64::MIN];
+            for (got, &n) in ModP::from_i64_slice(&ns).iter().zip(&ns) {
+                assert!(same(got, &ModP::from_i64(n)), "{n}");
+                assert_eq!(got.residue(), residue_of(&Q::from_integer(n.into()), p).unwrap());
             }
         });
     }
