@@ -20,16 +20,25 @@
 //! than `2.68·10¹⁶` primes there, so each equality test adds at most `B·6.3·10⁻¹⁹`
 //! ([`PRIME_MISS_PER_BIT`]) to the miss probability of the exact check (`< 2⁻⁶²`, see
 //! [`randomized_params`]). For `K` tests on values of at most `B` bits: `K·B·6.3·10⁻¹⁹`; e.g.
-//! 100 comparisons of 10,000-bit values add `6.3·10⁻¹³`. Equality tests that the enclosures
-//! can decide (values far apart) are decided by them and add nothing. The probes and the prime
-//! are drawn from the seed; the probability is over a seed chosen after the rule.
+//! 100 comparisons of 10,000-bit values add `6.3·10⁻¹³`. The probes and the prime are drawn
+//! from the seed; the probability is over a seed chosen after the rule (a rule wrong by a
+//! multiple of the very prime its seed draws passes that seed, and no other).
+//!
+//! The probes enter as residues **without** an enclosure (`ModP::untracked_integers`): the
+//! identities compare residues, and a correct rule never branches on a tangent or cotangent, so
+//! the float work would decide nothing. Every product or sum with such a term is itself
+//! untracked, and the kernels then compute residues alone (about 5 instructions per multiply–add
+//! instead of 30). A rule that does branch on a tangent's sign meets an unbounded enclosure:
+//! [`Undecided`], and the check is replayed over `Q`. The weights, the input and every value
+//! computed from them alone (pre-activations, masks) keep their enclosures, so the branches of
+//! the forward pass are decided as before.
 //!
 //! A failure is always the exact check's failure: the same error, from the replay over `Q`.
 //!
 //! # What it costs
 //! Residues are u64 in Montgomery form and the products inside matrix–vector products are
-//! summed in 128 bits, reduced every 63 terms; the enclosure is one `f64` product and three
-//! sums per term. An op's exact parameters are converted once per check (see
+//! summed in 128 bits, reduced every 63 terms; where both factors are tracked, the enclosure is
+//! one `f64` product and three sums per term. An op's exact parameters are converted once per check (see
 //! [`crate::scalar::with_kernel_cache`]).
 
 use super::randomized::{randomized_jacobian, randomized_params, RandomizedProof};

@@ -65,6 +65,12 @@ pub const MISS_PROBABILITY_LOG2: i32 = -62;
 pub trait ProbeScalar: Scalar {
     /// The integer `n`.
     fn from_u64(n: u64) -> Self;
+    /// The probe entries `ns` ([`Ring::from_i64_slice`] unless the scalar tracks probes
+    /// differently: [`ModP`] gives them no float enclosure, since no correct rule branches on a
+    /// tangent or cotangent).
+    fn probe_entries(ns: &[i64]) -> Vec<Self> {
+        Self::from_i64_slice(ns)
+    }
 }
 
 impl ProbeScalar for Q {
@@ -76,6 +82,9 @@ impl ProbeScalar for Q {
 impl ProbeScalar for ModP {
     fn from_u64(n: u64) -> Self {
         ModP::from_u64(n)
+    }
+    fn probe_entries(ns: &[i64]) -> Vec<Self> {
+        ModP::untracked_integers(ns)
     }
 }
 
@@ -102,7 +111,7 @@ impl Probes {
     fn signed<S: ProbeScalar>(&mut self, shape: &[usize]) -> Result<Signed<S>> {
         // The bits reinterpreted as two's complement: uniform on [−2⁶³, 2⁶³).
         let drawn = Tensor::<i64>::from_fn(shape, |_| self.0.next_u64() as i64)?;
-        let probe = Tensor::new(shape.to_vec(), S::from_i64_slice(drawn.data()))?;
+        let probe = Tensor::new(shape.to_vec(), S::probe_entries(drawn.data()))?;
         Ok(Signed { probe, drawn })
     }
     /// A fresh probe whose every entry has the sign opposite to `first`'s (a zero of `first`
@@ -120,7 +129,7 @@ impl Probes {
                 }
             })
             .collect();
-        Tensor::new(first.probe.shape().to_vec(), S::from_i64_slice(&second))
+        Tensor::new(first.probe.shape().to_vec(), S::probe_entries(&second))
     }
     /// `p/q` with `p` a signed probe and `q ∈ [2, 2³² + 1]`: rarely an integer, so a rule that
     /// is right only on integer tangents (the probe set) is met off it.

@@ -342,9 +342,39 @@ impl ModP {
         self.form == 0 && self.value == 0.0 && self.bound == 0.0
     }
 
+    /// A residue whose value is not tracked: the enclosure is unbounded, so no sign is decided
+    /// from it (a branch on it is [`Undecided`]).
+    fn unknown(form: u64) -> ModP {
+        ModP {
+            form,
+            value: f64::NAN,
+            bound: f64::INFINITY,
+        }
+    }
+
+    /// Whether the enclosure is unbounded. Every product and sum with such a term is unbounded
+    /// too, so the kernels compute only its residue.
+    fn is_unknown(&self) -> bool {
+        self.bound == f64::INFINITY
+    }
+
+    /// The integers `ns` as residues with no enclosure ([`ModP::is_unknown`]): how the
+    /// randomized checks' probes enter (module docs). Identities compare residues, and the
+    /// kernels skip the float work on them.
+    pub fn untracked_integers(ns: &[i64]) -> Vec<ModP> {
+        let m = modulus();
+        ns.iter().map(|&n| ModP::unknown(m.signed(n))).collect()
+    }
+
     /// `a·b` modulo the given modulus (the kernels fetch it once, not per product).
     fn mul_with(m: &Modulus, a: &ModP, b: &ModP) -> ModP {
+        if a.is_exact_zero() || b.is_exact_zero() {
+            return ModP::zero();
+        }
         let form = m.mul(a.form, b.form);
+        if a.is_unknown() || b.is_unknown() {
+            return ModP::unknown(form);
+        }
         let exact = |x: &ModP| x.bound == 0.0 && (x.value == 0.0 || x.value.abs() == 1.0);
         if exact(a) || exact(b) {
             // 0 and ±1 (masks, signs) multiply without rounding.
@@ -421,6 +451,10 @@ impl Sum {
     /// `Σ aᵢ·bᵢ` over two slices: reduced once per [`REDUCE_EVERY`] terms, with no per-term
     /// count or branch (the inner loop of the matrix–vector products).
     fn of_slices(m: &Modulus, a: &[ModP], b: &[ModP]) -> ModP {
+        if a.first().is_some_and(ModP::is_unknown) || b.first().is_some_and(ModP::is_unknown) {
+            // One unbounded term makes the sum's enclosure unbounded: the residue alone.
+            return ModP::unknown(Sum::residue_of_slices(m, a, b));
+        }
         let mut sum = Sum::default();
         for (ca, cb) in a.chunks(REDUCE_EVERY).zip(b.chunks(REDUCE_EVERY)) {
             for (x, y) in ca.iter().zip(cb) {
@@ -429,6 +463,18 @@ impl Sum {
             sum.reduce(m, ca.len().min(cb.len()));
         }
         sum.finish(m)
+    }
+
+    /// The Montgomery form of `Σ aᵢ·bᵢ`, without enclosure.
+    fn residue_of_slices(m: &Modulus, a: &[ModP], b: &[ModP]) -> u64 {
+        let mut acc = 0u128;
+        for (ca, cb) in a.chunks(REDUCE_EVERY).zip(b.chunks(REDUCE_EVERY)) {
+            for (x, y) in ca.iter().zip(cb) {
+                acc += x.form as u128 * y.form as u128;
+            }
+            acc %= m.p as u128;
+        }
+        m.redc(acc)
     }
 
     fn finish(&self, m: &Modulus) -> ModP {
@@ -574,9 +620,27 @@ impl Ring for ModP {
         let m = modulus();
         // Row by row, every column's sum at once: A is read in its own order. The columns are
         // cut into blocks for the cores.
+        // An unbounded `v₀`, or an unbounded first row, makes every column's enclosure unbounded.
+        let untracked = v.first().is_some_and(ModP::is_unknown)
+            || (rows > 0 && a[..cols].iter().all(ModP::is_unknown));
         let block = |(lo, hi): (usize, usize)| -> Vec<ModP> {
-            let mut sums = vec![Sum::default(); hi - lo];
             let v = &v[..rows.min(v.len())];
+            if untracked {
+                let mut sums = vec![0u128; hi - lo];
+                for (chunk, vs) in v.chunks(REDUCE_EVERY).enumerate() {
+                    for (k, vi) in vs.iter().enumerate() {
+                        let i = chunk * REDUCE_EVERY + k;
+                        for (sum, aij) in sums.iter_mut().zip(&a[i * cols + lo..i * cols + hi]) {
+                            *sum += aij.form as u128 * vi.form as u128;
+                        }
+                    }
+                    for sum in &mut sums {
+                        *sum %= m.p as u128;
+                    }
+                }
+                return sums.iter().map(|&s| ModP::unknown(m.redc(s))).collect();
+            }
+            let mut sums = vec![Sum::default(); hi - lo];
             for (chunk, vs) in v.chunks(REDUCE_EVERY).enumerate() {
                 for (k, vi) in vs.iter().enumerate() {
                     let i = chunk * REDUCE_EVERY + k;
@@ -622,6 +686,9 @@ impl Ring for ModP {
                 // Two products of forms below p < 2⁶¹ sum below p·2⁶⁴: one reduction for both.
                 let form =
                     m.redc(a.form as u128 * p.form as u128 + b.form as u128 * q.form as u128);
+                if p.is_unknown() || q.is_unknown() || a.is_unknown() || b.is_unknown() {
+                    return ModP::unknown(form);
+                }
                 let (s, t) = (a.value * p.value, b.value * q.value);
                 let value = s + t;
                 // The bounds of two products (as in `mul_with`) and of their sum, in one
@@ -643,9 +710,20 @@ impl Ring for ModP {
         let m = modulus();
         // Written in place: a flat_map's collect cannot know its length and grows by copying.
         let mut out = vec![ModP::zero(); u.len() * v.len()];
+        let untracked_v = !v.is_empty() && v.iter().all(ModP::is_unknown);
         let row = |(row, a): (&mut [ModP], &ModP)| {
             if a.is_exact_zero() {
                 // A masked entry (a ReLU's zero): its row is exactly zero, already written.
+                return;
+            }
+            if untracked_v || a.is_unknown() {
+                for (o, b) in row.iter_mut().zip(v) {
+                    *o = if b.form == 0 && b.is_exact_zero() {
+                        ModP::zero()
+                    } else {
+                        ModP::unknown(m.mul(a.form, b.form))
+                    };
+                }
                 return;
             }
             for (o, b) in row.iter_mut().zip(v) {
@@ -958,6 +1036,37 @@ mod tests {
             for (k, got) in outer.iter().enumerate() {
                 assert!(same(got, &u[k / cols].mul_ref(&a[k % cols])), "entry {k}");
             }
+            // Untracked operands (probes): the same residues, and no enclosure.
+            let untracked = |n: usize, shift: i64| {
+                ModP::untracked_integers(&(0..n as i64).map(|k| k * 7 - shift).collect::<Vec<_>>())
+            };
+            let (v, w) = (untracked(cols, 100), untracked(rows, 50));
+            let known = |x: &ModP| (x.form, x.is_unknown());
+            let mv = ModP::mat_vec(&a, rows, cols, &v);
+            for (i, got) in mv.iter().enumerate() {
+                let row = &a[i * cols..(i + 1) * cols];
+                let one_by_one = row
+                    .iter()
+                    .zip(&v)
+                    .fold(ModP::zero(), |s, (x, y)| s + *x * *y);
+                assert_eq!(known(got), (one_by_one.form, true), "row {i}");
+            }
+            let tv = ModP::transpose_mat_vec(&a, rows, cols, &w);
+            for (j, got) in tv.iter().enumerate() {
+                let column = (0..rows).map(|i| a[i * cols + j]);
+                let one_by_one = column.zip(&w).fold(ModP::zero(), |s, (x, y)| s + x * *y);
+                assert_eq!(known(got), (one_by_one.form, true), "column {j}");
+            }
+            let outer = ModP::outer(&u, &v);
+            for (k, got) in outer.iter().enumerate() {
+                let (i, j) = (k / cols, k % cols);
+                let zero_row = i == 1 || i == rows - 1;
+                assert_eq!(
+                    known(got),
+                    (u[i].mul_ref(&v[j]).form, !zero_row),
+                    "entry {k}"
+                );
+            }
         });
     }
 
@@ -983,7 +1092,10 @@ mod tests {
             let ns = [0, 1, -1, 1 << 53, (1 << 53) + 1, i64::MAX, i64::MIN];
             for (got, &n) in ModP::from_i64_slice(&ns).iter().zip(&ns) {
                 assert!(same(got, &ModP::from_i64(n)), "{n}");
-                assert_eq!(got.residue(), residue_of(&Q::from_integer(n.into()), p).unwrap());
+                assert_eq!(
+                    got.residue(),
+                    residue_of(&Q::from_integer(n.into()), p).unwrap()
+                );
             }
         });
     }

@@ -1,7 +1,8 @@
 //! The modular randomized checks (`check::modular_params`, `modular_jacobian`): the same
 //! verdicts and the same exact counterexamples as the exact randomized checks, a rule wrong by
-//! one unit caught on every seed, a rule wrong by a multiple of the very prime drawn caught by
-//! the float enclosure, and points the float filter cannot decide replayed over `Q`.
+//! one unit caught on every seed, a rule wrong by a multiple of one seed's prime missed by that
+//! seed only, and points the float filter cannot decide (a kink too close, a rule that branches
+//! on its tangent) replayed over `Q`.
 
 use super::randomized::{Bug, Planted};
 use exactgrad::check::{
@@ -105,12 +106,23 @@ exactgrad::planted!(OffByThePrime(Mlp), fn vjp(&op, x, dy) {
 });
 
 #[test]
-fn a_rule_wrong_by_a_multiple_of_the_prime_is_caught_by_the_enclosure() {
+fn a_rule_wrong_by_a_multiple_of_one_seeds_prime_passes_that_seed_only() {
+    // The probes carry no enclosure, so nothing but the residues sees this rule: the miss is
+    // the PRIME_MISS_PER_BIT event, and the probability is over a seed drawn after the rule.
     let (mlp, x) = case();
     let bad = OffByThePrime(mlp);
-    let modular = modular_params(&bad, &x, SEED).unwrap_err();
-    assert_eq!(modular, randomized_params(&bad, &x, SEED).unwrap_err());
-    assert!(matches!(modular, Error::Violated(ref c) if c.coordinate == vec![0]));
+    let proof = modular_params(&bad, &x, SEED).unwrap();
+    assert_eq!(proof.route, Route::Modular);
+    assert_eq!(proof.prime, prime_for_seed(SEED));
+    for seed in [SEED + 1, SEED + 2] {
+        let modular = modular_params(&bad, &x, seed).unwrap_err();
+        assert_eq!(modular, randomized_params(&bad, &x, seed).unwrap_err());
+        assert!(matches!(modular, Error::Violated(ref c) if c.coordinate == vec![0]));
+    }
+    assert!(
+        randomized_params(&bad, &x, SEED).is_err(),
+        "the exact check sees it"
+    );
 }
 
 /// `1 → 1 → 1` with pre-activation `x − 1/3 + ε` at `x = 1/3`.
@@ -149,6 +161,33 @@ fn a_point_the_filter_cannot_decide_is_replayed_over_q() {
     let error = modular_params(&mlp, &x, 3).unwrap_err();
     assert!(matches!(error, Error::Kink { .. }), "{error:?}");
     assert_eq!(error, randomized_params(&mlp, &x, 3).unwrap_err());
+}
+
+exactgrad::planted!(BranchesOnTheTangent(Mlp), fn jvp(&op, x, dx) {
+    // Right everywhere, but it asks for the sign of a probe, which carries no enclosure.
+    let _sign = dx.data()[0].sign();
+    op.jvp(x, dx)
+});
+
+#[test]
+fn a_rule_that_branches_on_its_tangent_is_replayed_over_q() {
+    let (mlp, x) = case();
+    let branching = BranchesOnTheTangent(mlp.clone());
+    for seed in 0..3 {
+        let proof = modular_params(&branching, &x, seed).unwrap();
+        match proof.route {
+            Route::Exact { why, proof: exact } => {
+                assert_eq!(why, Replay::Undecided(Undecided::Sign));
+                assert_eq!(*exact, randomized_params(&branching, &x, seed).unwrap());
+            }
+            Route::Modular => panic!("seed {seed}: the sign of a probe was decided"),
+        }
+        // The op's own rules never ask.
+        assert_eq!(
+            modular_params(&mlp, &x, seed).unwrap().route,
+            Route::Modular
+        );
+    }
 }
 
 #[test]
