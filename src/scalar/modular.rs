@@ -358,6 +358,16 @@ impl ModP {
         self.bound == f64::INFINITY
     }
 
+    /// Whether a kernel may treat every entry of `xs` as untracked: its first entry that is not
+    /// an exact zero (a mask's) is. Declaring a tracked result untracked is always sound (it
+    /// only gives up the float's information), and slices are not mixed in practice: probes and
+    /// the values computed from them are untracked throughout, weights and inputs tracked.
+    fn untracked(xs: &[ModP]) -> bool {
+        xs.iter()
+            .find(|x| !x.is_exact_zero())
+            .is_some_and(ModP::is_unknown)
+    }
+
     /// The integers `ns` as residues with no enclosure ([`ModP::is_unknown`]): how the
     /// randomized checks' probes enter (module docs). Identities compare residues, and the
     /// kernels skip the float work on them.
@@ -451,8 +461,7 @@ impl Sum {
     /// `Σ aᵢ·bᵢ` over two slices: reduced once per [`REDUCE_EVERY`] terms, with no per-term
     /// count or branch (the inner loop of the matrix–vector products).
     fn of_slices(m: &Modulus, a: &[ModP], b: &[ModP]) -> ModP {
-        if a.first().is_some_and(ModP::is_unknown) || b.first().is_some_and(ModP::is_unknown) {
-            // One unbounded term makes the sum's enclosure unbounded: the residue alone.
+        if ModP::untracked(a) || ModP::untracked(b) {
             return ModP::unknown(Sum::residue_of_slices(m, a, b));
         }
         let mut sum = Sum::default();
@@ -620,9 +629,7 @@ impl Ring for ModP {
         let m = modulus();
         // Row by row, every column's sum at once: A is read in its own order. The columns are
         // cut into blocks for the cores.
-        // An unbounded `v₀`, or an unbounded first row, makes every column's enclosure unbounded.
-        let untracked = v.first().is_some_and(ModP::is_unknown)
-            || (rows > 0 && a[..cols].iter().all(ModP::is_unknown));
+        let untracked = ModP::untracked(v) || (rows > 0 && ModP::untracked(&a[..cols]));
         let block = |(lo, hi): (usize, usize)| -> Vec<ModP> {
             let v = &v[..rows.min(v.len())];
             if untracked {
@@ -680,15 +687,21 @@ impl Ring for ModP {
     fn combination(a: &Self, u: &[Self], b: &Self, w: &[Self]) -> Vec<Self> {
         let m = modulus();
         let (a_abs, b_abs) = (a.value.abs(), b.value.abs());
+        // Two products of forms below p < 2⁶¹ sum below p·2⁶⁴: one reduction for both.
+        let form = |p: &ModP, q: &ModP| {
+            m.redc(a.form as u128 * p.form as u128 + b.form as u128 * q.form as u128)
+        };
+        if ModP::untracked(u) || ModP::untracked(w) || a.is_unknown() || b.is_unknown() {
+            return u
+                .iter()
+                .zip(w)
+                .map(|(p, q)| ModP::unknown(form(p, q)))
+                .collect();
+        }
         u.iter()
             .zip(w)
             .map(|(p, q)| {
-                // Two products of forms below p < 2⁶¹ sum below p·2⁶⁴: one reduction for both.
-                let form =
-                    m.redc(a.form as u128 * p.form as u128 + b.form as u128 * q.form as u128);
-                if p.is_unknown() || q.is_unknown() || a.is_unknown() || b.is_unknown() {
-                    return ModP::unknown(form);
-                }
+                let form = form(p, q);
                 let (s, t) = (a.value * p.value, b.value * q.value);
                 let value = s + t;
                 // The bounds of two products (as in `mul_with`) and of their sum, in one
@@ -710,7 +723,7 @@ impl Ring for ModP {
         let m = modulus();
         // Written in place: a flat_map's collect cannot know its length and grows by copying.
         let mut out = vec![ModP::zero(); u.len() * v.len()];
-        let untracked_v = !v.is_empty() && v.iter().all(ModP::is_unknown);
+        let untracked_v = ModP::untracked(v);
         let row = |(row, a): (&mut [ModP], &ModP)| {
             if a.is_exact_zero() {
                 // A masked entry (a ReLU's zero): its row is exactly zero, already written.
