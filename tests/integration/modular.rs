@@ -209,3 +209,46 @@ fn sound_networks_are_decided_by_the_filter() {
         "{text}"
     );
 }
+
+/// The route of `modular_params` and `modular_jacobian` on a correct op, with the exact
+/// verdict alongside.
+fn decided_by_the_filter<O>(op: &O, x: &Tensor<Q>)
+where
+    O: exactgrad::ops::OpSpec<Q>
+        + exactgrad::ops::OpSpec<exactgrad::scalar::Dual<Q>>
+        + exactgrad::ops::OpSpec<exactgrad::scalar::ModP>
+        + exactgrad::ops::OpSpec<exactgrad::scalar::Dual<exactgrad::scalar::ModP>>,
+{
+    for seed in 0..3 {
+        let name = op.name();
+        let proof = modular_params(op, x, seed).unwrap();
+        assert_eq!(proof.route, Route::Modular, "{name}, seed {seed}");
+        assert!(randomized_params(op, x, seed).is_ok(), "{name}");
+        let proof = modular_jacobian(op, x, seed).unwrap();
+        assert_eq!(proof.route, Route::Modular, "{name}, seed {seed}");
+    }
+}
+
+#[test]
+fn the_crates_piecewise_rational_ops_never_branch_on_a_probe() {
+    // Untracked probes (no enclosure) would replay any rule that asks a tangent's sign.
+    use exactgrad::ops::{Abs, Clamp, Conv2d, LeakyRelu, MaxPool2d, Relu, Softsign};
+    let q = |s: &str| exactgrad::parse_q(s).unwrap();
+    let v = t(&[6], &["3/2", "-1/3", "2", "-5/4", "1/7", "-2/9"]);
+    decided_by_the_filter(&Relu, &v);
+    decided_by_the_filter(&Abs, &v);
+    decided_by_the_filter(&LeakyRelu::new(q("1/10")), &v);
+    decided_by_the_filter(&Clamp::new(q("-1"), q("1")).unwrap(), &v);
+    decided_by_the_filter(&Softsign, &v);
+    let fraction = |n: i64, d: i64| Q::new(n.into(), d.into());
+    let image = Tensor::from_fn(&[1, 4, 4], |k| fraction(((k * 7) % 11) as i64 - 5, 3)).unwrap();
+    decided_by_the_filter(&MaxPool2d::new((2, 2), (2, 2)).unwrap(), &image);
+    let conv = Conv2d::new(
+        Tensor::from_fn(&[2, 1, 2, 2], |k| fraction(k as i64 - 3, 4)).unwrap(),
+        t(&[2], &["1/2", "-1"]),
+        (1, 1),
+        (1, 1),
+    )
+    .unwrap();
+    decided_by_the_filter(&conv, &image);
+}
