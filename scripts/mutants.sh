@@ -40,6 +40,8 @@ declare -A EXTRA=(
     [src/check/structural.rs]="suite:: mutants::"
     [src/check/model.rs]="onnx::"
     [src/check/planted.rs]="mutants::"
+    [src/check/randomized.rs]="modular::"
+    [src/check/grade.rs]="onnx::"
     [src/ops/compose.rs]="mutants::compose suite::"
     [src/ops/relu.rs]="mutants::relu suite::"
 )

@@ -133,7 +133,8 @@ pub struct Grade {
     pub format: FloatFormat,
     /// The verdict.
     pub verdict: Verdict,
-    /// The entry with the largest error in ulps (`None` when exact).
+    /// The entry with the largest error in ulps, the first (row-major) of equal ones (`None`
+    /// when exact).
     pub worst: Option<Entry>,
     /// The largest ratio `error / bound` over the entries (0 when exact): the verdict is
     /// `rounding` when it is at most 1.
@@ -270,5 +271,95 @@ mod tests {
             FloatFormat::F32,
         );
         assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
+    }
+
+    #[test]
+    fn ulps_and_unit_roundoff_of_float16() {
+        assert_eq!(FloatFormat::of(Dtype::F16), Some(FloatFormat::F16));
+        assert_eq!(FloatFormat::of(Dtype::Int), None);
+        assert_eq!(FloatFormat::F16.unit_roundoff(), pow2(-11));
+        assert_eq!(FloatFormat::F16.ulp(&q("1")), pow2(-10));
+        assert_eq!(FloatFormat::F16.ulp(&q("-3/2")), pow2(-10));
+        // Below 2⁻¹⁴, the smallest normal, the subnormal spacing 2⁻²⁴.
+        assert_eq!(FloatFormat::F16.ulp(&q("1/65536")), pow2(-24));
+        assert_eq!(FloatFormat::F16.ulp(&q("0")), pow2(-24));
+    }
+
+    /// One graded entry: exact value `value` with magnitude `magnitude` and depth `depth`.
+    fn rounded(value: &str, magnitude: &str, depth: Option<u32>) -> Rounded {
+        Rounded {
+            value: q(value),
+            magnitude: q(magnitude),
+            depth,
+        }
+    }
+
+    /// `1 + k` ulps of float64 at 1.
+    fn one_plus_ulps(k: i64) -> Q {
+        Q::one() + Q::from_integer(BigInt::from(k)) * pow2(-52)
+    }
+
+    #[test]
+    fn an_entry_reports_its_error_and_its_bound_in_ulps() {
+        // Two roundings of magnitude 4: the bound γ₂·4 = 8u/(1 − 2u), just over 4 ulps at 1.
+        let exact = Tensor::new(vec![1], vec![rounded("1", "4", Some(2))]).unwrap();
+        let float = Tensor::new(vec![1], vec![one_plus_ulps(3)]).unwrap();
+        let g = grade("g", &float, &exact, FloatFormat::F64).unwrap();
+        assert_eq!(g.verdict, Verdict::Rounding);
+        let worst = g.worst.unwrap();
+        assert_eq!(worst.error, pow2(-52) * q("3"));
+        assert_eq!(worst.ulps, 3.0);
+        let bound_ulps = worst.bound_ulps.unwrap();
+        assert!((bound_ulps - 4.0).abs() < 1e-12, "{bound_ulps}");
+        assert!((g.worst_ratio - 0.75).abs() < 1e-12, "{}", g.worst_ratio);
+        assert_eq!(worst.roundings, Some(2));
+    }
+
+    #[test]
+    fn an_error_equal_to_its_bound_is_rounding_and_one_just_over_is_wrong() {
+        // One rounding of magnitude 1 in float64: the bound is γ₁ = u/(1 − u), u = 2⁻⁵³.
+        let u = pow2(-53);
+        let bound = u.clone() / (Q::one() - u);
+        let exact = Tensor::new(vec![1], vec![rounded("1", "1", Some(1))]).unwrap();
+        let at_bound = Tensor::new(vec![1], vec![Q::one() + bound.clone()]).unwrap();
+        let g = grade("b", &at_bound, &exact, FloatFormat::F64).unwrap();
+        assert_eq!(g.verdict, Verdict::Rounding);
+        assert_eq!(g.worst_ratio, 1.0);
+        assert_eq!(g.first_bad, None);
+        let over = Q::one() + bound * (Q::one() + pow2(-60));
+        let over = Tensor::new(vec![1], vec![over]).unwrap();
+        let g = grade("b", &over, &exact, FloatFormat::F64).unwrap();
+        assert_eq!(g.verdict, Verdict::Wrong);
+    }
+
+    #[test]
+    fn the_worst_entry_is_the_first_with_the_most_ulps() {
+        // Every entry is over its bound (γ₁ at 1: half an ulp); the worst is [1], not the first
+        // bad one [0], nor [2] with as many ulps as [1].
+        let exact = Tensor::new(vec![3], vec![rounded("1", "1", Some(1)); 3]).unwrap();
+        let float = Tensor::new(
+            vec![3],
+            vec![one_plus_ulps(1), one_plus_ulps(5), one_plus_ulps(5)],
+        )
+        .unwrap();
+        let g = grade("w", &float, &exact, FloatFormat::F64).unwrap();
+        assert_eq!(g.verdict, Verdict::Wrong);
+        assert_eq!(g.worst.unwrap().coordinate, vec![1]);
+        assert_eq!(g.first_bad.unwrap().coordinate, vec![0]);
+    }
+
+    #[test]
+    fn a_differing_entry_without_a_bound_is_unbounded_and_with_a_zero_bound_wrong() {
+        // After a division by a rounded value there is no bound.
+        let exact = Tensor::new(vec![1], vec![rounded("1", "1", None)]).unwrap();
+        let float = Tensor::new(vec![1], vec![one_plus_ulps(1)]).unwrap();
+        let g = grade("u", &float, &exact, FloatFormat::F64).unwrap();
+        assert_eq!(g.verdict, Verdict::Unbounded);
+        assert_eq!(g.first_bad.unwrap().bound, None);
+        // An exact input (no rounding, bound 0) that differs: wrong, with no division by 0.
+        let exact = Tensor::new(vec![1], vec![Rounded::input(&q("1"))]).unwrap();
+        let g = grade("z", &float, &exact, FloatFormat::F64).unwrap();
+        assert_eq!(g.verdict, Verdict::Wrong);
+        assert_eq!(g.first_bad.unwrap().bound, Some(Q::zero()));
     }
 }

@@ -611,3 +611,83 @@ impl<S: fmt::Display> fmt::Display for RandomizedProof<S> {
         write!(f, "  t = {}", ShortTensor(&self.tangent))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scalar::{parse_q, Ring};
+    use num_traits::One;
+
+    /// `2^e`, exactly.
+    fn pow2(e: i32) -> Q {
+        let p = BigInt::one() << e.unsigned_abs();
+        if e >= 0 {
+            Q::from_integer(p)
+        } else {
+            Q::new(BigInt::one(), p)
+        }
+    }
+
+    #[test]
+    fn the_miss_bound_is_the_least_power_of_two_above_3_over_2_pow_64() {
+        // 1/2⁶⁴ + 2/2⁶⁴ (module docs): below 2^MISS_PROBABILITY_LOG2, and not below half of it.
+        let bound = Q::from_i64(3) * pow2(-64);
+        assert!(bound < pow2(MISS_PROBABILITY_LOG2));
+        assert!(bound >= pow2(MISS_PROBABILITY_LOG2 - 1));
+    }
+
+    #[test]
+    fn from_u64_holds_every_64_bit_integer_exactly() {
+        let max = parse_q("18446744073709551615").unwrap();
+        assert_eq!(<Q as ProbeScalar>::from_u64(u64::MAX), max);
+        assert_eq!(<Q as ProbeScalar>::from_u64(7), Q::from_i64(7));
+        assert_eq!(<Q as ProbeScalar>::from_u64(0), Q::from_i64(0));
+        let d = <Dual<Q> as ProbeScalar>::from_u64(u64::MAX);
+        assert_eq!((d.re, d.eps), (max, Q::from_i64(0)));
+    }
+
+    /// `fraction` is the next signed probe over `q = n + 2`, `n` a 32-bit draw taken first: `q`
+    /// in `[2, 2³² + 1]` (never 0, which would panic, nor 1, which would make it an integer),
+    /// reproducible from the seed.
+    #[test]
+    fn a_fraction_is_a_signed_probe_over_a_denominator_from_2_to_2_pow_32_plus_1() {
+        for seed in 0..64 {
+            let mut stream = ChaCha8Rng::seed_from_u64(seed);
+            let n = stream.next_u32();
+            let p = stream.next_u64() as i64;
+            let q = Q::from_i64(i64::from(n) + 2);
+            assert_eq!(
+                Probes::new(seed).fraction::<Q>(),
+                Q::from_i64(p) / q,
+                "seed {seed}"
+            );
+        }
+    }
+
+    /// `bisect` assumes a linear reference; when none of the coordinates it narrows to differs
+    /// (a reference that is not linear), it says so instead of naming one, and on an empty probe
+    /// it never names coordinate 0 of nothing.
+    #[test]
+    fn bisect_names_no_coordinate_when_the_reference_is_not_linear() {
+        let one = Q::from_i64(1);
+        let (g, v) = (vec![one.clone(); 2], vec![one.clone(); 2]);
+        // ⟪g, w⟫, plus 1 when no entry of w is 0: differs from the rule at v, at no e_j.
+        let reference = |w: &Tensor<Q>| -> Result<Q> {
+            let dot = <Q as Ring>::dot(&g, w.data());
+            Ok(if w.data().iter().all(|e| *e != Q::from_i64(0)) {
+                dot + Q::from_i64(1)
+            } else {
+                dot
+            })
+        };
+        let not_linear = Error::NotLinear {
+            op: "op".into(),
+            check: "check".into(),
+        };
+        let r = bisect(&g, &v, &reference, &[2], ("op".into(), "check"));
+        assert_eq!(r.unwrap_err(), not_linear);
+        let constant = |_: &Tensor<Q>| -> Result<Q> { Ok(Q::from_i64(1)) };
+        let r = bisect(&[], &[], &constant, &[0], ("op".into(), "check"));
+        assert_eq!(r.unwrap_err(), not_linear);
+    }
+}

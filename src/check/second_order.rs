@@ -309,3 +309,35 @@ impl<S: fmt::Display> fmt::Display for SymmetryProof<S> {
         write!(f, "  Hessian = {}", ShortTensor(&self.hessian))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scalar::{Ring, Q};
+
+    fn matrix(n: usize, entries: &[i64]) -> Tensor<Q> {
+        Tensor::new(
+            vec![n, n],
+            entries.iter().map(|&e| Q::from_i64(e)).collect(),
+        )
+        .unwrap()
+    }
+
+    /// Every pair above the diagonal is compared with its mirror, not only the first row's.
+    #[test]
+    fn symmetric_compares_every_pair_above_the_diagonal_with_its_mirror() {
+        // Symmetric, with distinct entries: passes.
+        let s = matrix(4, &[1, 2, 3, 4, 2, 5, 6, 7, 3, 6, 8, 9, 4, 7, 9, 10]);
+        symmetric("check", &s, &[]).unwrap();
+        // Asymmetric only at [1, 2]: named there, with m[1, 2] as the rule and m[2, 1] as the
+        // reference.
+        let a = matrix(3, &[1, 2, 3, 2, 4, 5, 3, 0, 6]);
+        match symmetric("check", &a, &[]) {
+            Err(Error::Violated(c)) => {
+                assert_eq!(c.coordinate, vec![1, 2]);
+                assert_eq!((c.rule.as_str(), c.reference.as_str()), ("5", "0"));
+            }
+            other => panic!("expected a violation at [1, 2], got {other:?}"),
+        }
+    }
+}

@@ -241,6 +241,15 @@ fn the_reference_tangent_is_the_dual_number_derivative() {
     assert_eq!(j.probes, 5 + 3);
 }
 
+#[test]
+fn the_adjoint_check_counts_the_coordinates_of_dx_and_delta() {
+    // 5 inputs and 3 outputs: dx and δ are all the adjoint variant draws (no dθ).
+    let (mlp, x) = case();
+    let a = randomized_adjoint(&mlp, &x, 9).unwrap();
+    assert_eq!(a.probes, 5 + 3);
+    assert_eq!(a.lhs, a.rhs);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
         std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(48)
