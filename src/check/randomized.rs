@@ -10,9 +10,9 @@
 //! drawn afresh), so a rule that goes wrong only for negative (or only for positive) tangents or
 //! cotangents in some coordinate is called on its wrong side whatever the seed. Right on one
 //! side and wrong on the other, it is not linear and fails that test; the identities are then
-//! checked at the second probe too, and name the coordinate. The reference tangent `t = J_x·dx + J_θ·dθ` is the tangent
-//! part of one forward pass over [`Dual`] numbers at `(x + ε·dx, θ + ε·dθ)`; it never calls the
-//! rules under test. Then
+//! checked at the second probe too, and name the coordinate. The reference tangent
+//! `t = J_x·dx + J_θ·dθ` is the tangent part of one forward pass over [`Dual`] numbers at
+//! `(x + ε·dx, θ + ε·dθ)`; it never calls the rules under test. Then
 //! * **JVP identity**: `jvp(x, dx) + jvp_θ(x, dθ) = t`, entry by entry;
 //! * **VJP identity** (Freivalds): `⟪vjp(x, δ), dx⟫ + ⟪vjp_θ(x, δ), dθ⟫ = ⟪δ, t⟫`.
 //!
@@ -105,9 +105,8 @@ impl Probes {
         // The bits reinterpreted as two's complement: uniform on [−2⁶³, 2⁶³).
         S::from_i64(self.0.next_u64() as i64)
     }
-    /// A probe. [`Error::SizeOverflow`] for a
-    /// shape no tensor can have (an op declaring an absurd output shape), before anything is
-    /// drawn.
+    /// A probe. [`Error::SizeOverflow`] for a shape no tensor can have (an op declaring an
+    /// absurd output shape), before anything is drawn.
     fn signed<S: ProbeScalar>(&mut self, shape: &[usize]) -> Result<Signed<S>> {
         // The bits reinterpreted as two's complement: uniform on [−2⁶³, 2⁶³).
         let drawn = Tensor::<i64>::from_fn(shape, |_| self.0.next_u64() as i64)?;

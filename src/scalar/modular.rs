@@ -369,8 +369,8 @@ impl ModP {
     }
 
     /// The integers `ns` as residues with no enclosure ([`ModP::is_unknown`]): how the
-    /// randomized checks' probes enter (module docs). Identities compare residues, and the
-    /// kernels skip the float work on them.
+    /// randomized checks' probes enter (see `check::modular`). Identities compare residues,
+    /// and the kernels skip the float work on them.
     pub fn untracked_integers(ns: &[i64]) -> Vec<ModP> {
         let m = modulus();
         ns.iter().map(|&n| ModP::unknown(m.signed(n))).collect()
