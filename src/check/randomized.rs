@@ -65,7 +65,7 @@ pub const MISS_PROBABILITY_LOG2: i32 = -62;
 pub trait ProbeScalar: Scalar {
     /// The integer `n`.
     fn from_u64(n: u64) -> Self;
-    /// The probe entries `ns` ([`Ring::from_i64_slice`] unless the scalar tracks probes
+    /// The probe entries `ns` ([`crate::Ring::from_i64_slice`] unless the scalar tracks probes
     /// differently: [`ModP`] gives them no float enclosure, since no correct rule branches on a
     /// tangent or cotangent).
     fn probe_entries(ns: &[i64]) -> Vec<Self> {

@@ -368,7 +368,7 @@ impl ModP {
             .is_some_and(ModP::is_unknown)
     }
 
-    /// The integers `ns` as residues with no enclosure ([`ModP::is_unknown`]): how the
+    /// The integers `ns` as residues with no enclosure (an unbounded one): how the
     /// randomized checks' probes enter (see `check::modular`). Identities compare residues,
     /// and the kernels skip the float work on them.
     pub fn untracked_integers(ns: &[i64]) -> Vec<ModP> {
