@@ -185,6 +185,12 @@ impl<S: Field> Field for Dual<S> {
             .map(Dual::constant)
             .collect()
     }
+    fn from_q_named(qs: &[super::Q], name: u64) -> Vec<Self> {
+        S::from_q_named(qs, name)
+            .into_iter()
+            .map(Dual::constant)
+            .collect()
+    }
 }
 
 impl<S: Ordered> Ordered for Dual<S> {

@@ -30,10 +30,13 @@ use num_bigint::{BigInt, Sign};
 use num_traits::{One, ToPrimitive, Zero};
 use rand::Rng;
 use rayon::prelude::*;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::{Add, Mul, Neg, Sub};
+use std::rc::Rc;
 
 /// Why a run over [`ModP`] could not be trusted to follow the exact run: its caller replays the
 /// computation over `Q`.
@@ -143,12 +146,28 @@ impl Modulus {
     /// The Montgomery form of the residue of `n`.
     #[inline]
     fn signed(&self, n: i64) -> u64 {
-        let magnitude = self.montgomery(n.unsigned_abs());
+        self.signed_times(n, self.r2)
+    }
+
+    /// The Montgomery form of `n·s·R⁻²` (`s < p`): with the scale `s = R²` the residue of `n`
+    /// itself, with `s = d⁻¹·R²` that of `n/d` — one REDC for a fraction instead of two
+    /// (`|n| < 2⁶⁴` and `s < p`, so the product is below `p·R`).
+    #[inline]
+    fn signed_times(&self, n: i64, s: u64) -> u64 {
+        let magnitude = self.redc(n.unsigned_abs() as u128 * s as u128);
         if n < 0 {
             self.sub(0, magnitude)
         } else {
             magnitude
         }
+    }
+
+    /// `d⁻¹·R² mod p`, the scale of [`Modulus::signed_times`] that divides by `d`; `None` when
+    /// `p | d`.
+    fn scale_dividing_by(&self, d: u64) -> Option<u64> {
+        // inverse() gives d⁻¹·R, and REDC((d⁻¹R)·R²) = d⁻¹R².
+        let inverse = self.inverse(self.montgomery(d))?;
+        Some(self.mul(inverse, self.r2))
     }
 
     /// The plain residue of a Montgomery form.
@@ -792,72 +811,248 @@ impl Field for ModP {
     }
 
     fn from_q(q: &Q) -> Self {
-        INVERSES.with(|cache| ModP::from_q_with(&modulus(), cache, q))
+        INVERSES.with(|cache| ModP::from_parts(&modulus(), cache, &Parts::of(q), q))
     }
 
     fn from_q_slice(qs: &[Q]) -> Vec<Self> {
         // The modulus and the inverse cache fetched once for all entries (a weight matrix).
         let m = modulus();
-        INVERSES.with(|cache| qs.iter().map(|q| ModP::from_q_with(&m, cache, q)).collect())
+        INVERSES.with(|cache| {
+            qs.iter()
+                .map(|q| ModP::from_parts(&m, cache, &Parts::of(q), q))
+                .collect()
+        })
+    }
+
+    fn from_q_named(qs: &[Q], name: u64) -> Vec<Self> {
+        if qs.len() < PARTS_MIN {
+            return ModP::from_q_slice(qs);
+        }
+        remembered_parts(name, qs).residues(&modulus(), qs)
     }
 }
 
-impl ModP {
-    /// [`Field::from_q`] with the modulus and the inverse cache in hand.
-    fn from_q_with(m: &Modulus, cache: &Inverses, q: &Q) -> ModP {
+/// What a conversion to [`ModP`] needs of a rational besides the prime: its parts when both fit
+/// a word, and its float enclosure. Reading two big integers and a float division are most of a
+/// conversion's work and do not depend on the prime, so large tensors keep their parts across
+/// checks ([`remembered_parts`]).
+#[derive(Clone, Copy)]
+struct Parts {
+    numerator: i64,
+    /// 0 when a part does not fit a word: then the conversion reads the rational itself.
+    denominator: u64,
+    value: f64,
+    bound: f64,
+}
+
+impl Parts {
+    fn of(q: &Q) -> Parts {
         let (numer, denom) = (q.numer(), q.denom());
         if let (Some(n), Some(d)) = (numer.to_i64(), denom.to_u64()) {
-            // Small parts (every weight of a float model, most fractions): the inverse of the
-            // denominator from a cache, the float from one division of exact floats.
-            if d == 1 {
-                return ModP::integer_with(m, n);
-            }
-            let n_form = m.signed(n);
-            let Some(inverse) = cached_inverse(m, cache, d) else {
-                undecided(Undecided::Denominator);
-                return ModP::zero();
-            };
-            let exact_parts = n.unsigned_abs() <= 1 << 53 && d <= 1 << 53;
+            // Every weight of a float model and most fractions: the float from one division
+            // of exact floats.
             let value = n as f64 / d as f64;
-            let bound = if exact_parts {
+            let bound = if d == 1 {
+                if n.unsigned_abs() <= 1 << 53 {
+                    0.0
+                } else {
+                    // Finite, and at least 2⁵³ where it is rounded: no underflow term.
+                    value.abs() * U
+                }
+            } else if n.unsigned_abs() <= 1 << 53 && d <= 1 << 53 {
                 rounding(value)
             } else {
                 up(value.abs() * 4.0 * U + TINY)
             };
-            return ModP::new(m.mul(n_form, inverse), value, bound);
+            return Parts::sanitized(n, d, value, bound);
         }
-        let Some(inverse) = m.inverse(m.integer(denom)) else {
-            undecided(Undecided::Denominator);
-            return ModP::zero();
-        };
-        let form = m.mul(m.integer(numer), inverse);
         // num-rational rounds each part and their quotient: a few units in the last place.
         let value = q.to_f64().unwrap_or(f64::NAN);
-        ModP::new(form, value, up(value.abs() * 16.0 * U + TINY))
+        Parts::sanitized(0, 0, value, up(value.abs() * 16.0 * U + TINY))
+    }
+
+    /// With the bound [`ModP::new`] would give, so that a conversion copies it as it is.
+    fn sanitized(numerator: i64, denominator: u64, value: f64, bound: f64) -> Parts {
+        let ModP { value, bound, .. } = ModP::new(0, value, bound);
+        Parts {
+            numerator,
+            denominator,
+            value,
+            bound,
+        }
+    }
+
+    /// The residue of `q` (whose parts these are) given the scale that divides by its
+    /// denominator ([`Modulus::scale_dividing_by`]), or 0 when there is none (a denominator
+    /// that the prime divides, or one past a word). Marks the run undecided when `p` divides
+    /// the denominator.
+    #[inline]
+    fn residue(&self, m: &Modulus, scale: u64, q: &Q) -> ModP {
+        let form = if scale != 0 {
+            // A scale d⁻¹R² is never 0.
+            Some(m.signed_times(self.numerator, scale))
+        } else if self.denominator == 0 {
+            m.inverse(m.integer(q.denom()))
+                .map(|inverse| m.mul(m.integer(q.numer()), inverse))
+        } else {
+            None
+        };
+        match form {
+            // `of` made value and bound what `ModP::new` would.
+            Some(form) => ModP {
+                form,
+                value: self.value,
+                bound: self.bound,
+            },
+            None => {
+                undecided(Undecided::Denominator);
+                ModP::zero()
+            }
+        }
     }
 }
 
-/// Slots of the cache of denominators' inverses: weights share few denominators (powers of two
+impl ModP {
+    /// [`Field::from_q`] from the parts of `q`, with the modulus and the inverse cache in hand.
+    #[inline]
+    fn from_parts(m: &Modulus, cache: &Inverses, parts: &Parts, q: &Q) -> ModP {
+        let scale = match parts.denominator {
+            0 => 0,
+            d => cached_scale(m, cache, d).unwrap_or(0),
+        };
+        parts.residue(m, scale, q)
+    }
+}
+
+/// The parts of a tensor's values, and its distinct small denominators (float weights have a
+/// few dozen powers of two; fractions of small integers, at most their range): a check computes
+/// one inverse per distinct denominator, then one REDC per value.
+struct Prepared {
+    parts: Vec<Parts>,
+    /// Per value, its denominator's index in `denominators` (unused for a large one).
+    index: Vec<u32>,
+    denominators: Vec<u64>,
+}
+
+impl Prepared {
+    fn of(qs: &[Q]) -> Prepared {
+        let mut seen: HashMap<u64, u32, BuildHasherDefault<WordHasher>> = HashMap::default();
+        let mut denominators = Vec::new();
+        let parts: Vec<Parts> = qs.iter().map(Parts::of).collect();
+        let index = parts
+            .iter()
+            .map(|p| {
+                *seen.entry(p.denominator).or_insert_with(|| {
+                    denominators.push(p.denominator);
+                    (denominators.len() - 1) as u32
+                })
+            })
+            .collect();
+        Prepared {
+            parts,
+            index,
+            denominators,
+        }
+    }
+
+    /// The values `qs` (these parts' rationals) as residues modulo `m`'s prime.
+    fn residues(&self, m: &Modulus, qs: &[Q]) -> Vec<ModP> {
+        // 0 where there is no scale (see `Parts::residue`).
+        let scales: Vec<u64> = self
+            .denominators
+            .iter()
+            .map(|&d| match d {
+                0 => 0,
+                d => m.scale_dividing_by(d).unwrap_or(0),
+            })
+            .collect();
+        self.parts
+            .iter()
+            .zip(&self.index)
+            .zip(qs)
+            .map(|((parts, &i), q)| parts.residue(m, scales[i as usize], q))
+            .collect()
+    }
+}
+
+/// Hashes a word by one multiplication (Fibonacci hashing): [`Prepared::of`] looks up a
+/// denominator per value, and the default SipHash cost more than the rest of the preparation.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// Tensors with fewer values are converted from scratch: keeping their parts saves little.
+const PARTS_MIN: usize = 1024;
+
+/// At most this many values' parts are kept per thread (44 bytes each: 88 MiB), the oldest
+/// tensors' forgotten first.
+const PARTS_KEPT: usize = 1 << 21;
+
+thread_local! {
+    /// `(name, parts)` of the tensors converted last, oldest first.
+    static PARTS: RefCell<Vec<(u64, Rc<Prepared>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The parts of the values `qs` that `name` names for the life of the process
+/// ([`Field::from_q_named`]), computed once and kept for later checks.
+fn remembered_parts(name: u64, qs: &[Q]) -> Rc<Prepared> {
+    let hit = PARTS.with(|kept| {
+        kept.borrow()
+            .iter()
+            .find(|(n, prepared)| *n == name && prepared.parts.len() == qs.len())
+            .map(|(_, prepared)| Rc::clone(prepared))
+    });
+    if let Some(prepared) = hit {
+        return prepared;
+    }
+    let prepared = Rc::new(Prepared::of(qs));
+    if qs.len() <= PARTS_KEPT {
+        PARTS.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            kept.push((name, Rc::clone(&prepared)));
+            let mut total: usize = kept.iter().map(|(_, p)| p.parts.len()).sum();
+            while total > PARTS_KEPT {
+                total -= kept.remove(0).1.parts.len();
+            }
+        });
+    }
+    prepared
+}
+
+/// Slots of the cache of the scales dividing by denominators: weights share few denominators (powers of two
 /// for float weights), and an inverse costs a Euclidean algorithm.
 const INVERSE_SLOTS: usize = 256;
 
-/// `(prime, denominator, Montgomery form of its inverse)`, direct-mapped.
+/// `(prime, denominator, the scale that divides by it)`, direct-mapped.
 type Inverses = [Cell<(u64, u64, u64)>; INVERSE_SLOTS];
 
 thread_local! {
     static INVERSES: Inverses = const { [const { Cell::new((0, 0, 0)) }; INVERSE_SLOTS] };
 }
 
-/// The Montgomery form of `d⁻¹ mod p`, remembered in the thread's `cache`; `None` when `p | d`.
-fn cached_inverse(m: &Modulus, cache: &Inverses, d: u64) -> Option<u64> {
+/// [`Modulus::scale_dividing_by`] `d`, remembered in the thread's `cache`; `None` when `p | d`.
+fn cached_scale(m: &Modulus, cache: &Inverses, d: u64) -> Option<u64> {
     let slot = (d.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize % INVERSE_SLOTS;
-    let (p, denominator, inverse) = cache[slot].get();
+    let (p, denominator, scale) = cache[slot].get();
     if p == m.p && denominator == d {
-        return Some(inverse);
+        return Some(scale);
     }
-    let inverse = m.inverse(m.montgomery(d))?;
-    cache[slot].set((m.p, d, inverse));
-    Some(inverse)
+    let scale = m.scale_dividing_by(d)?;
+    cache[slot].set((m.p, d, scale));
+    Some(scale)
 }
 
 impl Ordered for ModP {
@@ -1111,6 +1306,42 @@ mod tests {
                 );
             }
         });
+    }
+
+    /// A large tensor's parts are kept across checks ([`Field::from_q_named`]): under each
+    /// new prime its residues are still the exact ones, its enclosures those of one-by-one
+    /// conversion, and a denominator the prime divides still marks the run undecided.
+    #[test]
+    fn named_conversions_kept_across_primes_equal_exact_residues() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let primes = [random_prime(&mut rng), random_prime(&mut rng)];
+        let big = BigInt::from(3).pow(90);
+        let mut qs: Vec<Q> = (0..PARTS_MIN as i64)
+            .map(|i| match i % 5 {
+                0 => q(i - 500, 1),
+                1 => q(i % 201 - 100, i % 97 + 1),
+                2 => q(-(i * 7919), 1 << (i % 62)),
+                3 => Q::new(big.clone() + i, BigInt::from(i + 2)),
+                _ => Q::new(BigInt::from(i), big.clone() * 2 + 1),
+            })
+            .collect();
+        // A denominator the first prime divides: undecided under it, fine under the second.
+        qs.push(q(1, primes[0] as i64));
+        let name = u64::MAX - 3;
+        for (k, &p) in primes.iter().enumerate() {
+            let (converted, undecided) = with_prime(p, || ModP::from_q_named(&qs, name));
+            assert_eq!(
+                undecided,
+                (k == 0).then_some(Undecided::Denominator),
+                "prime {p}"
+            );
+            for (got, x) in converted.iter().zip(&qs).take(PARTS_MIN) {
+                let ((form, one_by_one), _) =
+                    with_prime(p, || (got.residue(), ModP::from_q(x).enclosure()));
+                assert_eq!(Some(form), residue_of(x, p), "{x} mod {p}");
+                assert_eq!(got.enclosure(), one_by_one, "{x}");
+            }
+        }
     }
 
     #[test]

@@ -346,7 +346,7 @@ impl Tensor<Q> {
     /// Every value as a constant of another scalar (e.g. `Q` into `Dual<Q>` with zero
     /// tangent): how an op's exact parameters enter an evaluation over `S`.
     pub fn lift<S: Field>(&self) -> Tensor<S> {
-        Tensor::raw(self.shape().to_vec(), S::from_q_slice(self.data()))
+        Tensor::raw(self.shape().to_vec(), S::from_q_named(self.data(), self.id))
     }
 
     /// [`Tensor::lift`], borrowing `self` when `S` is `Q` itself, so that an evaluation over
