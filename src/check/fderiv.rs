@@ -388,17 +388,8 @@ impl<S: fmt::Display> fmt::Display for FDerivProof<S> {
 #[cfg(test)]
 mod tests {
     use super::power_of_two_at_most;
-    use crate::scalar::{Field, Ring, Q};
+    use crate::scalar::{pow2, Ring, Q};
     use num_bigint::BigInt;
-
-    fn pow2(k: i64) -> Q {
-        let p = Q::from_integer(BigInt::from(1) << k.unsigned_abs());
-        if k >= 0 {
-            p
-        } else {
-            Q::from_integer(BigInt::from(1)).checked_div(&p).unwrap()
-        }
-    }
 
     #[test]
     fn the_largest_power_of_two_below_any_radius_far_from_one_included() {

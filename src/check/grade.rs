@@ -3,9 +3,8 @@
 
 use crate::error::{Error, Result};
 use crate::import::npy::Dtype;
-use crate::scalar::{Rounded, Q};
+use crate::scalar::{pow2, Rounded, Q};
 use crate::tensor::Tensor;
-use num_bigint::BigInt;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
 /// A binary float format: its precision and smallest normal exponent.
@@ -63,16 +62,6 @@ impl FloatFormat {
             floor_log2(&v.abs()).max(self.min_exponent)
         };
         pow2(e - i64::from(self.precision) + 1)
-    }
-}
-
-/// `2^e` exactly.
-fn pow2(e: i64) -> Q {
-    let p = BigInt::one() << e.unsigned_abs();
-    if e >= 0 {
-        Q::from_integer(p)
-    } else {
-        Q::new(BigInt::one(), p)
     }
 }
 
@@ -136,9 +125,9 @@ pub struct Grade {
     /// The entry with the largest error in ulps, the first (row-major) of equal ones (`None`
     /// when exact).
     pub worst: Option<Entry>,
-    /// The largest ratio `error / bound` over the entries (0 when exact): the verdict is
-    /// `rounding` when it is at most 1.
-    pub worst_ratio: f64,
+    /// The largest ratio `error / bound` over the entries (0 when exact), exact: the verdict
+    /// is `rounding` when it is at most 1 (a float would show `1 + 2⁻⁶⁰` as 1).
+    pub worst_ratio: Q,
     /// The first entry (row-major) over its bound, for `wrong` and `unbounded`.
     pub first_bad: Option<Entry>,
 }
@@ -212,7 +201,7 @@ pub fn grade(
         format,
         verdict,
         worst,
-        worst_ratio: worst_ratio.to_f64().unwrap_or(f64::INFINITY),
+        worst_ratio,
         first_bad,
     })
 }
@@ -296,7 +285,7 @@ mod tests {
 
     /// `1 + k` ulps of float64 at 1.
     fn one_plus_ulps(k: i64) -> Q {
-        Q::one() + Q::from_integer(BigInt::from(k)) * pow2(-52)
+        Q::one() + Q::from_i64(k) * pow2(-52)
     }
 
     #[test]
@@ -311,7 +300,8 @@ mod tests {
         assert_eq!(worst.ulps, 3.0);
         let bound_ulps = worst.bound_ulps.unwrap();
         assert!((bound_ulps - 4.0).abs() < 1e-12, "{bound_ulps}");
-        assert!((g.worst_ratio - 0.75).abs() < 1e-12, "{}", g.worst_ratio);
+        // 6u / (8u/(1 − 2u)) exactly.
+        assert_eq!(g.worst_ratio, q("3/4") * (Q::one() - pow2(-52)));
         assert_eq!(worst.roundings, Some(2));
     }
 
@@ -324,12 +314,14 @@ mod tests {
         let at_bound = Tensor::new(vec![1], vec![Q::one() + bound.clone()]).unwrap();
         let g = grade("b", &at_bound, &exact, FloatFormat::F64).unwrap();
         assert_eq!(g.verdict, Verdict::Rounding);
-        assert_eq!(g.worst_ratio, 1.0);
+        assert_eq!(g.worst_ratio, Q::one());
         assert_eq!(g.first_bad, None);
         let over = Q::one() + bound * (Q::one() + pow2(-60));
         let over = Tensor::new(vec![1], vec![over]).unwrap();
         let g = grade("b", &over, &exact, FloatFormat::F64).unwrap();
         assert_eq!(g.verdict, Verdict::Wrong);
+        // Exact: as an f64 this ratio would read 1, beside the verdict `wrong`.
+        assert_eq!(g.worst_ratio, Q::one() + pow2(-60));
     }
 
     #[test]

@@ -614,25 +614,14 @@ impl<S: fmt::Display> fmt::Display for RandomizedProof<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scalar::{parse_q, Ring};
-    use num_traits::One;
-
-    /// `2^e`, exactly.
-    fn pow2(e: i32) -> Q {
-        let p = BigInt::one() << e.unsigned_abs();
-        if e >= 0 {
-            Q::from_integer(p)
-        } else {
-            Q::new(BigInt::one(), p)
-        }
-    }
+    use crate::scalar::{parse_q, pow2, Ring};
 
     #[test]
     fn the_miss_bound_is_the_least_power_of_two_above_3_over_2_pow_64() {
         // 1/2⁶⁴ + 2/2⁶⁴ (module docs): below 2^MISS_PROBABILITY_LOG2, and not below half of it.
         let bound = Q::from_i64(3) * pow2(-64);
-        assert!(bound < pow2(MISS_PROBABILITY_LOG2));
-        assert!(bound >= pow2(MISS_PROBABILITY_LOG2 - 1));
+        assert!(bound < pow2(MISS_PROBABILITY_LOG2.into()));
+        assert!(bound >= pow2((MISS_PROBABILITY_LOG2 - 1).into()));
     }
 
     #[test]

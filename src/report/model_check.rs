@@ -104,7 +104,7 @@ fn grade_json(g: &Grade) -> Value {
         "format": g.format.name,
         "verdict": verdict_name(g.verdict),
         "worst": g.worst.as_ref().map(entry_json),
-        "worst_error_over_bound": g.worst_ratio,
+        "worst_error_over_bound": ExactQ(&g.worst_ratio),
         "first_bad": g.first_bad.as_ref().map(entry_json),
     })
 }
@@ -232,7 +232,7 @@ impl fmt::Display for Text<'_> {
                     ulps(w.ulps),
                     w.coordinate,
                     w.bound_ulps.map_or("none".into(), ulps),
-                    g.worst_ratio
+                    g.worst_ratio.to_f64().unwrap_or(f64::INFINITY)
                 )?,
                 (_, _, Some(b)) => writeln!(
                     f,

@@ -6,7 +6,7 @@
 //! decides a sign that excludes zero; it never decides an equality.
 
 use super::exp_poly::ExpPoly;
-use super::Q;
+use super::{pow2, Q};
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_traits::{One, Signed, Zero};
@@ -183,15 +183,6 @@ fn ln_rational(y: &Q, bits: u64) -> Interval {
     let ln_m = atanh2(&((&m - Q::one()) / (&m + Q::one())));
     let ln2 = atanh2(&Q::new(BigInt::one(), BigInt::from(3)));
     ln_m.add(&ln2.scale(&Q::from_integer(BigInt::from(k)), work))
-}
-
-/// `2^k` for any integer `k`.
-fn pow2(k: i64) -> Q {
-    if k >= 0 {
-        Q::from_integer(BigInt::one() << k as u64)
-    } else {
-        Q::new(BigInt::one(), BigInt::one() << k.unsigned_abs())
-    }
 }
 
 /// A certified enclosure of `ln` over an interval of positive numbers (`ln` is increasing).

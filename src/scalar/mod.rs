@@ -36,6 +36,7 @@ pub use jet::Jet;
 pub use kernels::Vectors;
 pub use modular::ModP;
 pub use poly::{is_mask, Monomial, Poly, Var};
+pub(crate) use rational::pow2;
 pub use rational::{exact_string, parse_q, MAX_EXPONENT, Q};
 pub use rounding::Rounded;
 pub use symbolic::Sym;

@@ -73,6 +73,16 @@ impl Ordered for Q {
     }
 }
 
+/// `2^k` exactly, for any integer `k`.
+pub(crate) fn pow2(k: i64) -> Q {
+    let p = BigInt::from(1) << k.unsigned_abs();
+    if k >= 0 {
+        Q::from_integer(p)
+    } else {
+        Q::new(BigInt::from(1), p)
+    }
+}
+
 /// `p/q` with both parts written out (`"3/1"` for an integer): the form the JSON output uses so
 /// that any reader parses every value the same way.
 pub fn exact_string(q: &Q) -> String {
