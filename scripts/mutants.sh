@@ -44,6 +44,22 @@ declare -A EXTRA=(
     [src/check/grade.rs]="onnx::"
     [src/ops/compose.rs]="mutants::compose suite::"
     [src/ops/relu.rs]="mutants::relu suite::"
+    # The suite's files: its own unit tests (check::suite::…) and the integration modules that
+    # run check_op, check_family, check_kinks or check_poles on the files' paths.
+    [src/check/suite/family.rs]="suite::"
+    [src/check/suite/parameters.rs]="suite:: stages:: mutants::mlp scale::"
+    [src/check/suite/case.rs]="suite:: mutants:: stages::"
+    [src/check/suite/report.rs]="suite:: mutants:: stages:: kinks:: poles:: scale::"
+    [src/check/suite/kinks.rs]="suite:: mutants::relu robustness:: error::"
+    [src/check/suite/checks.rs]="suite:: mutants:: stages:: kinks:: poles::"
+    [src/check/suite/progress.rs]="suite:: scale::"
+    [src/check/suite/poles.rs]="suite:: ops::div ops::power"
+    [src/check/suite/stages.rs]="suite:: mutants::"
+    [src/check/suite/config.rs]="suite:: mutants:: scale::"
+    [src/check/suite/shrink.rs]="suite:: mutants:: stages:: scale::"
+    [src/check/suite/branches.rs]="suite:: mutants::branches comparisons::"
+    [src/check/suite/steer.rs]="suite:: mutants::branches comparisons::"
+    [src/check/suite/runner.rs]="suite:: mutants:: stages:: kinks:: poles:: scale::"
 )
 
 if [ "$#" -eq 0 ]; then

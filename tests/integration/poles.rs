@@ -2,8 +2,8 @@
 //! derivative check and every rule; a rule that returns a value there fails with the point.
 
 use exactgrad::check::{check_poles, CheckConfig};
-use exactgrad::ops::{Div, Power, Relu};
-use exactgrad::{planted, Error};
+use exactgrad::ops::{Div, Linear, Power, Relu, Then};
+use exactgrad::{planted, Compose, Error, Op, Tensor};
 
 fn config() -> CheckConfig {
     CheckConfig::default().cases(32)
@@ -71,4 +71,34 @@ fn a_rule_that_returns_a_value_at_the_pole_fails_with_the_point() {
         &CheckConfig::default().cases(32)
     )
     .is_ok());
+}
+
+planted!(ParamsAtThePole(Then<Linear, Power>), fn vjp_params(&op, x, dy) {
+    // The parameter gradient answers 0 where an input is 0 (where 1/(Wx)² has its poles for the
+    // identity W below), instead of refusing the point.
+    if x.data().iter().any(|v| v.sign() == std::cmp::Ordering::Equal) {
+        return Ok(Tensor::from_vec(vec![num_traits::Zero::zero(); op.param_count()]));
+    }
+    op.vjp_params(x, dy)
+});
+
+#[test]
+fn a_parameter_rule_that_returns_a_value_at_the_pole_fails_with_the_point() {
+    let identity = Tensor::parse(vec![2, 2], &["1", "0", "0", "1"]).unwrap();
+    let zero = Tensor::parse(vec![2], &["0", "0"]).unwrap();
+    let layer = Linear::new(identity, zero).unwrap();
+    // The correct composition refuses its poles in all four rules.
+    let report = check_poles(&layer.clone().then(Power::new(-2)), &[2], &config()).unwrap();
+    assert_eq!(report.cases, 32);
+    let op = ParamsAtThePole(layer.then(Power::new(-2)));
+    let failure = check_poles(&op, &[2], &config()).unwrap_err();
+    let Error::PoleNotRefused {
+        rule, value, pole, ..
+    } = &failure.error
+    else {
+        panic!("expected PoleNotRefused, got {failure}");
+    };
+    assert_eq!(*rule, "vjp_params");
+    assert_eq!(value, "[0, 0, 0, 0, 0, 0]");
+    assert!(matches!(**pole, Error::DivisionByZero { .. }), "{pole}");
 }

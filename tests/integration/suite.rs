@@ -108,6 +108,19 @@ fn a_wrong_input_shape_is_a_typed_setup_failure() {
     assert!(failure
         .to_string()
         .starts_with("Linear(3→2): cannot be checked"));
+    // check_kinks says the same: an op without guards is named as having no kinks only when no
+    // kink could be reached, not when the setup fails.
+    let failure = check_kinks(&layer, &[4], &CheckConfig::default()).unwrap_err();
+    assert_eq!(failure.case, None);
+    assert_eq!(
+        failure.error,
+        Error::ShapeMismatch {
+            op: "Linear".into(),
+            context: "input".into(),
+            left: vec![4],
+            right: vec![3],
+        }
+    );
 }
 
 /// A ReLU fed by a zero row and a zero bias sits on its kink on a whole neighbourhood: no point
@@ -378,4 +391,46 @@ fn compositions_report_name_kind_and_layers() {
     assert!(!fderiv(&check_op(&smooth_after, &[2], &config).unwrap()));
     let smooth_before = Elementwise(Poly).then(&layer);
     assert!(!smooth_before.is_piecewise_linear());
+}
+
+/// The checks a report lists, in the order every case runs them: the parameter checks only for
+/// an op with parameters, `fderiv` only for a piecewise-linear one.
+#[test]
+fn a_report_lists_the_checks_that_ran_and_only_those() {
+    const INPUT: [&str; 6] = [
+        "structural: vjp(x, 0) = 0 and jvp(x, 0) = 0",
+        "structural: forward, jvp, vjp run twice give identical values",
+        "structural: rules ignore state left by forward at another point x′ and by the order of \
+         calls",
+        "structural: jvp linear in dx, vjp linear in δ",
+        "jacobian: jvp(x, dx) = J·dx, vjp(x, δ) = Jᵀ·δ (J by dual numbers)",
+        "adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫",
+    ];
+    const FDERIV: &str = "fderiv: exact increment in the kink-free box, vjp = Df(x)ᵀ·δ";
+    const PARAMETERS: [&str; 3] = [
+        "parameters, structural: vjp_params(x, 0) = 0, jvp_params(x, 0) = 0, deterministic, \
+         linear in dθ and δ",
+        "parameters, jacobian: jvp_params(x, dθ) = J_θ·dθ, vjp_params(x, δ) = J_θᵀ·δ (J_θ by \
+         dual numbers through forward_with_params)",
+        "parameters, adjoint: ⟪jvp_params(x, dθ), δ⟫ = ⟪dθ, vjp_params(x, δ)⟫",
+    ];
+    let config = CheckConfig::default().cases(4);
+    let relu = check_op(&Relu, &[2], &config).unwrap();
+    assert_eq!(relu.checks, [&INPUT[..], &[FDERIV]].concat());
+    assert!(relu.parameters.is_empty());
+    let smooth = check_op(&Elementwise(Poly), &[2], &config).unwrap();
+    assert_eq!(smooth.checks, INPUT);
+    let layer = Linear::new(q(&["1", "-1", "2", "1"], &[2, 2]), q(&["1", "-3"], &[2])).unwrap();
+    let linear = check_op(&layer, &[2], &config).unwrap();
+    assert_eq!(
+        linear.checks,
+        [&INPUT[..], &[FDERIV], &PARAMETERS[..]].concat()
+    );
+    assert_eq!(
+        linear.parameters,
+        [
+            "layer 1 Linear(2→2) weight [2, 2]",
+            "layer 1 Linear(2→2) bias [2]"
+        ]
+    );
 }

@@ -144,3 +144,53 @@ pub(super) fn cases<X: Strategy<Value = Tensor<Q>>>(
             b,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Case;
+    use crate::{Tensor, Q};
+
+    fn t(lits: &[&str]) -> Tensor<Q> {
+        Tensor::parse(vec![lits.len()], lits).unwrap()
+    }
+
+    fn case(dtheta: &[&str], dtheta2: &[&str]) -> Case {
+        Case {
+            x: t(&["1/2", "-3"]),
+            dx: t(&["1", "0"]),
+            dx2: t(&["2", "2"]),
+            dtheta: t(dtheta),
+            dtheta2: t(dtheta2),
+            dy: t(&["5"]),
+            dy2: t(&["-1"]),
+            a: crate::parse_q("2").unwrap(),
+            b: crate::parse_q("-1/3").unwrap(),
+        }
+    }
+
+    #[test]
+    fn debug_lists_every_value_exactly_and_the_parameter_tangents_only_when_there_are_some() {
+        assert_eq!(
+            format!("{:?}", case(&[], &[])),
+            "x = [1/2, -3], dx = [1, 0], dx₂ = [2, 2], δ = [5], δ₂ = [-1], a = 2, b = -1/3"
+        );
+        assert_eq!(
+            format!("{:?}", case(&["7"], &["-8/9"])),
+            "x = [1/2, -3], dx = [1, 0], dx₂ = [2, 2], dθ = [7], dθ₂ = [-8/9], δ = [5], \
+             δ₂ = [-1], a = 2, b = -1/3"
+        );
+    }
+
+    #[test]
+    fn display_puts_one_value_a_line_and_the_parameter_tangents_only_when_there_are_some() {
+        assert_eq!(
+            case(&[], &[]).to_string(),
+            "x = [1/2, -3]\ndx = [1, 0]\ndx₂ = [2, 2]\nδ = [5]\nδ₂ = [-1]\na = 2\nb = -1/3"
+        );
+        assert_eq!(
+            case(&["7"], &["-8/9"]).to_string(),
+            "x = [1/2, -3]\ndx = [1, 0]\ndx₂ = [2, 2]\ndθ = [7]\ndθ₂ = [-8/9]\nδ = [5]\n\
+             δ₂ = [-1]\na = 2\nb = -1/3"
+        );
+    }
+}

@@ -61,6 +61,16 @@ mod tests {
         Ok(Tensor::from_vec(g))
     });
 
+    planted!(DoubledJvpParams(Linear), fn jvp_params(&op, x, dt) {
+        let j = op.jvp_params(x, dt)?;
+        j.add(&j)
+    });
+
+    planted!(SquaredJvpParams(Linear), fn jvp_params(&op, x, dt) {
+        let j = op.jvp_params(x, dt)?;
+        j.hadamard(&j)
+    });
+
     fn t(shape: &[usize], lits: &[&str]) -> Tensor<crate::Q> {
         Tensor::parse(shape.to_vec(), lits).unwrap()
     }
@@ -81,5 +91,120 @@ mod tests {
         assert_eq!(c.parameter.as_deref(), Some("layer 3 Linear(3→2) bias[0]"));
         assert_eq!((c.rule.as_str(), c.reference.as_str()), ("2", "1"));
         assert_eq!(c.inputs[1].0, "θ");
+    }
+
+    fn layer() -> Linear {
+        let w = t(&[2, 2], &["1", "-2", "1/2", "3"]);
+        Linear::new(w, t(&[2], &["0", "1"])).unwrap()
+    }
+
+    fn names(c: &crate::Counterexample) -> Vec<&str> {
+        c.inputs.iter().map(|(name, _)| name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_wrong_forward_parameter_rule_names_theta_and_d_theta_and_no_parameter() {
+        let failure = check_op(
+            &DoubledJvpParams(layer()),
+            &[2],
+            &CheckConfig::default().cases(32),
+        )
+        .unwrap_err();
+        let c = failure.counterexample().expect("a violated identity");
+        assert_eq!(c.check, "parameters: jacobian: jvp(x, dx) = J·dx");
+        // A forward rule fails at an output coordinate, which names no parameter.
+        assert_eq!(c.parameter, None);
+        assert_eq!(names(c), ["x", "θ", "dθ", "δ"]);
+        assert_eq!(c.inputs[1].1, "[1, -2, 1/2, 3, 0, 1]");
+        assert_eq!(
+            c.rule,
+            format!("{}", 2 * c.reference.parse::<i64>().unwrap())
+        );
+
+        // The same check on a fixed case: dW·x + db = [1, 0], doubled.
+        let case = fixed_case();
+        let over = case.over::<crate::Q>();
+        let error = super::on_parameters(&DoubledJvpParams(layer()), &over, |wrt, theta| {
+            crate::check::jacobian(wrt, theta, &over.dtheta, &over.dy).map(|_| ())
+        })
+        .unwrap_err();
+        let crate::Error::Violated(c) = error else {
+            panic!("a violated identity, got {error}");
+        };
+        assert_eq!(c.check, "parameters: jacobian: jvp(x, dx) = J·dx");
+        assert_eq!(c.coordinate, vec![0]);
+        assert_eq!((c.rule.as_str(), c.reference.as_str()), ("2", "1"));
+        assert_eq!(c.parameter, None);
+        assert_eq!(
+            inputs(&c),
+            [
+                ("x", "[1, 2]"),
+                ("θ", "[1, -2, 1/2, 3, 0, 1]"),
+                ("dθ", "[1, 0, 0, 0, 0, 0]"),
+                ("δ", "[0, 1]"),
+            ]
+        );
+    }
+
+    /// `x = [1, 2]`, `dθ₁` the first weight's tangent, `dθ₂` the first bias's, `a = b = 1`.
+    fn fixed_case() -> crate::check::suite::Case {
+        crate::check::suite::Case {
+            x: t(&[2], &["1", "2"]),
+            dx: t(&[2], &["0", "0"]),
+            dx2: t(&[2], &["0", "0"]),
+            dtheta: t(&[6], &["1", "0", "0", "0", "0", "0"]),
+            dtheta2: t(&[6], &["0", "0", "0", "0", "1", "0"]),
+            dy: t(&[2], &["0", "1"]),
+            dy2: t(&[2], &["0", "0"]),
+            a: crate::parse_q("1").unwrap(),
+            b: crate::parse_q("1").unwrap(),
+        }
+    }
+
+    fn inputs(c: &crate::Counterexample) -> Vec<(&str, &str)> {
+        c.inputs
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect()
+    }
+
+    /// The linearity check on the parameters, run as the suite runs it, names the two parameter
+    /// tangents `dθ₁`, `dθ₂` (drawn by the suite as the case's `dtheta`, `dtheta2`).
+    #[test]
+    fn a_nonlinear_forward_parameter_rule_names_both_parameter_tangents() {
+        let case = fixed_case();
+        let over = case.over::<crate::Q>();
+        let op = SquaredJvpParams(layer());
+        let error = super::on_parameters(&op, &over, |wrt, theta| {
+            crate::check::structural::linear_in_tangent(
+                wrt,
+                theta,
+                [&over.dtheta, &over.dtheta2],
+                [&over.a, &over.b],
+            )
+        })
+        .unwrap_err();
+        let crate::Error::Violated(c) = error else {
+            panic!("a violated identity, got {error}");
+        };
+        assert_eq!(
+            c.check,
+            "parameters: structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)"
+        );
+        // dW·x + db is [1, 0] for each tangent and [2, 0] for their sum: squared, 4 against 2.
+        assert_eq!(c.coordinate, vec![0]);
+        assert_eq!((c.rule.as_str(), c.reference.as_str()), ("4", "2"));
+        assert_eq!(c.parameter, None);
+        assert_eq!(
+            inputs(&c),
+            [
+                ("x", "[1, 2]"),
+                ("θ", "[1, -2, 1/2, 3, 0, 1]"),
+                ("dθ₁", "[1, 0, 0, 0, 0, 0]"),
+                ("dθ₂", "[0, 0, 0, 0, 1, 0]"),
+                ("a", "1"),
+                ("b", "1"),
+            ]
+        );
     }
 }

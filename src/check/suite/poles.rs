@@ -187,3 +187,41 @@ fn pole_case(op: String, subject: &Subject<Q>, case: &Case) -> Result<Vec<usize>
     };
     Ok(coordinate)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PoleReport;
+
+    fn report(coordinates: usize) -> String {
+        PoleReport {
+            op: "Div".into(),
+            cases: 40,
+            coordinates: (0..coordinates).map(|i| (vec![1, i], 2)).collect(),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn a_pole_report_shows_twelve_coordinates_and_counts_the_rest() {
+        let twelve = report(12);
+        assert_eq!(twelve.lines().count(), 13, "{twelve}");
+        assert!(
+            twelve.starts_with(
+                "Div: 40 points exactly on a pole checked: every rule refused the point, every \
+                 derivative check named the pole\n  coordinate [1, 0]: 2 points\n"
+            ),
+            "{twelve}"
+        );
+        assert!(
+            twelve.ends_with("\n  coordinate [1, 11]: 2 points"),
+            "{twelve}"
+        );
+        let thirteen = report(13);
+        assert_eq!(thirteen.lines().count(), 14, "{thirteen}");
+        assert!(
+            thirteen.ends_with("\n  coordinate [1, 11]: 2 points\n  … and 1 more coordinates"),
+            "{thirteen}"
+        );
+        assert_eq!(report(1).lines().count(), 2);
+    }
+}

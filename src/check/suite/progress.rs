@@ -161,6 +161,50 @@ mod tests {
         assert!(text.contains("small_q"), "{text}");
     }
 
+    /// The number `N` of "about N s left" in `text`.
+    fn seconds_left(text: &str) -> f64 {
+        let (_, after) = text.split_once("about ").expect("a time left");
+        let (n, _) = after.split_once(" s left").expect("a time left");
+        n.parse().unwrap()
+    }
+
+    #[test]
+    fn the_time_per_case_is_the_time_so_far_over_the_cases_and_the_rest_takes_as_long_each() {
+        // 4 cases in at least 1.1 s: at least 0.275 s per case (not slow unless the machine
+        // stalls for 3 s), and the 6 left take at least 1.65 s, printed as "about 2 s left".
+        let text = lines(|p| {
+            std::thread::sleep(Duration::from_millis(1100));
+            p.case(4)
+        });
+        assert!(
+            text.starts_with("exactgrad: Op [3]: 4/10 cases in "),
+            "{text}"
+        );
+        assert!(!text.contains("slow"), "{text}");
+        assert!(seconds_left(&text) >= 2.0, "{text}");
+    }
+
+    #[test]
+    fn at_most_one_line_per_interval() {
+        let mut buffer = Vec::new();
+        {
+            let out: Box<dyn Write + '_> = Box::new(&mut buffer);
+            let p = Progress::to(
+                "Op".into(),
+                10,
+                Some(out),
+                Duration::ZERO,
+                Duration::from_secs(60),
+            );
+            p.case(1);
+            p.case(2);
+            p.shrinking(3, Duration::from_secs(30));
+        }
+        let text = String::from_utf8(buffer).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.starts_with("exactgrad: Op: 1/10 cases in "), "{text}");
+    }
+
     #[test]
     fn shrinking_says_its_budget() {
         let text = lines(|p| p.shrinking(12, Duration::from_secs(30)));

@@ -156,3 +156,40 @@ impl fmt::Display for CheckFailure {
 }
 
 impl std::error::Error for CheckFailure {}
+
+#[cfg(test)]
+mod tests {
+    use super::CheckReport;
+
+    fn report(parameters: &[&str], outside_domain_redrawn: u32) -> CheckReport {
+        CheckReport {
+            op: "Op".into(),
+            input_shape: vec![2],
+            output_shape: vec![3],
+            cases: 32,
+            kinks_redrawn: 1,
+            outside_domain_redrawn,
+            checks: vec!["first check", "second check"],
+            parameters: parameters.iter().map(|p| p.to_string()).collect(),
+            seed: 42,
+            scalar: "Q",
+            steered: 5,
+            branches: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_report_lists_its_counts_its_parameters_only_when_there_are_some_and_its_checks() {
+        assert_eq!(
+            report(&[], 0).to_string(),
+            "Op: [2] → [3]: 32 cases + 5 steered pass exactly over Q (seed 0x2a; 1 points on \
+             kinks redrawn)\n  ✓ first check\n  ✓ second check\n"
+        );
+        assert_eq!(
+            report(&["layer 1 W [3, 2]", "layer 1 b [3]"], 7).to_string(),
+            "Op: [2] → [3]: 32 cases + 5 steered pass exactly over Q (seed 0x2a; 1 points on \
+             kinks redrawn, 7 outside the domain)\n  parameters: layer 1 W [3, 2], layer 1 b \
+             [3]\n  ✓ first check\n  ✓ second check\n"
+        );
+    }
+}
