@@ -997,7 +997,7 @@ impl Hasher for WordHasher {
 /// Tensors with fewer values are converted from scratch: keeping their parts saves little.
 const PARTS_MIN: usize = 1024;
 
-/// At most this many values' parts are kept per thread (44 bytes each: 88 MiB), the oldest
+/// At most this many values' parts are kept per thread (36 bytes each: 72 MiB), the oldest
 /// tensors' forgotten first.
 const PARTS_KEPT: usize = 1 << 21;
 

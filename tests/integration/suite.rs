@@ -94,17 +94,15 @@ fn an_op_without_kinks_has_no_kink_to_land_on() {
 #[test]
 fn a_wrong_input_shape_is_a_typed_setup_failure() {
     let layer = sample(linear(3, 2, small_q()), 1);
+    let expected = Error::ShapeMismatch {
+        op: "Linear".into(),
+        context: "input".into(),
+        left: vec![4],
+        right: vec![3],
+    };
     let failure = check_op(&layer, &[4], &CheckConfig::default()).unwrap_err();
     assert_eq!(failure.case, None);
-    assert_eq!(
-        failure.error,
-        Error::ShapeMismatch {
-            op: "Linear".into(),
-            context: "input".into(),
-            left: vec![4],
-            right: vec![3],
-        }
-    );
+    assert_eq!(failure.error, expected);
     assert!(failure
         .to_string()
         .starts_with("Linear(3→2): cannot be checked"));
@@ -112,15 +110,7 @@ fn a_wrong_input_shape_is_a_typed_setup_failure() {
     // kink could be reached, not when the setup fails.
     let failure = check_kinks(&layer, &[4], &CheckConfig::default()).unwrap_err();
     assert_eq!(failure.case, None);
-    assert_eq!(
-        failure.error,
-        Error::ShapeMismatch {
-            op: "Linear".into(),
-            context: "input".into(),
-            left: vec![4],
-            right: vec![3],
-        }
-    );
+    assert_eq!(failure.error, expected);
 }
 
 /// A ReLU fed by a zero row and a zero bias sits on its kink on a whole neighbourhood: no point
