@@ -825,7 +825,7 @@ impl Field for ModP {
     }
 
     fn from_q_named(qs: &[Q], name: u64) -> Vec<Self> {
-        if qs.len() < PARTS_MIN {
+        if !(PARTS_MIN..=PARTS_KEPT).contains(&qs.len()) {
             return ModP::from_q_slice(qs);
         }
         remembered_parts(name, qs).residues(&modulus(), qs)
@@ -994,7 +994,8 @@ impl Hasher for WordHasher {
     }
 }
 
-/// Tensors with fewer values are converted from scratch: keeping their parts saves little.
+/// Tensors with fewer values are converted from scratch: keeping their parts saves little (nor
+/// are those with more than [`PARTS_KEPT`] values kept).
 const PARTS_MIN: usize = 1024;
 
 /// At most this many values' parts are kept per thread (36 bytes each: 72 MiB), the oldest
@@ -1019,21 +1020,19 @@ fn remembered_parts(name: u64, qs: &[Q]) -> Rc<Prepared> {
         return prepared;
     }
     let prepared = Rc::new(Prepared::of(qs));
-    if qs.len() <= PARTS_KEPT {
-        PARTS.with(|kept| {
-            let mut kept = kept.borrow_mut();
-            kept.push((name, Rc::clone(&prepared)));
-            let mut total: usize = kept.iter().map(|(_, p)| p.parts.len()).sum();
-            while total > PARTS_KEPT {
-                total -= kept.remove(0).1.parts.len();
-            }
-        });
-    }
+    PARTS.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        kept.push((name, Rc::clone(&prepared)));
+        let mut total: usize = kept.iter().map(|(_, p)| p.parts.len()).sum();
+        while total > PARTS_KEPT {
+            total -= kept.remove(0).1.parts.len();
+        }
+    });
     prepared
 }
 
-/// Slots of the cache of the scales dividing by denominators: weights share few denominators (powers of two
-/// for float weights), and an inverse costs a Euclidean algorithm.
+/// Slots of the cache of the scales dividing by denominators: weights share few denominators
+/// (powers of two for float weights), and an inverse costs a Euclidean algorithm.
 const INVERSE_SLOTS: usize = 256;
 
 /// `(prime, denominator, the scale that divides by it)`, direct-mapped.
@@ -1335,13 +1334,22 @@ mod tests {
                 (k == 0).then_some(Undecided::Denominator),
                 "prime {p}"
             );
-            for (got, x) in converted.iter().zip(&qs).take(PARTS_MIN) {
+            // Under the first prime the last value has no residue (it was marked undecided).
+            let checked = if k == 0 { PARTS_MIN } else { qs.len() };
+            for (got, x) in converted.iter().zip(&qs).take(checked) {
                 let ((form, one_by_one), _) =
                     with_prime(p, || (got.residue(), ModP::from_q(x).enclosure()));
                 assert_eq!(Some(form), residue_of(x, p), "{x} mod {p}");
                 assert_eq!(got.enclosure(), one_by_one, "{x}");
             }
         }
+        // The second prime reused the parts the first computed.
+        let kept = remembered_parts(name, &qs);
+        assert!(Rc::ptr_eq(&kept, &remembered_parts(name, &qs)));
+        assert_eq!(
+            PARTS.with(|p| p.borrow().iter().filter(|(n, _)| *n == name).count()),
+            1
+        );
     }
 
     #[test]

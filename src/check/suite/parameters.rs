@@ -98,10 +98,6 @@ mod tests {
         Linear::new(w, t(&[2], &["0", "1"])).unwrap()
     }
 
-    fn names(c: &crate::Counterexample) -> Vec<&str> {
-        c.inputs.iter().map(|(name, _)| name.as_str()).collect()
-    }
-
     #[test]
     fn a_wrong_forward_parameter_rule_names_theta_and_d_theta_and_no_parameter() {
         let failure = check_op(
@@ -114,7 +110,8 @@ mod tests {
         assert_eq!(c.check, "parameters: jacobian: jvp(x, dx) = J·dx");
         // A forward rule fails at an output coordinate, which names no parameter.
         assert_eq!(c.parameter, None);
-        assert_eq!(names(c), ["x", "θ", "dθ", "δ"]);
+        let names: Vec<&str> = inputs(c).into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["x", "θ", "dθ", "δ"]);
         assert_eq!(c.inputs[1].1, "[1, -2, 1/2, 3, 0, 1]");
         assert_eq!(
             c.rule,
@@ -124,13 +121,11 @@ mod tests {
         // The same check on a fixed case: dW·x + db = [1, 0], doubled.
         let case = fixed_case();
         let over = case.over::<crate::Q>();
-        let error = super::on_parameters(&DoubledJvpParams(layer()), &over, |wrt, theta| {
-            crate::check::jacobian(wrt, theta, &over.dtheta, &over.dy).map(|_| ())
-        })
-        .unwrap_err();
-        let crate::Error::Violated(c) = error else {
-            panic!("a violated identity, got {error}");
-        };
+        let c = violated(super::on_parameters(
+            &DoubledJvpParams(layer()),
+            &over,
+            |wrt, theta| crate::check::jacobian(wrt, theta, &over.dtheta, &over.dy).map(|_| ()),
+        ));
         assert_eq!(c.check, "parameters: jacobian: jvp(x, dx) = J·dx");
         assert_eq!(c.coordinate, vec![0]);
         assert_eq!((c.rule.as_str(), c.reference.as_str()), ("2", "1"));
@@ -161,6 +156,14 @@ mod tests {
         }
     }
 
+    /// The counterexample of a check that must fail with a violated identity.
+    fn violated(result: crate::error::Result<()>) -> crate::Counterexample {
+        match result {
+            Err(crate::Error::Violated(c)) => *c,
+            other => panic!("a violated identity, got {other:?}"),
+        }
+    }
+
     fn inputs(c: &crate::Counterexample) -> Vec<(&str, &str)> {
         c.inputs
             .iter()
@@ -175,18 +178,14 @@ mod tests {
         let case = fixed_case();
         let over = case.over::<crate::Q>();
         let op = SquaredJvpParams(layer());
-        let error = super::on_parameters(&op, &over, |wrt, theta| {
+        let c = violated(super::on_parameters(&op, &over, |wrt, theta| {
             crate::check::structural::linear_in_tangent(
                 wrt,
                 theta,
                 [&over.dtheta, &over.dtheta2],
                 [&over.a, &over.b],
             )
-        })
-        .unwrap_err();
-        let crate::Error::Violated(c) = error else {
-            panic!("a violated identity, got {error}");
-        };
+        }));
         assert_eq!(
             c.check,
             "parameters: structural: jvp(x, a·dx₁ + b·dx₂) = a·jvp(x, dx₁) + b·jvp(x, dx₂)"
