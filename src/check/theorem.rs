@@ -84,10 +84,10 @@ where
 
         Ok(TheoremReport {
             net: rule.name(),
-            w1: mlp.layer1().weight().lift(),
-            b1: mlp.layer1().bias().lift(),
-            w2: mlp.layer2().weight().lift(),
-            b2: mlp.layer2().bias().lift(),
+            w1: mlp.layer1().weight().lifted().into_owned(),
+            b1: mlp.layer1().bias().lifted().into_owned(),
+            w2: mlp.layer2().weight().lifted().into_owned(),
+            b2: mlp.layer2().bias().lifted().into_owned(),
             x: x.clone(),
             z1: mlp.z1(x)?,
             mask,

@@ -31,8 +31,8 @@ fn scale_of(view: &Vectors<'_>, v: usize, seen: &mut [bool; SEEN]) -> Scale {
     let mut d = vec![1u64];
     let mut factors = Some(Vec::new());
     let mut big: Option<BigUint> = None;
-    for t in 0..view.len {
-        let den = view.at(v, t).denom();
+    for q in view.vector(v) {
+        let den = q.denom();
         if den.is_one() {
             continue;
         }
@@ -122,8 +122,7 @@ fn pack(view: &Vectors<'_>, scales: &[Scale]) -> Packed {
     let mut width = 1;
     for (v, s) in scales.iter().enumerate() {
         let db = bits(&s.d);
-        for t in 0..view.len {
-            let q = view.at(v, t);
+        for q in view.vector(v) {
             if !q.numer().is_zero() {
                 let b = q.numer().bits() + db + 1 - q.denom().bits().min(db);
                 width = width.max(limbs::limbs_for_bits(b));
@@ -148,8 +147,7 @@ fn pack(view: &Vectors<'_>, scales: &[Scale]) -> Packed {
         let w = s.d.len();
         let d_big = s.factors.is_none().then(|| limbs::to_biguint(&s.d));
         let d_exponent = d_big.as_ref().and_then(power_of_two);
-        for t in 0..view.len {
-            let q = view.at(v, t);
+        for (t, q) in view.vector(v).enumerate() {
             let num = q.numer();
             if num.is_zero() {
                 continue;

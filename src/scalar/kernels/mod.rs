@@ -26,6 +26,7 @@ mod dyadic;
 mod gcd;
 mod heap;
 pub(crate) mod jet;
+mod key;
 mod limbs;
 mod outer;
 mod product;
@@ -34,6 +35,8 @@ mod vectors;
 pub(crate) use outer::outer;
 pub(crate) use product::{add, div, mul};
 pub use vectors::Vectors;
+
+use key::Key;
 
 // The kernels sit below the scalar traits: they name the rational type itself rather than the
 // crate's `Q` (whose `Ring` instance calls them), so that no import runs back up.
@@ -57,7 +60,8 @@ const CACHE_SLOTS: usize = 8;
 
 /// A view's values and its packed forms, built on first use.
 struct Packs {
-    values: Option<Vec<Q>>,
+    /// The view's values, for an entry the scope remembers.
+    key: Option<Key>,
     dyadic: bool,
     /// [`direct::huge_denominators`] of the view.
     huge: bool,
@@ -69,9 +73,19 @@ thread_local! {
     static CACHE: RefCell<Option<Vec<Rc<Packs>>>> = const { RefCell::new(None) };
     /// Fraction-by-fraction products remembered while a scope is open (see [`direct_product`]).
     static PRODUCTS: RefCell<Vec<Rc<Product>>> = const { RefCell::new(Vec::new()) };
+    /// Products of two remembered views (see [`packed_products`]).
+    static PACKED_PRODUCTS: RefCell<Vec<PackedProduct>> = const { RefCell::new(Vec::new()) };
     /// Values remembered by [`remembered`]: a key, the value's type, the value.
     static REMEMBERED: RefCell<Vec<Remembered>> = const { RefCell::new(Vec::new()) };
 }
+
+/// The product of two remembered views: both entries (held, so that their addresses name them
+/// for as long as this lives) and the result.
+type PackedProduct = (Rc<Packs>, Rc<Packs>, Rc<Vec<Q>>);
+
+/// How many products of remembered views a scope keeps: a check multiplies the same two
+/// matrices twice (the closed-form derivative and the dual-number Jacobian, `W2·diag·W1`).
+const PACKED_PRODUCT_SLOTS: usize = 4;
 
 /// A remembered value: its key, its type, the value.
 type Remembered = (Box<[u64]>, TypeId, Rc<dyn Any>);
@@ -119,6 +133,7 @@ pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
                 CACHE.with(|c| *c.borrow_mut() = None);
                 REMEMBERED.with(|r| r.borrow_mut().clear());
                 PRODUCTS.with(|p| p.borrow_mut().clear());
+                PACKED_PRODUCTS.with(|p| p.borrow_mut().clear());
             }
         }
     }
@@ -138,10 +153,10 @@ pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
 }
 
 fn packs_of(view: &Vectors<'_>) -> Rc<Packs> {
-    let fresh = |values: Option<Vec<Q>>| {
+    let fresh = || {
         let huge = direct::huge_denominators(view);
         Packs {
-            values,
+            key: None,
             // Huge denominators take the fraction-by-fraction product, never a pack.
             dyadic: !huge && view.entries().all(dyadic::is_dyadic),
             huge,
@@ -151,28 +166,26 @@ fn packs_of(view: &Vectors<'_>) -> Rc<Packs> {
     };
     // Single vectors (probes, gradients) are seldom met twice; matrices are.
     if view.count < 2 || view.count * view.len < CACHE_MIN {
-        return Rc::new(fresh(None));
+        return Rc::new(fresh());
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         let Some(slots) = c.as_mut() else {
-            return Rc::new(fresh(None));
+            return Rc::new(fresh());
         };
-        let n = view.count * view.len;
-        if let Some(hit) = slots.iter().find(|p| {
-            p.values.as_ref().is_some_and(|vals| {
-                vals.len() == n && view.entries().zip(vals).all(|(a, b)| same(a, b))
-            })
-        }) {
+        if let Some(hit) = slots
+            .iter()
+            .find(|p| p.key.as_ref().is_some_and(|k| k.matches(view)))
+        {
             return hit.clone();
         }
-        let entry = fresh(None);
+        let entry = fresh();
         if entry.huge {
             // Not remembered: `direct_product` remembers its own results.
             return Rc::new(entry);
         }
         let entry = Rc::new(Packs {
-            values: Some(view.entries().cloned().collect()),
+            key: Some(Key::of(view)),
             ..entry
         });
         if slots.len() == CACHE_SLOTS {
@@ -183,25 +196,15 @@ fn packs_of(view: &Vectors<'_>) -> Rc<Packs> {
     })
 }
 
-/// Equality of two rationals in lowest terms, part by part (num-rational's `==` compares by
-/// cross-multiplication).
-fn same(a: &Q, b: &Q) -> bool {
-    a.numer() == b.numer() && a.denom() == b.denom()
-}
-
 /// A product computed fraction by fraction: its operands (by value) and its result.
 struct Product {
-    a: (usize, usize, Vec<Q>),
-    b: (usize, usize, Vec<Q>),
+    a: Key,
+    b: Key,
     out: Vec<Q>,
 }
 
 /// How many such products a scope remembers.
 const PRODUCT_SLOTS: usize = 16;
-
-fn same_view(view: &Vectors<'_>, (count, len, values): &(usize, usize, Vec<Q>)) -> bool {
-    view.count == *count && view.len == *len && view.entries().zip(values).all(|(x, y)| same(x, y))
-}
 
 /// [`direct::multiply`], remembered by value while a [`with_pack_cache`] scope is open.
 ///
@@ -217,17 +220,16 @@ fn direct_product(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
     let hit = PRODUCTS.with(|p| {
         p.borrow()
             .iter()
-            .find(|m| same_view(a, &m.a) && same_view(b, &m.b))
+            .find(|m| m.a.matches(a) && m.b.matches(b))
             .cloned()
     });
     if let Some(m) = hit {
         return m.out.clone();
     }
     let out = direct::multiply(a, b);
-    let values = |v: &Vectors<'_>| (v.count, v.len, v.entries().cloned().collect());
     let memo = Rc::new(Product {
-        a: values(a),
-        b: values(b),
+        a: Key::of(a),
+        b: Key::of(b),
         out: out.clone(),
     });
     PRODUCTS.with(|p| {
@@ -297,6 +299,7 @@ fn squeeze<'v, 'a: 'v>(view: &'v Vectors<'a>, keep: &'v [usize]) -> Vectors<'v> 
         count: view.count,
         len: keep.len(),
         get: Box::new(move |v, t| view.at(v, keep[t])),
+        flat: None,
     }
 }
 
@@ -308,6 +311,36 @@ fn packed_products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
     if pa.huge || pb.huge {
         return direct_product(a, b);
     }
+    // Two remembered entries stand for their values (a lookup compares the view with them
+    // entry by entry), so a product of the same two entries is the same product. The pair is
+    // held while the result is kept: no other entry can take either address meanwhile.
+    let remembered = pa.key.is_some() && pb.key.is_some();
+    if remembered {
+        let hit = PACKED_PRODUCTS.with(|p| {
+            p.borrow()
+                .iter()
+                .find(|(x, y, _)| Rc::ptr_eq(x, &pa) && Rc::ptr_eq(y, &pb))
+                .map(|(_, _, out)| out.clone())
+        });
+        if let Some(out) = hit {
+            return out.as_ref().clone();
+        }
+    }
+    let out = multiply_packs(a, b, &pa, &pb);
+    if remembered {
+        PACKED_PRODUCTS.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() == PACKED_PRODUCT_SLOTS {
+                p.remove(0);
+            }
+            p.push((pa, pb, Rc::new(out.clone())));
+        });
+    }
+    out
+}
+
+/// `a`'s vectors times `b`'s on the packed kernel both views' entries allow.
+fn multiply_packs(a: &Vectors<'_>, b: &Vectors<'_>, pa: &Packs, pb: &Packs) -> Vec<Q> {
     if pa.dyadic && pb.dyadic {
         dyadic::multiply(
             pa.dy.get_or_init(|| dyadic::pack(a)),
@@ -398,6 +431,32 @@ mod tests {
             assert_eq!(mat_vec(&d, rows, cols, &v), plain(&d, rows, cols, &v));
         });
         CACHE.with(|c| assert!(c.borrow().is_none(), "the scope closes the cache"));
+    }
+
+    fn plain_matmul(a: &[Q], m: usize, k: usize, b: &[Q], n: usize) -> Vec<Q> {
+        (0..m * n)
+            .map(|o| (0..k).map(|t| &a[o / n * k + t] * &b[t * n + o % n]).sum())
+            .collect()
+    }
+
+    #[test]
+    fn a_remembered_product_is_served_only_for_the_same_two_matrices() {
+        let (m, k, n) = (8, 40, 9);
+        let a: Vec<Q> = (0..m * k).map(|i| q(i as i64 % 17 - 8, 3)).collect();
+        let mut b: Vec<Q> = (0..k * n).map(|i| q(i as i64 % 23 - 11, 7)).collect();
+        let products = || PACKED_PRODUCTS.with(|p| p.borrow().len());
+        with_pack_cache(|| {
+            assert_eq!(matmul(&a, m, k, &b, n), plain_matmul(&a, m, k, &b, n));
+            assert_eq!(products(), 1);
+            // A hit: the same value, and no second entry.
+            assert_eq!(matmul(&a, m, k, &b, n), plain_matmul(&a, m, k, &b, n));
+            assert_eq!(products(), 1);
+            // One entry of one side changed: a new product, not the remembered one.
+            b[k * n - 1] = q(1, 5);
+            assert_eq!(matmul(&a, m, k, &b, n), plain_matmul(&a, m, k, &b, n));
+            assert_eq!(products(), 2);
+        });
+        assert_eq!(products(), 0, "the scope forgets its products");
     }
 
     #[test]

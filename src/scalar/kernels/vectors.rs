@@ -3,6 +3,7 @@
 //! It has a file of its own, below the kernels and the module that dispatches between them, so
 //! that each kernel can read it without importing the dispatcher that imports the kernel.
 
+use either::Either;
 use num_rational::BigRational as Q;
 
 /// `count` vectors of `dim` entries each, read in place through an accessor: the rows or the
@@ -14,6 +15,9 @@ pub struct Vectors<'a, S = Q> {
     pub(crate) count: usize,
     pub(crate) len: usize,
     pub(crate) get: Box<dyn Fn(usize, usize) -> &'a S + 'a>,
+    /// The entries in order (vector by vector) as one slice, when they lie so: the kernels then
+    /// read them without a call per entry.
+    pub(crate) flat: Option<&'a [S]>,
 }
 
 impl<'a, S> Vectors<'a, S> {
@@ -41,7 +45,11 @@ impl<'a, S> Vectors<'a, S> {
         strides: (usize, usize),
         tail: Option<&'a [S]>,
     ) -> Vectors<'a, S> {
-        Vectors::projected(data, |q| q, count, len, strides, tail)
+        let flat = (strides == (len, 1) && tail.is_none()).then(|| &data[..count * len]);
+        Vectors {
+            flat,
+            ..Vectors::projected(data, |q| q, count, len, strides, tail)
+        }
     }
 
     /// Like [`Vectors::strided`], reading a part of each element (e.g. the real or the tangent
@@ -64,6 +72,7 @@ impl<'a, S> Vectors<'a, S> {
                     part(&tail.expect("only a tail lies past len")[v])
                 }
             }),
+            flat: None,
         }
     }
 
@@ -84,10 +93,25 @@ impl<'a, S> Vectors<'a, S> {
             count: self.count,
             len: len + 1,
             get: Box::new(move |v, t| if t < len { get(v, t) } else { &tail[v] }),
+            flat: None,
         }
     }
 
+    /// Every entry, vector by vector.
     pub(crate) fn entries(&self) -> impl Iterator<Item = &'a S> + '_ {
-        (0..self.count).flat_map(move |v| (0..self.len).map(move |t| self.at(v, t)))
+        match self.flat {
+            Some(flat) => Either::Left(flat.iter()),
+            None => Either::Right(
+                (0..self.count).flat_map(move |v| (0..self.len).map(move |t| self.at(v, t))),
+            ),
+        }
+    }
+
+    /// The entries of vector `v`.
+    pub(crate) fn vector(&self, v: usize) -> impl Iterator<Item = &'a S> + '_ {
+        match self.flat {
+            Some(flat) => Either::Left(flat[v * self.len..(v + 1) * self.len].iter()),
+            None => Either::Right((0..self.len).map(move |t| self.at(v, t))),
+        }
     }
 }
