@@ -283,7 +283,7 @@ fn kernel_block<T, S: Ring>(
                 get: Box::new(move |v, t| {
                     (p.tangent)(&b[g.b(v / width, t)]).at(v % width, zero, one)
                 }),
-                flat: None,
+                layout: None,
             };
             let values = Vectors::projected(a, p.value, g.count_a, g.len, g.a_stride, None);
             // products(values, tangents)[i·(count_b·width) + j·width + c] is already o·width + c.
@@ -296,7 +296,7 @@ fn kernel_block<T, S: Ring>(
                 get: Box::new(move |v, t| {
                     (p.tangent)(&a[g.a(v / width, t)]).at(v % width, zero, one)
                 }),
-                flat: None,
+                layout: None,
             };
             let values = Vectors::projected(b, p.value, g.count_b, g.len, g.b_stride, None);
             // products(tangents, values)[(i·width + c)·count_b + j] → (i·count_b + j)·width + c.

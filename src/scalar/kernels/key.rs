@@ -45,14 +45,12 @@ impl Key {
     /// The key of `view`'s values.
     pub(crate) fn of(view: &Vectors<'_>) -> Key {
         let mut words = Vec::with_capacity(3 * view.count * view.len);
-        for q in view.entries() {
-            let (n, d) = (q.numer(), q.denom());
-            words.push(header(n, d));
-            for limb in n.magnitude().iter_u64_digits() {
-                words.push(limb);
-            }
-            for limb in d.magnitude().iter_u64_digits() {
-                words.push(limb);
+        for v in 0..view.count {
+            for t in 0..view.len {
+                let (n, d) = (view.at(v, t).numer(), view.at(v, t).denom());
+                words.push(header(n, d));
+                words.extend(n.magnitude().iter_u64_digits());
+                words.extend(d.magnitude().iter_u64_digits());
             }
         }
         Key {
@@ -69,15 +67,20 @@ impl Key {
         }
         let words = &self.words[..];
         let mut at = 0;
-        for q in view.entries() {
-            let h = header(q.numer(), q.denom());
-            if words.get(at) != Some(&h) {
-                return false;
-            }
-            let end = at + 1 + ((h >> 1) & 0x7fff_ffff) as usize + (h >> 32) as usize;
-            match words.get(at + 1..end) {
-                Some(stored) if same_limbs(q, stored) => at = end,
-                _ => return false,
+        // Loops rather than a flattened iterator: this runs once per entry of every large view
+        // a check multiplies.
+        for v in 0..view.count {
+            for t in 0..view.len {
+                let q = view.at(v, t);
+                let h = header(q.numer(), q.denom());
+                if words.get(at) != Some(&h) {
+                    return false;
+                }
+                let end = at + 1 + ((h >> 1) & 0x7fff_ffff) as usize + (h >> 32) as usize;
+                match words.get(at + 1..end) {
+                    Some(stored) if same_limbs(q, stored) => at = end,
+                    _ => return false,
+                }
             }
         }
         at == words.len()

@@ -287,20 +287,10 @@ pub(crate) fn products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
         return vec![Q::default(); a.count * b.count];
     }
     if keep.len() < a.len {
-        let (sa, sb) = (squeeze(a, &keep), squeeze(b, &keep));
+        let (sa, sb) = (a.picked(&keep), b.picked(&keep));
         return packed_products(&sa, &sb);
     }
     packed_products(a, b)
-}
-
-/// The positions `keep` of every vector of `view`.
-fn squeeze<'v, 'a: 'v>(view: &'v Vectors<'a>, keep: &'v [usize]) -> Vectors<'v> {
-    Vectors {
-        count: view.count,
-        len: keep.len(),
-        get: Box::new(move |v, t| view.at(v, keep[t])),
-        flat: None,
-    }
 }
 
 /// [`products`] on the packed kernels (or fraction by fraction for huge denominators), without

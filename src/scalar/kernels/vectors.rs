@@ -3,7 +3,6 @@
 //! It has a file of its own, below the kernels and the module that dispatches between them, so
 //! that each kernel can read it without importing the dispatcher that imports the kernel.
 
-use either::Either;
 use num_rational::BigRational as Q;
 
 /// `count` vectors of `dim` entries each, read in place through an accessor: the rows or the
@@ -15,10 +14,39 @@ pub struct Vectors<'a, S = Q> {
     pub(crate) count: usize,
     pub(crate) len: usize,
     pub(crate) get: Box<dyn Fn(usize, usize) -> &'a S + 'a>,
-    /// The entries in order (vector by vector) as one slice, when they lie so: the kernels then
-    /// read them without a call per entry.
-    pub(crate) flat: Option<&'a [S]>,
+    /// Where the entries lie, when they are entries of a slice (not parts of them): the kernels
+    /// then read them without a call per entry.
+    pub(crate) layout: Option<Layout<'a, S>>,
 }
+
+/// Entry `t < len` of vector `v` is `data[v·vec_stride + at(t)·elem_stride]`, with `at(t)` either
+/// `t` or `keep[t]` (a view of some positions only); a position `len` reads `tail[v]`.
+pub(crate) struct Layout<'a, S> {
+    data: &'a [S],
+    strides: (usize, usize),
+    len: usize,
+    tail: Option<&'a [S]>,
+    keep: Option<&'a [usize]>,
+}
+
+impl<'a, S> Layout<'a, S> {
+    #[inline]
+    fn entry(&self, v: usize, p: usize) -> &'a S {
+        if p < self.len {
+            &self.data[v * self.strides.0 + p * self.strides.1]
+        } else {
+            &self.tail.expect("only a tail lies past len")[v]
+        }
+    }
+}
+
+impl<S> Clone for Layout<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Layout<'_, S> {}
 
 impl<'a, S> Vectors<'a, S> {
     /// How many vectors there are.
@@ -32,8 +60,12 @@ impl<'a, S> Vectors<'a, S> {
     }
 
     /// Entry `t` of vector `v`.
+    #[inline]
     pub fn at(&self, v: usize, t: usize) -> &'a S {
-        (self.get)(v, t)
+        match &self.layout {
+            Some(l) => l.entry(v, l.keep.map_or(t, |keep| keep[t])),
+            None => (self.get)(v, t),
+        }
     }
 
     /// Entry `t` of vector `v` is `data[v·vec_stride + t·elem_stride]` for `t < len`, and
@@ -45,9 +77,14 @@ impl<'a, S> Vectors<'a, S> {
         strides: (usize, usize),
         tail: Option<&'a [S]>,
     ) -> Vectors<'a, S> {
-        let flat = (strides == (len, 1) && tail.is_none()).then(|| &data[..count * len]);
         Vectors {
-            flat,
+            layout: Some(Layout {
+                data,
+                strides,
+                len,
+                tail,
+                keep: None,
+            }),
             ..Vectors::projected(data, |q| q, count, len, strides, tail)
         }
     }
@@ -72,7 +109,7 @@ impl<'a, S> Vectors<'a, S> {
                     part(&tail.expect("only a tail lies past len")[v])
                 }
             }),
-            flat: None,
+            layout: None,
         }
     }
 
@@ -93,25 +130,37 @@ impl<'a, S> Vectors<'a, S> {
             count: self.count,
             len: len + 1,
             get: Box::new(move |v, t| if t < len { get(v, t) } else { &tail[v] }),
-            flat: None,
+            layout: None,
         }
     }
 
     /// Every entry, vector by vector.
     pub(crate) fn entries(&self) -> impl Iterator<Item = &'a S> + '_ {
-        match self.flat {
-            Some(flat) => Either::Left(flat.iter()),
-            None => Either::Right(
-                (0..self.count).flat_map(move |v| (0..self.len).map(move |t| self.at(v, t))),
-            ),
-        }
+        (0..self.count).flat_map(move |v| self.vector(v))
     }
 
     /// The entries of vector `v`.
     pub(crate) fn vector(&self, v: usize) -> impl Iterator<Item = &'a S> + '_ {
-        match self.flat {
-            Some(flat) => Either::Left(flat[v * self.len..(v + 1) * self.len].iter()),
-            None => Either::Right((0..self.len).map(move |t| self.at(v, t))),
+        (0..self.len).map(move |t| self.at(v, t))
+    }
+
+    /// The positions `keep` of every vector.
+    pub(crate) fn picked<'v>(&'v self, keep: &'v [usize]) -> Vectors<'v, S>
+    where
+        'a: 'v,
+    {
+        let layout = match self.layout {
+            Some(l @ Layout { keep: None, .. }) => Some(Layout {
+                keep: Some(keep),
+                ..l
+            }),
+            _ => None,
+        };
+        Vectors {
+            count: self.count,
+            len: keep.len(),
+            get: Box::new(move |v, t| self.at(v, keep[t])),
+            layout,
         }
     }
 }
