@@ -1,8 +1,9 @@
 //! The reference page's theorem generalised to MLPs of any depth:
 //! `backward(x, δ) = (W_L·D_{L−1}·W_{L−1}···D_1·W_1)ᵀ·δ`, checked exactly.
 
+use super::fderiv::kink_radius_with;
 use super::theorem::{against_closed_form, ClosedFormProof};
-use super::{kink_radius, prepare, violation, AdjointProof, FDerivProof, KinkRadius};
+use super::{prepare_guards, violation, AdjointProof, FDerivProof, KinkRadius};
 use crate::error::Result;
 use crate::ops::{DeepMlp, Op, OpSpec};
 use crate::scalar::{with_kernel_cache, Jet, Scalar};
@@ -73,13 +74,13 @@ where
 {
     with_kernel_cache(|| {
         net.output_shape(x.shape())?;
-        prepare(rule, x, None, Some(dy))?;
+        let (_, guards) = prepare_guards(rule, x, None, Some(dy))?;
         let pre_activations = net.pre_activations(x)?;
         let masks = net.masks(x)?;
         let deriv = net.deriv(x)?;
         let inputs = || vec![("x", x.to_string()), ("δ", dy.to_string())];
 
-        let radius = kink_radius(rule, x)?;
+        let radius = kink_radius_with(rule, x, guards.clone())?;
         let closed = net.kink_radius(x)?;
         if radius.radius != closed.radius {
             let show = |r: &Option<S>| r.as_ref().map_or("∞".to_string(), S::to_string);
@@ -111,8 +112,8 @@ where
             "(W_L·D_{L−1}···D_1·W_1)",
             &deriv,
             rule,
-            x,
-            dy,
+            (x, dy),
+            guards,
             Some(radius.clone()),
         )?;
 

@@ -2,7 +2,9 @@
 //! exact identity `f(x+h) − f(x) = J·h` inside it (an exact difference quotient), and the VJP
 //! against that derivative.
 
-use super::{agree, expect_rule_shape, no_kinks, prepare, reference_jacobian};
+use super::{
+    agree, expect_rule_shape, no_kinks, prepare, prepare_guards, reference_jacobian, shapes,
+};
 use crate::error::{Error, Result};
 use crate::error::{Short, ShortTensor};
 use crate::ops::{Guard, OpSpec};
@@ -94,52 +96,62 @@ where
     S: Scalar,
     O: OpSpec<S> + OpSpec<Jet<S>>,
 {
-    with_kernel_cache(|| {
-        let guards = no_kinks(op, x)?;
-        let certified = op.certified_guard_layers();
-        if let Some(g) = guards.iter().find(|g| g.layer > certified) {
-            return Err(Error::RadiusNotCertified {
-                op: op.name(),
-                layer: g.layer,
-            });
-        }
-        let n = x.len();
-        let jet_guards = op.guards(&Jet::seed(x)?)?;
-        if jet_guards.len() != guards.len() {
-            return Err(Error::GuardCountMismatch {
-                op: op.name(),
-                base: guards.len(),
-                jet: jet_guards.len(),
-            });
-        }
-        // ‖∇g‖₁ for every guard at once: |∇g| as the rows of a matrix times the all-ones vector,
-        // one exact product on the kernels.
-        let mut abs = Vec::with_capacity(jet_guards.len() * n);
-        for g in &jet_guards {
-            abs.extend(g.value.tangent(n).iter().map(Ordered::abs_val));
-        }
-        let norms = S::mat_vec(&abs, jet_guards.len(), n, &vec![S::one(); n]);
-        let mut best: Option<(S, usize)> = None;
-        for (k, (g, norm)) in guards.iter().zip(&norms).enumerate() {
-            if let Some(r) = g.value.abs_val().checked_div(norm) {
-                if best
-                    .as_ref()
-                    .is_none_or(|(b, _)| r.sub_ref(b).sign() == Ordering::Less)
-                {
-                    best = Some((r, k));
-                }
+    with_kernel_cache(|| kink_radius_with(op, x, no_kinks(op, x)?))
+}
+
+/// [`kink_radius`] from the guards at `x`, which [`no_kinks`] returned.
+pub(super) fn kink_radius_with<S, O>(
+    op: &O,
+    x: &Tensor<S>,
+    guards: Vec<Guard<S>>,
+) -> Result<KinkRadius<S>>
+where
+    S: Scalar,
+    O: OpSpec<S> + OpSpec<Jet<S>>,
+{
+    let certified = op.certified_guard_layers();
+    if let Some(g) = guards.iter().find(|g| g.layer > certified) {
+        return Err(Error::RadiusNotCertified {
+            op: op.name(),
+            layer: g.layer,
+        });
+    }
+    let n = x.len();
+    let jet_guards = op.guards(&Jet::seed(x)?)?;
+    if jet_guards.len() != guards.len() {
+        return Err(Error::GuardCountMismatch {
+            op: op.name(),
+            base: guards.len(),
+            jet: jet_guards.len(),
+        });
+    }
+    // ‖∇g‖₁ for every guard at once: |∇g| as the rows of a matrix times the all-ones vector,
+    // one exact product on the kernels.
+    let mut abs = Vec::with_capacity(jet_guards.len() * n);
+    for g in &jet_guards {
+        abs.extend(g.value.tangent(n).iter().map(Ordered::abs_val));
+    }
+    let norms = S::mat_vec(&abs, jet_guards.len(), n, &vec![S::one(); n]);
+    let mut best: Option<(S, usize)> = None;
+    for (k, (g, norm)) in guards.iter().zip(&norms).enumerate() {
+        if let Some(r) = g.value.abs_val().checked_div(norm) {
+            if best
+                .as_ref()
+                .is_none_or(|(b, _)| r.sub_ref(b).sign() == Ordering::Less)
+            {
+                best = Some((r, k));
             }
         }
-        Ok(match best {
-            Some((r, k)) => KinkRadius {
-                radius: Some(r),
-                binding: Some(guards[k].clone()),
-            },
-            None => KinkRadius {
-                radius: None,
-                binding: None,
-            },
-        })
+    }
+    Ok(match best {
+        Some((r, k)) => KinkRadius {
+            radius: Some(r),
+            binding: Some(guards[k].clone()),
+        },
+        None => KinkRadius {
+            radius: None,
+            binding: None,
+        },
     })
 }
 
@@ -175,16 +187,18 @@ where
     with_kernel_cache(|| {
         let jac = reference_jacobian(op, x)?;
         let radius = kink_radius(op, x)?;
-        increment_with(op, x, h, &jac, radius)
+        increment_with(op, x, h, &jac, radius, true)
     })
 }
 
+/// `kinks_checked`: [`no_kinks`] has passed at `x` already (it is not evaluated again).
 fn increment_with<S, O>(
     op: &O,
     x: &Tensor<S>,
     h: &Tensor<S>,
     jac: &Tensor<S>,
     radius: KinkRadius<S>,
+    kinks_checked: bool,
 ) -> Result<IncrementProof<S>>
 where
     S: Scalar,
@@ -193,7 +207,11 @@ where
     if !op.is_piecewise_linear() {
         return Err(Error::NotPiecewiseLinear(op.name()));
     }
-    let out = prepare(op, x, Some(h), None)?;
+    let out = if kinks_checked {
+        shapes(op, x, Some(h), None)?
+    } else {
+        prepare(op, x, Some(h), None)?
+    };
     let diff = op.forward(&x.add(h)?)?.sub(&op.forward(x)?)?;
     let j_h = jac.mat_vec_mul(&h.flatten())?.reshape(out)?;
     let inside = radius.contains(h);
@@ -266,6 +284,10 @@ pub(crate) struct Reuse<S> {
     pub derivative: Option<Tensor<S>>,
     /// [`kink_radius`] at `x`.
     pub radius: Option<KinkRadius<S>>,
+    /// [`no_kinks`] at `x` (passed: no guard is zero).
+    pub guards: Option<Vec<Guard<S>>>,
+    /// The rule's `vjp(x, δ)` and `Df(x)ᵀ·δ`, already found equal.
+    pub vjp: Option<(Tensor<S>, Tensor<S>)>,
 }
 
 impl<S> Default for Reuse<S> {
@@ -273,6 +295,8 @@ impl<S> Default for Reuse<S> {
         Reuse {
             derivative: None,
             radius: None,
+            guards: None,
+            vjp: None,
         }
     }
 }
@@ -293,10 +317,16 @@ where
     if !op.is_piecewise_linear() {
         return Err(Error::NotPiecewiseLinear(op.name()));
     }
-    prepare(op, x, None, Some(dy))?;
+    let guards = match reuse.guards {
+        Some(guards) => {
+            shapes(op, x, None, Some(dy))?;
+            guards
+        }
+        None => prepare_guards(op, x, None, Some(dy))?.1,
+    };
     let radius = match reuse.radius {
         Some(r) => r,
-        None => kink_radius(op, x)?,
+        None => kink_radius_with(op, x, guards)?,
     };
     let step = match &radius.radius {
         Some(r) => power_of_two_at_most(&r.checked_div(&S::from_i64(2)).expect("2 ≠ 0")),
@@ -315,13 +345,19 @@ where
         .checked_div(&norm.max_val(&S::one()))
         .expect("max(‖probe‖∞, 1) ≥ 1");
     let h = direction.scale(&scale);
-    let increment = increment_with(op, x, &h, &derivative, radius.clone())?;
+    let increment = increment_with(op, x, &h, &derivative, radius.clone(), true)?;
 
-    let vjp = op.vjp(x, dy)?;
-    expect_rule_shape(&vjp, x.shape(), "vjp")?;
-    let reference = derivative
-        .transpose_mat_vec_mul(&dy.flatten())?
-        .reshape(x.shape().to_vec())?;
+    let (vjp, reference) = match reuse.vjp {
+        Some(pair) => pair,
+        None => {
+            let vjp = op.vjp(x, dy)?;
+            expect_rule_shape(&vjp, x.shape(), "vjp")?;
+            let reference = derivative
+                .transpose_mat_vec_mul(&dy.flatten())?
+                .reshape(x.shape().to_vec())?;
+            (vjp, reference)
+        }
+    };
     let inputs = || vec![("x", x.to_string()), ("δ", dy.to_string())];
     agree("fderiv: vjp(x, δ) = Df(x)ᵀ·δ", &vjp, &reference, &inputs)?;
     Ok(FDerivProof {

@@ -75,13 +75,37 @@ pub use crate::ops::no_kinks;
 pub use crate::strategy::probe;
 
 use crate::error::{Counterexample, Error, Result};
-use crate::ops::OpSpec;
+use crate::ops::{Guard, OpSpec};
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
 /// Checks the shapes of `x`, `dx` and `δ` against the op, and the no-kinks hypothesis; returns
 /// the output shape.
 fn prepare<S: Scalar, O: OpSpec<S>>(
+    op: &O,
+    x: &Tensor<S>,
+    dx: Option<&Tensor<S>>,
+    dy: Option<&Tensor<S>>,
+) -> Result<Vec<usize>> {
+    Ok(prepare_guards(op, x, dx, dy)?.0)
+}
+
+/// [`prepare`], also returning the guards at `x` (none of them zero), for a caller that passes
+/// them on instead of evaluating them again.
+fn prepare_guards<S: Scalar, O: OpSpec<S>>(
+    op: &O,
+    x: &Tensor<S>,
+    dx: Option<&Tensor<S>>,
+    dy: Option<&Tensor<S>>,
+) -> Result<(Vec<usize>, Vec<Guard<S>>)> {
+    let out = shapes(op, x, dx, dy)?;
+    let guards = no_kinks(op, x)?;
+    Ok((out, guards))
+}
+
+/// The shape half of [`prepare`], for a caller that checked the no-kinks hypothesis at `x`
+/// already; returns the output shape.
+fn shapes<S: Scalar, O: OpSpec<S>>(
     op: &O,
     x: &Tensor<S>,
     dx: Option<&Tensor<S>>,
@@ -100,7 +124,6 @@ fn prepare<S: Scalar, O: OpSpec<S>>(
             &format!("{}: δ must have the output's shape", op.name()),
         )?;
     }
-    no_kinks(op, x)?;
     Ok(out)
 }
 

@@ -1,11 +1,12 @@
 //! The reference page's end-to-end theorem for the 2-layer MLP, checked exactly.
 
+use super::adjoint::adjoint_reusing;
 use super::fderiv::{fderiv_reusing, Reuse};
 use super::{
-    adjoint, agree, prepare, probe, reference_jacobian, AdjointProof, FDerivProof, KinkRadius,
+    agree, prepare_guards, probe, reference_jacobian, AdjointProof, FDerivProof, KinkRadius,
 };
 use crate::error::Result;
-use crate::ops::{Mlp, Op, OpSpec};
+use crate::ops::{Guard, Mlp, Op, OpSpec};
 use crate::scalar::{with_kernel_cache, Jet, Scalar};
 use crate::tensor::Tensor;
 
@@ -71,7 +72,7 @@ where
 {
     with_kernel_cache(|| {
         mlp.output_shape(x.shape())?;
-        prepare(rule, x, None, Some(dy))?;
+        let (_, guards) = prepare_guards(rule, x, None, Some(dy))?;
         let mask = mlp.mask(x)?;
         let deriv = mlp.deriv(x)?;
         let ClosedFormProof {
@@ -80,7 +81,15 @@ where
             dx,
             adjoint,
             fderiv,
-        } = against_closed_form("MLP theorem", "mlpDeriv(x)", &deriv, rule, x, dy, None)?;
+        } = against_closed_form(
+            "MLP theorem",
+            "mlpDeriv(x)",
+            &deriv,
+            rule,
+            (x, dy),
+            guards,
+            None,
+        )?;
 
         Ok(TheoremReport {
             net: rule.name(),
@@ -115,14 +124,19 @@ pub(super) struct ClosedFormProof<S> {
 /// The steps the 2-layer and the deep theorem share, each naming the first differing coordinate:
 /// `rule.vjp(x, δ) = derivᵀ·δ`; `deriv` = the Jacobian of `rule.forward` by forward mode;
 /// adjointness at a probe; the fderiv check (reusing that Jacobian and, when given, the kink
-/// radius); and the exact increment `f(x+h) − f(x) = deriv·h` in the kink-free box.
+/// radius); and the exact increment `f(x+h) − f(x) = deriv·h` in the kink-free box. `guards`
+/// are the rule's guards at `x`, none zero ([`super::no_kinks`] has passed there).
+///
+/// Each value is computed once and passed on: the rule's `vjp(x, δ)` serves the adjointness
+/// and the fderiv steps too, and `derivᵀ·δ` (equal to the Jacobian's, as `deriv` is found
+/// equal to it) the fderiv step.
 pub(super) fn against_closed_form<S, O>(
     theorem: &str,
     closed_form: &str,
     deriv: &Tensor<S>,
     rule: &O,
-    x: &Tensor<S>,
-    dy: &Tensor<S>,
+    (x, dy): (&Tensor<S>, &Tensor<S>),
+    guards: Vec<Guard<S>>,
     radius: Option<KinkRadius<S>>,
 ) -> Result<ClosedFormProof<S>>
 where
@@ -140,10 +154,12 @@ where
     agree(&check, deriv, &jacobian, &inputs)?;
 
     let dx = probe(x.shape(), 2)?;
-    let adjoint = adjoint(rule, x, &dx, dy)?;
+    let adjoint = adjoint_reusing(rule, x, &dx, dy, vjp.clone())?;
     let reuse = Reuse {
         derivative: Some(jacobian.clone()),
         radius,
+        guards: Some(guards),
+        vjp: Some((vjp.clone(), reference)),
     };
     let fderiv = fderiv_reusing(rule, x, dy, reuse)?;
     let inc = &fderiv.increment;
