@@ -8,7 +8,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::error::{Short, ShortTensor};
 use crate::ops::{Guard, OpSpec};
-use crate::scalar::{with_kernel_cache, Jet, Ordered, Scalar};
+use crate::scalar::{with_kernel_cache, Jet, Scalar};
 use crate::tensor::Tensor;
 use std::cmp::Ordering;
 use std::fmt;
@@ -125,13 +125,14 @@ where
             jet: jet_guards.len(),
         });
     }
-    // ‖∇g‖₁ for every guard at once: |∇g| as the rows of a matrix times the all-ones vector,
-    // one exact product on the kernels.
-    let mut abs = Vec::with_capacity(jet_guards.len() * n);
+    // ‖∇g‖₁ for every guard at once: the gradients as the rows of a matrix, summed in absolute
+    // value by one exact product on the kernels (for the first layer's guards the rows are its
+    // weights, whose pack the rules' products made already).
+    let mut gradients = Vec::with_capacity(jet_guards.len() * n);
     for g in &jet_guards {
-        abs.extend(g.value.tangent(n).iter().map(Ordered::abs_val));
+        gradients.extend(g.value.tangent(n).iter().cloned());
     }
-    let norms = S::mat_vec(&abs, jet_guards.len(), n, &vec![S::one(); n]);
+    let norms = S::abs_row_sums(&gradients, jet_guards.len(), n);
     let mut best: Option<(S, usize)> = None;
     for (k, (g, norm)) in guards.iter().zip(&norms).enumerate() {
         if let Some(r) = g.value.abs_val().checked_div(norm) {

@@ -263,6 +263,13 @@ pub trait Ordered: Ring {
     #[track_caller]
     fn sign(&self) -> Ordering;
 
+    /// `Σ_t |a_{i,t}|` for every row `i` of a row-major `rows × cols` matrix (ℓ₁ norms of
+    /// gradients, for the kink radius). Overridable like [`Ring::mat_vec`], with the same values.
+    fn abs_row_sums(a: &[Self], rows: usize, cols: usize) -> Vec<Self> {
+        let abs: Vec<Self> = a.iter().map(Self::abs_val).collect();
+        Self::mat_vec(&abs, rows, cols, &vec![Self::one(); cols])
+    }
+
     /// Whether [`Ordered::select`] is decided by the guard's sign, picking one whole operand.
     /// Symbolic scalars answer `false`: their selection blends both operands with a mask
     /// symbol, so wrappers ([`Dual`], [`Jet`]) must select component by component.

@@ -71,6 +71,9 @@ impl Ordered for Q {
         super::comparisons::note(std::panic::Location::caller(), sign, Some(self));
         sign
     }
+    fn abs_row_sums(a: &[Self], rows: usize, cols: usize) -> Vec<Self> {
+        super::kernels::abs_row_sums(a, rows, cols)
+    }
 }
 
 /// `2^k` exactly, for any integer `k`.

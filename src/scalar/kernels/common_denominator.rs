@@ -16,6 +16,7 @@ use num_traits::{One, ToPrimitive, Zero};
 use std::collections::HashMap;
 
 /// How one vector was cleared of denominators.
+#[derive(Clone)]
 struct Scale {
     /// `d_v` as limbs.
     d: Vec<u64>,
@@ -261,6 +262,16 @@ fn normalise(negative: bool, num: &[u64], a: &Scale, b: &Scale, buf: &mut Vec<u6
 pub(crate) struct CommonPack {
     packed: Packed,
     scales: Vec<Scale>,
+}
+
+impl CommonPack {
+    /// The pack of `|v|` for every vector `v` (the same scales).
+    pub(crate) fn magnitudes(&self) -> CommonPack {
+        CommonPack {
+            packed: self.packed.magnitudes(),
+            scales: self.scales.clone(),
+        }
+    }
 }
 
 /// Clears every vector of the view of its denominators.

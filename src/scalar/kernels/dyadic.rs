@@ -27,6 +27,16 @@ pub(crate) struct DyadicPack {
     ks: Vec<u64>,
 }
 
+impl DyadicPack {
+    /// The pack of `|v|` for every vector `v` (the same exponents).
+    pub(crate) fn magnitudes(&self) -> DyadicPack {
+        DyadicPack {
+            packed: self.packed.magnitudes(),
+            ks: self.ks.clone(),
+        }
+    }
+}
+
 /// Packs `v′ = 2^k_v · v` for every vector of a view whose entries are all dyadic.
 pub(crate) fn pack(view: &Vectors<'_>) -> DyadicPack {
     let ks: Vec<u64> = (0..view.count)

@@ -35,6 +35,14 @@ impl Packed {
         }
     }
 
+    /// The same entries with every sign dropped (`|v|` for every vector `v`).
+    pub fn magnitudes(&self) -> Packed {
+        Packed {
+            negative: vec![false; self.negative.len()],
+            ..self.clone()
+        }
+    }
+
     /// The limb slot of entry `t` of vector `v`, to be filled by the caller, who then calls
     /// [`Packed::seal`].
     pub fn slot(&mut self, v: usize, t: usize) -> &mut [u64] {

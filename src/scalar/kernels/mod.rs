@@ -41,7 +41,7 @@ use key::Key;
 // The kernels sit below the scalar traits: they name the rational type itself rather than the
 // crate's `Q` (whose `Ring` instance calls them), so that no import runs back up.
 use num_rational::BigRational as Q;
-use num_traits::{One, Zero};
+use num_traits::{One, Signed, Zero};
 use std::any::{Any, TypeId};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
@@ -373,6 +373,42 @@ pub(crate) fn affine(a: &[Q], rows: usize, cols: usize, v: &[Q], b: &[Q]) -> Vec
     out
 }
 
+/// `|A|·1`, the sums `Σ_t |a_{i,t}|` of the rows of a row-major `rows × cols` matrix.
+///
+/// The rows' pack is the one `A·v` uses (a check's kink radius sums the rows of the weights it
+/// has multiplied already), with every sign dropped: no pack of `|A|` is built.
+pub(crate) fn abs_row_sums(a: &[Q], rows: usize, cols: usize) -> Vec<Q> {
+    let ones = vec![Q::one(); cols];
+    let view = Vectors::rows(a, rows, cols);
+    let plain = || {
+        let abs: Vec<Q> = a.iter().map(|q| q.abs()).collect();
+        mat_vec(&abs, rows, cols, &ones)
+    };
+    if cols < 3 || rows * cols < SMALL {
+        return plain();
+    }
+    let pa = packs_of(&view);
+    if pa.huge {
+        return plain();
+    }
+    let ones_view = Vectors::rows(&ones, 1, cols);
+    let pb = packs_of(&ones_view);
+    if pa.dyadic && pb.dyadic {
+        dyadic::multiply(
+            &pa.dy.get_or_init(|| dyadic::pack(&view)).magnitudes(),
+            pb.dy.get_or_init(|| dyadic::pack(&ones_view)),
+        )
+    } else {
+        common_denominator::multiply(
+            &pa.cd
+                .get_or_init(|| common_denominator::pack_view(&view))
+                .magnitudes(),
+            pb.cd
+                .get_or_init(|| common_denominator::pack_view(&ones_view)),
+        )
+    }
+}
+
 /// `Aᵀ·v` for a row-major `rows × cols` matrix `A`.
 pub(crate) fn transpose_mat_vec(a: &[Q], rows: usize, cols: usize, v: &[Q]) -> Vec<Q> {
     products(&Vectors::columns(a, rows, cols), &Vectors::rows(v, 1, rows))
@@ -447,6 +483,31 @@ mod tests {
             assert_eq!(products(), 2);
         });
         assert_eq!(products(), 0, "the scope forgets its products");
+    }
+
+    #[test]
+    fn absolute_row_sums_are_the_plain_ones_with_or_without_a_remembered_pack() {
+        let (rows, cols) = (12, 30);
+        let fractions: Vec<Q> = (0..rows * cols)
+            .map(|k| q((k as i64 * 37) % 41 - 20, (k as i64 % 13) + 1))
+            .collect();
+        let dyadic: Vec<Q> = (0..rows * cols)
+            .map(|k| q((k as i64 * 37) % 41 - 20, 1 << (k % 5)))
+            .collect();
+        let ones = vec![Q::one(); cols];
+        for a in [&fractions, &dyadic] {
+            let abs: Vec<Q> = a.iter().map(|x| x.abs()).collect();
+            let expected = plain(&abs, rows, cols, &ones);
+            assert_eq!(abs_row_sums(a, rows, cols), expected);
+            with_pack_cache(|| {
+                // First on a fresh pack, then on the pack a product left (signs kept there).
+                assert_eq!(abs_row_sums(a, rows, cols), expected);
+                let v: Vec<Q> = (0..cols).map(|k| q(k as i64 - 7, 3)).collect();
+                assert_eq!(mat_vec(a, rows, cols, &v), plain(a, rows, cols, &v));
+                assert_eq!(abs_row_sums(a, rows, cols), expected);
+                assert_eq!(mat_vec(a, rows, cols, &v), plain(a, rows, cols, &v));
+            });
+        }
     }
 
     #[test]
