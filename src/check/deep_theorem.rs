@@ -110,7 +110,7 @@ where
         } = against_closed_form(
             "deep MLP theorem",
             "(W_L·D_{L−1}···D_1·W_1)",
-            &deriv,
+            (&deriv, &|dy| deriv.transpose_mat_vec_mul(dy)),
             rule,
             (x, dy),
             guards,

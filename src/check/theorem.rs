@@ -84,7 +84,7 @@ where
         } = against_closed_form(
             "MLP theorem",
             "mlpDeriv(x)",
-            &deriv,
+            (&deriv, &|dy| mlp.deriv_transposed_times(x, dy)),
             rule,
             (x, dy),
             guards,
@@ -121,8 +121,11 @@ pub(super) struct ClosedFormProof<S> {
     pub(super) fderiv: FDerivProof<S>,
 }
 
+/// `δ ↦ derivᵀ·δ` for a closed-form derivative `deriv` (through its factors or its matrix).
+pub(super) type TransposedTimes<'a, S> = &'a dyn Fn(&Tensor<S>) -> Result<Tensor<S>>;
+
 /// The steps the 2-layer and the deep theorem share, each naming the first differing coordinate:
-/// `rule.vjp(x, δ) = derivᵀ·δ`; `deriv` = the Jacobian of `rule.forward` by forward mode;
+/// `rule.vjp(x, δ) = derivᵀ·δ` (`derivᵀ·δ` from `transposed_times`); `deriv` = the Jacobian of `rule.forward` by forward mode;
 /// adjointness at a probe; the fderiv check (reusing that Jacobian and, when given, the kink
 /// radius); and the exact increment `f(x+h) − f(x) = deriv·h` in the kink-free box. `guards`
 /// are the rule's guards at `x`, none zero ([`super::no_kinks`] has passed there).
@@ -133,7 +136,7 @@ pub(super) struct ClosedFormProof<S> {
 pub(super) fn against_closed_form<S, O>(
     theorem: &str,
     closed_form: &str,
-    deriv: &Tensor<S>,
+    (deriv, transposed_times): (&Tensor<S>, TransposedTimes<'_, S>),
     rule: &O,
     (x, dy): (&Tensor<S>, &Tensor<S>),
     guards: Vec<Guard<S>>,
@@ -145,7 +148,7 @@ where
 {
     let inputs = || vec![("x", x.to_string()), ("δ", dy.to_string())];
     let vjp = rule.vjp(x, dy)?;
-    let reference = deriv.transpose_mat_vec_mul(dy)?;
+    let reference = transposed_times(dy)?;
     let check = format!("{theorem}: backward(x, δ) = {closed_form}ᵀ·δ");
     agree(&check, &vjp, &reference, &inputs)?;
 

@@ -75,6 +75,26 @@ impl Mlp {
         Ok(super::relu_deriv_spec(&z1))
     }
 
+    /// `mlpDeriv(x)ᵀ·δ = W1ᵀ·(relu′(z1) ⊙ (W2ᵀ·δ))`, through the factors: the same value as
+    /// `deriv(x)ᵀ·δ` without the matrix, whose long entries cost more to multiply than the
+    /// weights (whose packs a check has made already).
+    pub fn deriv_transposed_times<S: Scalar>(
+        &self,
+        x: &Tensor<S>,
+        dy: &Tensor<S>,
+    ) -> Result<Tensor<S>> {
+        let inner = self
+            .layer2()
+            .weight()
+            .lifted::<S>()
+            .transpose_mat_vec_mul(dy)?;
+        let masked = inner.hadamard(&self.mask(x)?)?;
+        self.layer1()
+            .weight()
+            .lifted::<S>()
+            .transpose_mat_vec_mul(&masked)
+    }
+
     /// `mlpDeriv(x) = W2·diag(relu′(z1))·W1` as an `[out, in]` matrix, in closed form.
     pub fn deriv<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
         let mask = self.mask(x)?;
@@ -130,6 +150,21 @@ mod tests {
     fn mlp_passes_and_its_parameter_gradients() {
         assert_passes(&crate::check_op!(mlp332(), [3], cases(64)), true);
         assert_params_pass(&mlp332(), t(&[3], &["1", "-1/2", "2"]), 32);
+    }
+
+    #[test]
+    fn the_transposed_derivative_through_the_factors_is_the_matrix_s() {
+        // Points on both sides of the hidden units' kinks, so that the mask has zeros and ones.
+        for x in [["1", "-1/2", "2"], ["-3", "1", "1/7"], ["1/2", "5", "-1"]] {
+            let (x, dy) = (t(&[3], &x), t(&[2], &["3/4", "-2"]));
+            let matrix = mlp332()
+                .deriv(&x)
+                .unwrap()
+                .transpose_mat_vec_mul(&dy)
+                .unwrap();
+            let factors = mlp332().deriv_transposed_times(&x, &dy).unwrap();
+            assert_eq!(factors, matrix);
+        }
     }
 
     #[test]

@@ -16,6 +16,9 @@
 //!   denominators are huge and mostly distinct, where clearing them would multiply the sizes;
 //! * [`gcd`]: Lehmer's gcd, for every gcd of big operands the kernels take.
 //!
+//! A check multiplies the same matrices many times, so inside [`with_pack_cache`] their packs
+//! (and products of two of them) are remembered, found again by their values' exact [`key`]s.
+//!
 //! Both ℚ kernels share [`limbs`]: integers packed once per matrix into flat `u64` limbs and a
 //! signed multiply–accumulate loop with no allocation.
 
