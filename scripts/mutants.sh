@@ -80,6 +80,24 @@ if [ ! -f "$progress" ]; then
     } >"$progress"
 fi
 
+# A mutant that fails a property test makes proptest save its seed: proptest's own macros
+# honour PROPTEST_DISABLE_FAILURE_PERSISTENCE, but a CheckConfig with `regressions(file!())`
+# sets its file explicitly, so after each file the script deletes the regression files that
+# appeared during its run and restores the committed ones.
+export PROPTEST_DISABLE_FAILURE_PERSISTENCE=1
+new_regressions() {
+    git ls-files --others --exclude-standard | grep -E 'proptest-regressions' || true
+}
+forget_regressions() {
+    local f
+    comm -13 <(printf '%s\n' "$1" | LC_ALL=C sort) <(new_regressions | LC_ALL=C sort) | while IFS= read -r f; do
+        [ -n "$f" ] && rm -f -- "$f" && echo "mutants.sh: removed $f" >&2
+    done
+    git ls-files -m | { grep -E 'proptest-regressions' || true; } | while IFS= read -r f; do
+        git checkout -- "$f" && echo "mutants.sh: restored $f" >&2
+    done
+}
+
 count() { if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi; }
 
 for file in "$@"; do
@@ -91,6 +109,7 @@ for file in "$@"; do
     for extra in ${EXTRA[$file]:-}; do
         filters+=("$extra")
     done
+    regressions_before=$(new_regressions)
     out="target/mutants-out/${file//\//_}"
     mkdir -p "$out"
     start=$(date +%s)
@@ -98,10 +117,15 @@ for file in "$@"; do
     # Doctests, benches and examples are left out: the library's and the integration crate's
     # tests exercise the same code.
     status=0
+    # `--cargo-arg` reaches both the build step (`cargo test --no-run`) and the test step, so
+    # the build compiles the library, the binary and the integration crate only; the arguments
+    # after `--` reach the test step only (cargo-mutants 27: `--` then the test-name filters).
     cargo mutants --in-place --profile mutants --file "$file" \
         --timeout "${TIMEOUT:-300}" --no-shuffle --output "$out" \
-        -- --lib --test integration -- "${filters[@]}" || status=$?
+        --cargo-arg=--lib --cargo-arg=--test=integration \
+        -- -- "${filters[@]}" || status=$?
     minutes=$(( ($(date +%s) - start + 30) / 60 ))
+    forget_regressions "$regressions_before"
     if ! git diff --quiet -- src; then
         echo "mutants.sh: $file left modified after cargo-mutants" >&2
         exit 3

@@ -102,3 +102,71 @@ fn a_parameter_rule_that_returns_a_value_at_the_pole_fails_with_the_point() {
     assert_eq!(value, "[0, 0, 0, 0, 0, 0]");
     assert!(matches!(**pole, Error::DivisionByZero { .. }), "{pole}");
 }
+
+/// The identity with a pole wherever an entry is 0, whose error names another coordinate at
+/// every call: the pole a check names is never the one `forward` named just before.
+struct WanderingPole {
+    calls: std::cell::Cell<usize>,
+}
+impl Op for WanderingPole {
+    fn name(&self) -> String {
+        "identity with a wandering pole".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> exactgrad::Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+impl WanderingPole {
+    fn refuse_a_zero<S: exactgrad::Scalar>(&self, x: &Tensor<S>) -> exactgrad::Result<()> {
+        if x.data()
+            .iter()
+            .any(|v| v.sign() == std::cmp::Ordering::Equal)
+        {
+            self.calls.set(self.calls.get() + 1);
+            return Err(Error::DivisionByZero {
+                context: "wandering pole".into(),
+                coordinate: vec![self.calls.get()],
+            });
+        }
+        Ok(())
+    }
+}
+impl<S: exactgrad::Scalar> exactgrad::OpSpec<S> for WanderingPole {
+    fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        self.refuse_a_zero(x)?;
+        Ok(x.clone())
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        self.refuse_a_zero(x)?;
+        Ok(dx.clone())
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        self.refuse_a_zero(x)?;
+        Ok(dy.clone())
+    }
+}
+
+#[test]
+fn a_derivative_check_naming_another_pole_than_forward_is_pole_not_reported() {
+    let op = WanderingPole {
+        calls: std::cell::Cell::new(0),
+    };
+    let failure = check_poles(&op, &[2], &config()).unwrap_err();
+    let Error::PoleNotReported {
+        check,
+        expected,
+        got,
+        ..
+    } = &failure.error
+    else {
+        panic!("expected PoleNotReported, got {failure}");
+    };
+    assert!(check.starts_with("jacobian"), "{failure}");
+    let (Error::DivisionByZero { coordinate, .. }, Some(got)) = (&**expected, got) else {
+        panic!("{failure}")
+    };
+    assert!(
+        matches!(&**got, Error::DivisionByZero { coordinate: c, .. } if c != coordinate),
+        "{failure}"
+    );
+}

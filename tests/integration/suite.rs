@@ -92,6 +92,75 @@ fn an_op_without_kinks_has_no_kink_to_land_on() {
 }
 
 #[test]
+fn an_op_whose_guards_no_input_moves_has_no_kink_reachable_rather_than_no_kinks() {
+    // ReLU after a layer that maps every input to 1: the op reports guards, but none moves
+    // with x, so no point can be put on a kink. That is not an op without kinks.
+    let zero_layer = Linear::new(q(&["0", "0", "0", "0"], &[2, 2]), q(&["1", "1"], &[2])).unwrap();
+    let op = zero_layer.then(Relu);
+    let failure = check_kinks(&op, &[2], &CheckConfig::default().cases(4)).unwrap_err();
+    assert_eq!(failure.case, None);
+    assert_eq!(failure.error, Error::NoKinkReachable { op: op.name() });
+}
+
+/// ReLU whose guards name another layer at every call, so that the kink a check names is never
+/// the one the guards named just before.
+struct WanderingKink {
+    calls: Cell<usize>,
+}
+impl Op for WanderingKink {
+    fn name(&self) -> String {
+        "ReLU with a wandering layer".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+impl<S: Scalar> OpSpec<S> for WanderingKink {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Relu.forward(x)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        Relu.jvp(x, dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        Relu.vjp(x, dy)
+    }
+    fn guards(&self, x: &Tensor<S>) -> Result<Vec<exactgrad::ops::Guard<S>>> {
+        self.calls.set(self.calls.get() + 1);
+        let mut guards = Relu.guards(x)?;
+        for g in &mut guards {
+            g.layer = self.calls.get();
+        }
+        Ok(guards)
+    }
+}
+
+#[test]
+fn a_derivative_check_naming_another_kink_than_the_guards_is_kink_not_reported() {
+    let op = WanderingKink {
+        calls: Cell::new(0),
+    };
+    let failure = check_kinks(&op, &[2], &CheckConfig::default().cases(4)).unwrap_err();
+    let Error::KinkNotReported {
+        check,
+        expected,
+        got,
+        ..
+    } = &failure.error
+    else {
+        panic!("{failure}")
+    };
+    assert!(check.starts_with("jacobian"), "{failure}");
+    let (Error::Kink { layer: named, .. }, Some(got)) = (&**expected, got) else {
+        panic!("{failure}")
+    };
+    assert!(
+        matches!(**got, Error::Kink { layer, .. } if layer != *named),
+        "{failure}"
+    );
+}
+
+#[test]
 fn a_wrong_input_shape_is_a_typed_setup_failure() {
     let layer = sample(linear(3, 2, small_q()), 1);
     let expected = Error::ShapeMismatch {

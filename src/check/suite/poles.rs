@@ -190,7 +190,9 @@ fn pole_case(op: String, subject: &Subject<Q>, case: &Case) -> Result<Vec<usize>
 
 #[cfg(test)]
 mod tests {
-    use super::PoleReport;
+    use super::{onto_pole, PoleReport};
+    use crate::ops::Div;
+    use crate::{Tensor, Q};
 
     fn report(coordinates: usize) -> String {
         PoleReport {
@@ -223,5 +225,26 @@ mod tests {
             "{thirteen}"
         );
         assert_eq!(report(1).lines().count(), 2);
+    }
+
+    #[test]
+    fn onto_pole_zeroes_the_first_coordinate_from_pick_on_that_makes_a_pole() {
+        // Div over [2, 2]: only the divisors [1, 0] and [1, 1] (flat 2 and 3) are poles.
+        let x = Tensor::from_vec(vec![Q::from_integer(1.into()); 4])
+            .reshape(vec![2, 2])
+            .unwrap();
+        let zeroed = |flat: usize| {
+            let mut data = x.data().to_vec();
+            data[flat] = Q::from_integer(0.into());
+            Tensor::new(vec![2, 2], data).unwrap()
+        };
+        // From 1 on, cyclically: 1 is no pole, 2 is.
+        assert_eq!(onto_pole(&Div, &x, 1), Some(zeroed(2)));
+        assert_eq!(onto_pole(&Div, &x, 3), Some(zeroed(3)));
+        // From 0 on: 0 and 1 are no poles, 2 is (not 3, the last before 0).
+        assert_eq!(onto_pole(&Div, &x, 0), Some(zeroed(2)));
+        assert_eq!(onto_pole(&Div, &x, 4), Some(zeroed(2)));
+        // A point already on a pole stays.
+        assert_eq!(onto_pole(&Div, &zeroed(3), 0), Some(zeroed(3)));
     }
 }
