@@ -106,12 +106,12 @@ fn adjoint_at<S: Scalar, O: OpSpec<S>>(
     }
     // The rules agree on every basis pair, so one of them is not linear in its tangent.
     Err(violation(
-    "adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫ (the rules agree on basis vectors, so one is not linear)",
-    vec![],
-    &rhs,
-    &lhs,
-    &inputs(),
-))
+        "adjoint: ⟪jvp(x, dx), δ⟫ = ⟪dx, vjp(x, δ)⟫ (the rules agree on basis vectors, so one is not linear)",
+        vec![],
+        &rhs,
+        &lhs,
+        &inputs(),
+    ))
 }
 
 impl<S: fmt::Display> fmt::Display for AdjointProof<S> {

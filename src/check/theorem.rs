@@ -125,10 +125,11 @@ pub(super) struct ClosedFormProof<S> {
 pub(super) type TransposedTimes<'a, S> = &'a dyn Fn(&Tensor<S>) -> Result<Tensor<S>>;
 
 /// The steps the 2-layer and the deep theorem share, each naming the first differing coordinate:
-/// `rule.vjp(x, δ) = derivᵀ·δ` (`derivᵀ·δ` from `transposed_times`); `deriv` = the Jacobian of `rule.forward` by forward mode;
-/// adjointness at a probe; the fderiv check (reusing that Jacobian and, when given, the kink
-/// radius); and the exact increment `f(x+h) − f(x) = deriv·h` in the kink-free box. `guards`
-/// are the rule's guards at `x`, none zero ([`super::no_kinks`] has passed there).
+/// `rule.vjp(x, δ) = derivᵀ·δ` (`derivᵀ·δ` from `transposed_times`); `deriv` = the Jacobian of
+/// `rule.forward` by forward mode; adjointness at a probe; the fderiv check (reusing that
+/// Jacobian and, when given, the kink radius); and the exact increment
+/// `f(x+h) − f(x) = deriv·h` in the kink-free box. `guards` are the rule's guards at `x`, none
+/// zero ([`super::no_kinks`] has passed there).
 ///
 /// Each value is computed once and passed on: the rule's `vjp(x, δ)` serves the adjointness
 /// and the fderiv steps too, and `derivᵀ·δ` (equal to the Jacobian's, as `deriv` is found
