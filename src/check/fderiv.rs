@@ -2,9 +2,7 @@
 //! exact identity `f(x+h) − f(x) = J·h` inside it (an exact difference quotient), and the VJP
 //! against that derivative.
 
-use super::{
-    agree, expect_rule_shape, no_kinks, prepare, prepare_guards, reference_jacobian, shapes,
-};
+use super::{agree, expect_rule_shape, no_kinks, prepare_guards, reference_jacobian, shapes};
 use crate::error::{Error, Result};
 use crate::error::{Short, ShortTensor};
 use crate::ops::{Guard, OpSpec};
@@ -188,18 +186,18 @@ where
     with_kernel_cache(|| {
         let jac = reference_jacobian(op, x)?;
         let radius = kink_radius(op, x)?;
-        increment_with(op, x, h, &jac, radius, true)
+        increment_with(op, x, h, &jac, radius)
     })
 }
 
-/// `kinks_checked`: [`no_kinks`] has passed at `x` already (it is not evaluated again).
+/// [`increment`] once [`no_kinks`] has passed at `x` (through the kink radius): the guards are
+/// not evaluated again.
 fn increment_with<S, O>(
     op: &O,
     x: &Tensor<S>,
     h: &Tensor<S>,
     jac: &Tensor<S>,
     radius: KinkRadius<S>,
-    kinks_checked: bool,
 ) -> Result<IncrementProof<S>>
 where
     S: Scalar,
@@ -208,11 +206,7 @@ where
     if !op.is_piecewise_linear() {
         return Err(Error::NotPiecewiseLinear(op.name()));
     }
-    let out = if kinks_checked {
-        shapes(op, x, Some(h), None)?
-    } else {
-        prepare(op, x, Some(h), None)?
-    };
+    let out = shapes(op, x, Some(h), None)?;
     let diff = op.forward(&x.add(h)?)?.sub(&op.forward(x)?)?;
     let j_h = jac.mat_vec_mul(&h.flatten())?.reshape(out)?;
     let inside = radius.contains(h);
@@ -346,7 +340,7 @@ where
         .checked_div(&norm.max_val(&S::one()))
         .expect("max(‖probe‖∞, 1) ≥ 1");
     let h = direction.scale(&scale);
-    let increment = increment_with(op, x, &h, &derivative, radius.clone(), true)?;
+    let increment = increment_with(op, x, &h, &derivative, radius.clone())?;
 
     let (vjp, reference) = match reuse.vjp {
         Some(pair) => pair,

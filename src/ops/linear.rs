@@ -4,7 +4,7 @@
 use super::params::{join_params, split_params};
 use super::{Op, OpSpec, Param};
 use crate::error::{Error, Result};
-use crate::scalar::kernels::remembered;
+use crate::scalar::kernels::{remembered, Memo};
 use crate::scalar::{Scalar, Q};
 use crate::tensor::{element_count, Tensor};
 
@@ -74,9 +74,6 @@ impl Linear {
         Ok(self.layout(input)?.1)
     }
 }
-
-/// The tag of [`Linear`]'s forward outputs in the per-check memo.
-const FORWARD_MEMO: u64 = 1;
 
 /// Below this many weights a forward pass costs less than the memo's lookup.
 const FORWARD_MEMO_MIN: usize = 1024;
@@ -169,8 +166,7 @@ impl<S: Scalar> OpSpec<S> for Linear {
         if self.w.len() < FORWARD_MEMO_MIN {
             return y();
         }
-        let key = [FORWARD_MEMO, self.w.id(), self.b.id(), x.id()];
-        match remembered(&key, y) {
+        match remembered(Memo::LinearForward, &[self.w.id(), self.b.id(), x.id()], y) {
             Some(memo) => memo.as_ref().clone(),
             None => y(),
         }

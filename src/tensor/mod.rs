@@ -33,9 +33,6 @@ pub struct Tensor<S> {
     id: u64,
 }
 
-/// The tag of [`Tensor::lifted`]'s keys in the per-check memo.
-const LIFTED: u64 = 0;
-
 /// The next fresh [`Tensor`] id.
 fn fresh_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -360,7 +357,8 @@ impl Tensor<Q> {
         if self.len() < LIFT_CACHE_MIN {
             return Lifted::Owned(self.lift());
         }
-        match crate::scalar::kernels::remembered(&[LIFTED, self.id], || self.lift::<S>()) {
+        use crate::scalar::kernels::{remembered, Memo};
+        match remembered(Memo::Lifted, &[self.id], || self.lift::<S>()) {
             Some(shared) => Lifted::Shared(shared),
             None => Lifted::Owned(self.lift()),
         }

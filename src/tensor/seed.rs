@@ -3,7 +3,7 @@
 
 use super::Tensor;
 use crate::error::Error;
-use crate::scalar::kernels::remembered;
+use crate::scalar::kernels::{remembered, Memo};
 use crate::scalar::{Jet, Ring};
 
 impl<S: Ring> Jet<S> {
@@ -27,12 +27,9 @@ impl<S: Ring> Jet<S> {
                 .collect();
             Tensor::new(x.shape().to_vec(), data)
         };
-        match remembered(&[SEEDED, x.id()], seeded) {
+        match remembered(Memo::Seeded, &[x.id()], seeded) {
             Some(memo) => memo.as_ref().clone(),
             None => seeded(),
         }
     }
 }
-
-/// The tag of [`Jet::seed`]'s keys in the per-check memo (see [`remembered`]).
-const SEEDED: u64 = 2;

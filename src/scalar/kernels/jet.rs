@@ -277,27 +277,17 @@ fn kernel_block<T, S: Ring>(
     let block = match side {
         Side::B => {
             // Vectors (j, c) of b′: entry t is ∂b[j, t]/∂x_c.
-            let tangents = Vectors {
-                count: g.count_b * width,
-                len: g.len,
-                get: Box::new(move |v, t| {
-                    (p.tangent)(&b[g.b(v / width, t)]).at(v % width, zero, one)
-                }),
-                layout: None,
-            };
+            let tangents = Vectors::through(g.count_b * width, g.len, move |v, t| {
+                (p.tangent)(&b[g.b(v / width, t)]).at(v % width, zero, one)
+            });
             let values = Vectors::projected(a, p.value, g.count_a, g.len, g.a_stride, None);
             // products(values, tangents)[i·(count_b·width) + j·width + c] is already o·width + c.
             S::products(&values, &tangents)?
         }
         Side::A => {
-            let tangents = Vectors {
-                count: g.count_a * width,
-                len: g.len,
-                get: Box::new(move |v, t| {
-                    (p.tangent)(&a[g.a(v / width, t)]).at(v % width, zero, one)
-                }),
-                layout: None,
-            };
+            let tangents = Vectors::through(g.count_a * width, g.len, move |v, t| {
+                (p.tangent)(&a[g.a(v / width, t)]).at(v % width, zero, one)
+            });
             let values = Vectors::projected(b, p.value, g.count_b, g.len, g.b_stride, None);
             // products(tangents, values)[(i·width + c)·count_b + j] → (i·count_b + j)·width + c.
             let flat = S::products(&tangents, &values)?;

@@ -97,18 +97,35 @@ type Remembered = (Box<[u64]>, TypeId, Rc<dyn Any>);
 /// outputs at the points a check revisits).
 const REMEMBERED_SLOTS: usize = 48;
 
-/// The value `make` gives for `key`, made once per open [`with_pack_cache`] scope and shared
-/// afterwards; `None` outside a scope. The key must name the value for the whole scope: callers
-/// build it from a tag of their own and tensor ids, which never name two different values.
-pub(crate) fn remembered<T: 'static>(key: &[u64], make: impl FnOnce() -> T) -> Option<Rc<T>> {
+/// What a [`remembered`] value is, the first word of its key: values of different kinds made
+/// from the same tensors never share a key.
+#[derive(Clone, Copy)]
+pub(crate) enum Memo {
+    /// [`Tensor::lifted`](crate::Tensor::lifted): a tensor's values in another scalar.
+    Lifted,
+    /// [`Linear`](crate::ops::Linear)'s output at a point.
+    LinearForward,
+    /// [`Jet::seed`](crate::Jet::seed): a point's entries as the variables of jets.
+    Seeded,
+}
+
+/// The value `make` gives for `(memo, ids)`, made once per open [`with_pack_cache`] scope and
+/// shared afterwards; `None` outside a scope. The ids must name the value for the whole scope:
+/// tensor ids, which never name two different values.
+pub(crate) fn remembered<T: 'static>(
+    memo: Memo,
+    ids: &[u64],
+    make: impl FnOnce() -> T,
+) -> Option<Rc<T>> {
     if CACHE.with(|c| c.borrow().is_none()) {
         return None;
     }
     let kind = TypeId::of::<T>();
+    let same = |k: &[u64]| k.split_first() == Some((&(memo as u64), ids));
     let hit = REMEMBERED.with(|r| {
         r.borrow()
             .iter()
-            .find(|(k, t, _)| **k == *key && *t == kind)
+            .find(|(k, t, _)| same(k) && *t == kind)
             .map(|(_, _, v)| v.clone())
     });
     if let Some(value) = hit.and_then(|v| v.downcast::<T>().ok()) {
@@ -120,7 +137,8 @@ pub(crate) fn remembered<T: 'static>(key: &[u64], make: impl FnOnce() -> T) -> O
         if r.len() == REMEMBERED_SLOTS {
             r.remove(0);
         }
-        r.push((key.into(), kind, value.clone() as Rc<dyn Any>));
+        let key = std::iter::once(memo as u64).chain(ids.iter().copied());
+        r.push((key.collect(), kind, value.clone() as Rc<dyn Any>));
     });
     Some(value)
 }

@@ -13,10 +13,16 @@ use num_rational::BigRational as Q;
 pub struct Vectors<'a, S = Q> {
     pub(crate) count: usize,
     pub(crate) len: usize,
-    pub(crate) get: Box<dyn Fn(usize, usize) -> &'a S + 'a>,
-    /// Where the entries lie, when they are entries of a slice (not parts of them): the kernels
-    /// then read them without a call per entry.
-    pub(crate) layout: Option<Layout<'a, S>>,
+    read: Read<'a, S>,
+}
+
+/// How entry `t` of vector `v` is found.
+enum Read<'a, S> {
+    /// The entries are entries of a slice (not parts of them): the kernels read them by index
+    /// arithmetic, without a call per entry.
+    Laid(Layout<'a, S>),
+    /// Anything else (a part of a dual number, a jet's tangent) goes through an accessor.
+    Through(Box<dyn Fn(usize, usize) -> &'a S + 'a>),
 }
 
 /// Entry `t < len` of vector `v` is `data[v·vec_stride + at(t)·elem_stride]`, with `at(t)` either
@@ -62,9 +68,9 @@ impl<'a, S> Vectors<'a, S> {
     /// Entry `t` of vector `v`.
     #[inline]
     pub fn at(&self, v: usize, t: usize) -> &'a S {
-        match &self.layout {
-            Some(l) => l.entry(v, l.keep.map_or(t, |keep| keep[t])),
-            None => (self.get)(v, t),
+        match &self.read {
+            Read::Laid(l) => l.entry(v, l.keep.map_or(t, |keep| keep[t])),
+            Read::Through(get) => get(v, t),
         }
     }
 
@@ -78,14 +84,28 @@ impl<'a, S> Vectors<'a, S> {
         tail: Option<&'a [S]>,
     ) -> Vectors<'a, S> {
         Vectors {
-            layout: Some(Layout {
+            count,
+            len: len + usize::from(tail.is_some()),
+            read: Read::Laid(Layout {
                 data,
                 strides,
                 len,
                 tail,
                 keep: None,
             }),
-            ..Vectors::projected(data, |q| q, count, len, strides, tail)
+        }
+    }
+
+    /// `count` vectors of `len` entries, entry `t` of vector `v` being `get(v, t)`.
+    pub(crate) fn through(
+        count: usize,
+        len: usize,
+        get: impl Fn(usize, usize) -> &'a S + 'a,
+    ) -> Vectors<'a, S> {
+        Vectors {
+            count,
+            len,
+            read: Read::Through(Box::new(get)),
         }
     }
 
@@ -99,18 +119,13 @@ impl<'a, S> Vectors<'a, S> {
         (vec_stride, elem_stride): (usize, usize),
         tail: Option<&'a [T]>,
     ) -> Vectors<'a, S> {
-        Vectors {
-            count,
-            len: len + usize::from(tail.is_some()),
-            get: Box::new(move |v, t| {
-                if t < len {
-                    part(&data[v * vec_stride + t * elem_stride])
-                } else {
-                    part(&tail.expect("only a tail lies past len")[v])
-                }
-            }),
-            layout: None,
-        }
+        Vectors::through(count, len + usize::from(tail.is_some()), move |v, t| {
+            if t < len {
+                part(&data[v * vec_stride + t * elem_stride])
+            } else {
+                part(&tail.expect("only a tail lies past len")[v])
+            }
+        })
     }
 
     /// The rows of a `rows × cols` row-major matrix.
@@ -125,13 +140,14 @@ impl<'a, S> Vectors<'a, S> {
 
     /// Each vector `v` with `tail[v]` appended.
     pub(crate) fn extended(self, tail: &'a [S]) -> Vectors<'a, S> {
-        let (len, get) = (self.len, self.get);
-        Vectors {
-            count: self.count,
-            len: len + 1,
-            get: Box::new(move |v, t| if t < len { get(v, t) } else { &tail[v] }),
-            layout: None,
-        }
+        let len = self.len;
+        Vectors::through(self.count, len + 1, move |v, t| {
+            if t < len {
+                self.at(v, t)
+            } else {
+                &tail[v]
+            }
+        })
     }
 
     /// Every entry, vector by vector.
@@ -149,18 +165,17 @@ impl<'a, S> Vectors<'a, S> {
     where
         'a: 'v,
     {
-        let layout = match self.layout {
-            Some(l @ Layout { keep: None, .. }) => Some(Layout {
+        let read = match self.read {
+            Read::Laid(l @ Layout { keep: None, .. }) => Read::Laid(Layout {
                 keep: Some(keep),
                 ..l
             }),
-            _ => None,
+            _ => Read::Through(Box::new(move |v, t| self.at(v, keep[t]))),
         };
         Vectors {
             count: self.count,
             len: keep.len(),
-            get: Box::new(move |v, t| self.at(v, keep[t])),
-            layout,
+            read,
         }
     }
 }
