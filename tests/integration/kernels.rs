@@ -50,6 +50,16 @@ fn kind() -> impl Strategy<Value = BoxedStrategy<Q>> {
                 .prop_map(|n| Q::from_integer(n.into()))
                 .boxed()
         ),
+        // Word denominators from the small-factor table (below 1024), just past it, and up to
+        // a full word: each source of the word-factor path's factors.
+        Just(
+            (
+                any::<i32>(),
+                prop_oneof![1u64..1024, 1024u64..1 << 20, 1u64..=u64::MAX]
+            )
+                .prop_map(|(p, q)| Q::new(p.into(), q.into()))
+                .boxed()
+        ),
     ]
 }
 

@@ -24,71 +24,161 @@ struct Scale {
     factors: Option<Vec<u64>>,
 }
 
-/// Denominators below this are remembered per vector, so a repeated one costs no division.
+/// Denominators below this are factored by table lookups and remembered per vector, so a
+/// repeated one costs nothing.
 const SEEN: usize = 1024;
 
-fn scale_of(view: &Vectors<'_>, v: usize, seen: &mut [bool; SEEN]) -> Scale {
-    seen.fill(false);
-    let mut d = vec![1u64];
-    let mut factors = Some(Vec::new());
+/// The smallest prime factor of every `n < SEEN` (`n ≥ 2`) and the cofactor `n / p`: a small
+/// denominator's factorisation then takes no division.
+const FACTOR: [(u16, u16); SEEN] = factor_table();
+
+const fn factor_table() -> [(u16, u16); SEEN] {
+    let mut t = [(0u16, 0u16); SEEN];
+    let mut n = 2;
+    while n < SEEN {
+        let mut p = 2;
+        while p * p <= n && n % p != 0 {
+            p += 1;
+        }
+        if p * p > n {
+            p = n;
+        }
+        t[n] = (p as u16, (n / p) as u16);
+        n += 1;
+    }
+    t
+}
+
+/// Scratch space of [`scale_of`], reused from vector to vector.
+struct Workspace {
+    /// Small denominators met in this vector.
+    seen: [bool; SEEN],
+    /// The largest exponent of each prime in this vector's small denominators.
+    exponent: [u8; SEEN],
+    /// The primes with a non-zero exponent.
+    primes: Vec<u16>,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        Workspace {
+            seen: [false; SEEN],
+            exponent: [0; SEEN],
+            primes: Vec::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.seen.fill(false);
+        for &p in &self.primes {
+            self.exponent[p as usize] = 0;
+        }
+        self.primes.clear();
+    }
+
+    /// Takes the small denominator `s` into the lcm.
+    fn note(&mut self, s: usize) {
+        if self.seen[s] {
+            return;
+        }
+        self.seen[s] = true;
+        let mut n = s;
+        while n > 1 {
+            let p = FACTOR[n].0;
+            let mut e = 0u8;
+            while n > 1 && FACTOR[n].0 == p {
+                n = FACTOR[n].1 as usize;
+                e += 1;
+            }
+            let slot = &mut self.exponent[p as usize];
+            if *slot == 0 {
+                self.primes.push(p);
+            }
+            *slot = (*slot).max(e);
+        }
+    }
+
+    /// The lcm of the small denominators noted and of the word-sized `words`, with the word
+    /// factors whose product it is.
+    fn scale(&self, words: &[u64]) -> Scale {
+        let mut factors: Vec<u64> = self
+            .primes
+            .iter()
+            .map(|&p| u64::from(p).pow(u32::from(self.exponent[p as usize])))
+            .collect();
+        let mut d = vec![1u64];
+        let small = chunks(std::mem::take(&mut factors));
+        for &f in &small {
+            limbs::mul_small(&mut d, f);
+        }
+        factors.extend(small);
+        for &s in words {
+            let g = limbs::gcd_u64(limbs::rem_small(&d, s), s);
+            let f = s / g;
+            if f > 1 {
+                limbs::mul_small(&mut d, f);
+                factors.push(f);
+            }
+        }
+        Scale {
+            d,
+            factors: Some(chunks(factors)),
+        }
+    }
+}
+
+fn scale_of(view: &Vectors<'_>, v: usize, ws: &mut Workspace) -> Scale {
+    ws.clear();
+    // Word-sized denominators past the table, taken into the lcm at the end.
+    let mut words: Vec<u64> = Vec::new();
     let mut big: Option<BigUint> = None;
     for q in view.vector(v) {
         let den = q.denom();
         if den.is_one() {
             continue;
         }
-        match (&big, den.to_u64()) {
+        let cur = match (big.take(), den.to_u64()) {
             (None, Some(s)) => {
                 if (s as usize) < SEEN {
-                    if seen[s as usize] {
-                        continue;
-                    }
-                    seen[s as usize] = true;
+                    ws.note(s as usize);
+                } else {
+                    words.push(s);
                 }
-                let g = limbs::gcd_u64(limbs::rem_small(&d, s), s);
-                let f = s / g;
-                if f > 1 {
-                    limbs::mul_small(&mut d, f);
-                    if let Some(fs) = factors.as_mut() {
-                        fs.push(f);
-                    }
+                continue;
+            }
+            (None, None) => limbs::to_biguint(&ws.scale(&words).d),
+            (Some(cur), _) => cur,
+        };
+        // A division is much cheaper than num-bigint's binary gcd, and most denominators
+        // already divide the running lcm; of two powers of two (float weights) the lcm is the
+        // larger.
+        let den = den.magnitude();
+        big = Some(
+            if power_of_two(den).is_some() && power_of_two(&cur).is_some() {
+                if den > &cur {
+                    den.clone()
+                } else {
+                    cur
                 }
-            }
-            _ => {
-                let cur = big.take().unwrap_or_else(|| limbs::to_biguint(&d));
-                // A division is much cheaper than num-bigint's binary gcd, and most
-                // denominators already divide the running lcm; of two powers of two (float
-                // weights) the lcm is the larger.
-                let den = den.magnitude();
-                big = Some(
-                    if power_of_two(den).is_some() && power_of_two(&cur).is_some() {
-                        if den > &cur {
-                            den.clone()
-                        } else {
-                            cur
-                        }
-                    } else if (&cur % den).is_zero() {
-                        cur
-                    } else {
-                        let g = super::product::gcd(&cur, den);
-                        cur * (den / g)
-                    },
-                );
-                factors = None;
-            }
-        }
+            } else if (&cur % den).is_zero() {
+                cur
+            } else {
+                let g = super::product::gcd(&cur, den);
+                cur * (den / g)
+            },
+        );
     }
-    if let Some(b) = big {
-        d = b.iter_u64_digits().collect();
-    }
-    Scale {
-        d,
-        factors: factors.map(chunks),
+    match big {
+        Some(b) => Scale {
+            d: b.iter_u64_digits().collect(),
+            factors: None,
+        },
+        None => ws.scale(&words),
     }
 }
 
-/// Merges word factors into as few factors below 2³² as possible: normalisation divides by
-/// each one once, with hardware divisions.
+/// Merges word factors into as few word factors as possible: normalisation takes one residue
+/// and one gcd per factor.
 fn chunks(factors: Vec<u64>) -> Vec<u64> {
     let mut out: Vec<u64> = Vec::new();
     let mut cur = 1u64;
@@ -218,25 +308,88 @@ fn power_of_two(x: &BigUint) -> Option<u64> {
     (x.bits() == k + 1).then_some(k)
 }
 
+/// `2^(32k) mod f` for `k < halves`: a number's residue modulo `f` is then a sum of products
+/// and one division, instead of two divisions per limb.
+fn powers(f: u64, halves: usize) -> Vec<u64> {
+    let mut c = 1 % f;
+    (0..halves)
+        .map(|_| {
+            let here = c;
+            c = ((u128::from(c) << 32) % u128::from(f)) as u64;
+            here
+        })
+        .collect()
+}
+
+/// `num mod f`, `powers[k] = 2^(32k) mod f` for every half-limb of `num`.
+fn residue(num: &[u64], f: u64, powers: &[u64]) -> u64 {
+    // Each term is below 2⁹⁶ and there are at most 2⁶ of them here.
+    let sum: u128 = num
+        .iter()
+        .zip(powers.chunks_exact(2))
+        .map(|(&x, c)| {
+            u128::from(x & 0xffff_ffff) * u128::from(c[0]) + u128::from(x >> 32) * u128::from(c[1])
+        })
+        .sum();
+    (sum % u128::from(f)) as u64
+}
+
+/// The word factors of one vector's scale, with their tables of [`powers`] when the vector
+/// meets enough others for the tables to pay.
+struct Divisors<'a> {
+    factors: &'a [u64],
+    powers: Option<Vec<Vec<u64>>>,
+}
+
+impl<'a> Divisors<'a> {
+    fn of(scale: &'a Scale, halves: usize, tabled: bool) -> Option<Divisors<'a>> {
+        let factors = scale.factors.as_deref()?;
+        Some(Divisors {
+            factors,
+            powers: tabled.then(|| factors.iter().map(|&f| powers(f, halves)).collect()),
+        })
+    }
+
+    fn residue(&self, k: usize, num: &[u64]) -> u64 {
+        match &self.powers {
+            Some(p) if 2 * num.len() <= p[k].len() => residue(num, self.factors[k], &p[k]),
+            _ => limbs::rem_small(num, self.factors[k]),
+        }
+    }
+}
+
 /// `±num / (d_a·d_b)` in lowest terms, dividing out the word factors of both denominators.
-fn normalise(negative: bool, num: &[u64], a: &Scale, b: &Scale, buf: &mut Vec<u64>) -> Q {
+fn normalise(
+    negative: bool,
+    num: &[u64],
+    (a, da): (&Scale, Option<&Divisors>),
+    (b, db): (&Scale, Option<&Divisors>),
+    buf: &mut Vec<u64>,
+) -> Q {
     if limbs::significant(num) == 0 {
         return Q::zero();
     }
-    match (&a.factors, &b.factors) {
-        (Some(fa), Some(fb)) => {
+    match (da, db) {
+        (Some(da), Some(db)) => {
             buf.clear();
             buf.extend_from_slice(&num[..limbs::significant(num)]);
             let mut den = vec![1u64];
-            for &f in fa.iter().chain(fb) {
-                let mut f = f;
+            for (d, k) in [da, db]
+                .into_iter()
+                .flat_map(|d| (0..d.factors.len()).map(move |k| (d, k)))
+            {
+                let mut f = d.factors[k];
+                // `num mod f` once; `f` then shrinks to a divisor of itself, for which the
+                // residue of the quotient is computed directly.
+                let mut r = d.residue(k, buf);
                 loop {
-                    let g = limbs::gcd_u64(limbs::rem_small(buf, f), f);
+                    let g = limbs::gcd_u64(r % f, f);
                     if g == 1 {
                         break;
                     }
                     limbs::div_small(buf, g);
                     f /= g;
+                    r = limbs::rem_small(buf, f);
                 }
                 if f > 1 {
                     limbs::mul_small(&mut den, f);
@@ -276,9 +429,9 @@ impl CommonPack {
 
 /// Clears every vector of the view of its denominators.
 pub(crate) fn pack_view(view: &Vectors<'_>) -> CommonPack {
-    let mut seen = [false; SEEN];
+    let mut ws = Workspace::new();
     let scales: Vec<Scale> = (0..view.count)
-        .map(|v| scale_of(view, v, &mut seen))
+        .map(|v| scale_of(view, v, &mut ws))
         .collect();
     CommonPack {
         packed: pack(view, &scales),
@@ -286,15 +439,108 @@ pub(crate) fn pack_view(view: &Vectors<'_>) -> CommonPack {
     }
 }
 
+/// A vector's factors get tables of [`powers`] when it meets at least this many others.
+const TABLED_MIN: usize = 4;
+
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫` by common denominators.
 pub(crate) fn multiply(a: &CommonPack, b: &CommonPack) -> Vec<Q> {
     let (pa, pb) = (&a.packed, &b.packed);
+    // A dot product has at most `pa.width + pb.width + 2` limbs.
+    let halves = 2 * (pa.width + pb.width + 2);
+    fn divisors(p: &CommonPack, halves: usize, others: usize) -> Vec<Option<Divisors<'_>>> {
+        let tabled = others >= TABLED_MIN;
+        p.scales
+            .iter()
+            .map(|s| Divisors::of(s, halves, tabled))
+            .collect()
+    }
+    let div_a = divisors(a, halves, b.scales.len());
+    let div_b = divisors(b, halves, a.scales.len());
     limbs::each_entry(
         (a.scales.len(), b.scales.len(), pa.len),
         || (Accumulator::new(pa.width, pb.width), Vec::new()),
         |(acc, buf), i, j| {
             let (negative, num) = acc.dot(pa, i, pb, j);
-            normalise(negative, num, &a.scales[i], &b.scales[j], buf)
+            normalise(
+                negative,
+                num,
+                (&a.scales[i], div_a[i].as_ref()),
+                (&b.scales[j], div_b[j].as_ref()),
+                buf,
+            )
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_integer::Integer;
+
+    #[test]
+    fn the_factor_table_gives_each_number_its_smallest_prime_factor() {
+        for (n, &(p, rest)) in FACTOR.iter().enumerate().skip(2) {
+            assert_eq!(usize::from(p) * usize::from(rest), n);
+            assert!((2..usize::from(p)).all(|d| n % d != 0), "{n}: {p}");
+        }
+    }
+
+    /// The scale of the vector `(1/d)` for each `d` of `dens`.
+    fn scale(dens: &[u64]) -> Scale {
+        let data: Vec<Q> = dens
+            .iter()
+            .map(|&d| Q::new(1.into(), BigInt::from(d)))
+            .collect();
+        let view = Vectors::rows(&data, 1, data.len());
+        scale_of(&view, 0, &mut Workspace::new())
+    }
+
+    #[test]
+    fn a_scale_is_the_lcm_of_the_denominators_and_the_product_of_its_factors() {
+        // In the table (repeated, prime powers, 1), just past it, a word-sized prime and its
+        // multiple, and the largest word.
+        let dens = [
+            12,
+            18,
+            1,
+            12,
+            1023,
+            97 * 97,
+            1024,
+            1031,
+            2 * 1031,
+            (1 << 61) - 1,
+            u64::MAX,
+        ];
+        for k in 1..=dens.len() {
+            let s = scale(&dens[..k]);
+            let lcm = dens[..k]
+                .iter()
+                .fold(BigUint::one(), |l, &d| l.lcm(&BigUint::from(d)));
+            assert_eq!(limbs::to_biguint(&s.d), lcm, "{:?}", &dens[..k]);
+            let factors = s.factors.expect("every denominator is a word");
+            let product = factors.iter().fold(BigUint::one(), |p, &f| p * f);
+            assert_eq!(product, lcm);
+        }
+    }
+
+    #[test]
+    fn residues_through_the_tables_equal_plain_remainders() {
+        let num: Vec<u64> = vec![u64::MAX, 0x1234_5678_9abc_def0, u64::MAX - 7, 1 << 63];
+        for f in [
+            2,
+            3,
+            97 * 97,
+            1031,
+            u64::from(u32::MAX),
+            (1 << 61) - 1,
+            u64::MAX,
+        ] {
+            let table = powers(f, 2 * num.len());
+            for len in 1..=num.len() {
+                let want = limbs::rem_small(&num[..len], f);
+                assert_eq!(residue(&num[..len], f, &table), want, "mod {f}");
+            }
+        }
+    }
 }

@@ -85,10 +85,10 @@ pub(crate) fn limbs_for_bits(bits: u64) -> usize {
 /// fewer than 2⁶⁰ additions below 2⁶⁵ and cannot overflow); carries are propagated once per dot
 /// product. This removes the serial carry chain from the inner loop.
 pub(crate) struct Accumulator {
-    pos: Vec<u128>,
-    neg: Vec<u128>,
-    out_pos: Vec<u64>,
-    out_neg: Vec<u64>,
+    /// Column sums of the positive terms (`[0]`) and of the negative ones (`[1]`): a term picks
+    /// its buffer by index, because a branch on random signs is mispredicted half the time.
+    sums: [Vec<u128>; 2],
+    out: [Vec<u64>; 2],
 }
 
 impl Accumulator {
@@ -96,17 +96,69 @@ impl Accumulator {
     pub fn new(wa: usize, wb: usize) -> Accumulator {
         let n = wa + wb + 2;
         Accumulator {
-            pos: vec![0; n],
-            neg: vec![0; n],
-            out_pos: vec![0; n],
-            out_neg: vec![0; n],
+            sums: [vec![0; n], vec![0; n]],
+            out: [vec![0; n], vec![0; n]],
         }
     }
 
     /// `Σₜ a[v]ₜ · b[w]ₜ` as a sign and magnitude limbs (borrowed from the accumulator).
     pub fn dot(&mut self, a: &Packed, v: usize, b: &Packed, w: usize) -> (bool, &[u64]) {
-        self.pos.iter_mut().for_each(|d| *d = 0);
-        self.neg.iter_mut().for_each(|d| *d = 0);
+        match (a.width, b.width) {
+            (1, 1) => self.dot_narrow::<1, 1>(a, v, b, w),
+            (1, 2) => self.dot_narrow::<1, 2>(a, v, b, w),
+            (2, 1) => self.dot_narrow::<2, 1>(a, v, b, w),
+            (2, 2) => self.dot_narrow::<2, 2>(a, v, b, w),
+            _ => self.dot_wide(a, v, b, w),
+        }
+        let [pos, neg] = &mut self.out;
+        settle(&self.sums[0], pos);
+        settle(&self.sums[1], neg);
+        // |pos − neg| with its sign, computed in `pos`.
+        let negative = compare(pos, neg) == std::cmp::Ordering::Less;
+        if negative {
+            std::mem::swap(pos, neg);
+        }
+        sub_in_place(pos, neg);
+        (negative, pos)
+    }
+
+    /// [`Accumulator::dot`]'s column sums for entries of at most two limbs (small fractions over
+    /// a common denominator, the common case): every product is written out and summed in
+    /// registers, zero entries included (they add nothing), so the loop has no branch.
+    fn dot_narrow<const WA: usize, const WB: usize>(
+        &mut self,
+        a: &Packed,
+        v: usize,
+        b: &Packed,
+        w: usize,
+    ) {
+        let n = a.len;
+        let (ia, ib) = (v * n, w * n);
+        let (la, lb) = (
+            &a.limbs[ia * WA..(ia + n) * WA],
+            &b.limbs[ib * WB..(ib + n) * WB],
+        );
+        let (na, nb) = (&a.negative[ia..ia + n], &b.negative[ib..ib + n]);
+        let mut sums = [[0u128; 4]; 2];
+        for (((x, y), sx), sy) in la.chunks_exact(WA).zip(lb.chunks_exact(WB)).zip(na).zip(nb) {
+            let c = &mut sums[usize::from(sx != sy)];
+            for (i, &xi) in x.iter().enumerate() {
+                for (j, &yj) in y.iter().enumerate() {
+                    let p = xi as u128 * yj as u128;
+                    c[i + j] += (p as u64) as u128;
+                    c[i + j + 1] += p >> 64;
+                }
+            }
+        }
+        for (s, t) in self.sums.iter_mut().zip(sums) {
+            s.fill(0);
+            s[..4].copy_from_slice(&t);
+        }
+    }
+
+    /// [`Accumulator::dot`]'s column sums for wider entries.
+    fn dot_wide(&mut self, a: &Packed, v: usize, b: &Packed, w: usize) {
+        self.sums.iter_mut().for_each(|s| s.fill(0));
         let (ia, ib) = (v * a.len, w * b.len);
         for t in 0..a.len {
             let (ua, ub) = (a.used[ia + t] as usize, b.used[ib + t] as usize);
@@ -115,22 +167,13 @@ impl Accumulator {
             }
             let ka = (ia + t) * a.width;
             let kb = (ib + t) * b.width;
-            let cols = if a.negative[ia + t] != b.negative[ib + t] {
-                &mut self.neg
-            } else {
-                &mut self.pos
-            };
-            mac(cols, &a.limbs[ka..ka + ua], &b.limbs[kb..kb + ub]);
+            let sign = usize::from(a.negative[ia + t] != b.negative[ib + t]);
+            mac(
+                &mut self.sums[sign],
+                &a.limbs[ka..ka + ua],
+                &b.limbs[kb..kb + ub],
+            );
         }
-        settle(&self.pos, &mut self.out_pos);
-        settle(&self.neg, &mut self.out_neg);
-        // |pos − neg| with its sign, computed in `out_pos`.
-        let negative = compare(&self.out_pos, &self.out_neg) == std::cmp::Ordering::Less;
-        if negative {
-            std::mem::swap(&mut self.out_pos, &mut self.out_neg);
-        }
-        sub_in_place(&mut self.out_pos, &self.out_neg);
-        (negative, &self.out_pos)
     }
 }
 
@@ -265,10 +308,11 @@ pub(crate) fn gcd_u64(mut a: u64, mut b: u64) -> u64 {
     a >>= a.trailing_zeros();
     loop {
         b >>= b.trailing_zeros();
-        if a > b {
-            std::mem::swap(&mut a, &mut b);
-        }
-        b -= a;
+        // min and max rather than a swap: the comparison is a coin flip for the branch
+        // predictor, and these compile to conditional moves.
+        let (lo, hi) = (a.min(b), a.max(b));
+        a = lo;
+        b = hi - lo;
         if b == 0 {
             return a << shift;
         }
