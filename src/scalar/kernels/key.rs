@@ -21,24 +21,32 @@ pub(crate) struct Key {
 /// The header word of a numerator and denominator: sign in bit 0, the numerator's limb count
 /// in bits 1..32, the denominator's from bit 32.
 #[inline]
-fn header(n: &BigInt, d: &BigInt) -> u64 {
-    let negative = u64::from(n.sign() == Sign::Minus);
-    let limbs = |x: &BigInt| x.magnitude().iter_u64_digits().len() as u64;
-    negative | limbs(n) << 1 | limbs(d) << 32
+fn header(n: &BigInt, numerator_limbs: usize, denominator_limbs: usize) -> u64 {
+    u64::from(n.sign() == Sign::Minus)
+        | (numerator_limbs as u64) << 1
+        | (denominator_limbs as u64) << 32
 }
 
-/// Whether `q`'s parts are `stored` (the limbs after a matching header).
+/// Whether `q`'s header and limbs are the words at `words[at..]`; the position after them if so.
 #[inline]
-fn same_limbs(q: &Q, stored: &[u64]) -> bool {
-    let mut stored = stored.iter();
-    let numerator = q.numer().magnitude().iter_u64_digits();
-    let denominator = q.denom().magnitude().iter_u64_digits();
-    for limb in numerator.chain(denominator) {
-        if stored.next() != Some(&limb) {
-            return false;
-        }
-    }
-    true
+fn same_entry(q: &Q, words: &[u64], at: usize) -> Option<usize> {
+    let (n, d) = (q.numer(), q.denom());
+    let (mut nl, mut dl) = (
+        n.magnitude().iter_u64_digits(),
+        d.magnitude().iter_u64_digits(),
+    );
+    let (ln, ld) = (nl.len(), dl.len());
+    let h = header(n, ln, ld);
+    let stored = words.get(at..at + 1 + ln + ld)?;
+    // One-limb parts (small fractions, most floats) without the iterators' loops.
+    let same = stored[0] == h
+        && match (ln, ld) {
+            (1, 1) => nl.next() == Some(stored[1]) && dl.next() == Some(stored[2]),
+            _ => {
+                nl.eq(stored[1..1 + ln].iter().copied()) && dl.eq(stored[1 + ln..].iter().copied())
+            }
+        };
+    same.then_some(at + 1 + ln + ld)
 }
 
 impl Key {
@@ -48,9 +56,13 @@ impl Key {
         for v in 0..view.count {
             for t in 0..view.len {
                 let (n, d) = (view.at(v, t).numer(), view.at(v, t).denom());
-                words.push(header(n, d));
-                words.extend(n.magnitude().iter_u64_digits());
-                words.extend(d.magnitude().iter_u64_digits());
+                let (nl, dl) = (
+                    n.magnitude().iter_u64_digits(),
+                    d.magnitude().iter_u64_digits(),
+                );
+                words.push(header(n, nl.len(), dl.len()));
+                words.extend(nl);
+                words.extend(dl);
             }
         }
         Key {
@@ -71,15 +83,9 @@ impl Key {
         // a check multiplies.
         for v in 0..view.count {
             for t in 0..view.len {
-                let q = view.at(v, t);
-                let h = header(q.numer(), q.denom());
-                if words.get(at) != Some(&h) {
-                    return false;
-                }
-                let end = at + 1 + ((h >> 1) & 0x7fff_ffff) as usize + (h >> 32) as usize;
-                match words.get(at + 1..end) {
-                    Some(stored) if same_limbs(q, stored) => at = end,
-                    _ => return false,
+                match same_entry(view.at(v, t), words, at) {
+                    Some(next) => at = next,
+                    None => return false,
                 }
             }
         }

@@ -106,8 +106,13 @@ impl Accumulator {
         match (a.width, b.width) {
             (1, 1) => self.dot_narrow::<1, 1>(a, v, b, w),
             (1, 2) => self.dot_narrow::<1, 2>(a, v, b, w),
+            (1, 3) => self.dot_narrow::<1, 3>(a, v, b, w),
             (2, 1) => self.dot_narrow::<2, 1>(a, v, b, w),
             (2, 2) => self.dot_narrow::<2, 2>(a, v, b, w),
+            (2, 3) => self.dot_narrow::<2, 3>(a, v, b, w),
+            (3, 1) => self.dot_narrow::<3, 1>(a, v, b, w),
+            (3, 2) => self.dot_narrow::<3, 2>(a, v, b, w),
+            (3, 3) => self.dot_narrow::<3, 3>(a, v, b, w),
             _ => self.dot_wide(a, v, b, w),
         }
         let [pos, neg] = &mut self.out;
@@ -122,8 +127,8 @@ impl Accumulator {
         (negative, pos)
     }
 
-    /// [`Accumulator::dot`]'s column sums for entries of at most two limbs (small fractions over
-    /// a common denominator, the common case): every product is written out and summed in
+    /// [`Accumulator::dot`]'s column sums for entries of at most three limbs (small fractions
+    /// over a common denominator, the common case): every product is written out and summed in
     /// registers, zero entries included (they add nothing), so the loop has no branch.
     fn dot_narrow<const WA: usize, const WB: usize>(
         &mut self,
@@ -139,7 +144,8 @@ impl Accumulator {
             &b.limbs[ib * WB..(ib + n) * WB],
         );
         let (na, nb) = (&a.negative[ia..ia + n], &b.negative[ib..ib + n]);
-        let mut sums = [[0u128; 4]; 2];
+        // Columns up to WA + WB ≤ 6 (and `self.sums` has WA + WB + 2 of them).
+        let mut sums = [[0u128; 8]; 2];
         for (((x, y), sx), sy) in la.chunks_exact(WA).zip(lb.chunks_exact(WB)).zip(na).zip(nb) {
             let c = &mut sums[usize::from(sx != sy)];
             for (i, &xi) in x.iter().enumerate() {
@@ -151,8 +157,8 @@ impl Accumulator {
             }
         }
         for (s, t) in self.sums.iter_mut().zip(sums) {
-            s.fill(0);
-            s[..4].copy_from_slice(&t);
+            let n = s.len();
+            s.copy_from_slice(&t[..n]);
         }
     }
 
@@ -383,6 +389,43 @@ mod tests {
             .map(|t| BigInt::from(vals_a[t]) * BigInt::from(vals_b[t]))
             .sum();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn dot_products_of_every_width_match_bigint() {
+        // Widths 1–3 take the written-out loops, 4 the general one; entries of full width
+        // (all ones), zeros, both signs, and a long vector so that columns carry.
+        let entry = |width: usize, k: usize| -> BigInt {
+            let m = match k % 4 {
+                0 => (BigUint::from(1u8) << (64 * width)) - 1u8,
+                1 => BigUint::from(0u8),
+                2 => BigUint::from(k as u64 + 1) << (64 * (width - 1)),
+                _ => BigUint::from(k as u64 * 0x9e37_79b9_7f4a_7c15),
+            };
+            let sign = if k % 3 == 0 { Sign::Minus } else { Sign::Plus };
+            BigInt::from_biguint(sign, m)
+        };
+        let len = 37;
+        for wa in 1..=4 {
+            for wb in 1..=4 {
+                let (mut a, mut b) = (Packed::zeroed(2, len, wa), Packed::zeroed(1, len, wb));
+                let (mut va, mut vb) = (Vec::new(), Vec::new());
+                for t in 0..len {
+                    let (x, y) = (entry(wa, t + 3), entry(wb, 5 * t));
+                    a.put(1, t, x.magnitude(), x.sign() == Sign::Minus);
+                    b.put(0, t, y.magnitude(), y.sign() == Sign::Minus);
+                    va.push(x);
+                    vb.push(y);
+                }
+                let want: BigInt = va.iter().zip(&vb).map(|(x, y)| x * y).sum();
+                let mut acc = Accumulator::new(wa, wb);
+                // Twice: the accumulator is reused.
+                for _ in 0..2 {
+                    let (neg, m) = acc.dot(&a, 1, &b, 0);
+                    assert_eq!(to_bigint(neg, m), want, "widths {wa} × {wb}");
+                }
+            }
+        }
     }
 
     #[test]
