@@ -402,7 +402,11 @@ mod tests {
                 2 => BigUint::from(k as u64 + 1) << (64 * (width - 1)),
                 _ => BigUint::from(k as u64 * 0x9e37_79b9_7f4a_7c15),
             };
-            let sign = if k % 3 == 0 { Sign::Minus } else { Sign::Plus };
+            let sign = if k.is_multiple_of(3) {
+                Sign::Minus
+            } else {
+                Sign::Plus
+            };
             BigInt::from_biguint(sign, m)
         };
         let len = 37;
