@@ -91,6 +91,30 @@ impl Key {
         }
         at == words.len()
     }
+
+    /// Whether this key's vectors are `view`'s, each with one more entry at its end (the key of
+    /// `[W | b]` for the view of `W`); stops at the first difference.
+    pub(crate) fn matches_but_tail(&self, view: &Vectors<'_>) -> bool {
+        if view.count != self.count || view.len + 1 != self.len {
+            return false;
+        }
+        let words = &self.words[..];
+        let mut at = 0;
+        for v in 0..view.count {
+            for t in 0..view.len {
+                match same_entry(view.at(v, t), words, at) {
+                    Some(next) => at = next,
+                    None => return false,
+                }
+            }
+            // Past the tail entry: its header says how many limbs follow.
+            let Some(&h) = words.get(at) else {
+                return false;
+            };
+            at += 1 + ((h >> 1) & 0x7fff_ffff) as usize + (h >> 32) as usize;
+        }
+        at == words.len()
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +150,32 @@ mod tests {
             let mut other = values.clone();
             other[k] = v;
             assert!(!key.matches(&Vectors::rows(&other, 2, 2)), "entry {k}");
+        }
+    }
+
+    #[test]
+    fn a_key_of_rows_with_a_tail_matches_but_tail_exactly_the_rows_without_it() {
+        let w = [
+            q("-3", "4"),
+            q("0", "1"),
+            q("5", "18446744073709551617"),
+            q("7", "2"),
+        ];
+        let tail = [q("123456789012345678901234567890", "7"), q("-1", "3")];
+        let key = Key::of(&Vectors::strided(&w, 2, 2, (2, 1), Some(&tail)));
+        assert!(key.matches_but_tail(&Vectors::rows(&w, 2, 2)));
+        assert!(!key.matches(&Vectors::rows(&w, 2, 2)));
+        // Other shapes, and the same entries read as columns.
+        assert!(!key.matches_but_tail(&Vectors::rows(&w, 1, 4)));
+        assert!(!key.matches_but_tail(&Vectors::rows(&w[..2], 1, 2)));
+        assert!(!key.matches_but_tail(&Vectors::columns(&w, 2, 2)));
+        for k in 0..w.len() {
+            let mut other = w.clone();
+            other[k] = q("1", "5");
+            assert!(
+                !key.matches_but_tail(&Vectors::rows(&other, 2, 2)),
+                "entry {k}"
+            );
         }
     }
 }

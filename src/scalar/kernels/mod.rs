@@ -173,38 +173,92 @@ pub(crate) fn with_pack_cache<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-fn packs_of(view: &Vectors<'_>) -> Rc<Packs> {
-    let fresh = || {
-        let huge = direct::huge_denominators(view);
-        Packs {
-            key: None,
-            // Huge denominators take the fraction-by-fraction product, never a pack.
-            dyadic: !huge && view.entries().all(dyadic::is_dyadic),
-            huge,
-            dy: OnceCell::new(),
-            cd: OnceCell::new(),
+/// The scope's remembered entry whose key satisfies `found`, if a scope is open.
+fn remembered_pack(found: impl Fn(&Key) -> bool) -> Option<Rc<Packs>> {
+    CACHE.with(|c| {
+        c.borrow()
+            .as_ref()?
+            .iter()
+            .find(|p| p.key.as_ref().is_some_and(&found))
+            .cloned()
+    })
+}
+
+/// `a`'s vectors times `b`'s through a remembered pack of `a`'s vectors each with one more
+/// entry, `b`'s vectors getting a zero there: a check packs the rows of `[W | b]` for the
+/// forward pass, and `W·dx` (the JVP, the kink radius's row sums) then needs no pack of `W`'s
+/// rows. `None` when there is no such pack, or it was not built for the kernel `b` needs.
+/// `magnitudes`: multiply `|a|` instead of `a`.
+fn through_tail_pack(a: &Vectors<'_>, b: &Vectors<'_>, magnitudes: bool) -> Option<Vec<Q>> {
+    if !worth_remembering(a) {
+        return None;
+    }
+    let pa = remembered_pack(|k| k.matches_but_tail(a))?;
+    let zero = [Q::zero()];
+    let zeros = vec![Q::zero(); b.count];
+    let tail: &[Q] = if b.count == 1 { &zero } else { &zeros };
+    let b = b.with_tail(tail);
+    let pb = packs_of(&b);
+    if pa.huge || pb.huge {
+        return None;
+    }
+    // Whichever kernel the remembered pack was built for: the common-denominator one takes
+    // dyadic values too.
+    match (pa.dy.get(), pa.cd.get()) {
+        (Some(packed), _) if pb.dyadic => {
+            let b = pb.dy.get_or_init(|| dyadic::pack(&b));
+            Some(if magnitudes {
+                dyadic::multiply(&packed.magnitudes(), b)
+            } else {
+                dyadic::multiply(packed, b)
+            })
         }
+        (_, Some(packed)) => {
+            let b = pb.cd.get_or_init(|| common_denominator::pack_view(&b));
+            Some(if magnitudes {
+                common_denominator::multiply(&packed.magnitudes(), b)
+            } else {
+                common_denominator::multiply(packed, b)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether a view is large enough to be remembered: single vectors (probes, gradients) are
+/// seldom met twice; matrices are.
+fn worth_remembering(view: &Vectors<'_>) -> bool {
+    view.count >= 2 && view.count * view.len >= CACHE_MIN
+}
+
+fn packs_of(view: &Vectors<'_>) -> Rc<Packs> {
+    let hit = worth_remembering(view)
+        .then(|| remembered_pack(|k| k.matches(view)))
+        .flatten();
+    hit.unwrap_or_else(|| new_packs(view))
+}
+
+/// The packs of a view the scope does not remember yet, remembered from now on when it is
+/// worth it.
+fn new_packs(view: &Vectors<'_>) -> Rc<Packs> {
+    let huge = direct::huge_denominators(view);
+    let entry = Packs {
+        key: None,
+        // Huge denominators take the fraction-by-fraction product, never a pack.
+        dyadic: !huge && view.entries().all(dyadic::is_dyadic),
+        huge,
+        dy: OnceCell::new(),
+        cd: OnceCell::new(),
     };
-    // Single vectors (probes, gradients) are seldom met twice; matrices are.
-    if view.count < 2 || view.count * view.len < CACHE_MIN {
-        return Rc::new(fresh());
+    // Not remembered when huge: `direct_product` remembers its own results.
+    if huge || !worth_remembering(view) {
+        return Rc::new(entry);
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         let Some(slots) = c.as_mut() else {
-            return Rc::new(fresh());
-        };
-        if let Some(hit) = slots
-            .iter()
-            .find(|p| p.key.as_ref().is_some_and(|k| k.matches(view)))
-        {
-            return hit.clone();
-        }
-        let entry = fresh();
-        if entry.huge {
-            // Not remembered: `direct_product` remembers its own results.
             return Rc::new(entry);
-        }
+        };
         let entry = Rc::new(Packs {
             key: Some(Key::of(view)),
             ..entry
@@ -318,7 +372,17 @@ pub(crate) fn products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
 /// the small-size and zero-position shortcuts.
 fn packed_products(a: &Vectors<'_>, b: &Vectors<'_>) -> Vec<Q> {
     // The views' properties come with their packs, remembered for a matrix met again.
-    let (pa, pb) = (packs_of(a), packs_of(b));
+    let hit = worth_remembering(a)
+        .then(|| remembered_pack(|k| k.matches(a)))
+        .flatten();
+    let pa = match hit {
+        Some(pa) => pa,
+        None => match through_tail_pack(a, b, false) {
+            Some(out) => return out,
+            None => new_packs(a),
+        },
+    };
+    let pb = packs_of(b);
     if pa.huge || pb.huge {
         return direct_product(a, b);
     }
@@ -408,11 +472,20 @@ pub(crate) fn abs_row_sums(a: &[Q], rows: usize, cols: usize) -> Vec<Q> {
     if cols < 3 || rows * cols < SMALL {
         return plain();
     }
-    let pa = packs_of(&view);
+    let ones_view = Vectors::rows(&ones, 1, cols);
+    let hit = worth_remembering(&view)
+        .then(|| remembered_pack(|k| k.matches(&view)))
+        .flatten();
+    let pa = match hit {
+        Some(pa) => pa,
+        None => match through_tail_pack(&view, &ones_view, true) {
+            Some(out) => return out,
+            None => new_packs(&view),
+        },
+    };
     if pa.huge {
         return plain();
     }
-    let ones_view = Vectors::rows(&ones, 1, cols);
     let pb = packs_of(&ones_view);
     if pa.dyadic && pb.dyadic {
         dyadic::multiply(
@@ -527,6 +600,59 @@ mod tests {
                 assert_eq!(mat_vec(a, rows, cols, &v), plain(a, rows, cols, &v));
                 assert_eq!(abs_row_sums(a, rows, cols), expected);
                 assert_eq!(mat_vec(a, rows, cols, &v), plain(a, rows, cols, &v));
+            });
+        }
+    }
+
+    #[test]
+    fn products_with_w_go_through_the_pack_of_w_with_its_bias_and_equal_the_plain_ones() {
+        let (rows, cols) = (12, 30);
+        let fractions: Vec<Q> = (0..rows * cols)
+            .map(|k| q((k as i64 * 37) % 41 - 20, (k as i64 % 13) + 1))
+            .collect();
+        let dyadic: Vec<Q> = (0..rows * cols)
+            .map(|k| q((k as i64 * 37) % 41 - 20, 1 << (k % 5)))
+            .collect();
+        // Biases of the weights' kind, so that [W | b] is dyadic when W is.
+        let fraction_bias: Vec<Q> = (0..rows).map(|k| q(k as i64 - 5, 7)).collect();
+        let dyadic_bias: Vec<Q> = (0..rows).map(|k| q(k as i64 - 5, 4)).collect();
+        // No zero in x or the tangents: a zero position is dropped before packing, and the
+        // product then takes a pack of fewer columns. A dyadic x: with dyadic weights, the
+        // forward pass builds the dyadic kernel's pack of [W | b].
+        let x: Vec<Q> = (0..cols).map(|k| q(2 * k as i64 - 15, 4)).collect();
+        let integers: Vec<Q> = (0..cols).map(|k| q(k as i64 % 3 + 1, 1)).collect();
+        let fractions_dx: Vec<Q> = (0..cols).map(|k| q(2 * k as i64 - 31, 5)).collect();
+        let ones = vec![Q::one(); cols];
+        for (w, bias) in [(&fractions, &fraction_bias), (&dyadic, &dyadic_bias)] {
+            let abs: Vec<Q> = w.iter().map(|x| x.abs()).collect();
+            let mut with_bias = plain(w, rows, cols, &x);
+            for (y, b) in with_bias.iter_mut().zip(bias) {
+                *y = &*y + b;
+            }
+            with_pack_cache(|| {
+                assert_eq!(affine(w, rows, cols, &x, bias), with_bias);
+                assert_eq!(
+                    mat_vec(w, rows, cols, &integers),
+                    plain(w, rows, cols, &integers)
+                );
+                assert_eq!(abs_row_sums(w, rows, cols), plain(&abs, rows, cols, &ones));
+                // W's rows were never packed on their own: [W | b]'s pack served them.
+                let view = Vectors::rows(w, rows, cols);
+                assert!(remembered_pack(|k| k.matches(&view)).is_none());
+                assert!(remembered_pack(|k| k.matches_but_tail(&view)).is_some());
+                // A tangent of fractions meets a dyadic [W | b] whose pack is the dyadic
+                // kernel's (W's rows are then packed); the product is the same.
+                assert_eq!(
+                    mat_vec(w, rows, cols, &fractions_dx),
+                    plain(w, rows, cols, &fractions_dx)
+                );
+                // A matrix that differs from W in one entry does not take W's pack.
+                let mut other = w.clone();
+                other[rows * cols - 1] = q(1, 997);
+                assert_eq!(
+                    mat_vec(&other, rows, cols, &x),
+                    plain(&other, rows, cols, &x)
+                );
             });
         }
     }

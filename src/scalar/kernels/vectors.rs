@@ -150,6 +150,39 @@ impl<'a, S> Vectors<'a, S> {
         })
     }
 
+    /// Each vector `v` with `tail[v]` appended, borrowing `self`.
+    pub(crate) fn with_tail<'v>(&'v self, tail: &'v [S]) -> Vectors<'v, S>
+    where
+        'a: 'v,
+    {
+        match self.read {
+            Read::Laid(
+                l @ Layout {
+                    tail: None,
+                    keep: None,
+                    ..
+                },
+            ) => Vectors {
+                count: self.count,
+                len: self.len + 1,
+                read: Read::Laid(Layout {
+                    tail: Some(tail),
+                    ..l
+                }),
+            },
+            _ => {
+                let len = self.len;
+                Vectors::through(self.count, len + 1, move |v, t| {
+                    if t < len {
+                        self.at(v, t)
+                    } else {
+                        &tail[v]
+                    }
+                })
+            }
+        }
+    }
+
     /// Every entry, vector by vector.
     pub(crate) fn entries(&self) -> impl Iterator<Item = &'a S> + '_ {
         (0..self.count).flat_map(move |v| self.vector(v))
