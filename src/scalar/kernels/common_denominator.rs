@@ -315,7 +315,12 @@ fn powers(f: u64, halves: usize) -> Vec<u64> {
     (0..halves)
         .map(|_| {
             let here = c;
-            c = ((u128::from(c) << 32) % u128::from(f)) as u64;
+            // A hardware division when `c·2³²` fits a word (`f` below 2³²); a 128-bit one
+            // (a library call) otherwise.
+            c = match c.checked_mul(1 << 32) {
+                Some(shifted) => shifted % f,
+                None => ((u128::from(c) << 32) % u128::from(f)) as u64,
+            };
             here
         })
         .collect()
@@ -439,14 +444,16 @@ pub(crate) fn pack_view(view: &Vectors<'_>) -> CommonPack {
     }
 }
 
-/// A vector's factors get tables of [`powers`] when it meets at least this many others.
-const TABLED_MIN: usize = 4;
+/// A vector's factors get tables of [`powers`] when it meets at least this many others: a
+/// table costs about as many divisions as the residues of a few products save.
+const TABLED_MIN: usize = 8;
 
 /// `out[i·b.count + j] = ⟪a_i, b_j⟫` by common denominators.
 pub(crate) fn multiply(a: &CommonPack, b: &CommonPack) -> Vec<Q> {
     let (pa, pb) = (&a.packed, &b.packed);
-    // A dot product has at most `pa.width + pb.width + 2` limbs.
-    let halves = 2 * (pa.width + pb.width + 2);
+    // A dot product of fewer than 2⁶⁴ terms has at most `pa.width + pb.width + 1` limbs (a
+    // longer one would take the plain remainder).
+    let halves = 2 * (pa.width + pb.width + 1);
     fn divisors(p: &CommonPack, halves: usize, others: usize) -> Vec<Option<Divisors<'_>>> {
         let tabled = others >= TABLED_MIN;
         p.scales

@@ -103,21 +103,29 @@ impl Accumulator {
 
     /// `Σₜ a[v]ₜ · b[w]ₜ` as a sign and magnitude limbs (borrowed from the accumulator).
     pub fn dot(&mut self, a: &Packed, v: usize, b: &Packed, w: usize) -> (bool, &[u64]) {
-        match (a.width, b.width) {
-            (1, 1) => self.dot_narrow::<1, 1>(a, v, b, w),
-            (1, 2) => self.dot_narrow::<1, 2>(a, v, b, w),
-            (1, 3) => self.dot_narrow::<1, 3>(a, v, b, w),
-            (2, 1) => self.dot_narrow::<2, 1>(a, v, b, w),
-            (2, 2) => self.dot_narrow::<2, 2>(a, v, b, w),
-            (2, 3) => self.dot_narrow::<2, 3>(a, v, b, w),
-            (3, 1) => self.dot_narrow::<3, 1>(a, v, b, w),
-            (3, 2) => self.dot_narrow::<3, 2>(a, v, b, w),
-            (3, 3) => self.dot_narrow::<3, 3>(a, v, b, w),
-            _ => self.dot_wide(a, v, b, w),
+        let narrow = match (a.width, b.width) {
+            (1, 1) => Some(dot_narrow::<1, 1>(a, v, b, w)),
+            (1, 2) => Some(dot_narrow::<1, 2>(a, v, b, w)),
+            (1, 3) => Some(dot_narrow::<1, 3>(a, v, b, w)),
+            (2, 1) => Some(dot_narrow::<2, 1>(a, v, b, w)),
+            (2, 2) => Some(dot_narrow::<2, 2>(a, v, b, w)),
+            (2, 3) => Some(dot_narrow::<2, 3>(a, v, b, w)),
+            (3, 1) => Some(dot_narrow::<3, 1>(a, v, b, w)),
+            (3, 2) => Some(dot_narrow::<3, 2>(a, v, b, w)),
+            (3, 3) => Some(dot_narrow::<3, 3>(a, v, b, w)),
+            _ => None,
+        };
+        if narrow.is_none() {
+            self.dot_wide(a, v, b, w);
         }
+        let n = self.sums[0].len();
+        let sums: [&[u128]; 2] = match &narrow {
+            Some([p, q]) => [&p[..n], &q[..n]],
+            None => [&self.sums[0], &self.sums[1]],
+        };
         let [pos, neg] = &mut self.out;
-        settle(&self.sums[0], pos);
-        settle(&self.sums[1], neg);
+        settle(sums[0], pos);
+        settle(sums[1], neg);
         // |pos − neg| with its sign, computed in `pos`.
         let negative = compare(pos, neg) == std::cmp::Ordering::Less;
         if negative {
@@ -125,41 +133,6 @@ impl Accumulator {
         }
         sub_in_place(pos, neg);
         (negative, pos)
-    }
-
-    /// [`Accumulator::dot`]'s column sums for entries of at most three limbs (small fractions
-    /// over a common denominator, the common case): every product is written out and summed in
-    /// registers, zero entries included (they add nothing), so the loop has no branch.
-    fn dot_narrow<const WA: usize, const WB: usize>(
-        &mut self,
-        a: &Packed,
-        v: usize,
-        b: &Packed,
-        w: usize,
-    ) {
-        let n = a.len;
-        let (ia, ib) = (v * n, w * n);
-        let (la, lb) = (
-            &a.limbs[ia * WA..(ia + n) * WA],
-            &b.limbs[ib * WB..(ib + n) * WB],
-        );
-        let (na, nb) = (&a.negative[ia..ia + n], &b.negative[ib..ib + n]);
-        // Columns up to WA + WB ≤ 6 (and `self.sums` has WA + WB + 2 of them).
-        let mut sums = [[0u128; 8]; 2];
-        for (((x, y), sx), sy) in la.chunks_exact(WA).zip(lb.chunks_exact(WB)).zip(na).zip(nb) {
-            let c = &mut sums[usize::from(sx != sy)];
-            for (i, &xi) in x.iter().enumerate() {
-                for (j, &yj) in y.iter().enumerate() {
-                    let p = xi as u128 * yj as u128;
-                    c[i + j] += (p as u64) as u128;
-                    c[i + j + 1] += p >> 64;
-                }
-            }
-        }
-        for (s, t) in self.sums.iter_mut().zip(sums) {
-            let n = s.len();
-            s.copy_from_slice(&t[..n]);
-        }
     }
 
     /// [`Accumulator::dot`]'s column sums for wider entries.
@@ -181,6 +154,37 @@ impl Accumulator {
             );
         }
     }
+}
+
+/// [`Accumulator::dot`]'s column sums (positive terms, negative terms) for entries of at most
+/// three limbs (small fractions over a common denominator, the common case): every product is
+/// written out and summed in registers, zero entries included (they add nothing), so the loop
+/// has no branch. Columns up to `WA + WB ≤ 6` are used.
+fn dot_narrow<const WA: usize, const WB: usize>(
+    a: &Packed,
+    v: usize,
+    b: &Packed,
+    w: usize,
+) -> [[u128; 8]; 2] {
+    let n = a.len;
+    let (ia, ib) = (v * n, w * n);
+    let (la, lb) = (
+        &a.limbs[ia * WA..(ia + n) * WA],
+        &b.limbs[ib * WB..(ib + n) * WB],
+    );
+    let (na, nb) = (&a.negative[ia..ia + n], &b.negative[ib..ib + n]);
+    let mut sums = [[0u128; 8]; 2];
+    for (((x, y), sx), sy) in la.chunks_exact(WA).zip(lb.chunks_exact(WB)).zip(na).zip(nb) {
+        let c = &mut sums[usize::from(sx != sy)];
+        for (i, &xi) in x.iter().enumerate() {
+            for (j, &yj) in y.iter().enumerate() {
+                let p = xi as u128 * yj as u128;
+                c[i + j] += (p as u64) as u128;
+                c[i + j + 1] += p >> 64;
+            }
+        }
+    }
+    sums
 }
 
 /// `cols += a·b`, column sums without carries.
