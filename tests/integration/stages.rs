@@ -3,8 +3,8 @@
 
 use crate::common::*;
 use exactgrad::check::{check_op, CheckConfig};
-use exactgrad::ops::{Linear, Relu, Sequential};
-use exactgrad::{planted, Compose, Tensor};
+use exactgrad::ops::{Guard, Identity, Linear, Power, Relu, Residual, Sequential};
+use exactgrad::{planted, Compose, Op, OpSpec, Scalar, Tensor};
 
 planted!(DoubledReluGradient(Relu), fn vjp(&op, x, dy) {
     let g = op.vjp(x, dy)?;
@@ -121,4 +121,106 @@ fn a_correct_composition_passes_and_a_primitive_names_no_stage() {
     check_op(&first().then(Relu).then(last()), &[2], &config()).unwrap();
     let failure = check_op(&DoubledReluGradient(Relu), &[3], &config()).unwrap_err();
     assert_eq!(failure.counterexample().unwrap().stage, None);
+}
+
+/// A `Sequential` of one op has one stage, the op itself: like a primitive's, its counterexample
+/// names no stage. Two stages are the fewest that name one.
+#[test]
+fn a_single_stage_names_none_and_two_stages_name_theirs() {
+    let alone = Sequential::new(vec![DoubledReluGradient(Relu)]);
+    let failure = check_op(&alone, &[3], &config()).unwrap_err();
+    assert_eq!(failure.counterexample().unwrap().stage, None);
+
+    let net = DoubledReluGradient(Relu).then(last());
+    let failure = check_op(&net, &[3], &config()).unwrap_err();
+    let stage = failure
+        .counterexample()
+        .unwrap()
+        .stage
+        .clone()
+        .expect("named");
+    assert_eq!((stage.position, stage.stages), (1, 2));
+}
+
+/// A stage is checked as what it is: a smooth stage (`x²`) without fderiv. fderiv refuses an op
+/// that is not piecewise linear, and that refusal would end the search before the wrong stage.
+#[test]
+fn a_smooth_stage_before_the_wrong_one_is_checked_without_fderiv() {
+    let net = Power::new(2).then(DoubledReluGradient(Relu));
+    let failure = check_op(&net, &[2], &config()).unwrap_err();
+    let stage = failure
+        .counterexample()
+        .unwrap()
+        .stage
+        .clone()
+        .expect("named");
+    assert_eq!((stage.position, stage.stages), (2, 2));
+}
+
+/// A stage of two layers that is no composition (a residual block): fderiv certifies its kink
+/// radius over the layers the op itself says (`certified_guard_layers`, both here), so the
+/// correct block passes and the wrong stage after it is named. Certifying only its first layer
+/// would refuse the radius of its ReLU's guards and end the search.
+#[test]
+fn a_residual_block_of_two_layers_before_the_wrong_stage_keeps_its_certified_layers() {
+    let square = Linear::new(t(&[2, 2], &["1", "-2", "3", "1/2"]), t(&[2], &["1", "-1"])).unwrap();
+    let block = Residual::new(square.then(Relu));
+    assert_eq!((block.depth(), block.certified_guard_layers()), (2, 2));
+    let net = block.then(DoubledReluGradient(Relu));
+    let failure = check_op(&net, &[2], &config()).unwrap_err();
+    let stage = failure
+        .counterexample()
+        .unwrap()
+        .stage
+        .clone()
+        .expect("named");
+    assert_eq!((stage.position, stage.stages), (2, 2));
+}
+
+/// ReLU whose guards report no kink. Its rules are ReLU's, equal to the dual numbers at every
+/// point off 0, so only fderiv sees the bug: with no kink reported its step may cross 0, where
+/// the exact increment is not linear.
+#[derive(Clone, Copy, Debug)]
+struct ReluWithoutGuards;
+
+impl Op for ReluWithoutGuards {
+    fn name(&self) -> String {
+        "ReLU without guards".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> exactgrad::Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+    fn is_piecewise_linear(&self) -> bool {
+        true
+    }
+}
+
+impl<S: Scalar> OpSpec<S> for ReluWithoutGuards {
+    fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        Relu.forward(x)
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        Relu.jvp(x, dx)
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        Relu.vjp(x, dy)
+    }
+    fn guards(&self, _x: &Tensor<S>) -> exactgrad::Result<Vec<Guard<S>>> {
+        Ok(Vec::new())
+    }
+}
+
+/// A piecewise-linear stage is checked with fderiv too: a stage that fails only there (its
+/// guards miss its kink) is named.
+#[test]
+fn a_stage_that_fails_only_fderiv_is_named() {
+    let net = ReluWithoutGuards.then(Identity);
+    let failure = check_op(&net, &[2], &config()).unwrap_err();
+    let c = failure.counterexample().expect("a violated identity");
+    assert!(c.check.starts_with("fderiv"), "{failure}");
+    let stage = c.stage.as_ref().expect("the wrong stage is named");
+    assert_eq!(
+        (stage.position, stage.stages, stage.op.as_str()),
+        (1, 2, "ReLU without guards")
+    );
 }
