@@ -579,15 +579,21 @@ mod tests {
         assert_eq!(products(), 0, "the scope forgets its products");
     }
 
+    /// A `rows × cols` matrix of fractions (with a few zeros) and one of dyadic values.
+    fn weights(rows: usize, cols: usize) -> (Vec<Q>, Vec<Q>) {
+        let fractions = (0..rows * cols)
+            .map(|k| q((k as i64 * 37) % 41 - 20, (k as i64 % 13) + 1))
+            .collect();
+        let dyadic = (0..rows * cols)
+            .map(|k| q((k as i64 * 37) % 41 - 20, 1 << (k % 5)))
+            .collect();
+        (fractions, dyadic)
+    }
+
     #[test]
     fn absolute_row_sums_are_the_plain_ones_with_or_without_a_remembered_pack() {
         let (rows, cols) = (12, 30);
-        let fractions: Vec<Q> = (0..rows * cols)
-            .map(|k| q((k as i64 * 37) % 41 - 20, (k as i64 % 13) + 1))
-            .collect();
-        let dyadic: Vec<Q> = (0..rows * cols)
-            .map(|k| q((k as i64 * 37) % 41 - 20, 1 << (k % 5)))
-            .collect();
+        let (fractions, dyadic) = weights(rows, cols);
         let ones = vec![Q::one(); cols];
         for a in [&fractions, &dyadic] {
             let abs: Vec<Q> = a.iter().map(|x| x.abs()).collect();
@@ -607,12 +613,7 @@ mod tests {
     #[test]
     fn products_with_w_go_through_the_pack_of_w_with_its_bias_and_equal_the_plain_ones() {
         let (rows, cols) = (12, 30);
-        let fractions: Vec<Q> = (0..rows * cols)
-            .map(|k| q((k as i64 * 37) % 41 - 20, (k as i64 % 13) + 1))
-            .collect();
-        let dyadic: Vec<Q> = (0..rows * cols)
-            .map(|k| q((k as i64 * 37) % 41 - 20, 1 << (k % 5)))
-            .collect();
+        let (fractions, dyadic) = weights(rows, cols);
         // Biases of the weights' kind, so that [W | b] is dyadic when W is.
         let fraction_bias: Vec<Q> = (0..rows).map(|k| q(k as i64 - 5, 7)).collect();
         let dyadic_bias: Vec<Q> = (0..rows).map(|k| q(k as i64 - 5, 4)).collect();
