@@ -328,7 +328,7 @@ fn powers(f: u64, halves: usize) -> Vec<u64> {
 
 /// `num mod f`, `powers[k] = 2^(32k) mod f` for every half-limb of `num`.
 fn residue(num: &[u64], f: u64, powers: &[u64]) -> u64 {
-    // Each term is below 2⁹⁶ and there are at most 2⁶ of them here.
+    // Each term is below 2⁹⁶, so the sum of up to 2³² of them fits.
     let sum: u128 = num
         .iter()
         .zip(powers.chunks_exact(2))
