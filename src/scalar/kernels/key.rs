@@ -74,7 +74,18 @@ impl Key {
 
     /// Whether `view` has this key's shape and values; stops at the first difference.
     pub(crate) fn matches(&self, view: &Vectors<'_>) -> bool {
-        if view.count != self.count || view.len != self.len {
+        self.matches_with_tail(view, 0)
+    }
+
+    /// Whether this key's vectors are `view`'s, each with one more entry at its end (the key of
+    /// `[W | b]` for the view of `W`); stops at the first difference.
+    pub(crate) fn matches_but_tail(&self, view: &Vectors<'_>) -> bool {
+        self.matches_with_tail(view, 1)
+    }
+
+    /// Whether this key's vectors are `view`'s, each followed by `tail` entries not compared.
+    fn matches_with_tail(&self, view: &Vectors<'_>, tail: usize) -> bool {
+        if view.count != self.count || view.len + tail != self.len {
             return false;
         }
         let words = &self.words[..];
@@ -88,30 +99,13 @@ impl Key {
                     None => return false,
                 }
             }
-        }
-        at == words.len()
-    }
-
-    /// Whether this key's vectors are `view`'s, each with one more entry at its end (the key of
-    /// `[W | b]` for the view of `W`); stops at the first difference.
-    pub(crate) fn matches_but_tail(&self, view: &Vectors<'_>) -> bool {
-        if view.count != self.count || view.len + 1 != self.len {
-            return false;
-        }
-        let words = &self.words[..];
-        let mut at = 0;
-        for v in 0..view.count {
-            for t in 0..view.len {
-                match same_entry(view.at(v, t), words, at) {
-                    Some(next) => at = next,
-                    None => return false,
-                }
+            for _ in 0..tail {
+                // Past a tail entry: its header says how many limbs follow.
+                let Some(&h) = words.get(at) else {
+                    return false;
+                };
+                at += 1 + ((h >> 1) & 0x7fff_ffff) as usize + (h >> 32) as usize;
             }
-            // Past the tail entry: its header says how many limbs follow.
-            let Some(&h) = words.get(at) else {
-                return false;
-            };
-            at += 1 + ((h >> 1) & 0x7fff_ffff) as usize + (h >> 32) as usize;
         }
         at == words.len()
     }
