@@ -2,11 +2,12 @@
 //! and its closed-form derivative (`mlpDeriv`), which the theorem checks against the
 //! composition's rules.
 
-use super::piecewise::is_kink;
+use super::piecewise::{is_kink, step};
 use super::{Compose, Linear, OpSpec, Relu, Then};
 use crate::error::{Error, Result};
 use crate::scalar::{Scalar, Q};
 use crate::tensor::Tensor;
+use std::cmp::Ordering;
 
 /// `mlpVec(x) = W2·relu(W1·x + b1) + b2`, as a composition of primitive ops.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +68,35 @@ impl Mlp {
     /// The ReLU mask `relu′(z1)`, or [`Error::Kink`] naming the first zero coordinate of `z1`
     /// (layer 2 of the composition). Over [`crate::Sym`] only a coordinate that is the zero
     /// polynomial is a kink: the test does not ask for a sign (`piecewise::is_kink`).
+    ///
+    /// Where the scalar certifies the signs of `z1` without computing it ([`crate::Ordered::affine_signs`]:
+    /// a float filter over `Q`), only the coordinates it leaves open are computed exactly; the
+    /// mask and the error are the same either way.
     pub fn mask<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let layer = self.layer1();
+        let (h, n) = layer.dims();
+        if x.shape() == [n] {
+            let (w, b) = (layer.weight().lifted::<S>(), layer.bias().lifted::<S>());
+            let (w, b) = (w.data(), b.data());
+            let signs = S::affine_signs(w, h, n, x.data(), b);
+            if signs.iter().any(Option::is_some) {
+                let mut mask = Vec::with_capacity(h);
+                for (i, sign) in signs.into_iter().enumerate() {
+                    mask.push(match sign {
+                        Some(Ordering::Greater) => S::one(),
+                        Some(Ordering::Less) => S::zero(),
+                        _ => {
+                            let z = S::dot(&w[i * n..(i + 1) * n], x.data()).add_ref(&b[i]);
+                            if is_kink(&z) {
+                                return Err(Error::kink(2, "ReLU", [i]));
+                            }
+                            step(&z)
+                        }
+                    });
+                }
+                return Tensor::new(vec![h], mask);
+            }
+        }
         let z1 = self.z1(x)?;
         if let Some(i) = z1.data().iter().position(is_kink) {
             return Err(Error::kink(2, "ReLU", [i]));
@@ -191,6 +220,35 @@ mod tests {
         // At x = 0, z1 = b1 = (0, 1, −1/2): unit 0 is exactly zero.
         let r = mlp332().mask(&t(&[3], &["0", "0", "0"]));
         assert_eq!(kink(r), (2, "ReLU".into(), vec![0]));
+    }
+
+    #[test]
+    fn units_the_float_filter_cannot_decide_get_their_exact_sign() {
+        // At x = (1, 1, 1), W1·x = (2, 1/2, 0); the biases put units exactly on a kink or 2⁻⁸⁰
+        // from one, beside units the filter decides.
+        let with_bias = |b: [&str; 3]| {
+            let m = mlp332();
+            let l1 = m.layer1();
+            Mlp::new(
+                l1.weight().clone(),
+                t(&[3], &b),
+                m.layer2().weight().clone(),
+                m.layer2().bias().clone(),
+            )
+            .unwrap()
+        };
+        let x = t(&[3], &["1", "1", "1"]);
+        let r = with_bias(["0", "-1/2", "1"]).mask(&x);
+        assert_eq!(kink(r), (2, "ReLU".into(), vec![1]));
+        // −2 + 2⁻⁸⁰ and −1/2 − 2⁻⁸⁰.
+        let near = with_bias([
+            "-2417851639229258349412351/1208925819614629174706176",
+            "-604462909807314587353089/1208925819614629174706176",
+            "1",
+        ]);
+        let mask = near.mask(&x).unwrap();
+        assert_eq!(mask, relu_deriv_spec(&near.z1(&x).unwrap()));
+        assert_eq!(mask, t(&[3], &["1", "0", "1"]));
     }
 
     planted!(MaskFromInput(Mlp), fn jvp(&m, x, dx) {

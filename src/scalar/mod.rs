@@ -18,6 +18,7 @@ mod enclosure;
 mod exp_field;
 mod exp_poly;
 mod float;
+mod float_filter;
 mod jet;
 pub(crate) mod kernels;
 pub mod modular;
@@ -268,6 +269,22 @@ pub trait Ordered: Ring {
     fn abs_row_sums(a: &[Self], rows: usize, cols: usize) -> Vec<Self> {
         let abs: Vec<Self> = a.iter().map(Self::abs_val).collect();
         Self::mat_vec(&abs, rows, cols, &vec![Self::one(); cols])
+    }
+
+    /// The signs of the entries of `A·v + b` (`A` row-major `rows × cols`) that this scalar can
+    /// certify without computing the entries, `None` for the others; a certified sign is never
+    /// `Equal`. Over `Q` a float filter decides most of them (a ReLU layer's activation pattern
+    /// then costs no exact product); the default decides none. Not recorded as comparisons:
+    /// only closed forms use it, never an op's rules.
+    fn affine_signs(
+        a: &[Self],
+        rows: usize,
+        cols: usize,
+        v: &[Self],
+        b: &[Self],
+    ) -> Vec<Option<Ordering>> {
+        let _ = (a, cols, v, b);
+        vec![None; rows]
     }
 
     /// Whether [`Ordered::select`] is decided by the guard's sign, picking one whole operand.

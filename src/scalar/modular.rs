@@ -25,6 +25,7 @@
 //!
 //! Outside a [`with_prime`] scope the modulus is the Mersenne prime `2⁶¹ − 1`.
 
+use super::float_filter::{self, rounding, up, Approx, TINY, U};
 use super::{Field, FunctionError, Ordered, Ring, Transcendental, Q};
 use num_bigint::{BigInt, Sign};
 use num_traits::{One, ToPrimitive, Zero};
@@ -268,33 +269,6 @@ pub fn random_prime(rng: &mut impl Rng) -> u64 {
     }
 }
 
-/// `2⁻⁵³`, the unit roundoff of `f64`.
-const U: f64 = f64::EPSILON / 2.0;
-/// Covers the absolute error of a few operations on subnormal numbers (each `≤ 2⁻¹⁰⁷⁵`).
-const TINY: f64 = 1e-320;
-
-/// `x` rounded up: covers the rounding of the few operations that computed a bound `x` from
-/// non-negative terms.
-#[inline]
-fn up(x: f64) -> f64 {
-    if x == 0.0 {
-        0.0
-    } else {
-        x * (1.0 + 8.0 * U) + TINY
-    }
-}
-
-/// A bound on `|fl(y) − y|` for a product or quotient `y` rounded to `v = fl(y)`.
-#[inline]
-fn rounding(v: f64) -> f64 {
-    v.abs() * U
-        + if v.abs() < f64::MIN_POSITIVE {
-            TINY
-        } else {
-            0.0
-        }
-}
-
 /// A rational reduced modulo the current prime, beside a certified `f64` enclosure of its value
 /// (module docs). Use it only inside a [`with_prime`] scope whose prime made it.
 #[derive(Clone, Copy)]
@@ -332,11 +306,7 @@ impl ModP {
     }
 
     fn new(form: u64, value: f64, bound: f64) -> ModP {
-        let bound = if value.is_finite() && !bound.is_nan() {
-            bound
-        } else {
-            f64::INFINITY
-        };
+        let Approx { value, bound } = Approx::new(value, bound);
         ModP { form, value, bound }
     }
 
@@ -432,16 +402,13 @@ impl ModP {
     }
 }
 
-/// A running `Σ aᵢ·bᵢ`: residues accumulated in 128 bits, and one enclosure for the whole sum,
-/// `|Σ aᵢbᵢ − fl(Σ âᵢb̂ᵢ)| ≤ Σ(|âᵢ|e_bᵢ + |b̂ᵢ|e_aᵢ + e_aᵢe_bᵢ) + γₙ·Σ|âᵢb̂ᵢ|` (Higham §3.1,
-/// for any order of summation), plus underflow.
+/// A running `Σ aᵢ·bᵢ`: residues accumulated in 128 bits, and one enclosure for the whole sum
+/// ([`float_filter::Sum`]).
 #[derive(Clone, Copy, Default)]
 struct Sum {
     acc: u128,
     pending: u32,
-    value: f64,
-    propagated: f64,
-    magnitude: f64,
+    float: float_filter::Sum,
     n: usize,
 }
 
@@ -463,10 +430,7 @@ impl Sum {
     #[inline(always)]
     fn accumulate(&mut self, a: &ModP, b: &ModP) {
         self.acc += a.form as u128 * b.form as u128;
-        let product = a.value * b.value;
-        self.value += product;
-        self.magnitude += product.abs();
-        self.propagated += a.value.abs() * b.bound + b.value.abs() * a.bound + a.bound * b.bound;
+        self.float.add((a.value, a.bound), (b.value, b.bound));
     }
 
     /// The reduction after `terms` accumulated terms (at most [`REDUCE_EVERY`] since the last).
@@ -508,16 +472,8 @@ impl Sum {
     fn finish(&self, m: &Modulus) -> ModP {
         // acc < p·2⁶⁴ after one reduction, and REDC takes the doubled R back out.
         let form = m.redc(self.acc % m.p as u128);
-        let n = self.n + self.pending as usize;
-        let nu = n as f64 * U;
-        let bound = if nu < 0.5 {
-            let gamma = nu / (1.0 - nu);
-            (self.propagated + gamma * self.magnitude + (n as f64 + 1.0) * TINY)
-                * (1.0 + 4.0 * (nu + 4.0 * U))
-        } else {
-            f64::INFINITY
-        };
-        ModP::new(form, self.value, if n == 0 { 0.0 } else { bound })
+        let Approx { value, bound } = self.float.finish(self.n + self.pending as usize);
+        ModP::new(form, value, bound)
     }
 }
 
@@ -849,34 +805,19 @@ impl Parts {
     fn of(q: &Q) -> Parts {
         let (numer, denom) = (q.numer(), q.denom());
         if let (Some(n), Some(d)) = (numer.to_i64(), denom.to_u64()) {
-            // Every weight of a float model and most fractions: the float from one division
-            // of exact floats.
-            let value = n as f64 / d as f64;
-            let bound = if d == 1 {
-                if n.unsigned_abs() <= 1 << 53 {
-                    0.0
-                } else {
-                    // Finite, and at least 2⁵³ where it is rounded: no underflow term.
-                    value.abs() * U
-                }
-            } else if n.unsigned_abs() <= 1 << 53 && d <= 1 << 53 {
-                rounding(value)
-            } else {
-                up(value.abs() * 4.0 * U + TINY)
+            // Every weight of a float model and most fractions.
+            let Approx { value, bound } = Approx::of_parts(n, d);
+            return Parts {
+                numerator: n,
+                denominator: d,
+                value,
+                bound,
             };
-            return Parts::sanitized(n, d, value, bound);
         }
-        // num-rational rounds each part and their quotient: a few units in the last place.
-        let value = q.to_f64().unwrap_or(f64::NAN);
-        Parts::sanitized(0, 0, value, up(value.abs() * 16.0 * U + TINY))
-    }
-
-    /// With the bound [`ModP::new`] would give, so that a conversion copies it as it is.
-    fn sanitized(numerator: i64, denominator: u64, value: f64, bound: f64) -> Parts {
-        let ModP { value, bound, .. } = ModP::new(0, value, bound);
+        let Approx { value, bound } = Approx::of(q);
         Parts {
-            numerator,
-            denominator,
+            numerator: 0,
+            denominator: 0,
             value,
             bound,
         }

@@ -74,6 +74,15 @@ impl Ordered for Q {
     fn abs_row_sums(a: &[Self], rows: usize, cols: usize) -> Vec<Self> {
         super::kernels::abs_row_sums(a, rows, cols)
     }
+    fn affine_signs(
+        a: &[Self],
+        rows: usize,
+        cols: usize,
+        v: &[Self],
+        b: &[Self],
+    ) -> Vec<Option<Ordering>> {
+        super::float_filter::affine_signs(a, rows, cols, v, b)
+    }
 }
 
 /// `2^k` exactly, for any integer `k`.
