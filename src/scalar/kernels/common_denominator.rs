@@ -21,7 +21,16 @@ struct Scale {
     /// `d_v` as limbs.
     d: Vec<u64>,
     /// Word factors whose product is `d_v`, when every denominator fits in a word.
-    factors: Option<Vec<u64>>,
+    factors: Option<Vec<Factor>>,
+}
+
+/// A word factor of a scale, with its prime factorisation when its primes are below [`SEEN`]
+/// (empty otherwise): the normalisation then finds the factor's gcd with a numerator by
+/// divisibility tests on one residue instead of a word gcd.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Factor {
+    f: u64,
+    primes: Vec<(u16, u8)>,
 }
 
 /// Denominators below this are factored by table lookups and remembered per vector, so a
@@ -101,28 +110,47 @@ impl Workspace {
     /// The lcm of the small denominators noted and of the word-sized `words`, with the word
     /// factors whose product it is.
     fn scale(&self, words: &[u64]) -> Scale {
-        let mut factors: Vec<u64> = self
-            .primes
-            .iter()
-            .map(|&p| u64::from(p).pow(u32::from(self.exponent[p as usize])))
-            .collect();
-        let mut d = vec![1u64];
-        let small = chunks(std::mem::take(&mut factors));
-        for &f in &small {
-            limbs::mul_small(&mut d, f);
+        // The prime powers merged into as few words as fit, each word with its primes.
+        let mut factors: Vec<Factor> = Vec::new();
+        let mut cur = Factor {
+            f: 1,
+            primes: Vec::new(),
+        };
+        for &p in &self.primes {
+            let e = self.exponent[p as usize];
+            let power = u64::from(p).pow(u32::from(e));
+            match cur.f.checked_mul(power) {
+                Some(f) => cur.f = f,
+                None => {
+                    factors.push(std::mem::take(&mut cur));
+                    cur.f = power;
+                }
+            }
+            cur.primes.push((p, e));
         }
-        factors.extend(small);
+        if cur.f > 1 {
+            factors.push(cur);
+        }
+        let mut d = vec![1u64];
+        for f in &factors {
+            limbs::mul_small(&mut d, f.f);
+        }
+        let mut others: Vec<u64> = Vec::new();
         for &s in words {
             let g = limbs::gcd_u64(limbs::rem_small(&d, s), s);
             let f = s / g;
             if f > 1 {
                 limbs::mul_small(&mut d, f);
-                factors.push(f);
+                others.push(f);
             }
         }
+        factors.extend(chunks(others).into_iter().map(|f| Factor {
+            f,
+            primes: Vec::new(),
+        }));
         Scale {
             d,
-            factors: Some(chunks(factors)),
+            factors: Some(factors),
         }
     }
 }
@@ -342,7 +370,7 @@ fn residue(num: &[u64], f: u64, powers: &[u64]) -> u64 {
 /// The word factors of one vector's scale, with their tables of [`powers`] when the vector
 /// meets enough others for the tables to pay.
 struct Divisors<'a> {
-    factors: &'a [u64],
+    factors: &'a [Factor],
     powers: Option<Vec<Vec<u64>>>,
 }
 
@@ -351,14 +379,14 @@ impl<'a> Divisors<'a> {
         let factors = scale.factors.as_deref()?;
         Some(Divisors {
             factors,
-            powers: tabled.then(|| factors.iter().map(|&f| powers(f, halves)).collect()),
+            powers: tabled.then(|| factors.iter().map(|f| powers(f.f, halves)).collect()),
         })
     }
 
     fn residue(&self, k: usize, num: &[u64]) -> u64 {
         match &self.powers {
-            Some(p) if 2 * num.len() <= p[k].len() => residue(num, self.factors[k], &p[k]),
-            _ => limbs::rem_small(num, self.factors[k]),
+            Some(p) if 2 * num.len() <= p[k].len() => residue(num, self.factors[k].f, &p[k]),
+            _ => limbs::rem_small(num, self.factors[k].f),
         }
     }
 }
@@ -383,18 +411,38 @@ fn normalise(
                 .into_iter()
                 .flat_map(|d| (0..d.factors.len()).map(move |k| (d, k)))
             {
-                let mut f = d.factors[k];
-                // `num mod f` once; `f` then shrinks to a divisor of itself, for which the
-                // residue of the quotient is computed directly.
+                let Factor { mut f, ref primes } = d.factors[k];
+                // `num mod f` once. With the primes of `f` known, `p^k` divides `num` (for
+                // `p^k | f`) exactly when it divides the residue, and dividing both by `p`
+                // keeps one the residue of the other modulo `f/p`.
                 let mut r = d.residue(k, buf);
-                loop {
-                    let g = limbs::gcd_u64(r % f, f);
-                    if g == 1 {
-                        break;
+                if primes.is_empty() {
+                    loop {
+                        let g = limbs::gcd_u64(r % f, f);
+                        if g == 1 {
+                            break;
+                        }
+                        limbs::div_small(buf, g);
+                        f /= g;
+                        r = limbs::rem_small(buf, f);
                     }
-                    limbs::div_small(buf, g);
-                    f /= g;
-                    r = limbs::rem_small(buf, f);
+                } else {
+                    let mut g = 1u64;
+                    for &(p, e) in primes {
+                        for _ in 0..e {
+                            match exact_quotient(r, p) {
+                                Some(q) => {
+                                    r = q;
+                                    g *= u64::from(p);
+                                }
+                                None => break,
+                            }
+                        }
+                    }
+                    if g > 1 {
+                        limbs::div_small(buf, g);
+                        f /= g;
+                    }
                 }
                 if f > 1 {
                     limbs::mul_small(&mut den, f);
@@ -414,6 +462,39 @@ fn normalise(
             )
         }
     }
+}
+
+/// `p⁻¹ mod 2⁶⁴` and `⌊(2⁶⁴ − 1)/p⌋` for every odd `p < SEEN` (0 elsewhere): `p` divides `r`
+/// exactly when `r·p⁻¹ mod 2⁶⁴ ≤ ⌊(2⁶⁴ − 1)/p⌋`, and the product is then `r/p` (Granlund and
+/// Montgomery), a multiplication instead of a division.
+const DIVIDES: [(u64, u64); SEEN] = divisibility_table();
+
+const fn divisibility_table() -> [(u64, u64); SEEN] {
+    let mut t = [(0u64, 0u64); SEEN];
+    let mut p = 3;
+    while p < SEEN {
+        // Newton's iteration doubles the correct low bits: 3 (x = p is right mod 8), 6, …, 96.
+        let mut x = p as u64;
+        let mut k = 0;
+        while k < 5 {
+            x = x.wrapping_mul(2u64.wrapping_sub((p as u64).wrapping_mul(x)));
+            k += 1;
+        }
+        t[p] = (x, u64::MAX / p as u64);
+        p += 2;
+    }
+    t
+}
+
+/// `r/p` when the prime `p < SEEN` divides `r`.
+#[inline]
+fn exact_quotient(r: u64, p: u16) -> Option<u64> {
+    if p == 2 {
+        return (r & 1 == 0).then_some(r >> 1);
+    }
+    let (inverse, limit) = DIVIDES[p as usize];
+    let q = r.wrapping_mul(inverse);
+    (q <= limit).then_some(q)
 }
 
 /// A view's vectors cleared of denominators.
@@ -526,8 +607,36 @@ mod tests {
                 .fold(BigUint::one(), |l, &d| l.lcm(&BigUint::from(d)));
             assert_eq!(limbs::to_biguint(&s.d), lcm, "{:?}", &dens[..k]);
             let factors = s.factors.expect("every denominator is a word");
-            let product = factors.iter().fold(BigUint::one(), |p, &f| p * f);
+            let product = factors.iter().fold(BigUint::one(), |p, f| p * f.f);
             assert_eq!(product, lcm);
+            for f in factors.iter().filter(|f| !f.primes.is_empty()) {
+                let from_primes = f.primes.iter().map(|&(p, e)| u64::from(p).pow(e.into()));
+                assert_eq!(from_primes.product::<u64>(), f.f, "{f:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn exact_quotients_are_the_divisions_that_leave_no_remainder() {
+        let primes = (2..SEEN as u16).filter(|&n| FACTOR[n as usize].0 == n);
+        for p in primes {
+            let p64 = u64::from(p);
+            for r in [
+                0,
+                1,
+                p64 - 1,
+                p64,
+                p64 + 1,
+                2 * p64,
+                u64::MAX / p64 * p64,
+                u64::MAX,
+            ] {
+                assert_eq!(
+                    exact_quotient(r, p),
+                    (r % p64 == 0).then(|| r / p64),
+                    "{r} / {p}"
+                );
+            }
         }
     }
 
