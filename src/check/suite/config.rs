@@ -272,7 +272,11 @@ fn persistence(source: &'static str) -> Option<Box<dyn FailurePersistence>> {
 
 #[cfg(test)]
 mod tests {
-    use super::persistence;
+    use super::{long_exp_elements, persistence, CheckConfig, Entries};
+    use crate::scalar::{Ex, Q};
+    use crate::strategy::sample;
+    use num_traits::{One, Signed};
+    use proptest::strategy::Just;
 
     fn chosen(source: &'static str) -> String {
         format!("{:?}", persistence(source))
@@ -301,5 +305,68 @@ mod tests {
     #[test]
     fn a_file_that_cannot_be_found_keeps_no_seeds() {
         assert_eq!(chosen("no/such/dir/my_test.rs"), "None");
+    }
+
+    /// The long entries over `Ex` lie in (−8, 8) and spread across it: kills `*` → `+` (all in
+    /// (7, 9), none negative) and `*` → `/` (all in (−1/8, 1/8)) in `long_exp_elements`.
+    #[test]
+    fn long_exp_entries_lie_in_minus_eight_to_eight_and_fill_it() {
+        let drawn: Vec<Q> = (0..64).map(|s| sample(long_exp_elements(), s)).collect();
+        let eight = Q::from_integer(8.into());
+        assert!(drawn.iter().all(|v| v.abs() < eight), "{drawn:?}");
+        assert!(drawn.iter().any(Signed::is_negative), "{drawn:?}");
+        assert!(drawn.iter().any(|v| v.abs() > Q::one()), "{drawn:?}");
+    }
+
+    /// Each setter keeps what was set before it (kills `seed`, `elements` and `steered_cases`
+    /// replaced by `Default::default()`).
+    #[test]
+    fn setters_keep_the_earlier_settings() {
+        let config = CheckConfig::default().cases(7).seed(5);
+        assert_eq!((config.seed, config.case_count()), (5, 7));
+        let config = CheckConfig::default().seed(5).steered_cases(3);
+        assert_eq!((config.seed, config.steered_case_count()), (5, 3));
+        let half = Q::new(1.into(), 2.into());
+        let config = CheckConfig::default().seed(5).elements(Just(half.clone()));
+        assert_eq!(config.seed, 5);
+        match config.entries_for::<Q>() {
+            Entries::Each(e) => assert_eq!(sample(e, 1), half),
+            other => panic!("configured entries ignored: {other:?}"),
+        }
+    }
+
+    /// A quarter of the drawn cases are steered, at least 16 (kills `/` → `%`).
+    #[test]
+    fn a_quarter_of_the_cases_are_steered_at_least_sixteen() {
+        let steered = |n| CheckConfig::default().cases(n).steered_case_count();
+        assert_eq!((steered(256), steered(100), steered(8)), (64, 25, 16));
+    }
+
+    /// A relative path is looked for in the working directory, then in each parent: the crate's
+    /// own `src/lib.rs` named from the directory above it (kills `delete !` before `dir.pop()`,
+    /// which gave up at the first parent).
+    #[test]
+    fn a_relative_path_is_found_from_a_parent_directory() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let name = root.file_name().unwrap().to_string_lossy();
+        let path: &'static str = Box::leak(format!("{name}/src/lib.rs").into_boxed_str());
+        assert!(chosen(path).contains("SourceParallel"), "{}", chosen(path));
+    }
+
+    /// Over `Ex` the default entries stay within 9 of zero (small fractions, floats in (−2, 2),
+    /// long fractions in (−8, 8)), while over `Q` some 128-bit fraction lies past it (kills the
+    /// match guard replaced by `false`, which gave `Ex` runs the unbounded long fractions).
+    #[test]
+    fn default_entries_over_ex_stay_small_and_over_q_do_not() {
+        let largest = |entries: Entries| {
+            (0..200)
+                .map(|s| sample(entries.scalar(), s).abs())
+                .max()
+                .unwrap()
+        };
+        let nine = Q::from_integer(9.into());
+        let config = CheckConfig::default();
+        assert!(largest(config.entries_for::<Ex>()) <= nine);
+        assert!(largest(config.entries_for::<Q>()) > nine);
     }
 }
