@@ -74,7 +74,7 @@ where
         mlp.output_shape(x.shape())?;
         let (_, guards) = prepare_guards(rule, x, None, Some(dy))?;
         let mask = mlp.mask(x)?;
-        let deriv = mlp.deriv(x)?;
+        let deriv = mlp.deriv_masked(&mask)?;
         let ClosedFormProof {
             vjp,
             jacobian,
@@ -84,7 +84,7 @@ where
         } = against_closed_form(
             "MLP theorem",
             "mlpDeriv(x)",
-            (&deriv, &|dy| mlp.deriv_transposed_times(x, dy)),
+            (&deriv, &|dy| mlp.transposed_times_masked(&mask, dy)),
             rule,
             (x, dy),
             guards,

@@ -80,28 +80,26 @@ impl Mlp {
             let (w, b) = (w.data(), b.data());
             let signs = S::affine_signs(w, h, n, x.data(), b);
             if signs.iter().any(Option::is_some) {
-                let mut mask = Vec::with_capacity(h);
-                for (i, sign) in signs.into_iter().enumerate() {
-                    mask.push(match sign {
-                        Some(Ordering::Greater) => S::one(),
-                        Some(Ordering::Less) => S::zero(),
-                        _ => {
-                            let z = S::dot(&w[i * n..(i + 1) * n], x.data()).add_ref(&b[i]);
-                            if is_kink(&z) {
-                                return Err(Error::kink(2, "ReLU", [i]));
-                            }
-                            step(&z)
-                        }
-                    });
-                }
+                let mask = signs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, sign)| match sign {
+                        Some(Ordering::Greater) => Ok(S::one()),
+                        Some(Ordering::Less) => Ok(S::zero()),
+                        _ => unit_step(i, &S::dot(&w[i * n..(i + 1) * n], x.data()).add_ref(&b[i])),
+                    })
+                    .collect::<Result<Vec<S>>>()?;
                 return Tensor::new(vec![h], mask);
             }
         }
         let z1 = self.z1(x)?;
-        if let Some(i) = z1.data().iter().position(is_kink) {
-            return Err(Error::kink(2, "ReLU", [i]));
-        }
-        Ok(super::relu_deriv_spec(&z1))
+        let mask = z1
+            .data()
+            .iter()
+            .enumerate()
+            .map(|(i, z)| unit_step(i, z))
+            .collect::<Result<Vec<S>>>()?;
+        Tensor::new(z1.shape().to_vec(), mask)
     }
 
     /// `mlpDeriv(x)ᵀ·δ = W1ᵀ·(relu′(z1) ⊙ (W2ᵀ·δ))`, through the factors: the same value as
@@ -112,12 +110,22 @@ impl Mlp {
         x: &Tensor<S>,
         dy: &Tensor<S>,
     ) -> Result<Tensor<S>> {
+        self.transposed_times_masked(&self.mask(x)?, dy)
+    }
+
+    /// [`Mlp::deriv_transposed_times`] with the activation pattern `mask` (of [`Mlp::mask`])
+    /// in hand: the theorem computes it once for all its steps.
+    pub(crate) fn transposed_times_masked<S: Scalar>(
+        &self,
+        mask: &Tensor<S>,
+        dy: &Tensor<S>,
+    ) -> Result<Tensor<S>> {
         let inner = self
             .layer2()
             .weight()
             .lifted::<S>()
             .transpose_mat_vec_mul(dy)?;
-        let masked = inner.hadamard(&self.mask(x)?)?;
+        let masked = inner.hadamard(mask)?;
         self.layer1()
             .weight()
             .lifted::<S>()
@@ -126,7 +134,11 @@ impl Mlp {
 
     /// `mlpDeriv(x) = W2·diag(relu′(z1))·W1` as an `[out, in]` matrix, in closed form.
     pub fn deriv<S: Scalar>(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-        let mask = self.mask(x)?;
+        self.deriv_masked(&self.mask(x)?)
+    }
+
+    /// [`Mlp::deriv`] with the activation pattern `mask` (of [`Mlp::mask`]) in hand.
+    pub(crate) fn deriv_masked<S: Scalar>(&self, mask: &Tensor<S>) -> Result<Tensor<S>> {
         let w2 = self.layer2().weight().lifted::<S>();
         let (m, h) = (w2.shape()[0], w2.shape()[1]);
         // W2·diag(mask) zeroes the columns of inactive units: m·h selections instead of h·n
@@ -150,6 +162,14 @@ impl Mlp {
         )?;
         masked.matmul(&self.layer1().weight().lifted::<S>())
     }
+}
+
+/// relu′ at the pre-activation `z` of unit `i`, or the kink error naming that unit.
+fn unit_step<S: Scalar>(i: usize, z: &S) -> Result<S> {
+    if is_kink(z) {
+        return Err(Error::kink(2, "ReLU", [i]));
+    }
+    Ok(step(z))
 }
 
 delegate_to_composition!(
