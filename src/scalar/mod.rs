@@ -242,8 +242,8 @@ pub trait Field: Ring {
     /// [`Field::from_q_slice`] of values that `name` names for the life of the process (a
     /// tensor's id: its values never change), so that a scalar may keep work that does not
     /// depend on anything but the values, across checks. [`crate::scalar::ModP`] keeps the
-    /// small numerators, denominators and float enclosures of large weight tensors: the prime
-    /// changes per check, the rest does not.
+    /// small numerators, denominators and float enclosures of large weight tensors converted
+    /// more than once: the prime changes per check, the rest does not.
     fn from_q_named(qs: &[num_rational::BigRational], name: u64) -> Vec<Self> {
         let _ = name;
         Self::from_q_slice(qs)

@@ -28,7 +28,7 @@
 use super::float_filter::{self, rounding, up, Approx, TINY, U};
 use super::{Field, FunctionError, Ordered, Ring, Transcendental, Q};
 use num_bigint::{BigInt, Sign};
-use num_traits::{One, ToPrimitive, Zero};
+use num_traits::{One, Zero};
 use rand::Rng;
 use rayon::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -784,14 +784,17 @@ impl Field for ModP {
         if !(PARTS_MIN..=PARTS_KEPT).contains(&qs.len()) {
             return ModP::from_q_slice(qs);
         }
-        remembered_parts(name, qs).residues(&modulus(), qs)
+        match remembered_parts(name, qs) {
+            Some(prepared) => prepared.residues(&modulus(), qs),
+            None => ModP::from_q_slice(qs),
+        }
     }
 }
 
 /// What a conversion to [`ModP`] needs of a rational besides the prime: its parts when both fit
 /// a word, and its float enclosure. Reading two big integers and a float division are most of a
-/// conversion's work and do not depend on the prime, so large tensors keep their parts across
-/// checks ([`remembered_parts`]).
+/// conversion's work and do not depend on the prime, so large tensors converted more than once
+/// keep their parts across checks ([`remembered_parts`]).
 #[derive(Clone, Copy)]
 struct Parts {
     numerator: i64,
@@ -803,8 +806,7 @@ struct Parts {
 
 impl Parts {
     fn of(q: &Q) -> Parts {
-        let (numer, denom) = (q.numer(), q.denom());
-        if let (Some(n), Some(d)) = (numer.to_i64(), denom.to_u64()) {
+        if let Some((n, d)) = word_parts(q) {
             // Every weight of a float model and most fractions.
             let Approx { value, bound } = Approx::of_parts(n, d);
             return Parts {
@@ -851,6 +853,29 @@ impl Parts {
             }
         }
     }
+}
+
+/// `q`'s numerator and denominator when both fit a word. Reads the limbs directly: num-bigint's
+/// `to_i64` and `to_u64` take several times the instructions, and a first check on fresh
+/// weights converts every one of them.
+#[inline]
+fn word_parts(q: &Q) -> Option<(i64, u64)> {
+    fn word(n: &BigInt) -> Option<u64> {
+        let mut limbs = n.magnitude().iter_u64_digits();
+        match limbs.len() {
+            0 => Some(0),
+            1 => limbs.next(),
+            _ => None,
+        }
+    }
+    let (magnitude, d) = (word(q.numer())?, word(q.denom())?);
+    let n = if q.numer().sign() == Sign::Minus {
+        // −2⁶³ fits, as i64::MIN.
+        (magnitude <= 1 << 63).then(|| (magnitude as i64).wrapping_neg())?
+    } else {
+        i64::try_from(magnitude).ok()?
+    };
+    Some((n, d))
 }
 
 impl ModP {
@@ -948,17 +973,42 @@ thread_local! {
     static PARTS: RefCell<Vec<(u64, Rc<Prepared>)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// How many tensors seen once are remembered by name (their parts are not kept).
+const SEEN_ONCE: usize = 64;
+
+thread_local! {
+    /// Names of the tensors converted once, oldest first.
+    static SEEN: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
 /// The parts of the values `qs` that `name` names for the life of the process
-/// ([`Field::from_q_named`]), computed once and kept for later checks.
-fn remembered_parts(name: u64, qs: &[Q]) -> Rc<Prepared> {
+/// ([`Field::from_q_named`]): `None` the first time (then a direct conversion is cheaper than
+/// keeping the parts: at 256×128×10 a first check on fresh weights took 2.3 ms that way and
+/// 3.1–3.8 ms when it kept them, one thread), computed and kept from the second time on.
+fn remembered_parts(name: u64, qs: &[Q]) -> Option<Rc<Prepared>> {
     let hit = PARTS.with(|kept| {
         kept.borrow()
             .iter()
             .find(|(n, prepared)| *n == name && prepared.parts.len() == qs.len())
             .map(|(_, prepared)| Rc::clone(prepared))
     });
-    if let Some(prepared) = hit {
-        return prepared;
+    if hit.is_some() {
+        return hit;
+    }
+    let second = SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(at) = seen.iter().position(|&n| n == name) {
+            seen.remove(at);
+            return true;
+        }
+        if seen.len() == SEEN_ONCE {
+            seen.remove(0);
+        }
+        seen.push(name);
+        false
+    });
+    if !second {
+        return None;
     }
     let prepared = Rc::new(Prepared::of(qs));
     PARTS.with(|kept| {
@@ -969,7 +1019,7 @@ fn remembered_parts(name: u64, qs: &[Q]) -> Rc<Prepared> {
             total -= kept.remove(0).1.parts.len();
         }
     });
-    prepared
+    Some(prepared)
 }
 
 /// Slots of the cache of the scales dividing by denominators: weights share few denominators
@@ -1039,6 +1089,7 @@ impl Transcendental for ModP {
 mod tests {
     use super::*;
     use num_bigint::BigInt;
+    use num_traits::ToPrimitive;
     use proptest::prelude::*;
     use rand::rngs::ChaCha8Rng;
     use rand::SeedableRng;
@@ -1248,13 +1299,14 @@ mod tests {
         });
     }
 
-    /// A large tensor's parts are kept across checks ([`Field::from_q_named`]): under each
-    /// new prime its residues are still the exact ones, its enclosures those of one-by-one
-    /// conversion, and a denominator the prime divides still marks the run undecided.
+    /// A large tensor is converted directly the first time and its parts are kept from the
+    /// second time on ([`Field::from_q_named`]): under each new prime, either way, its residues
+    /// are the exact ones, its enclosures those of one-by-one conversion, and a denominator the
+    /// prime divides marks the run undecided.
     #[test]
     fn named_conversions_kept_across_primes_equal_exact_residues() {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
-        let primes = [random_prime(&mut rng), random_prime(&mut rng)];
+        let primes = [0; 3].map(|_| random_prime(&mut rng));
         let big = BigInt::from(3).pow(90);
         let mut qs: Vec<Q> = (0..PARTS_MIN as i64)
             .map(|i| match i % 5 {
@@ -1265,32 +1317,64 @@ mod tests {
                 _ => Q::new(BigInt::from(i), big.clone() * 2 + 1),
             })
             .collect();
-        // A denominator the first prime divides: undecided under it, fine under the second.
-        qs.push(q(1, primes[0] as i64));
+        // Denominators the first and the second prime divide: undecided under that prime only.
+        qs.extend([q(1, primes[0] as i64), q(3, primes[1] as i64)]);
         let name = u64::MAX - 3;
         for (k, &p) in primes.iter().enumerate() {
+            let kept_before = PARTS.with(|p| p.borrow().iter().any(|(n, _)| *n == name));
+            assert_eq!(
+                kept_before,
+                k == 2,
+                "parts kept from the second conversion on"
+            );
             let (converted, undecided) = with_prime(p, || ModP::from_q_named(&qs, name));
             assert_eq!(
                 undecided,
-                (k == 0).then_some(Undecided::Denominator),
+                (k < 2).then_some(Undecided::Denominator),
                 "prime {p}"
             );
-            // Under the first prime the last value has no residue (it was marked undecided).
-            let checked = if k == 0 { PARTS_MIN } else { qs.len() };
-            for (got, x) in converted.iter().zip(&qs).take(checked) {
+            for (i, (got, x)) in converted.iter().zip(&qs).enumerate() {
+                if i == PARTS_MIN + k {
+                    // Marked undecided: no residue to compare.
+                    continue;
+                }
                 let ((form, one_by_one), _) =
                     with_prime(p, || (got.residue(), ModP::from_q(x).enclosure()));
                 assert_eq!(Some(form), residue_of(x, p), "{x} mod {p}");
                 assert_eq!(got.enclosure(), one_by_one, "{x}");
             }
         }
-        // The second prime reused the parts the first computed.
-        let kept = remembered_parts(name, &qs);
-        assert!(Rc::ptr_eq(&kept, &remembered_parts(name, &qs)));
+        // The third prime reused the parts the second computed.
+        let kept = remembered_parts(name, &qs).expect("kept");
+        assert!(Rc::ptr_eq(
+            &kept,
+            &remembered_parts(name, &qs).expect("kept")
+        ));
         assert_eq!(
             PARTS.with(|p| p.borrow().iter().filter(|(n, _)| *n == name).count()),
             1
         );
+    }
+
+    /// The limbs read directly give num-bigint's `to_i64` and `to_u64`, at the edges of a word.
+    #[test]
+    fn word_parts_are_the_parts_that_fit_a_word() {
+        let two = BigInt::from(2);
+        let cases = [
+            Q::from_integer(0.into()),
+            q(-7, 3),
+            q(i64::MIN, 1),
+            q(i64::MAX, 3),
+            Q::new(two.pow(63), 5.into()),
+            Q::new(-two.pow(63) - 1, 7.into()),
+            Q::new(1.into(), two.pow(64) - 1),
+            Q::new(1.into(), two.pow(64) + 1),
+            Q::new(two.pow(64) + 1, 3.into()),
+        ];
+        for x in cases {
+            let expected = x.numer().to_i64().zip(x.denom().to_u64());
+            assert_eq!(word_parts(&x), expected, "{x}");
+        }
     }
 
     #[test]
