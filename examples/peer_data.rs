@@ -8,10 +8,10 @@
 //! With `--time`, also prints the median time of our exact Jacobian per case (a quick look;
 //! the criterion benches are the measurement of record). With `--theorem`, times the median of
 //! five runs of the deterministic theorem check w.r.t. `x`, one run of both randomized checks
-//! (exact) at every size, one modular check w.r.t. all on weights no check has converted yet
-//! (`modular_wrt_all_first`, the median over five fresh copies), the median of five runs of both modular checks, and the physical
-//! floor: one `f64` forward and backward pass of the same network (gradients w.r.t. the input
-//! and every weight; median of 101). `--only 784x512x10` restricts to one size (e.g. under
+//! (exact) at every size, the modular check w.r.t. all on weights no check has converted yet
+//! (`modular_wrt_all_first`: the median over five fresh copies), the median of five runs of
+//! both modular checks, and the physical floor: one `f64` forward and backward pass of the same
+//! network (gradients w.r.t. the input and every weight; median of 101). `--only 784x512x10` restricts to one size (e.g. under
 //! `/usr/bin/time -v` for the peak memory).
 
 #[path = "../benches/common/mod.rs"]
