@@ -87,9 +87,10 @@ pub(crate) fn linear_in_cotangent_given<S: Scalar, O: OpSpec<S> + ?Sized>(
     )
 }
 
-/// `rule(a·v₁ + b·v₂) = a·rule(v₁) + b·rule(v₂)`, compared entry by entry as the right side is
-/// computed: on the passing path no tensor beyond the rule's values is built, which matters
-/// when they are as large as a network's parameters.
+/// `rule(a·v₁ + b·v₂) = a·rule(v₁) + b·rule(v₂)`. Both combinations are one
+/// [`crate::Ring::combination`] call each (for `ModP` one modulus fetch and one bound per entry,
+/// which matters when the vectors are as large as a network's parameters); the inputs are
+/// formatted only when the two sides differ.
 fn linear_in<S: Scalar>(
     check: &str,
     [name1, name2]: [&'static str; 2],
