@@ -44,8 +44,9 @@
 //! and denominators, the float enclosures, one inverse per distinct denominator to compute) for
 //! the process's later checks ([`crate::Field::from_q_named`]), so that these convert each value
 //! with one Montgomery reduction. The first check converts directly: keeping the parts costs
-//! more than it saves once. At 256×128×10 (callgrind, one thread, weights (a) / (b)): 19.0 /
-//! 19.1 M instructions per later check, 21.9 / 22.5 M for the first on a set of weights.
+//! more than it saves once. At 256×128×10 (callgrind, one thread, weights (a) / (b)): 18.6 /
+//! 18.7 M instructions per later check; 21.9 / 22.5 M for the first on a set of weights,
+//! measured before the probes' conversion became Shoup's (0.36 M less in a later check).
 
 use super::randomized::{randomized_jacobian, randomized_params, RandomizedProof};
 use crate::error::Result;
