@@ -60,6 +60,14 @@ declare -A EXTRA=(
     [src/check/suite/branches.rs]="suite:: mutants::branches comparisons::"
     [src/check/suite/steer.rs]="suite:: mutants::branches comparisons::"
     [src/check/suite/runner.rs]="suite:: mutants:: stages:: kinks:: poles:: scale::"
+    # Helpers shared by ops: the unit tests of the ops that call them (`ops::abs`, …) and the
+    # integration modules that run those ops; `no_kinks` (hypothesis.rs) is called by the
+    # checks, so its filter is theirs. derived.rs needs none: nothing but its own tests calls it.
+    [src/ops/coordinate_guards.rs]="ops::abs ops::elu ops::l1_loss ops::leaky_relu ops::softsign"
+    [src/ops/pointwise.rs]="ops::elu ops::exp ops::gelu ops::log ops::sigmoid ops::silu ops::softmax ops::softplus ops::tanh"
+    [src/ops/hypothesis.rs]="kink jet:: tape:: suite:: theorem:: fderiv::"
+    [src/ops/piecewise.rs]="ops::relu ops::abs ops::elu ops::deep_mlp ops::softplus ops::mlp ops::log ops::l1_loss mutants::relu mutants::mlp kinks::"
+    [src/ops/loss_reduction.rs]="ops::mse_loss ops::l1_loss ops::huber_loss parameters:: torch_conv::"
 )
 
 if [ "$#" -eq 0 ]; then
