@@ -51,3 +51,30 @@ pub(crate) fn term_cotangents<S: Scalar>(
     };
     Ok(x.map(|_| d.clone()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::t;
+
+    // Without reduction the slopes' product would refuse a δ of another shape anyway, but as
+    // `zip_with` with the shapes swapped: the loss's own check is what names δ and its expected
+    // shape.
+    #[test]
+    fn without_reduction_a_cotangent_of_another_shape_is_refused_as_delta_with_the_input_shape() {
+        let x = t(&[2], &["3", "0"]);
+        assert_eq!(
+            term_cotangents(&x, &t(&[], &["1"]), Reduction::None, "MseLoss"),
+            Err(crate::Error::shape_mismatch(
+                "MseLoss vjp: δ",
+                vec![],
+                vec![2]
+            ))
+        );
+        let dy = t(&[2], &["1", "-1/2"]);
+        assert_eq!(
+            term_cotangents(&x, &dy, Reduction::None, "MseLoss"),
+            Ok(dy.clone())
+        );
+    }
+}
