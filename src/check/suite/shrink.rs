@@ -228,3 +228,82 @@ pub(super) fn simplify<T: Clone>(
     };
     (value, ended)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{simplify, Case, Ended, Remembered, Q};
+    use crate::scalar::parse_q;
+    use crate::tensor::Tensor;
+    use num_traits::Signed;
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_remembered_strategy_shows_the_strategy_it_wraps_and_hands_back_the_tree_it_drew() {
+        // Proptest requires every strategy to be `Debug`; the wrapper should show what it draws
+        // from rather than hide it.
+        let strategy = Remembered::new(10..1000u32);
+        assert_eq!(format!("{strategy:?}"), "Remembered(10..1000)");
+        assert!(strategy.last().is_none());
+        let mut drawn = strategy.new_tree(&mut TestRunner::deterministic()).unwrap();
+        let remembered = strategy.last().expect("a tree was drawn");
+        // The runner shrinks its own handle; the remembered one must see the same tree, not a
+        // copy taken when it was drawn.
+        let first = drawn.current();
+        assert_ne!(
+            first, 10,
+            "the seed drew the simplest value: nothing to shrink"
+        );
+        while drawn.simplify() {}
+        assert_eq!(drawn.current(), 10);
+        assert_eq!(remembered.current(), drawn.current());
+    }
+
+    fn tensor(literals: &[&str]) -> Tensor<Q> {
+        Tensor::parse(vec![literals.len()], literals).expect("valid literals")
+    }
+
+    fn case(x: &[&str], dx: &[&str], dy: [&str; 2], dy2: [&str; 2], a: &str, b: &str) -> Case {
+        Case {
+            x: tensor(x),
+            dx: tensor(dx),
+            dx2: tensor(&["0", "0", "0"]),
+            dtheta: tensor(&[]),
+            dtheta2: tensor(&[]),
+            dy: tensor(&dy),
+            dy2: tensor(&dy2),
+            a: parse_q(a).unwrap(),
+            b: parse_q(b).unwrap(),
+        }
+    }
+
+    #[test]
+    fn simplification_keeps_only_what_the_failure_needs_and_ends_done_before_its_deadline() {
+        // The failure needs the second entry of x negative and nothing else, so the simplest
+        // failing case has −1 there and 0 everywhere else. `dx₂` starts all zero: zeroing it
+        // again is no change, or the pass would repeat until the deadline and say it ran out.
+        let x = ["3/7", "-5", "2"];
+        let drawn = case(
+            &x,
+            &["1/3", "0", "-8"],
+            ["7", "-1/2"],
+            ["11/13", "0"],
+            "-4/9",
+            "6",
+        );
+        let fails = |c: &Case| c.x.data()[1].is_negative();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let (zero, zeros) = (["0", "0", "0"], ["0", "0"]);
+        let (simplest, ended) = simplify(drawn.clone(), |c: &mut Case| c, fails, false, deadline);
+        assert_eq!(ended, Ended::Done);
+        assert_eq!(
+            simplest,
+            case(&["0", "-1", "0"], &zero, zeros, zeros, "0", "0")
+        );
+        // At a fixed point (`check_at`) the point is the caller's and stays as it was.
+        let (at_x, ended) = simplify(drawn, |c: &mut Case| c, fails, true, deadline);
+        assert_eq!(ended, Ended::Done);
+        assert_eq!(at_x, case(&x, &zero, zeros, zeros, "0", "0"));
+    }
+}
