@@ -161,11 +161,16 @@ impl Modulus {
             .wrapping_sub(q.wrapping_mul(self.p));
         // Branch-free: the probes' signs are random, and a branch on them mispredicts half the
         // time (a branching version of this function made the modular check 13 % slower).
-        let r = r.min(r.wrapping_sub(self.p));
-        let negated = self.p - r;
-        let negated = negated.min(negated.wrapping_sub(self.p));
+        let r = self.below_p(r);
+        let negated = self.below_p(self.p - r);
         let negative = (n >> 63) as u64;
         (negated & negative) | (r & !negative)
+    }
+
+    /// `x mod p` for `x < 2p`, without a branch: below `p`, `x − p` wraps past `x`.
+    #[inline]
+    fn below_p(&self, x: u64) -> u64 {
+        x.min(x.wrapping_sub(self.p))
     }
 
     /// The Montgomery form of `n·s·R⁻²` (`s < p`): with the scale `s = R²` the residue of `n`
