@@ -14,6 +14,8 @@
 # in ops::relu and integration modules such as mutants::relu), plus the filters listed for the
 # file in EXTRA below. A mutant missed under this filter may still be caught by another test:
 # rerun it without the filter before calling it a gap.
+# Files in src/ops run in two passes: the library's unit tests alone first, then the missed and
+# timed-out mutants again with the integration crate too (LIB_FIRST=0: one pass, as elsewhere).
 # Each file appends a row to scripts/mutants_progress.md (file, mutants, caught, missed,
 # unviable, timeouts, minutes); the mutants' lists are in target/mutants-out/<file>/mutants.out.
 # Environment: PROPTEST_CASES (default 32 here: a wrong rule is caught on the first cases, and a
@@ -106,6 +108,9 @@ forget_regressions() {
     done
 }
 
+# src/ops files run in two passes (see below); LIB_FIRST=0 runs them in one, as the others.
+lib_first() { [ "${LIB_FIRST:-1}" = 1 ] && [[ "$1" == src/ops/* ]]; }
+
 count() { if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi; }
 
 for file in "$@"; do
@@ -128,10 +133,32 @@ for file in "$@"; do
     # `--cargo-arg` reaches both the build step (`cargo test --no-run`) and the test step, so
     # the build compiles the library, the binary and the integration crate only; the arguments
     # after `--` reach the test step only (cargo-mutants 27: `--` then the test-name filters).
-    cargo mutants --in-place --profile mutants --file "$file" \
-        --timeout "${TIMEOUT:-300}" --no-shuffle --output "$out" \
-        --cargo-arg=--lib --cargo-arg=--test=integration \
-        -- -- "${filters[@]}" || status=$?
+    common=(--in-place --profile mutants --file "$file" --timeout "${TIMEOUT:-300}"
+        --no-shuffle --output "$out")
+    d="$out/mutants.out"
+    first_caught=0
+    if lib_first "$file"; then
+        # Pass 1 builds and runs the library's unit tests only: an op's check_op! test and its
+        # planted wrong rule sit beside the rule, and skipping the integration crate (and the
+        # library's non-test build it needs) makes each mutant's build much shorter. Pass 2
+        # (`--iterate`) reruns only the mutants pass 1 missed or timed out, with the
+        # integration crate too, so a file's verdicts are the same as one full pass.
+        cargo mutants "${common[@]}" --cargo-arg=--lib -- -- "${filters[@]}" || status=$?
+        first_caught=$(count "$d/caught.txt")
+        first_unviable=$(count "$d/unviable.txt")
+        if [ "$status" -eq 2 ] || [ "$status" -eq 3 ]; then
+            status=0
+            cargo mutants "${common[@]}" --iterate --baseline=skip \
+                --cargo-arg=--lib --cargo-arg=--test=integration \
+                -- -- "${filters[@]}" || status=$?
+        else
+            # Nothing left to rerun: keep pass 1's lists as the file's result.
+            mkdir -p "$d" && : >"$d/missed.txt" && : >"$d/timeout.txt"
+        fi
+    else
+        cargo mutants "${common[@]}" --cargo-arg=--lib --cargo-arg=--test=integration \
+            -- -- "${filters[@]}" || status=$?
+    fi
     minutes=$(( ($(date +%s) - start + 30) / 60 ))
     forget_regressions "$regressions_before"
     if ! git diff --quiet -- src; then
@@ -142,10 +169,15 @@ for file in "$@"; do
         echo "mutants.sh: cargo mutants exited $status on $file; no row written" >&2
         continue
     fi
-    d="$out/mutants.out"
-    caught=$(count "$d/caught.txt")
+    if lib_first "$file" && [ -f "$d/previously_caught.txt" ]; then
+        # After `--iterate`, caught.txt and unviable.txt hold pass 2's verdicts only.
+        caught=$((first_caught + $(count "$d/caught.txt")))
+        unviable=$((first_unviable + $(count "$d/unviable.txt")))
+    else
+        caught=$(count "$d/caught.txt")
+        unviable=$(count "$d/unviable.txt")
+    fi
     missed=$(count "$d/missed.txt")
-    unviable=$(count "$d/unviable.txt")
     timeouts=$(count "$d/timeout.txt")
     total=$((caught + missed + unviable + timeouts))
     echo "| \`$file\` | $total | $caught | $missed | $unviable | $timeouts | $minutes | $(git rev-parse --short HEAD) |" >>"$progress"
