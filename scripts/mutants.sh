@@ -117,8 +117,11 @@ for file in "$@"; do
     stem=$(basename "$file" .rs)
     [ "$stem" = mod ] && stem=$(basename "$(dirname "$file")")
     filters=("$stem")
-    # Every proof's Display is tested in failure_text.rs.
-    case "$file" in src/check/*) filters+=("failure_text::") ;; esac
+    # Every proof's Display is tested in failure_text.rs; every op's name in ops::names.
+    case "$file" in
+        src/check/*) filters+=("failure_text::") ;;
+        src/ops/*) filters+=("ops::names::") ;;
+    esac
     for extra in ${EXTRA[$file]:-}; do
         filters+=("$extra")
     done

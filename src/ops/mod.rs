@@ -54,6 +54,8 @@ mod mlp;
 mod mlp_mse;
 mod mse_loss;
 mod mul;
+#[cfg(test)]
+mod names;
 mod pad;
 mod params;
 mod piecewise;
