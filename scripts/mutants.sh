@@ -14,8 +14,9 @@
 # in ops::relu and integration modules such as mutants::relu), plus the filters listed for the
 # file in EXTRA below. A mutant missed under this filter may still be caught by another test:
 # rerun it without the filter before calling it a gap.
-# Files in src/ops run in two passes: the library's unit tests alone first, then the missed and
-# timed-out mutants again with the integration crate too (LIB_FIRST=0: one pass, as elsewhere).
+# Files in src/ops run in two passes: the library's unit tests alone first (timeout 60 s unless
+# TIMEOUT is set), then the missed mutants again with the integration crate too (LIB_FIRST=0:
+# one pass, as elsewhere).
 # Each file appends a row to scripts/mutants_progress.md (file, mutants, caught, missed,
 # unviable, timeouts, minutes); the mutants' lists are in target/mutants-out/<file>/mutants.out.
 # Environment: PROPTEST_CASES (default 32 here: a wrong rule is caught on the first cases, and a
@@ -136,30 +137,41 @@ for file in "$@"; do
     # `--cargo-arg` reaches both the build step (`cargo test --no-run`) and the test step, so
     # the build compiles the library, the binary and the integration crate only; the arguments
     # after `--` reach the test step only (cargo-mutants 27: `--` then the test-name filters).
-    common=(--in-place --profile mutants --file "$file" --timeout "${TIMEOUT:-300}"
-        --no-shuffle --output "$out")
+    common=(--in-place --profile mutants --file "$file" --no-shuffle --output "$out")
     d="$out/mutants.out"
-    first_caught=0
     if lib_first "$file"; then
         # Pass 1 builds and runs the library's unit tests only: an op's check_op! test and its
         # planted wrong rule sit beside the rule, and skipping the integration crate (and the
-        # library's non-test build it needs) makes each mutant's build much shorter. Pass 2
-        # (`--iterate`) reruns only the mutants pass 1 missed or timed out, with the
-        # integration crate too, so a file's verdicts are the same as one full pass.
-        cargo mutants "${common[@]}" --cargo-arg=--lib -- -- "${filters[@]}" || status=$?
-        first_caught=$(count "$d/caught.txt")
-        first_unviable=$(count "$d/unviable.txt")
-        if [ "$status" -eq 2 ] || [ "$status" -eq 3 ]; then
+        # library's non-test build it needs) makes each mutant's build much shorter. An op's
+        # unit tests take seconds, so a mutant still running after 60 s loops. Pass 2 reruns
+        # only the mutants pass 1 missed, with the integration crate too, so that a file's
+        # verdicts are those of one full pass.
+        cargo mutants "${common[@]}" --timeout "${TIMEOUT:-60}" --cargo-arg=--lib \
+            -- -- "${filters[@]}" || status=$?
+        first=(0 0 0)
+        if [ "$status" -eq 0 ] || [ "$status" -eq 2 ] || [ "$status" -eq 3 ]; then
+            first=("$(count "$d/caught.txt")" "$(count "$d/unviable.txt")" "$(count "$d/timeout.txt")")
+        fi
+        rerun=()
+        if [ "$status" -eq 2 ] && [ -f "$d/missed.txt" ]; then
+            while IFS= read -r name; do
+                # The whole name as a regex: escape the regex metacharacters it contains.
+                rerun+=(--re "^$(printf '%s' "$name" | sed 's/[][\\.*^$+?(){}|]/\\&/g')\$")
+            done <"$d/missed.txt"
+        fi
+        if [ "${#rerun[@]}" -gt 0 ]; then
             status=0
-            cargo mutants "${common[@]}" --iterate --baseline=skip \
+            cargo mutants "${common[@]}" --timeout "${TIMEOUT:-300}" --baseline=skip "${rerun[@]}" \
                 --cargo-arg=--lib --cargo-arg=--test=integration \
                 -- -- "${filters[@]}" || status=$?
         else
-            # Nothing left to rerun: keep pass 1's lists as the file's result.
-            mkdir -p "$d" && : >"$d/missed.txt" && : >"$d/timeout.txt"
+            # Nothing missed: pass 1's lists are the file's result.
+            first=(0 0 0)
         fi
     else
-        cargo mutants "${common[@]}" --cargo-arg=--lib --cargo-arg=--test=integration \
+        first=(0 0 0)
+        cargo mutants "${common[@]}" --timeout "${TIMEOUT:-300}" \
+            --cargo-arg=--lib --cargo-arg=--test=integration \
             -- -- "${filters[@]}" || status=$?
     fi
     minutes=$(( ($(date +%s) - start + 30) / 60 ))
@@ -172,16 +184,11 @@ for file in "$@"; do
         echo "mutants.sh: cargo mutants exited $status on $file; no row written" >&2
         continue
     fi
-    if lib_first "$file" && [ -f "$d/previously_caught.txt" ]; then
-        # After `--iterate`, caught.txt and unviable.txt hold pass 2's verdicts only.
-        caught=$((first_caught + $(count "$d/caught.txt")))
-        unviable=$((first_unviable + $(count "$d/unviable.txt")))
-    else
-        caught=$(count "$d/caught.txt")
-        unviable=$(count "$d/unviable.txt")
-    fi
+    # After a second pass, its lists hold only the mutants it reran: add pass 1's verdicts.
+    caught=$((first[0] + $(count "$d/caught.txt")))
+    unviable=$((first[1] + $(count "$d/unviable.txt")))
+    timeouts=$((first[2] + $(count "$d/timeout.txt")))
     missed=$(count "$d/missed.txt")
-    timeouts=$(count "$d/timeout.txt")
     total=$((caught + missed + unviable + timeouts))
     echo "| \`$file\` | $total | $caught | $missed | $unviable | $timeouts | $minutes | $(git rev-parse --short HEAD) |" >>"$progress"
     if [ "$missed" -gt 0 ]; then
