@@ -123,6 +123,14 @@ mod tests {
     }
 
     #[test]
+    fn powers_zero_and_one_are_piecewise_linear_and_get_the_exact_increment_check() {
+        // A constant and the identity: `fderiv` checks them, and no other power.
+        assert_passes(&crate::check_op!(Power::new(0), [3], cases(16)), true);
+        assert_passes(&crate::check_op!(Power::new(1), [3], cases(16)), true);
+        assert!(!Power::new(2).is_piecewise_linear() && !Power::new(-1).is_piecewise_linear());
+    }
+
+    #[test]
     fn a_negative_power_passes_at_the_default_settings_its_pole_moved_off() {
         let config = crate::check::CheckConfig::default();
         let report = crate::check::check_op(&Power::new(-2), &[3], &config).unwrap();
