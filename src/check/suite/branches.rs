@@ -202,3 +202,48 @@ pub(super) fn unreached(b: &BranchCoverage) -> Vec<UnreachedBranch> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{Linear, Relu, Tanh, Then};
+    use crate::scalar::Q;
+
+    fn t(shape: &[usize], literals: &[&str]) -> Tensor<Q> {
+        Tensor::parse(shape.to_vec(), literals).expect("valid literals")
+    }
+
+    /// The suite checks the `Observed` wrapper in the op's place, so everything it asks of the
+    /// op must come back as the op answers it: a piecewise-linear network of three layers with
+    /// parameters, and a smooth op without any.
+    #[test]
+    fn an_observed_op_answers_every_question_as_the_op_it_wraps() {
+        let linear =
+            |w: &[&str], b: &[&str]| Linear::new(t(&[2, 2], w), t(&[2], b)).expect("a 2→2 layer");
+        let net = Then::new(
+            Then::new(linear(&["1", "-2", "3", "1/2"], &["0", "1"]), Relu),
+            linear(&["2", "0", "-1", "1"], &["1/3", "0"]),
+        );
+        let ops: [&dyn CheckableOver<Q>; 2] = [&net, &Tanh];
+        for op in ops {
+            let observed = Observed(op);
+            assert_eq!(observed.name(), op.name());
+            assert_eq!(observed.output_shape(&[2]), op.output_shape(&[2]));
+            assert_eq!(observed.is_piecewise_linear(), op.is_piecewise_linear());
+            assert_eq!(observed.depth(), op.depth());
+            assert_eq!(
+                observed.certified_guard_layers(),
+                op.certified_guard_layers()
+            );
+            assert_eq!(observed.params(), op.params());
+            assert_eq!(observed.param_count(), op.param_count());
+        }
+        // Values no constant replacement of a method returns.
+        assert_eq!(
+            (net.depth(), net.certified_guard_layers(), net.param_count()),
+            (3, 3, 12)
+        );
+        assert_eq!(net.params().len(), 4);
+        assert!(net.is_piecewise_linear() && !Tanh.is_piecewise_linear());
+    }
+}
