@@ -1,6 +1,7 @@
-//! The names reports, errors and JSON print for every op of the crate, each optional part of a
-//! name shown once present and once absent. Users and scripts read these names (`"op"` in the
-//! JSON, the head of a report), so a change to one is a change of the output format.
+//! The names reports, errors and JSON print for every op type of the crate (but `Elementwise`,
+//! named by its function), each optional part of a name shown once present and once absent.
+//! Users and scripts read these names (`"op"` in the JSON, the head of a report), so a change
+//! to one is a change of the output format.
 
 use super::test_support::{q, t};
 use super::*;
