@@ -14,14 +14,14 @@
 # in ops::relu and integration modules such as mutants::relu), plus the filters listed for the
 # file in EXTRA below. A mutant missed under this filter may still be caught by another test:
 # rerun it without the filter before calling it a gap.
-# Files in src/ops run in two passes: the library's unit tests alone first (timeout 60 s unless
-# TIMEOUT is set), then the missed mutants again with the integration crate too (LIB_FIRST=0:
-# one pass, as elsewhere).
+# Files in src/ops run in two passes: the library's unit tests alone first (timeout: TIMEOUT if
+# set, else cargo-mutants' own from the unmutated run), then the missed mutants again with the
+# integration crate too (LIB_FIRST=0: one pass, as elsewhere).
 # Each file appends a row to scripts/mutants_progress.md (file, mutants, caught, missed,
 # unviable, timeouts, minutes); the mutants' lists are in target/mutants-out/<file>/mutants.out.
 # Environment: PROPTEST_CASES (default 32 here: a wrong rule is caught on the first cases, and a
 #   smaller count keeps each mutant's test run short), TIMEOUT (seconds per test run, default
-#   300).
+#   300; in the first pass of a src/ops file, cargo-mutants' own).
 #
 # Mutants are applied in place (--in-place, which implies one job at a time) so that every file reuses one build directory
 # (target/mutants, profile `mutants` in Cargo.toml) instead of rebuilding the dependencies in a
@@ -142,11 +142,12 @@ for file in "$@"; do
     if lib_first "$file"; then
         # Pass 1 builds and runs the library's unit tests only: an op's check_op! test and its
         # planted wrong rule sit beside the rule, and skipping the integration crate (and the
-        # library's non-test build it needs) makes each mutant's build much shorter. An op's
-        # unit tests take seconds, so a mutant still running after 60 s loops. Pass 2 reruns
+        # library's non-test build it needs) makes each mutant's build much shorter. Its timeout
+        # is cargo-mutants' own, from the unmutated tests' time: seconds for an op whose filter
+        # selects its own tests, minutes for mod.rs, whose stem selects all of ops. Pass 2 reruns
         # only the mutants pass 1 missed, with the integration crate too, so that a file's
         # verdicts are those of one full pass.
-        cargo mutants "${common[@]}" --timeout "${TIMEOUT:-60}" --cargo-arg=--lib \
+        cargo mutants "${common[@]}" ${TIMEOUT:+--timeout "$TIMEOUT"} --cargo-arg=--lib \
             -- -- "${filters[@]}" || status=$?
         first=(0 0 0)
         if [ "$status" -eq 0 ] || [ "$status" -eq 2 ] || [ "$status" -eq 3 ]; then
