@@ -139,6 +139,8 @@ for file in "$@"; do
     # after `--` reach the test step only (cargo-mutants 27: `--` then the test-name filters).
     common=(--in-place --profile mutants --file "$file" --no-shuffle --output "$out")
     d="$out/mutants.out"
+    # Pass 1's caught, unviable and timeouts when a second pass replaces its lists.
+    first=(0 0 0)
     if lib_first "$file"; then
         # Pass 1 builds and runs the library's unit tests only: an op's check_op! test and its
         # planted wrong rule sit beside the rule, and skipping the integration crate (and the
@@ -149,28 +151,19 @@ for file in "$@"; do
         # verdicts are those of one full pass.
         cargo mutants "${common[@]}" ${TIMEOUT:+--timeout "$TIMEOUT"} --cargo-arg=--lib \
             -- -- "${filters[@]}" || status=$?
-        first=(0 0 0)
-        if [ "$status" -eq 0 ] || [ "$status" -eq 2 ] || [ "$status" -eq 3 ]; then
-            first=("$(count "$d/caught.txt")" "$(count "$d/unviable.txt")" "$(count "$d/timeout.txt")")
-        fi
-        rerun=()
-        if [ "$status" -eq 2 ] && [ -f "$d/missed.txt" ]; then
+        if [ "$status" -eq 2 ]; then
+            rerun=()
             while IFS= read -r name; do
                 # The whole name as a regex: escape the regex metacharacters it contains.
                 rerun+=(--re "^$(printf '%s' "$name" | sed 's/[][\\.*^$+?(){}|]/\\&/g')\$")
             done <"$d/missed.txt"
-        fi
-        if [ "${#rerun[@]}" -gt 0 ]; then
+            first=("$(count "$d/caught.txt")" "$(count "$d/unviable.txt")" "$(count "$d/timeout.txt")")
             status=0
             cargo mutants "${common[@]}" --timeout "${TIMEOUT:-300}" --baseline=skip "${rerun[@]}" \
                 --cargo-arg=--lib --cargo-arg=--test=integration \
                 -- -- "${filters[@]}" || status=$?
-        else
-            # Nothing missed: pass 1's lists are the file's result.
-            first=(0 0 0)
         fi
     else
-        first=(0 0 0)
         cargo mutants "${common[@]}" --timeout "${TIMEOUT:-300}" \
             --cargo-arg=--lib --cargo-arg=--test=integration \
             -- -- "${filters[@]}" || status=$?
@@ -185,7 +178,6 @@ for file in "$@"; do
         echo "mutants.sh: cargo mutants exited $status on $file; no row written" >&2
         continue
     fi
-    # After a second pass, its lists hold only the mutants it reran: add pass 1's verdicts.
     caught=$((first[0] + $(count "$d/caught.txt")))
     unviable=$((first[1] + $(count "$d/unviable.txt")))
     timeouts=$((first[2] + $(count "$d/timeout.txt")))

@@ -78,7 +78,7 @@ mod stacked;
 mod sum;
 mod tanh;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod transpose;
 
 pub use abs::Abs;

@@ -206,12 +206,9 @@ pub(super) fn unreached(b: &BranchCoverage) -> Vec<UnreachedBranch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::test_support::t;
     use crate::ops::{Linear, Relu, Tanh, Then};
     use crate::scalar::Q;
-
-    fn t(shape: &[usize], literals: &[&str]) -> Tensor<Q> {
-        Tensor::parse(shape.to_vec(), literals).expect("valid literals")
-    }
 
     /// The suite checks the `Observed` wrapper in the op's place, so everything it asks of the
     /// op must come back as the op answers it: a piecewise-linear network of three layers with
