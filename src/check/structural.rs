@@ -343,9 +343,7 @@ mod tests {
     use std::cell::RefCell;
     use std::sync::atomic::{AtomicI64, Ordering};
 
-    fn t(shape: &[usize], literals: &[&str]) -> Tensor<Q> {
-        Tensor::parse(shape.to_vec(), literals).unwrap()
-    }
+    use crate::ops::test_support::t;
 
     /// `op` with rule `stale` (0 jvp, 1 vjp, 2 jvp_params, 3 vjp_params; any other: none)
     /// reading the input of the last `forward` instead of its own argument.

@@ -750,9 +750,7 @@ mod tests {
     use crate::scalar::{parse_q, Scalar};
     use crate::Compose;
 
-    fn t(shape: &[usize], lits: &[&str]) -> Tensor<Q> {
-        Tensor::parse(shape.to_vec(), lits).unwrap()
-    }
+    use crate::ops::test_support::t;
 
     #[test]
     fn the_certificate_prints_as_text_and_json() {

@@ -71,9 +71,7 @@ mod tests {
         j.hadamard(&j)
     });
 
-    fn t(shape: &[usize], lits: &[&str]) -> Tensor<crate::Q> {
-        Tensor::parse(shape.to_vec(), lits).unwrap()
-    }
+    use crate::ops::test_support::t;
 
     #[test]
     fn a_wrong_parameter_rule_deep_in_a_composition_is_named_by_layer_op_tensor_and_index() {
