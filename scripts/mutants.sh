@@ -118,10 +118,11 @@ for file in "$@"; do
     stem=$(basename "$file" .rs)
     [ "$stem" = mod ] && stem=$(basename "$(dirname "$file")")
     filters=("$stem")
-    # Every proof's Display is tested in failure_text.rs; every op's name in ops::names.
+    # Every proof's Display is tested in failure_text.rs; every op's name in ops::names, its
+    # accessors in ops::accessors.
     case "$file" in
         src/check/*) filters+=("failure_text::") ;;
-        src/ops/*) filters+=("ops::names::") ;;
+        src/ops/*) filters+=("ops::names::" "ops::accessors::") ;;
     esac
     for extra in ${EXTRA[$file]:-}; do
         filters+=("$extra")

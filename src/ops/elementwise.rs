@@ -95,6 +95,11 @@ mod tests {
     }
 
     #[test]
+    fn an_elementwise_op_is_named_by_its_function() {
+        assert_eq!(Elementwise(Cubic).name(), "x³ − x/2");
+    }
+
+    #[test]
     fn elementwise_passes() {
         assert_passes(
             &crate::check_op!(Elementwise(Cubic), [2, 3], cases(64)),

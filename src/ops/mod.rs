@@ -16,6 +16,8 @@
 mod delegate;
 
 mod abs;
+#[cfg(test)]
+mod accessors;
 mod add;
 mod avg_pool;
 mod batch_matmul;

@@ -1,5 +1,6 @@
 //! The names reports, errors and JSON print for every op type of the crate (but `Elementwise`,
-//! named by its function), each optional part of a name shown once present and once absent.
+//! named by its function: `ops::elementwise`'s tests), each optional part of a name shown once
+//! present and once absent.
 //! Users and scripts read these names (`"op"` in the JSON, the head of a report), so a change
 //! to one is a change of the output format.
 
