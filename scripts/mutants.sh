@@ -70,6 +70,7 @@ declare -A EXTRA=(
     [src/ops/pointwise.rs]="ops::elu ops::exp ops::gelu ops::log ops::sigmoid ops::silu ops::softmax ops::softplus ops::tanh"
     [src/ops/hypothesis.rs]="kink jet:: tape:: suite:: theorem:: fderiv::"
     [src/ops/piecewise.rs]="ops::relu ops::abs ops::elu ops::deep_mlp ops::softplus ops::mlp ops::log ops::l1_loss mutants::relu mutants::mlp kinks::"
+    [src/ops/stacked.rs]="ops::mul ops::div ops::concat"
     [src/ops/loss_reduction.rs]="ops::mse_loss ops::l1_loss ops::huber_loss parameters:: torch_conv::"
 )
 
