@@ -71,6 +71,11 @@ declare -A EXTRA=(
     [src/ops/hypothesis.rs]="kink jet:: tape:: suite:: theorem:: fderiv::"
     [src/ops/piecewise.rs]="ops::relu ops::abs ops::elu ops::deep_mlp ops::softplus ops::mlp ops::log ops::l1_loss mutants::relu mutants::mlp kinks::"
     [src/ops/stacked.rs]="ops::mul ops::div ops::concat"
+    [src/ops/gather.rs]="ops::reduce ops::broadcast_add ops::broadcast_mul ops::slice ops::transpose ops::concat ops::pad"
+    [src/ops/pool_window.rs]="ops::avg_pool ops::max_pool torch_conv::"
+    [src/ops/params.rs]="parameters:: ops::linear ops::conv ops::compose ops::sequential ops::mlp modular::"
+    # The op contract's default methods run under every check.
+    [src/ops/contract.rs]="ops:: check:: suite:: mutants::"
     [src/ops/loss_reduction.rs]="ops::mse_loss ops::l1_loss ops::huber_loss parameters:: torch_conv::"
 )
 
