@@ -98,6 +98,31 @@ mod tests {
         );
     }
 
+    /// The rules are checked against `forward`, which shares their index map: a map reading
+    /// every part from the first would pass them, so the values are pinned here.
+    #[test]
+    fn concat_joins_the_operands_in_order_along_its_axis() {
+        let x = t(&[2, 2, 2], &["1", "2", "3", "4", "5", "6", "7", "8"]);
+        let rows = OpSpec::<Q>::forward(&Concat::new(2, 0), &x).unwrap();
+        assert_eq!(rows, t(&[4, 2], &["1", "2", "3", "4", "5", "6", "7", "8"]));
+        let columns = OpSpec::<Q>::forward(&Concat::new(2, 1), &x).unwrap();
+        assert_eq!(
+            columns,
+            t(&[2, 4], &["1", "2", "5", "6", "3", "4", "7", "8"])
+        );
+    }
+
+    #[test]
+    fn an_axis_out_of_range_or_empty_is_an_error() {
+        let out_of_range = Concat::new(2, 1).output_shape(&[2, 3]);
+        assert!(matches!(
+            out_of_range,
+            Err(crate::Error::ShapeMismatch { .. })
+        ));
+        let empty = Concat::new(2, 1).output_shape(&[2, 3, 0]);
+        assert!(matches!(empty, Err(crate::Error::ShapeMismatch { .. })));
+    }
+
     #[test]
     fn too_few_operands_are_an_error() {
         let x = t(&[2, 3], &["1", "2", "3", "4", "5", "6"]);

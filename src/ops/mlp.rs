@@ -235,6 +235,23 @@ mod tests {
         });
     }
 
+    /// A batch of inputs gets a mask per input (the float filter's fast path is for one input).
+    #[test]
+    fn a_batch_gets_the_mask_of_each_input() {
+        let m = mlp332();
+        let batch = t(&[2, 3], &["1", "-2", "1/2", "-1", "3", "3"]);
+        let mask = m.mask(&batch).unwrap();
+        assert_eq!(mask.shape(), [2, 3]);
+        for (row, input) in [["1", "-2", "1/2"], ["-1", "3", "3"]].iter().enumerate() {
+            let one = m.mask(&t(&[3], input)).unwrap();
+            assert_eq!(
+                &mask.data()[row * 3..(row + 1) * 3],
+                one.data(),
+                "input {row}"
+            );
+        }
+    }
+
     #[test]
     fn a_zero_pre_activation_is_still_a_kink() {
         // At x = 0, z1 = b1 = (0, 1, −1/2): unit 0 is exactly zero.

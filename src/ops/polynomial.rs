@@ -123,6 +123,15 @@ mod tests {
         assert_params_pass(&op, t(&[3], &["1", "-1/2", "2"]), 32);
     }
 
+    #[test]
+    fn polynomials_of_degree_at_most_one_are_piecewise_linear_and_get_the_exact_increment_check() {
+        let affine = Polynomial::new(vec![q("1/2"), q("-3")]);
+        assert_passes(&crate::check_op!(affine, [3], cases(16)), true);
+        let constant = Polynomial::new(vec![q("7")]);
+        assert_passes(&crate::check_op!(constant, [3], cases(16)), true);
+        assert!(!Polynomial::new(vec![q("0"), q("0"), q("1")]).is_piecewise_linear());
+    }
+
     planted!(NoPowerRule(Polynomial), fn vjp(&op, x, dy) {
         // Differentiated by shifting coefficients without multiplying by the degree.
         let c: Vec<S> = op.coefficients().iter().map(S::from_q).collect();

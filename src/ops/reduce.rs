@@ -98,14 +98,15 @@ impl Reduce {
             .filter(|&a| self.reduces(a))
             .map(|a| input[a])
             .collect();
+        // The non-zero dimensions of a tensor's shape fit in `usize` together
+        // (`tensor::element_count`), so this product cannot overflow; it is checked all the same.
         let extent = if reduced.contains(&0) {
             0
         } else {
-            match reduced.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
-                Some(n) => n,
-                None if self.kind == Kind::Sum => usize::MAX,
-                None => return Err(overflow("number of entries reduced")),
-            }
+            reduced
+                .iter()
+                .try_fold(1usize, |n, &d| n.checked_mul(d))
+                .ok_or_else(|| overflow("number of entries reduced"))?
         };
         let target = indices(input).map(|i| offset_of(&i, &st)).collect();
         Ok(Plan {
@@ -286,6 +287,10 @@ mod tests {
         let r = mean.forward(&empty);
         assert!(matches!(r, Err(Error::DivisionByZero { .. })), "{r:?}");
         let r = mean.vjp(&empty, &t(&[2], &["1", "1"]));
+        assert!(matches!(r, Err(Error::DivisionByZero { .. })), "{r:?}");
+        // Also where the output is empty too: no entry is divided, and the mean still has none.
+        let none = Tensor::<Q>::new(vec![0, 0], vec![]).unwrap();
+        let r = mean.forward(&none);
         assert!(matches!(r, Err(Error::DivisionByZero { .. })), "{r:?}");
         // A sum over nothing is zero.
         let sum = Reduce::sum(vec![1], false).unwrap();

@@ -91,6 +91,14 @@ mod tests {
 
     use crate::ops::{Compose, Conv2d, LeakyRelu, Linear, Relu};
 
+    /// A smooth block makes a smooth residual, checked without `fderiv` (which refuses it).
+    #[test]
+    fn residual_passes_over_a_smooth_block() {
+        let block = Residual::new(crate::ops::Tanh);
+        assert!(!block.is_piecewise_linear());
+        assert_passes(&crate::check_op!(block, [3], cases(16)), false);
+    }
+
     #[test]
     fn residual_passes_over_piecewise_and_parametrised_blocks() {
         let w = t(&[3, 3], &["1", "-2", "0", "1/2", "1", "3", "-1", "0", "2"]);

@@ -146,7 +146,8 @@ impl CheckConfig {
     }
 
     /// Check at most `n` cases steered to the thresholds of the op's comparisons after the
-    /// drawn ones (default: a quarter of the drawn cases, at least 16; 0 turns steering off).
+    /// drawn ones, then three at the extremes of size (default: a quarter of the drawn cases, at
+    /// least 16; 0 turns steering off, the extremes too).
     pub fn steered_cases(mut self, n: u32) -> Self {
         self.steered = Some(n);
         self

@@ -201,3 +201,66 @@ macro_rules! stage_over {
 stage_over!(B, base);
 stage_over!(Dual<B>, dual);
 stage_over!(Jet<B>, jet);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{Compose, Identity, Relu, Then};
+
+    /// Names the three scalars a composition's stages are looked up over.
+    trait Over {
+        const NAME: &'static str;
+    }
+    impl Over for Q {
+        const NAME: &'static str = "Q";
+    }
+    impl Over for Dual<Q> {
+        const NAME: &'static str = "Dual";
+    }
+    impl Over for Jet<Q> {
+        const NAME: &'static str = "Jet";
+    }
+
+    /// ReLU then the identity, but one stage (itself) over the scalar named `self.0`.
+    struct OneStageOver(&'static str, Then<Relu, Identity>);
+
+    impl Op for OneStageOver {
+        fn name(&self) -> String {
+            format!("one stage over {}", self.0)
+        }
+        fn output_shape(&self, input: &[usize]) -> crate::Result<Vec<usize>> {
+            self.1.output_shape(input)
+        }
+    }
+
+    impl<S: Scalar + Over> OpSpec<S> for OneStageOver {
+        fn forward(&self, x: &Tensor<S>) -> crate::Result<Tensor<S>> {
+            self.1.forward(x)
+        }
+        fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> crate::Result<Tensor<S>> {
+            self.1.jvp(x, dx)
+        }
+        fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> crate::Result<Tensor<S>> {
+            self.1.vjp(x, dy)
+        }
+        fn stages(&self) -> Vec<&dyn OpSpec<S>> {
+            if S::NAME == self.0 {
+                vec![self]
+            } else {
+                self.1.stages()
+            }
+        }
+    }
+
+    /// A stage pairs the op's stages over `Q`, `Dual` and `Jet` one to one, so an op whose
+    /// stages differ in number over any one of them is not split (no op of the crate does; a
+    /// user's op that chose its stages by scalar would).
+    #[test]
+    fn a_composition_is_split_only_when_its_stages_agree_over_the_three_scalars() {
+        let op = |over| OneStageOver(over, Relu.then(Identity));
+        assert_eq!(stages::<Q>(&op("none")).map(|s| s.len()), Some(2));
+        for over in ["Q", "Dual", "Jet"] {
+            assert!(stages::<Q>(&op(over)).is_none(), "one stage over {over}");
+        }
+    }
+}

@@ -336,3 +336,25 @@ fn map_case(c: &Case, f: impl Fn(&Q) -> Q) -> Case {
         b: c.b.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::{check_op, CheckConfig};
+    use crate::ops::test_support::q;
+    use crate::ops::Clamp;
+
+    /// The cases steered to thresholds stop at their budget, and the three at the extremes of
+    /// size (tiny, huge, long) follow: a clamp of 8 entries has two thresholds per entry to steer
+    /// to, more than a budget of 2 allows. A budget of 0 turns steering off.
+    #[test]
+    fn steering_checks_no_more_threshold_cases_than_its_budget() {
+        let clamp = Clamp::new(q("-1"), q("1")).unwrap();
+        let config = |steered| CheckConfig::default().cases(8).steered_cases(steered);
+        let report = check_op(&clamp, &[8], &config(2)).unwrap();
+        assert_eq!(report.steered, 2 + 3, "{report}");
+        let report = check_op(&clamp, &[8], &config(64)).unwrap();
+        assert!(report.steered > 2 + 3, "{report}");
+        let report = check_op(&clamp, &[8], &config(0)).unwrap();
+        assert_eq!(report.steered, 0, "{report}");
+    }
+}
