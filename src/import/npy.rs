@@ -20,7 +20,7 @@
 
 use crate::error::{Error, Result};
 use crate::scalar::Q;
-use crate::tensor::{element_count, Tensor};
+use crate::tensor::{element_count, multi_index, Tensor};
 use npyz::{TypeChar, WriterBuilder};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
@@ -715,18 +715,6 @@ impl Header {
         }
         Ok(count)
     }
-}
-
-/// The row-major index of offset `k` in `shape`.
-fn multi_index(shape: &[usize], mut k: usize) -> Vec<usize> {
-    let mut index = vec![0; shape.len()];
-    for (i, &n) in shape.iter().enumerate().rev() {
-        if n > 0 {
-            index[i] = k % n;
-            k /= n;
-        }
-    }
-    index
 }
 
 /// Values stored column-major (first axis fastest), reordered row-major.

@@ -140,15 +140,8 @@ impl AvgPool2d {
 /// `v / n`; `n` is at least 1 (windows are never empty), but a zero is a typed error naming the
 /// output coordinate `k` of `shape`, not a panic.
 fn divide<S: Scalar>(v: &S, n: i64, op: &str, shape: &[usize], k: usize) -> Result<S> {
-    v.checked_div(&S::from_i64(n)).ok_or_else(|| {
-        let mut index = vec![0; shape.len()];
-        let mut rest = k;
-        for (slot, &len) in index.iter_mut().zip(shape).rev() {
-            *slot = rest % len.max(1);
-            rest /= len.max(1);
-        }
-        Error::division_by_zero(op, index)
-    })
+    v.checked_div(&S::from_i64(n))
+        .ok_or_else(|| Error::division_by_zero(op, crate::tensor::multi_index(shape, k)))
 }
 
 impl Op for AvgPool2d {

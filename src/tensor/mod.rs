@@ -72,6 +72,17 @@ pub fn element_count(shape: &[usize]) -> Result<usize> {
     Ok(if shape.contains(&0) { 0 } else { nonzero })
 }
 
+/// The multi-index of the row-major `offset` in `shape` (a zero-length axis counts as length 1,
+/// so every offset has one).
+pub fn multi_index(shape: &[usize], mut offset: usize) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (slot, &n) in index.iter_mut().zip(shape).rev() {
+        *slot = offset % n.max(1);
+        offset /= n.max(1);
+    }
+    index
+}
+
 /// [`element_count`] of `shape`, when that many values of `value_bytes` bytes each fit in one
 /// `Vec` (at most `isize::MAX` bytes); past it [`Error::SizeOverflow`] with quantity "size in
 /// bytes", where `vec!` would panic ("capacity overflow").
@@ -221,13 +232,8 @@ impl<S> Tensor<S> {
     }
 
     /// The multi-index of a row-major offset (inverse of [`Tensor::offset`]).
-    pub fn multi_index(&self, mut offset: usize) -> Vec<usize> {
-        let mut index = vec![0; self.shape.len()];
-        for (slot, &n) in index.iter_mut().zip(&self.shape).rev() {
-            *slot = offset % n.max(1);
-            offset /= n.max(1);
-        }
-        index
+    pub fn multi_index(&self, offset: usize) -> Vec<usize> {
+        multi_index(&self.shape, offset)
     }
 
     /// The value at a multi-index — Lean's `Spec.get`.
@@ -493,6 +499,17 @@ impl<S: fmt::Display> fmt::Display for Tensor<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_index_inverts_the_row_major_offset() {
+        let t = Tensor::<Q>::zeros(&[2, 3, 4]).unwrap();
+        for k in 0..24 {
+            assert_eq!(t.offset(&t.multi_index(k)).unwrap(), k);
+        }
+        assert_eq!(multi_index(&[2, 3, 4], 23), [1, 2, 3]);
+        // A zero-length axis holds index 0 and leaves the offset to the axes before it.
+        assert_eq!(multi_index(&[2, 0, 3], 5), [1, 0, 2]);
+    }
 
     #[test]
     fn debug_prints_the_shape_and_exact_values() {
