@@ -30,6 +30,7 @@ mod robustness;
 mod scale;
 mod second_order;
 mod stages;
+mod steering;
 mod suite;
 mod tape;
 mod theorem;
