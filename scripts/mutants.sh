@@ -133,6 +133,10 @@ for file in "$@"; do
     for extra in ${EXTRA[$file]:-}; do
         filters+=("$extra")
     done
+    # Under the mutants profile (opt-level 0) this test's shrinking of a 48→24 layer runs out of
+    # its 30 s budget before reaching the minimal case, so the unmutated tree fails it; the
+    # shrinking's own unit tests (check::suite::shrink) stay.
+    filters+=(--skip scale::shrinking_within_its_budget_gives_the_minimal_case)
     regressions_before=$(new_regressions)
     out="target/mutants-out/${file//\//_}"
     mkdir -p "$out"
