@@ -12,11 +12,12 @@ use proptest::prelude::*;
 use std::any::Any;
 use std::sync::Mutex;
 
-/// Every `x[0]` the spy's `forward` saw over `Q`.
+/// Every `x[0]` the spy's `vjp` saw over `Q`: the cases' points (`forward` also sees the other
+/// points of the interleaved-calls check).
 static SEEN: Mutex<Vec<Q>> = Mutex::new(Vec::new());
 
 /// The identity on `[1]`, whose `forward` compares `x[0]` with `3/10` (a threshold for steering)
-/// and records it; with `wrong_below`, its `vjp` doubles `δ` on `(3/10 − 2⁻⁴⁰, 3/10)`, a band no
+/// and whose `vjp` records it; with `wrong_below`, its `vjp` doubles `δ` on `(3/10 − 2⁻⁴⁰, 3/10)`, a band no
 /// drawn case reaches.
 struct Spy {
     wrong_below: bool,
@@ -33,9 +34,6 @@ impl Op for Spy {
 
 impl<S: Scalar + 'static> OpSpec<S> for Spy {
     fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
-        if let Some(x) = (x as &dyn Any).downcast_ref::<Tensor<Q>>() {
-            SEEN.lock().unwrap().push(x.data()[0].clone());
-        }
         let _ = x.data()[0].sub_ref(&S::from_q(&q("3/10"))).sign();
         Ok(x.clone())
     }
@@ -43,6 +41,9 @@ impl<S: Scalar + 'static> OpSpec<S> for Spy {
         Ok(dx.clone())
     }
     fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        if let Some(x) = (x as &dyn Any).downcast_ref::<Tensor<Q>>() {
+            SEEN.lock().unwrap().push(x.data()[0].clone());
+        }
         let below = x.data()[0].sub_ref(&S::from_q(&q("3/10")));
         let band = below.add_ref(&S::from_q(&q("1/1099511627776")));
         if self.wrong_below && below.sign().is_lt() && band.sign().is_gt() {
