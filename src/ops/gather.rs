@@ -62,14 +62,7 @@ pub(crate) fn strides(shape: &[usize]) -> Vec<usize> {
 /// Every multi-index of `shape` in row-major order.
 pub(crate) fn indices(shape: &[usize]) -> impl Iterator<Item = Vec<usize>> + '_ {
     let n: usize = shape.iter().product();
-    (0..n).map(move |mut k| {
-        let mut idx = vec![0; shape.len()];
-        for (slot, &d) in idx.iter_mut().zip(shape).rev() {
-            *slot = k % d;
-            k /= d;
-        }
-        idx
-    })
+    (0..n).map(|k| crate::tensor::multi_index(shape, k))
 }
 
 /// The row-major offset of `idx` under `strides`.
