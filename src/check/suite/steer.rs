@@ -154,11 +154,10 @@ impl<'s, 'a, B: Exact> Steering<'s, 'a, B> {
         };
         let mut root = None;
         for _ in 0..SECANT_STEPS {
-            let [(t0, g0), (t1, g1)] = [&points[points.len() - 2], &points[points.len() - 1]];
-            if g0 == g1 || self.exhausted() {
+            let Some(t) = secant(&points) else { break };
+            if self.exhausted() {
                 break;
             }
-            let t = simplest_near(&(t0 - g0 * (t1 - t0) / (g1 - g0)));
             let (recording, _) = self.try_case(along(base, direction, &t), || how(&t, "onto"))?;
             let g = value_at(&recording, site, occurrence);
             root = Some(t.clone());
@@ -168,25 +167,10 @@ impl<'s, 'a, B: Exact> Steering<'s, 'a, B> {
             }
         }
         let Some(root) = root else { return Ok(()) };
-        let (t0, g0) = &points[points.len() - 2];
-        let (t1, g1) = &points[points.len() - 1];
-        if g0 == g1 || t0 == t1 {
-            return Ok(());
-        }
-        let slope = (g1 - g0) / (t1 - t0);
-        let scale = Q::one() + g0.abs() + g1.abs();
-        let epsilon = Q::new(BigInt::one(), BigInt::one() << NEAR_BITS);
-        let offsets = [
-            (-(&scale * &epsilon), "just below", Ordering::Less),
-            (&scale * &epsilon, "just above", Ordering::Greater),
-            (-(&scale / &epsilon), "far below", Ordering::Less),
-            (&scale / &epsilon, "far above", Ordering::Greater),
-        ];
-        for (offset, what, side) in offsets {
+        for (t, what, side) in sides(&root, &points) {
             if self.exhausted() {
                 break;
             }
-            let t = &root + offset / &slope;
             let (_, checked) = self.try_case(along(base, direction, &t), || how(&t, what))?;
             if !checked {
                 // The point is outside the domain (or on a kink) before the comparison is made
@@ -270,6 +254,37 @@ fn lines(start: &Recording, end: &Recording) -> Vec<Line> {
     out
 }
 
+/// The next secant step towards `g = 0` from the last two of `points` (`(t, g)` pairs), unless
+/// their values agree: exact when `g` is affine in `t`.
+fn secant(points: &[(Q, Q)]) -> Option<Q> {
+    let [(t0, g0), (t1, g1)] = [&points[points.len() - 2], &points[points.len() - 1]];
+    (g0 != g1).then(|| simplest_near(&(t0 - g0 * (t1 - t0) / (g1 - g0))))
+}
+
+/// The four cases beside the threshold found at `root`: where the secant through the last two
+/// of `points` reaches `g = ∓ε·s` (just below, just above) and `g = ∓s/ε` (far below, far
+/// above), `s = 1 + |g₀| + |g₁|` the scale of those two values and `ε = 2⁻⁶⁴`. Each with its
+/// name and the side of the threshold it is on; none when the secant is flat.
+fn sides(root: &Q, points: &[(Q, Q)]) -> Vec<(Q, &'static str, Ordering)> {
+    let (t0, g0) = &points[points.len() - 2];
+    let (t1, g1) = &points[points.len() - 1];
+    if g0 == g1 || t0 == t1 {
+        return Vec::new();
+    }
+    let slope = (g1 - g0) / (t1 - t0);
+    let scale = Q::one() + g0.abs() + g1.abs();
+    let epsilon = Q::new(BigInt::one(), BigInt::one() << NEAR_BITS);
+    [
+        (-(&scale * &epsilon), "just below", Ordering::Less),
+        (&scale * &epsilon, "just above", Ordering::Greater),
+        (-(&scale / &epsilon), "far below", Ordering::Less),
+        (&scale / &epsilon, "far above", Ordering::Greater),
+    ]
+    .into_iter()
+    .map(|(offset, what, side)| (root + offset / &slope, what, side))
+    .collect()
+}
+
 /// The value compared at the `occurrence`-th comparison of `site` in a traced recording.
 fn value_at(recording: &Recording, site: Site, occurrence: usize) -> Option<Q> {
     recording
@@ -339,9 +354,173 @@ fn map_case(c: &Case, f: impl Fn(&Q) -> Q) -> Case {
 
 #[cfg(test)]
 mod tests {
+    use super::{along, lines, secant, sides, simplest_near, Case};
     use crate::check::{check_op, CheckConfig};
-    use crate::ops::test_support::q;
+    use crate::ops::test_support::{q, t};
     use crate::ops::Clamp;
+    use crate::scalar::comparisons::{Recording, Site};
+    use crate::scalar::Q;
+    use num_bigint::BigInt;
+    use std::cmp::Ordering::{Greater, Less};
+
+    fn pow2(k: u32) -> Q {
+        Q::from_integer(BigInt::from(1) << k)
+    }
+
+    /// On `g(t) = t² − 1/4` (not affine), the secant through `t = 0, 1` lands on `1/4`, the next
+    /// through `1, 1/4` on `2/5`; the four sides of `2/5` follow the last secant, of slope `5/4`,
+    /// at `∓ε·s` and `∓s/ε` in `g` with `s = 1 + 3/4 + 3/16 = 31/16`: `∓(31/20)·2∓⁶⁴` in `t`.
+    #[test]
+    fn secant_steps_and_the_four_sides_are_exact() {
+        let mut points = vec![(q("0"), q("-1/4")), (q("1"), q("3/4"))];
+        assert_eq!(secant(&points), Some(q("1/4")));
+        points.push((q("1/4"), q("-3/16")));
+        assert_eq!(secant(&points), Some(q("2/5")));
+        let (root, d) = (q("2/5"), q("31/20"));
+        let expected = vec![
+            (&root - &d / pow2(64), "just below", Less),
+            (&root + &d / pow2(64), "just above", Greater),
+            (&root - &d * pow2(64), "far below", Less),
+            (&root + &d * pow2(64), "far above", Greater),
+        ];
+        assert_eq!(sides(&root, &points), expected);
+        let flat = [(q("0"), q("1")), (q("1"), q("1"))];
+        assert_eq!(secant(&flat), None);
+        assert!(sides(&q("0"), &flat).is_empty());
+        let vertical = [(q("1"), q("1")), (q("1"), q("2"))];
+        assert!(sides(&q("1"), &vertical).is_empty());
+    }
+
+    /// A `t` of at most 512 bits (numerator and denominator together) is kept; a longer one
+    /// becomes the nearest dyadic with `200 + (denominator bits − numerator bits)` bits after
+    /// the point.
+    #[test]
+    fn only_a_long_t_is_rounded_to_a_dyadic() {
+        let short = Q::new(
+            (BigInt::from(1) << 29u32) + 1,
+            (BigInt::from(1) << 29u32) + 3,
+        );
+        assert_eq!(simplest_near(&short), short);
+        // 1/3 + 2⁻⁶⁰⁰: 601 + 602 bits, so 201 bits after the point; 2²⁰¹/3 rounds up.
+        let long = q("1/3") + pow2(600).recip();
+        let rounded = Q::new((BigInt::from(1) << 201u32) + 1, BigInt::from(3)) / pow2(201);
+        assert_eq!(simplest_near(&long), rounded);
+    }
+
+    /// Of a site's occurrences whose value differs between the two traces, all are steered when
+    /// there are at most three; otherwise the first, the middle and the last. Occurrences equal
+    /// at both ends, without a value, or missing from one trace are not lines.
+    #[test]
+    fn lines_spread_three_occurrences_over_a_site() {
+        let site = |line| Site {
+            file: "op.rs",
+            line,
+            column: 1,
+        };
+        let trace = |entries: Vec<(u32, Option<&str>)>| Recording {
+            trace: Some(
+                entries
+                    .into_iter()
+                    .map(|(l, v)| (site(l), v.map(q)))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        let (same, none) = (Some("5"), None);
+        // Site 1: ten occurrences, seven differ (0, 1, 2, 4, 5, 7, 9): steered 0, 4 and 9.
+        // Site 2: two differ (1 and 3), a fifth is only in the second trace. Site 3: only in the
+        // first.
+        let start = trace(vec![
+            (1, Some("0")),
+            (1, Some("0")),
+            (2, same),
+            (1, Some("0")),
+            (1, same),
+            (1, Some("0")),
+            (2, Some("1")),
+            (1, Some("0")),
+            (1, none),
+            (1, Some("0")),
+            (2, none),
+            (1, same),
+            (1, Some("0")),
+            (3, Some("1")),
+            (2, Some("1")),
+        ]);
+        let end = trace(vec![
+            (1, Some("10")),
+            (1, Some("11")),
+            (1, Some("12")),
+            (1, same),
+            (1, Some("14")),
+            (1, Some("15")),
+            (1, Some("0")),
+            (1, Some("17")),
+            (1, same),
+            (1, Some("19")),
+            (2, same),
+            (2, Some("2")),
+            (2, Some("3")),
+            (2, Some("4")),
+            (2, Some("9")),
+        ]);
+        let got: Vec<_> = lines(&start, &end)
+            .into_iter()
+            .map(|l| (l.site.line, l.occurrence, l.occurrence_rank, l.points))
+            .collect();
+        let line = |s, k, rank, g0, g1| (s, k, rank, vec![(q("0"), q(g0)), (q("1"), q(g1))]);
+        assert_eq!(
+            got,
+            vec![
+                line(1, 0, 0, "0", "10"),
+                line(1, 4, 1, "0", "14"),
+                line(1, 9, 2, "0", "19"),
+                line(2, 1, 0, "1", "2"),
+                line(2, 3, 1, "1", "4"),
+            ]
+        );
+    }
+
+    /// Every tensor of a case moves to `c + t·d`; the scalars `a` and `b` stay `c`'s.
+    #[test]
+    fn along_moves_every_tensor_of_a_case() {
+        let case = |k: i64| {
+            let v = |i: i64| t(&[2], &[&(k + i).to_string(), &(k * i).to_string()]);
+            Case {
+                x: v(1),
+                dx: v(2),
+                dx2: v(3),
+                dtheta: v(4),
+                dtheta2: v(5),
+                dy: v(6),
+                dy2: v(7),
+                a: Q::from_integer(k.into()),
+                b: Q::from_integer((k + 1).into()),
+            }
+        };
+        let (c, d) = (case(2), case(3));
+        let moved = along(&c, &d, &q("1/2"));
+        let expected = |i: i64| {
+            let (c0, c1, d0, d1) = (2 + i, 2 * i, 3 + i, 3 * i);
+            t(
+                &[2],
+                &[&format!("{}/2", 2 * c0 + d0), &format!("{}/2", 2 * c1 + d1)],
+            )
+        };
+        let tensors = [
+            &moved.x,
+            &moved.dx,
+            &moved.dx2,
+            &moved.dtheta,
+            &moved.dtheta2,
+            &moved.dy,
+            &moved.dy2,
+        ];
+        for (i, tensor) in (1..).zip(tensors) {
+            assert_eq!(*tensor, expected(i), "tensor {i}");
+        }
+        assert_eq!((moved.a, moved.b), (q("2"), q("3")));
+    }
 
     /// The cases steered to thresholds stop at their budget, and the three at the extremes of
     /// size (tiny, huge, long) follow: a clamp of 8 entries has two thresholds per entry to steer
