@@ -107,3 +107,49 @@ fn sigmoid_values_print_readably() {
     let y = exactgrad::OpSpec::<Ex>::forward(&Sigmoid, &x).unwrap();
     assert_eq!(y.data()[0].to_string(), "e^(1/3)/(e^(1/3) + 1)");
 }
+
+/// `check_at`, like `check_op`, repeats a run over `Ex` when a value left `Q`.
+#[test]
+fn check_at_moves_to_ex_when_exp_leaves_q() {
+    let x = t(&[2], &["1/2", "-3"]);
+    let report =
+        exactgrad::check::check_at(&Sigmoid, &x, &CheckConfig::default().cases(4)).unwrap();
+    assert_eq!(report.scalar, ex_field());
+}
+
+/// The identity whose `vjp` doubles `δ` over `Q` alone: right over every other scalar.
+struct WrongOverQOnly;
+
+impl exactgrad::Op for WrongOverQOnly {
+    fn name(&self) -> String {
+        "WrongOverQOnly".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+
+impl<S: Scalar + 'static> exactgrad::OpSpec<S> for WrongOverQOnly {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(x.clone())
+    }
+    fn jvp(&self, _x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(dx.clone())
+    }
+    fn vjp(&self, _x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let over_q = (dy as &dyn std::any::Any).is::<Tensor<Q>>();
+        Ok(if over_q { dy.add(dy)? } else { dy.clone() })
+    }
+}
+
+/// Only a value leaving `Q` moves a run to `Ex`: a wrong rule's failure over `Q` is the
+/// verdict, never repeated over a scalar where the rule happens to be right.
+#[test]
+fn a_failure_over_q_is_not_repeated_over_ex() {
+    let config = CheckConfig::default().cases(4);
+    let failure = check_op(&WrongOverQOnly, &[2], &config).unwrap_err();
+    assert!(failure.counterexample().is_some(), "{failure}");
+    let x = t(&[2], &["1", "2"]);
+    let failure = exactgrad::check::check_at(&WrongOverQOnly, &x, &config).unwrap_err();
+    assert!(failure.counterexample().is_some(), "{failure}");
+}

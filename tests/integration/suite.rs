@@ -305,6 +305,64 @@ impl<S: Scalar> OpSpec<S> for Drifting {
     }
 }
 
+/// The identity, whose `vjp` cannot decide at `x[0] = 2` (as a scalar that cannot decide an
+/// identity says) and records every `x[0]` it sees over `Q`.
+struct UndecidedAtTwo {
+    seen: std::cell::RefCell<Vec<Q>>,
+}
+impl Op for UndecidedAtTwo {
+    fn name(&self) -> String {
+        "undecided at 2".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+impl<S: Scalar + 'static> OpSpec<S> for UndecidedAtTwo {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(x.clone())
+    }
+    fn jvp(&self, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(dx.clone())
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        if let Some(x) = (x as &dyn std::any::Any).downcast_ref::<Tensor<Q>>() {
+            self.seen.borrow_mut().push(x.data()[0].clone());
+        }
+        if x.data()[0] == S::from_i64(2) {
+            return Err(Error::Undecided {
+                check: "vjp".into(),
+                coordinate: vec![0],
+                reason: "a test's".into(),
+            });
+        }
+        Ok(dy.clone())
+    }
+}
+
+/// A case the scalar cannot decide ends the run at once: nothing is shrunk (the case is not run
+/// again), and the cases that passed before it are counted.
+#[test]
+fn an_undecided_case_ends_the_run_unshrunk_with_the_passes_before_it() {
+    let op = UndecidedAtTwo {
+        seen: Default::default(),
+    };
+    // Twentieths from 1 to 2: x[0] = 2 in one case of 21.
+    let config = CheckConfig::default()
+        .cases(256)
+        .elements((20i64..=40).prop_map(|n| Q::new(n.into(), 20.into())));
+    let failure = check_op(&op, &[2], &config).unwrap_err();
+    assert!(
+        matches!(failure.error, Error::Undecided { .. }),
+        "{failure}"
+    );
+    let two = Q::from_integer(2.into());
+    let runs_at_two = op.seen.borrow().iter().filter(|x| **x == two).count();
+    assert_eq!(runs_at_two, 1, "{failure}");
+    assert!(failure.passed_before > 0, "{failure}");
+    assert!(failure.case.unwrap().starts_with("x = [2, "));
+}
+
 #[test]
 fn determinism_catches_hidden_state() {
     let op = Drifting {
