@@ -62,7 +62,7 @@ declare -A EXTRA=(
     [src/check/suite/shrink.rs]="suite:: mutants:: stages:: scale::"
     [src/check/suite/branches.rs]="suite:: mutants::branches comparisons::"
     [src/check/suite/steer.rs]="suite:: mutants::branches comparisons::"
-    [src/check/suite/runner.rs]="suite:: mutants:: stages:: kinks:: poles:: scale:: exp_field::"
+    [src/check/suite/runner.rs]="suite:: mutants:: stages:: kinks:: poles:: scale:: exp_field:: steering::"
     # Helpers shared by ops: the unit tests of the ops that call them (`ops::abs`, …) and the
     # integration modules that run those ops; `no_kinks` (hypothesis.rs) is called by the
     # checks, so its filter is theirs. derived.rs needs none: nothing but its own tests calls it.

@@ -115,3 +115,17 @@ fn a_rule_wrong_just_below_the_threshold_is_caught_by_the_case_steered_there() {
         "{failure}"
     );
 }
+
+/// Steering traces three lines, each from one checked drawn case towards the next, and steers
+/// up to three of a site's occurrences per line (the spy's `forward` runs at least three times
+/// per case) to their threshold and its four sides; the three extremes follow:
+/// `3 × (2 traced + 3 × (1 + 4)) + 3 = 54` cases, all checked (the spy has no domain).
+#[test]
+fn three_lines_are_traced_through_the_drawn_cases() {
+    let config = CheckConfig::default()
+        .cases(8)
+        .steered_cases(1000)
+        .elements(tenths());
+    let report = check_op(&Spy { wrong_below: false }, &[1], &config).unwrap();
+    assert_eq!(report.steered, 3 * (2 + 3 * 5) + 3, "{report}");
+}
