@@ -104,7 +104,7 @@ fn steered_cases_sit_onto_next_to_and_far_from_the_threshold_and_at_the_extremes
 }
 
 /// A rule wrong only just below the threshold is caught by the case steered there, and the
-/// failure says so.
+/// failure says so, counts the cases that passed before it and is simplified.
 #[test]
 fn a_rule_wrong_just_below_the_threshold_is_caught_by_the_case_steered_there() {
     let config = CheckConfig::default().cases(4).elements(tenths());
@@ -113,6 +113,14 @@ fn a_rule_wrong_just_below_the_threshold_is_caught_by_the_case_steered_there() {
     assert!(
         how.starts_with("steered just below the threshold"),
         "{failure}"
+    );
+    // The 4 drawn cases passed, then 3 steered ones: the line's two ends and the threshold.
+    assert_eq!(failure.passed_before, 4 + 3, "{failure}");
+    // Simplified as a drawn failure is: the point stays in the band, the rest shrinks.
+    let case = failure.case.clone().unwrap_or_default();
+    assert!(
+        case.ends_with("dx = [0], dx₂ = [0], δ = [1], δ₂ = [0], a = 0, b = 0"),
+        "{case}"
     );
 }
 
