@@ -108,6 +108,12 @@ fn a_run_over_its_budget_is_refused_after_one_case() {
     assert_eq!(*budget_seconds, 0);
     assert!(task.contains("80 cases"), "{task}"); // 64 drawn + 16 steered
     assert_eq!(failure.case, None, "no case failed");
+    // After the first case, even when it is the only one drawn.
+    let failure = check_op(&op, &[48], &config.clone().cases(1).budget(tight)).unwrap_err();
+    assert!(
+        matches!(failure.error, Error::OverBudget { .. }),
+        "{failure}"
+    );
     let roomy = exactgrad::Budget::unlimited();
     assert!(check_op(&op, &[48], &config.cases(4).budget(roomy)).is_ok());
 }

@@ -116,7 +116,9 @@ fn a_rule_wrong_just_below_the_threshold_is_caught_by_the_case_steered_there() {
     );
     // The 4 drawn cases passed, then 3 steered ones: the line's two ends and the threshold.
     assert_eq!(failure.passed_before, 4 + 3, "{failure}");
-    // Simplified as a drawn failure is: the point stays in the band, the rest shrinks.
+    // Simplified as a drawn failure is, within its time: the point stays in the band, the rest
+    // shrinks.
+    assert_eq!(failure.shrink_stopped, None, "{failure}");
     let case = failure.case.clone().unwrap_or_default();
     assert!(
         case.ends_with("dx = [0], dx₂ = [0], δ = [1], δ₂ = [0], a = 0, b = 0"),

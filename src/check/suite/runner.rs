@@ -534,3 +534,27 @@ macro_rules! check_op {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::kink_everywhere;
+    use crate::error::Error;
+
+    /// A run that gave up names the commoner reason for its redraws; a tie goes to the kinks.
+    #[test]
+    fn a_run_that_gave_up_names_the_commoner_reason() {
+        let kinks = |op: &str, redrawn| Error::KinkEverywhere {
+            op: op.into(),
+            redrawn,
+        };
+        assert_eq!(kink_everywhere("f".into(), 3, 2), kinks("f", 3));
+        assert_eq!(kink_everywhere("f".into(), 4, 4), kinks("f", 4));
+        assert_eq!(
+            kink_everywhere("f".into(), 2, 5),
+            Error::NoPointInDomain {
+                op: "f".into(),
+                redrawn: 5
+            }
+        );
+    }
+}
