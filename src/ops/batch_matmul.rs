@@ -177,7 +177,12 @@ mod tests {
         let shared = BatchMatMul::new(t(&[2, 3], &["1", "-2", "1/3", "0", "4", "-1"])).unwrap();
         assert_passes(&crate::check_op!(shared, [2, 2, 2], cases(32)), true);
         assert_params_pass(&shared, t(&[1, 2, 2], &["1", "2", "-3", "1/2"]), 32);
-        let batched = BatchMatMul::new(t(&[2, 2, 1], &["1", "-2", "3", "1/4"])).unwrap();
+        // Two columns: a batch's block of B starts at t·k·n, not t·k.
+        let batched = BatchMatMul::new(t(
+            &[2, 2, 2],
+            &["1", "-2", "3", "1/4", "0", "5", "-1/2", "2"],
+        ))
+        .unwrap();
         assert_passes(&crate::check_op!(batched, [2, 3, 2], cases(32)), true);
         assert_params_pass(&batched, t(&[2, 1, 2], &["1", "2", "-3", "1/2"]), 32);
     }
