@@ -150,6 +150,16 @@ mod tests {
         assert_params_pass(&lin_relu(), t(&[3], &["1", "1/2", "2"]), 32);
     }
 
+    /// The second op's guards are numbered after the first op's layers: `Linear >>> ReLU >>>
+    /// ReLU` has its ReLUs' guards at layers 2 and 3.
+    #[test]
+    fn guards_count_the_layers_before_them() {
+        let op = lin_relu().then(Relu);
+        let guards = OpSpec::<crate::Q>::guards(&op, &t(&[3], &["1", "-1", "2"])).unwrap();
+        let layers: Vec<usize> = guards.iter().map(|g| g.layer).collect();
+        assert_eq!(layers, [2, 2, 2, 3, 3, 3]);
+    }
+
     #[test]
     fn cnn_gradients_are_exact() {
         // conv2d (1 → c channels, 2×2, padding 0–1) → ReLU → max pool 2×2 (stride 1–2) →

@@ -363,6 +363,108 @@ fn an_undecided_case_ends_the_run_unshrunk_with_the_passes_before_it() {
     assert!(failure.case.unwrap().starts_with("x = [2, "));
 }
 
+/// The identity on `|x₀| ≥ 1`, a domain no sign flip reaches from inside `(−1, 1)`.
+struct OutsideUnitInterval;
+impl Op for OutsideUnitInterval {
+    fn name(&self) -> String {
+        "|x₀| ≥ 1".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+impl<S: Scalar> OpSpec<S> for OutsideUnitInterval {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        let x0 = &x.data()[0];
+        let inside = x0.sub_ref(&S::one()).sign().is_lt() && x0.add_ref(&S::one()).sign().is_gt();
+        if inside {
+            return Err(Error::OutsideDomain {
+                op: "|x₀| ≥ 1".into(),
+                coordinate: vec![0],
+                function: "identity on |x₀| ≥ 1",
+                argument: format!("{x0:?}"),
+            });
+        }
+        Ok(x.clone())
+    }
+    fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        self.forward(x)?;
+        Ok(dx.clone())
+    }
+    fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        self.forward(x)?;
+        Ok(dy.clone())
+    }
+}
+
+/// Points outside the domain are drawn again and counted as such, not as kinks.
+#[test]
+fn points_outside_the_domain_are_redrawn_and_counted() {
+    // Tenths of −2 to 2: about half the draws are inside (−1, 1).
+    let config = CheckConfig::default()
+        .cases(64)
+        .elements((-20i64..=20).prop_map(|n| Q::new(n.into(), 10.into())));
+    let report = check_op(&OutsideUnitInterval, &[1], &config).unwrap();
+    assert!(report.outside_domain_redrawn > 0, "{report}");
+    assert_eq!(report.kinks_redrawn, 0, "{report}");
+}
+
+/// The identity whose `vjp` over `Q` doubles `δ` on its first call with `δ ≠ 0` only, and takes
+/// 5 ms on every later such call: a failure that does not come back.
+struct WrongOnce {
+    calls: Cell<u32>,
+}
+impl Op for WrongOnce {
+    fn name(&self) -> String {
+        "wrong once".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+impl<S: Scalar + 'static> OpSpec<S> for WrongOnce {
+    fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(x.clone())
+    }
+    fn jvp(&self, _: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+        Ok(dx.clone())
+    }
+    fn vjp(&self, _: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+        let zero = dy.data().iter().all(|v| *v == S::zero());
+        if zero || !(dy as &dyn std::any::Any).is::<Tensor<Q>>() {
+            return Ok(dy.clone());
+        }
+        self.calls.set(self.calls.get() + 1);
+        if self.calls.get() == 1 {
+            return dy.add(dy);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        Ok(dy.clone())
+    }
+}
+
+/// A failure that passes when run again is reported as not deterministic, and says that
+/// shrinking ran out of its time when it did (here the search's first step outlasts 1 ms).
+/// A failure shrunk within its time does not say so.
+#[test]
+fn shrinking_out_of_time_is_reported_also_for_a_failure_that_does_not_come_back() {
+    let config = CheckConfig::default()
+        .cases(8)
+        .progress(false)
+        .shrink_time(std::time::Duration::from_millis(1));
+    let op = WrongOnce {
+        calls: Cell::new(0),
+    };
+    let failure = check_op(&op, &[2], &config).unwrap_err();
+    assert!(
+        matches!(failure.error, Error::NotDeterministic { .. }),
+        "{failure}"
+    );
+    assert!(failure.shrink_stopped.is_some(), "{failure}");
+    let failure = check_op(&ReluOfTangent, &[2], &CheckConfig::default()).unwrap_err();
+    assert_eq!(failure.shrink_stopped, None, "{failure}");
+}
+
 #[test]
 fn determinism_catches_hidden_state() {
     let op = Drifting {
