@@ -118,6 +118,47 @@ fn a_run_over_its_budget_is_refused_after_one_case() {
     assert!(check_op(&op, &[48], &config.cases(4).budget(roomy)).is_ok());
 }
 
+/// The identity, whose `forward` takes 10 ms.
+struct Slow;
+impl exactgrad::Op for Slow {
+    fn name(&self) -> String {
+        "slow".into()
+    }
+    fn output_shape(&self, input: &[usize]) -> exactgrad::Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+}
+impl<S: exactgrad::Scalar> exactgrad::OpSpec<S> for Slow {
+    fn forward(&self, x: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        std::thread::sleep(Duration::from_millis(10));
+        Ok(x.clone())
+    }
+    fn jvp(&self, _: &Tensor<S>, dx: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        Ok(dx.clone())
+    }
+    fn vjp(&self, _: &Tensor<S>, dy: &Tensor<S>) -> exactgrad::Result<Tensor<S>> {
+        Ok(dy.clone())
+    }
+}
+
+/// A run's estimate is its first case's time times its cases: at least 24 × 10 ms for 8 drawn
+/// and 16 steered cases of an op whose `forward` takes 10 ms; and a fast op's 80 cases fit in a
+/// minute.
+#[test]
+fn a_run_is_estimated_as_its_first_case_times_its_cases() {
+    let budget = |seconds| exactgrad::Budget {
+        seconds,
+        memory_mb: 1,
+    };
+    let config = CheckConfig::default().progress(false);
+    let failure = check_op(&Slow, &[1], &config.clone().cases(8).budget(budget(0))).unwrap_err();
+    let Error::OverBudget { estimated_ms, .. } = failure.error else {
+        panic!("expected OverBudget, got {failure}");
+    };
+    assert!(estimated_ms >= 24 * 10, "{estimated_ms} ms");
+    assert!(check_op(&Relu, &[2], &config.cases(64).budget(budget(60))).is_ok());
+}
+
 #[test]
 fn a_wrong_rule_under_a_tight_budget_is_still_a_counterexample() {
     // The first case fails; the passing candidates of its shrinking are not timed as cases.
