@@ -443,6 +443,25 @@ mod tests {
                 "at least one (one per sample)"
             ))
         );
+        // No class, or no sample: a shape error of the target and of the input.
+        let empty = Tensor::new(vec![2, 0], vec![]).unwrap();
+        assert_eq!(
+            CrossEntropy::probabilities(empty, Reduction::Sum).err(),
+            Some(invalid(
+                "probabilities' shape",
+                "[2, 0]",
+                "[N, C] or [C] with N, C ≥ 1"
+            ))
+        );
+        let one = CrossEntropy::classes(vec![0, 0], Reduction::Sum).unwrap();
+        assert_eq!(
+            one.output_shape(&[2, 0]),
+            Err(invalid(
+                "input shape",
+                "[2, 0]",
+                "at least one sample and one class"
+            ))
+        );
         // ε outside [0, 1].
         for eps in ["-1/10", "11/10"] {
             let r = CrossEntropy::classes(vec![0], Reduction::Sum)

@@ -134,9 +134,7 @@ impl<N: Op> Op for MlpMse<N> {
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         self.op.output_shape(input)
     }
-    fn is_piecewise_linear(&self) -> bool {
-        self.op.is_piecewise_linear()
-    }
+    // Not piecewise linear (the default): the squared residual is quadratic.
     fn depth(&self) -> usize {
         self.op.depth()
     }
@@ -200,6 +198,21 @@ mod tests {
     fn mlp_mse_passes_and_its_parameter_gradients() {
         assert_passes(&crate::check_op!(loss(), [2], cases(64)), false);
         assert_params_pass(&loss(), t(&[2], &["1", "-1/2"]), 32);
+    }
+
+    /// The loss describes itself as the composition `net >>> MseLoss(t)` it is.
+    #[test]
+    fn the_loss_has_the_composition_s_shapes_and_layers() {
+        let l = loss();
+        let composed = l.net().clone().then(MseLoss::new(t(&[2], &["1", "-1/2"])));
+        assert_eq!((l.depth(), l.certified_guard_layers()), (4, 4));
+        assert_eq!(
+            (composed.depth(), composed.certified_guard_layers()),
+            (4, 4)
+        );
+        assert_eq!(l.output_shape(&[2]), Ok(vec![]));
+        assert!(l.output_shape(&[5]).is_err());
+        assert!(!l.is_piecewise_linear() && !composed.is_piecewise_linear());
     }
 
     planted!(Ascent(MlpMse<Mlp>), fn vjp(&op, x, dy) {
