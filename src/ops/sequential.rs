@@ -192,6 +192,27 @@ mod tests {
         Sequential::new(vec![l1, l2])
     }
 
+    /// Depth and piecewise linearity as for nested `Then`: the guards certified are those of
+    /// every layer up to and including the first op that is not piecewise linear.
+    #[test]
+    fn layers_and_certified_guards_count_as_for_nested_then() {
+        use crate::ops::{Compose, Relu, Sigmoid};
+        let lin = two_layers().ops()[0].clone();
+        let mixed = Sequential::new(vec![&lin as &dyn Op, &Relu, &Sigmoid, &Relu]);
+        let then = lin.clone().then(Relu).then(Sigmoid).then(Relu);
+        let summary = |op: &dyn Op| {
+            (
+                op.depth(),
+                op.certified_guard_layers(),
+                op.is_piecewise_linear(),
+            )
+        };
+        assert_eq!(summary(&mixed), (4, 3, false));
+        assert_eq!(summary(&then), (4, 3, false));
+        let linear = Sequential::new(vec![&lin as &dyn Op, &Relu, &lin]);
+        assert_eq!(summary(&linear), (3, 3, true));
+    }
+
     #[test]
     fn sequential_passes_and_chains_the_parameter_gradients() {
         assert_passes(&crate::check_op!(two_layers(), [2], cases(64)), true);
