@@ -410,6 +410,24 @@ mod tests {
             OpSpec::<Ex>::forward(&smooth, &x).unwrap(),
             OpSpec::<Ex>::forward(&uniform.unwrap(), &x).unwrap()
         );
+        // Smoothing probabilities mixes them the same way: one-hot [0, 1] smoothed by ε = 1/2
+        // is [1/4, 3/4], as class 1 smoothed by 1/2 is.
+        let smoothed = |op: Result<CrossEntropy>| {
+            let op = op.and_then(|op| op.label_smoothing(q("1/2"))).unwrap();
+            OpSpec::<Ex>::forward(&op, &x).unwrap()
+        };
+        let quarter = CrossEntropy::probabilities(t(&[1, 2], &["1/4", "3/4"]), Reduction::Sum);
+        assert_eq!(
+            smoothed(CrossEntropy::probabilities(
+                t(&[1, 2], &["0", "1"]),
+                Reduction::Sum
+            )),
+            smoothed(CrossEntropy::classes(vec![1], Reduction::Sum))
+        );
+        assert_eq!(
+            smoothed(CrossEntropy::classes(vec![1], Reduction::Sum)),
+            OpSpec::<Ex>::forward(&quarter.unwrap(), &x).unwrap()
+        );
     }
 
     #[test]

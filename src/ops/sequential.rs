@@ -213,6 +213,25 @@ mod tests {
         assert_eq!(summary(&linear), (3, 3, true));
     }
 
+    /// Parameters and guards are numbered by the layers before their op: in
+    /// `Linear >>> ReLU >>> Linear >>> ReLU`, the weights at layers 1 and 3, the guards at 2 and 4.
+    #[test]
+    fn parameters_and_guards_count_the_layers_before_them() {
+        use crate::tape::Layer;
+        let [l1, l2] = [0, 1].map(|k| two_layers().ops()[k].clone());
+        let net = Sequential::new(vec![
+            Layer::Linear(l1),
+            Layer::Relu,
+            Layer::Linear(l2),
+            Layer::Relu,
+        ]);
+        let params: Vec<usize> = net.params().iter().map(|p| p.layer).collect();
+        assert_eq!(params, [1, 1, 3, 3]);
+        let guards = OpSpec::<crate::Q>::guards(&net, &t(&[2], &["1", "-1"])).unwrap();
+        let layers: Vec<usize> = guards.iter().map(|g| g.layer).collect();
+        assert_eq!(layers, [2, 2, 4, 4]);
+    }
+
     #[test]
     fn sequential_passes_and_chains_the_parameter_gradients() {
         assert_passes(&crate::check_op!(two_layers(), [2], cases(64)), true);
