@@ -227,3 +227,49 @@ pub(crate) fn at_most_half(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{planes, PoolAxis};
+
+    fn axis(kernel: usize, stride: usize, padding: usize, ceil_mode: bool) -> PoolAxis {
+        PoolAxis {
+            kernel,
+            stride,
+            padding,
+            dilation: 1,
+            ceil_mode,
+        }
+    }
+
+    /// torch's output length: `⌊(n + 2p − k)/s⌋ + 1`, or `⌈…⌉ + 1` in ceil mode unless the last
+    /// window would start past the input and the left padding. For k = 4, s = 2 over 8 entries
+    /// the division is exact, so ceil mode adds no window.
+    #[test]
+    fn output_lengths_follow_torch() {
+        assert_eq!(axis(4, 2, 0, false).output_len(8), Ok(3));
+        assert_eq!(axis(4, 2, 0, true).output_len(8), Ok(3));
+        assert_eq!(axis(4, 2, 0, true).output_len(9), Ok(4));
+        assert_eq!(axis(4, 2, 0, false).output_len(9), Ok(3));
+    }
+
+    /// A window's taps are the input positions it covers; one that starts past the input covers
+    /// none.
+    #[test]
+    fn a_window_past_the_input_has_no_taps() {
+        let a = axis(2, 2, 0, false);
+        assert_eq!(a.taps(0, 3).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(a.taps(1, 3).collect::<Vec<_>>(), [2]);
+        assert_eq!(a.taps(2, 3).count(), 0);
+        assert!(!a.covers(2, 3));
+    }
+
+    /// A window wholly in the padding is refused, naming its row, unless there are no planes to
+    /// pool (then there is no window to evaluate).
+    #[test]
+    fn a_window_wholly_in_the_padding_is_refused_when_there_are_planes() {
+        let (rows, cols) = (axis(1, 1, 1, false), axis(1, 1, 0, false));
+        assert!(planes("Pool", &[1, 1, 1, 1], rows, cols).is_err());
+        assert!(planes("Pool", &[0, 1, 1, 1], rows, cols).is_ok());
+    }
+}
