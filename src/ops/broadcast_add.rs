@@ -129,6 +129,17 @@ mod tests {
         let column = BroadcastAdd::new(t(&[2, 1], &["10", "20"]));
         let y = OpSpec::<Q>::forward(&column, &x).unwrap();
         assert_eq!(y, t(&[2, 3], &["11", "12", "13", "24", "25", "26"]));
+        // A matrix over a batch of matrices: its second axis is the input's third.
+        let matrix = BroadcastAdd::new(t(&[2, 3], &["10", "20", "30", "40", "50", "60"]));
+        let batch = t(
+            &[2, 2, 3],
+            &["1", "2", "3", "4", "5", "6", "0", "0", "0", "0", "0", "1"],
+        );
+        let y = OpSpec::<Q>::forward(&matrix, &batch).unwrap();
+        let sums = [
+            "11", "22", "33", "44", "55", "66", "10", "20", "30", "40", "50", "61",
+        ];
+        assert_eq!(y, t(&[2, 2, 3], &sums));
         let bias = BroadcastAdd::new(t(&[2], &["1", "2"]));
         let r = OpSpec::<Q>::forward(&bias, &x);
         assert!(matches!(r, Err(crate::Error::ShapeMismatch { .. })));
