@@ -325,3 +325,238 @@ impl<S: Scalar, O: OpSpec<S> + ?Sized> OpSpec<S> for &O {
         (**self).stages()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::t;
+    use crate::ops::{Compose, Linear, Relu};
+
+    /// A user's op that writes only what it must: `f(x) = x²`, elementwise.
+    struct Square;
+
+    impl Op for Square {
+        fn name(&self) -> String {
+            "Square".into()
+        }
+        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+            Ok(input.to_vec())
+        }
+    }
+
+    impl<S: Scalar> OpSpec<S> for Square {
+        fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+            x.hadamard(x)
+        }
+        fn jvp(&self, x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(x.hadamard(dx)?.scale(&S::from_i64(2)))
+        }
+        fn vjp(&self, x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(x.hadamard(dy)?.scale(&S::from_i64(2)))
+        }
+    }
+
+    /// An op with two parameter tensors (7 entries) that implements none of the parameter
+    /// rules, and says it chains three piecewise-linear layers.
+    struct Weighted {
+        weight: Tensor<Q>,
+        bias: Tensor<Q>,
+    }
+
+    impl Op for Weighted {
+        fn name(&self) -> String {
+            "Weighted".into()
+        }
+        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+            Ok(input.to_vec())
+        }
+        fn is_piecewise_linear(&self) -> bool {
+            true
+        }
+        fn depth(&self) -> usize {
+            3
+        }
+        fn params(&self) -> Vec<Param<'_>> {
+            vec![
+                Param::new(self, "weight", &self.weight),
+                Param::new(self, "bias", &self.bias),
+            ]
+        }
+    }
+
+    impl<S: Scalar> OpSpec<S> for Weighted {
+        fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(x.clone())
+        }
+        fn jvp(&self, _x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(dx.clone())
+        }
+        fn vjp(&self, _x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(dy.clone())
+        }
+    }
+
+    fn weighted() -> Weighted {
+        Weighted {
+            weight: t(&[2, 2], &["1", "2", "3", "4"]),
+            bias: t(&[3], &["5", "6", "7"]),
+        }
+    }
+
+    fn empty() -> Tensor<Q> {
+        Tensor::from_vec(Vec::new())
+    }
+
+    #[test]
+    fn the_defaults_describe_a_smooth_primitive_without_parameters() {
+        let x = t(&[2], &["3", "-1/2"]);
+        assert!(!Square.is_piecewise_linear());
+        assert_eq!((Square.depth(), Square.certified_guard_layers()), (1, 1));
+        assert!(Square.params().is_empty());
+        assert_eq!(Square.param_count(), 0);
+        assert!(OpSpec::<Q>::guards(&Square, &x).unwrap().is_empty());
+        assert_eq!(
+            Square.guards_and_output(&x).unwrap(),
+            (Vec::new(), t(&[2], &["9", "1/4"]))
+        );
+        assert!(OpSpec::<Q>::stages(&Square).is_empty());
+        let stages = stages_of::<Q, _>(&Square);
+        assert_eq!(stages.len(), 1);
+        assert_eq!(stages[0].name(), "Square");
+    }
+
+    /// Without parameters, the parameter rules are those of an empty parameter vector: `f_θ = f`,
+    /// a zero tangent of the output's shape, an empty gradient; other shapes are refused.
+    #[test]
+    fn the_parameter_rules_of_an_op_without_parameters_take_an_empty_vector() {
+        let x = t(&[2], &["3", "-1/2"]);
+        let dy = t(&[2], &["1", "1"]);
+        let one = t(&[1], &["1"]);
+        assert_eq!(
+            Square.forward_with_params(&empty(), &x).unwrap(),
+            t(&[2], &["9", "1/4"])
+        );
+        assert_eq!(
+            Square.jvp_params(&x, &empty()).unwrap(),
+            t(&[2], &["0", "0"])
+        );
+        assert_eq!(Square.vjp_params(&x, &dy).unwrap(), empty());
+        for refused in [
+            Square.forward_with_params(&one, &x),
+            Square.jvp_params(&x, &one),
+            Square.vjp_params(&x, &one),
+        ] {
+            assert!(
+                matches!(&refused, Err(Error::ShapeMismatch { op, .. }) if op.starts_with("Square")),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_op_with_parameters_but_no_parameter_rules_names_the_missing_rule() {
+        let op = weighted();
+        let x = t(&[2], &["1", "2"]);
+        assert_eq!(op.param_count(), 7);
+        let theta: Tensor<Q> = param_vector(&op);
+        assert_eq!(theta, t(&[7], &["1", "2", "3", "4", "5", "6", "7"]));
+        for (answer, rule) in [
+            (op.forward_with_params(&theta, &x), "forward_with_params"),
+            (op.jvp_params(&x, &theta), "jvp_params"),
+            (op.vjp_params(&x, &x), "vjp_params"),
+        ] {
+            assert!(
+                matches!(&answer, Err(Error::MissingRule { op, rule: r }) if op == "Weighted" && *r == rule),
+                "{answer:?}"
+            );
+        }
+    }
+
+    /// Every layer of a piecewise-linear op is certified, not only the first.
+    #[test]
+    fn every_layer_of_a_piecewise_linear_op_is_certified() {
+        assert_eq!(weighted().certified_guard_layers(), 3);
+    }
+
+    #[test]
+    fn parameters_are_numbered_by_layer_and_named_by_flat_index() {
+        let op = weighted();
+        let moved = Param::new(&op, "weight", &op.weight).shifted(2);
+        assert_eq!(moved.layer, 3);
+        assert_eq!(moved.to_string(), "layer 3 Weighted weight");
+        let params = [op.params(), vec![moved]].concat();
+        let names: Vec<_> = [0, 3, 4, 6, 7, 10, 11]
+            .map(|i| Param::name_flat(&params, i))
+            .into_iter()
+            .collect();
+        assert_eq!(
+            names,
+            [
+                Some("layer 1 Weighted weight[0, 0]"),
+                Some("layer 1 Weighted weight[1, 1]"),
+                Some("layer 1 Weighted bias[0]"),
+                Some("layer 1 Weighted bias[2]"),
+                Some("layer 3 Weighted weight[0, 0]"),
+                Some("layer 3 Weighted weight[1, 1]"),
+                None,
+            ]
+            .map(|n| n.map(String::from))
+        );
+    }
+
+    /// Everything `op` answers over `Q`, at `x` with cotangent `dy`, written out.
+    fn answers<O: OpSpec<Q>>(op: &O, x: &Tensor<Q>, dy: &Tensor<Q>) -> String {
+        let theta: Tensor<Q> = param_vector(op);
+        let params: Vec<String> = op.params().iter().map(ToString::to_string).collect();
+        let answers = (
+            (
+                op.name(),
+                op.output_shape(x.shape()).unwrap(),
+                op.is_piecewise_linear(),
+            ),
+            (
+                op.depth(),
+                op.certified_guard_layers(),
+                params,
+                op.param_count(),
+            ),
+            (
+                op.forward(x).unwrap(),
+                op.jvp(x, x).unwrap(),
+                op.vjp(x, dy).unwrap(),
+                op.guards(x).unwrap(),
+                op.guards_and_output(x).unwrap(),
+            ),
+            (
+                op.forward_with_params(&theta, x).unwrap(),
+                op.jvp_params(x, &theta).unwrap(),
+                op.vjp_params(x, dy).unwrap(),
+                op.stages().iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ),
+        );
+        format!("{answers:?}")
+    }
+
+    /// A borrowed op answers every method as the op itself (a method the forwarding impl
+    /// forgot would fall back to the default: depth 1 for a whole network).
+    #[test]
+    fn a_borrowed_op_answers_as_the_op() {
+        let lin = |w: &[&str], b: &[&str]| Linear::new(t(&[2, 2], w), t(&[2], b)).unwrap();
+        let net = lin(&["1", "2", "-3", "1"], &["0", "1"])
+            .then(Relu)
+            .then(lin(&["2", "-1", "1", "1"], &["1", "-2"]));
+        let (x, dy) = (t(&[2], &["1", "1/2"]), t(&[2], &["3", "-1"]));
+        let direct = answers(&net, &x, &dy);
+        // `O = &Then<…>`: every call goes through the forwarding impl.
+        let borrowed = answers(&&net, &x, &dy);
+        assert_eq!(borrowed, direct);
+        // What the comparison covers: a network whose answers differ from the defaults.
+        assert_eq!(
+            (net.depth(), net.certified_guard_layers(), net.param_count()),
+            (3, 3, 12)
+        );
+        assert!(net.is_piecewise_linear());
+        assert_eq!(OpSpec::<Q>::stages(&net).len(), 3);
+        assert_eq!(OpSpec::<Q>::guards(&net, &x).unwrap().len(), 2);
+    }
+}
