@@ -126,3 +126,103 @@ pub(crate) fn join_params<S: Clone>(parts: Vec<Tensor<S>>) -> Tensor<S> {
     }
     Tensor::from_vec(data)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::kink_radius;
+    use crate::ops::test_support::t;
+    use crate::ops::{Compose, Linear, Relu};
+
+    /// `f_w(x) = relu(w ⊙ x)` as one primitive: its guards `w ⊙ x` (layer 1) move with `w`.
+    struct ScaledRelu(Tensor<Q>);
+
+    impl Op for ScaledRelu {
+        fn name(&self) -> String {
+            "ScaledRelu".into()
+        }
+        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+            Ok(input.to_vec())
+        }
+        fn params(&self) -> Vec<Param<'_>> {
+            vec![Param::new(self, "weight", &self.0)]
+        }
+    }
+
+    impl<S: Scalar> OpSpec<S> for ScaledRelu {
+        fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(self
+                .0
+                .lift::<S>()
+                .hadamard(x)?
+                .map(|v| v.max_val(&S::zero())))
+        }
+        fn jvp(&self, _x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(dx.clone())
+        }
+        fn vjp(&self, _x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
+            Ok(dy.clone())
+        }
+        fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
+            let wx = self.0.lift::<S>().hadamard(x)?;
+            Ok(wx
+                .data()
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Guard {
+                    layer: 1,
+                    op: self.name(),
+                    coordinate: vec![i],
+                    value: v.clone(),
+                })
+                .collect())
+        }
+    }
+
+    /// The guards of `θ ↦ f_θ(x)` are reported at the op's own parameters, not as functions of
+    /// θ, so their gradient in θ is unknown: a radius computed from them (here unbounded, while
+    /// the kink of `w₀ ↦ relu(w₀·1)` is at distance 2) must be refused, not certified.
+    #[test]
+    fn no_kink_radius_is_certified_in_parameter_space() {
+        let op = ScaledRelu(t(&[2], &["2", "-3"]));
+        let wrt = WrtParams::new(&op, t(&[2], &["1", "1"]));
+        let answer = kink_radius(&wrt, &wrt.point::<Q>());
+        assert!(
+            matches!(&answer, Err(Error::RadiusNotCertified { layer: 1, .. })),
+            "{:?}",
+            answer.map(|r| r.radius)
+        );
+    }
+
+    #[test]
+    fn parameter_vectors_split_and_join_in_order() {
+        let theta = t(&[5], &["1", "2", "3", "4", "5"]);
+        let parts = split_params(&theta, &[&[2, 1], &[0], &[3]]).unwrap();
+        assert_eq!(
+            parts,
+            [
+                t(&[2, 1], &["1", "2"]),
+                t(&[0], &[]),
+                t(&[3], &["3", "4", "5"])
+            ]
+        );
+        let [a, b] = split_at_count(&theta, 0, 5).unwrap();
+        assert_eq!((a, &b), (t(&[0], &[]), &theta));
+        // A first part with no parameters (an activation before a layer) joins as nothing.
+        let joined = join_params(vec![t(&[0], &[]), b, t(&[1], &["6"])]);
+        assert_eq!(joined, t(&[6], &["1", "2", "3", "4", "5", "6"]));
+        assert_eq!(join_params::<Q>(Vec::new()), t(&[0], &[]));
+    }
+
+    /// An op without parameters before one with them: the composition's parameter gradient is
+    /// the second op's alone.
+    #[test]
+    fn a_parameter_gradient_through_an_op_without_parameters() {
+        let lin = Linear::new(t(&[1, 2], &["2", "-1"]), t(&[1], &["1"])).unwrap();
+        let net = Relu.then(&lin);
+        let x = t(&[2], &["3", "-1"]);
+        let grad = net.vjp_params(&x, &t(&[1], &["5"])).unwrap();
+        // relu(x) = (3, 0): ∂/∂W = 5·(3, 0), ∂/∂b = 5.
+        assert_eq!(grad, t(&[3], &["15", "0", "5"]));
+    }
+}
