@@ -357,7 +357,8 @@ mod tests {
     }
 
     /// An op with two parameter tensors (7 entries) that implements none of the parameter
-    /// rules, and says it chains three piecewise-linear layers.
+    /// rules, and says it chains three piecewise-linear layers; its rules are the identity's
+    /// (only its description and the defaults are tested).
     struct Weighted {
         weight: Tensor<Q>,
         bias: Tensor<Q>,

@@ -135,6 +135,7 @@ mod tests {
     use crate::ops::{Compose, Linear, Relu};
 
     /// `f_w(x) = relu(w ⊙ x)` as one primitive: its guards `w ⊙ x` (layer 1) move with `w`.
+    /// Only its guards are used here; its rules are stand-ins, never checked.
     struct ScaledRelu(Tensor<Q>);
 
     impl Op for ScaledRelu {
