@@ -486,10 +486,7 @@ mod tests {
         assert_eq!(moved.layer, 3);
         assert_eq!(moved.to_string(), "layer 3 Weighted weight");
         let params = [op.params(), vec![moved]].concat();
-        let names: Vec<_> = [0, 3, 4, 6, 7, 10, 11]
-            .map(|i| Param::name_flat(&params, i))
-            .into_iter()
-            .collect();
+        let names = [0, 3, 4, 6, 7, 10, 11].map(|i| Param::name_flat(&params, i));
         assert_eq!(
             names,
             [

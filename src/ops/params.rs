@@ -132,61 +132,15 @@ mod tests {
     use super::*;
     use crate::check::kink_radius;
     use crate::ops::test_support::t;
-    use crate::ops::{Compose, Linear, Relu};
-
-    /// `f_w(x) = relu(w ⊙ x)` as one primitive: its guards `w ⊙ x` (layer 1) move with `w`.
-    /// Only its guards are used here; its rules are stand-ins, never checked.
-    struct ScaledRelu(Tensor<Q>);
-
-    impl Op for ScaledRelu {
-        fn name(&self) -> String {
-            "ScaledRelu".into()
-        }
-        fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-            Ok(input.to_vec())
-        }
-        fn params(&self) -> Vec<Param<'_>> {
-            vec![Param::new(self, "weight", &self.0)]
-        }
-    }
-
-    impl<S: Scalar> OpSpec<S> for ScaledRelu {
-        fn forward(&self, x: &Tensor<S>) -> Result<Tensor<S>> {
-            Ok(self
-                .0
-                .lift::<S>()
-                .hadamard(x)?
-                .map(|v| v.max_val(&S::zero())))
-        }
-        fn jvp(&self, _x: &Tensor<S>, dx: &Tensor<S>) -> Result<Tensor<S>> {
-            Ok(dx.clone())
-        }
-        fn vjp(&self, _x: &Tensor<S>, dy: &Tensor<S>) -> Result<Tensor<S>> {
-            Ok(dy.clone())
-        }
-        fn guards(&self, x: &Tensor<S>) -> Result<Vec<Guard<S>>> {
-            let wx = self.0.lift::<S>().hadamard(x)?;
-            Ok(wx
-                .data()
-                .iter()
-                .enumerate()
-                .map(|(i, v)| Guard {
-                    layer: 1,
-                    op: self.name(),
-                    coordinate: vec![i],
-                    value: v.clone(),
-                })
-                .collect())
-        }
-    }
+    use crate::ops::{Clamp, Compose, Linear, Relu};
 
     /// The guards of `θ ↦ f_θ(x)` are reported at the op's own parameters, not as functions of
     /// θ, so their gradient in θ is unknown: a radius computed from them (here unbounded, while
-    /// the kink of `w₀ ↦ relu(w₀·1)` is at distance 2) must be refused, not certified.
+    /// Clamp's guard `x − hi` reaches 0 at distance 1/2 in `hi`) must be refused, not certified.
     #[test]
     fn no_kink_radius_is_certified_in_parameter_space() {
-        let op = ScaledRelu(t(&[2], &["2", "-3"]));
-        let wrt = WrtParams::new(&op, t(&[2], &["1", "1"]));
+        let op = Clamp::hardtanh();
+        let wrt = WrtParams::new(&op, t(&[1], &["1/2"]));
         let answer = kink_radius(&wrt, &wrt.point::<Q>());
         assert!(
             matches!(&answer, Err(Error::RadiusNotCertified { layer: 1, .. })),
